@@ -1,0 +1,78 @@
+// File: lib/clients/kv_client.h
+//
+// KvClient is the small interface cabench uses to talk to a key-value cache
+// (Valkey or Redis). The pattern logic in lib/cache_aside sees only this
+// interface, so it can be unit-tested against the in-memory fake in
+// lib/testing; the real implementation over hiredis lives in lib/redis and is
+// built by NewRedisClient() (lib/redis/redis_client.h).
+//
+// Ownership: a KvClient owns exactly one connection. The caller owns the
+// KvClient (a std::unique_ptr from the factory).
+//
+// Thread safety: a KvClient is NOT safe for concurrent use. cabench gives every
+// benchmark thread its own client; never share one between threads.
+//
+// Errors: every call returns absl::Status with canonical codes:
+//   Unavailable        connection refused, reset, EOF or timeout. The client is
+//                      then broken: every later call fails fast with
+//                      Unavailable until Reconnect() succeeds. Reconnecting is
+//                      always explicit, never hidden inside a timed call.
+//   Internal           a protocol error or an unexpected reply type.
+//   InvalidArgument    a bad argument (for example a TTL <= 0, an empty prefix).
+// Messages carry the server's own error text.
+#ifndef CABENCH_LIB_CLIENTS_KV_CLIENT_H_
+#define CABENCH_LIB_CLIENTS_KV_CLIENT_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace cabench {
+
+class KvClient {
+ public:
+  KvClient() = default;
+  KvClient(const KvClient&) = delete;
+  KvClient& operator=(const KvClient&) = delete;
+  virtual ~KvClient() = default;
+
+  // GET key. On a hit returns true and stores the value in *value, reusing its
+  // buffer (no allocation once the buffer is large enough: this is the hot
+  // path). On a miss returns false and leaves *value empty.
+  // Fails with Unavailable or Internal.
+  virtual absl::StatusOr<bool> Get(std::string_view key, std::string* value) = 0;
+
+  // SET key value PX ttl_ms. ttl_ms must be > 0 (InvalidArgument otherwise).
+  // Fails with Unavailable or Internal.
+  virtual absl::Status Set(std::string_view key, std::string_view value,
+                           int64_t ttl_ms) = 0;
+
+  // DEL key. Returns OK whether or not the key existed.
+  // Fails with Unavailable or Internal.
+  virtual absl::Status Del(std::string_view key) = 0;
+
+  // Deletes every key whose name starts with `prefix`, by SCAN MATCH + UNLINK
+  // in batches; never FLUSHALL or FLUSHDB. Keys outside the prefix are never
+  // touched. Glob metacharacters in `prefix` are escaped. Returns the number of
+  // keys deleted. An empty prefix is InvalidArgument (it would match every
+  // key). Fails with Unavailable or Internal.
+  virtual absl::StatusOr<int64_t> DeletePrefix(std::string_view prefix) = 0;
+
+  // PING. OK when the server answers PONG.
+  virtual absl::Status Ping() = 0;
+
+  // Drops the current connection (if any) and connects again with the same
+  // endpoint and timeouts. Fails with Unavailable.
+  virtual absl::Status Reconnect() = 0;
+
+  // A one-line description of the server from INFO server, such as
+  // "redis 7.0.15" or "valkey 8.0.1". Fails with Unavailable or Internal.
+  virtual absl::StatusOr<std::string> ServerInfo() = 0;
+};
+
+}  // namespace cabench
+
+#endif  // CABENCH_LIB_CLIENTS_KV_CLIENT_H_

@@ -1,0 +1,85 @@
+// File: lib/config/endpoints.h
+//
+// Where cabench's servers are, and how long to wait for them. Endpoints come
+// from the environment, as `tools/servers start` prints them:
+//
+//   CABENCH_CACHE_URL          redis://HOST:PORT/DB      (DB optional, default 0)
+//   CABENCH_DB_URL             mysql://USER@HOST:PORT/SCHEMA
+//   CABENCH_DB_PASSWORD        the database password, or
+//   CABENCH_DB_PASSWORD_FILE   a file whose first line is the password
+//
+// A password inside CABENCH_DB_URL (user:secret@) is refused: URLs end up in
+// logs, process lists and JSON context; passwords must not. The password is
+// kept in DbEndpoint::password and never printed by anything in cabench;
+// DbEndpoint::ToString() leaves it out.
+//
+// All functions here are pure or read the environment only; they are safe to
+// call from any thread once the environment is no longer being modified.
+#ifndef CABENCH_LIB_CONFIG_ENDPOINTS_H_
+#define CABENCH_LIB_CONFIG_ENDPOINTS_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+
+namespace cabench {
+
+// Connect and command timeouts shared by both clients.
+struct Timeouts {
+  int64_t connect_ms = 2000;
+  int64_t io_ms = 5000;  // read and write (command) timeout
+};
+
+struct CacheEndpoint {
+  std::string host;
+  int port = 6379;
+  int db = 0;
+  Timeouts timeouts;
+
+  // "redis://HOST:PORT/DB".
+  std::string ToString() const;
+};
+
+struct DbEndpoint {
+  std::string user;
+  std::string password;  // never printed
+  std::string host;
+  int port = 3306;
+  std::string schema;
+  Timeouts timeouts;
+
+  // "mysql://USER@HOST:PORT/SCHEMA" (never the password).
+  std::string ToString() const;
+};
+
+// Parses "redis://HOST:PORT/DB". HOST is a name, an IPv4 address or a
+// bracketed IPv6 address; PORT is 1..65535 (default 6379); DB is 0..15
+// (default 0). Returns InvalidArgument with a message that names what is wrong.
+absl::StatusOr<CacheEndpoint> ParseCacheUrl(std::string_view url);
+
+// Parses "mysql://USER@HOST:PORT/SCHEMA" (PORT default 3306). USER and SCHEMA
+// are required; SCHEMA is [A-Za-z0-9_]+. A password in the URL is
+// InvalidArgument. The returned password is empty.
+absl::StatusOr<DbEndpoint> ParseDbUrl(std::string_view url);
+
+// True when `host` is a loopback address or name: 127.0.0.0/8, ::1 or
+// "localhost".
+bool IsLoopbackHost(std::string_view host);
+
+// Reads CABENCH_CACHE_URL from the environment. Unset or malformed is
+// InvalidArgument whose message names the variable, e.g.
+// "CABENCH_CACHE_URL: missing port number in 'redis://x:/0'"; when unset, the
+// message says to run `eval "$(tools/servers start)"`.
+absl::StatusOr<CacheEndpoint> CacheEndpointFromEnv();
+
+// Reads CABENCH_DB_URL and the password (CABENCH_DB_PASSWORD, else the first
+// line of CABENCH_DB_PASSWORD_FILE, else empty). Errors as above; an
+// unreadable password file is InvalidArgument naming the variable (not the
+// file's content).
+absl::StatusOr<DbEndpoint> DbEndpointFromEnv();
+
+}  // namespace cabench
+
+#endif  // CABENCH_LIB_CONFIG_ENDPOINTS_H_

@@ -1,0 +1,77 @@
+// File: lib/workload/scenario.h
+//
+// A Scenario is one documented benchmark case of the cache-aside suite, as
+// loaded and validated from scenarios/<name>.yaml by LoadScenarioFile()
+// (lib/workload/scenario_loader.h). It is a plain value: copy it freely; it is
+// immutable once loaded, so sharing a const Scenario between threads is safe.
+//
+// Every field has a default; a YAML file states only what differs. The
+// defaults reproduce the reference script's defaults (4 threads, 10,000
+// queries per thread, 80% reads, TTL 300,000 ms, pool mode).
+#ifndef CABENCH_LIB_WORKLOAD_SCENARIO_H_
+#define CABENCH_LIB_WORKLOAD_SCENARIO_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace cabench {
+
+// How a thread chooses the passenger an operation is about.
+enum class AccessMode : int {
+  kPool = 0,    // uniform over pool_size ids starting at pool_first_id
+  kRandom = 1,  // uniform over every passenger id of the loaded data set
+};
+
+// What a write does to the cache after its INSERT is committed.
+enum class WritePolicy : int {
+  kRefresh = 0,     // re-SELECT and SET the key (the reference's behaviour)
+  kInvalidate = 1,  // DEL the key; the next read misses and refills it
+};
+
+struct Scenario {
+  // Must equal the YAML file's stem; used in benchmark names.
+  std::string name;
+  // What question the scenario answers and what result would surprise us.
+  std::string description;
+  // The file it was loaded from (empty when built in code).
+  std::string source_file;
+
+  // One benchmark is registered per entry (a thread sweep lists several).
+  std::vector<int> threads = {4};
+  // Iterations of each benchmark thread: operations per thread.
+  int64_t queries_per_thread = 10000;
+  // Percentage of operations that are reads, 0..100.
+  int read_pct = 80;
+
+  // false: the no-cache baseline; every read goes to the database and writes
+  // touch no cache.
+  bool cache = true;
+  // Cache TTL in milliseconds (> 0) and its uniform jitter, +-ttl_jitter_pct
+  // percent (0..90).
+  int64_t ttl_ms = 300000;
+  int ttl_jitter_pct = 0;
+  WritePolicy write_policy = WritePolicy::kRefresh;
+
+  AccessMode access = AccessMode::kPool;
+  // Pool mode: ids pool_first_id .. pool_first_id + pool_size - 1.
+  int64_t pool_size = 10000;
+  int64_t pool_first_id = 4;
+
+  // Keys are key_prefix + passenger id, e.g. "cabench:bookings:42".
+  std::string key_prefix = "cabench:bookings:";
+  // Delete every key under key_prefix before the run (never FLUSHALL).
+  bool flush = true;
+  // Untimed reads through the pattern before the run, with the scenario's
+  // access mode, to start from a known cache state (0: none).
+  int64_t warmup_ops = 0;
+  // Delete every key under key_prefix after the run.
+  bool clean_end = false;
+
+  // Seeds every thread's generator (seed + thread index).
+  uint64_t seed = 42;
+};
+
+}  // namespace cabench
+
+#endif  // CABENCH_LIB_WORKLOAD_SCENARIO_H_
