@@ -1,0 +1,475 @@
+// Integration tests of the hiredis KvClient against a real server named by
+// CABENCH_CACHE_URL (eval "$(tools/servers start)"). Every test writes only
+// keys under its own prefix (with the pid) and deletes them at the end; keys
+// are written with a long TTL so that a crashed run leaves nothing behind for
+// long. Nothing here flushes a database.
+#include <arpa/inet.h>
+#include <hiredis/hiredis.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/cleanup/cleanup.h"
+#include "absl/status/status.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "lib/config/endpoints.h"
+#include "lib/redis/redis_client.h"
+#include "lib/testing/status_matchers.h"
+
+namespace cabench {
+namespace {
+
+using ::testing::AllOf;
+using ::testing::AnyOf;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+constexpr int64_t kLongTtlMs = 10 * 60 * 1000;
+
+// A plain hiredis connection for what KvClient does not offer (PTTL, LPUSH,
+// CLIENT KILL). Replies are copied out, so no hiredis memory escapes.
+class RawRedis {
+ public:
+  struct Reply {
+    int type = 0;
+    std::string str;
+    long long integer = 0;
+  };
+
+  explicit RawRedis(const CacheEndpoint& endpoint) {
+    timeval tv = {2, 0};
+    context_.reset(
+        redisConnectWithTimeout(endpoint.host.c_str(), endpoint.port, tv));
+  }
+
+  bool ok() const { return context_ != nullptr && context_->err == 0; }
+
+  std::optional<Reply> Command(const std::vector<std::string>& args) {
+    std::vector<const char*> argv;
+    std::vector<size_t> lens;
+    for (const std::string& arg : args) {
+      argv.push_back(arg.c_str());
+      lens.push_back(arg.size());
+    }
+    void* raw = redisCommandArgv(context_.get(), static_cast<int>(args.size()),
+                                 argv.data(), lens.data());
+    if (raw == nullptr) return std::nullopt;
+    auto* r = static_cast<redisReply*>(raw);
+    Reply reply;
+    reply.type = r->type;
+    if (r->str != nullptr) reply.str.assign(r->str, r->len);
+    reply.integer = r->integer;
+    freeReplyObject(r);
+    return reply;
+  }
+
+ private:
+  struct Deleter {
+    void operator()(redisContext* c) const { redisFree(c); }
+  };
+  std::unique_ptr<redisContext, Deleter> context_;
+};
+
+// A TCP socket bound to 127.0.0.1 on a kernel-chosen port, closed at
+// destruction.
+class LoopbackSocket {
+ public:
+  LoopbackSocket() {
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr = {};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = 0;
+    socklen_t len = sizeof(addr);
+    if (fd_ < 0 || bind(fd_, reinterpret_cast<sockaddr*>(&addr), len) != 0 ||
+        getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+      return;
+    }
+    port_ = ntohs(addr.sin_port);
+  }
+  LoopbackSocket(const LoopbackSocket&) = delete;
+  LoopbackSocket& operator=(const LoopbackSocket&) = delete;
+  ~LoopbackSocket() { Close(); }
+
+  int port() const { return port_; }
+  bool Listen() { return listen(fd_, 4) == 0; }
+  void Close() {
+    if (fd_ >= 0) close(fd_);
+    fd_ = -1;
+  }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+};
+
+double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+      .count();
+}
+
+class RedisClientTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_OK_AND_ASSIGN(endpoint_, CacheEndpointFromEnv());
+    ASSERT_TRUE(IsLoopbackHost(endpoint_.host))
+        << "integration tests only talk to loopback servers, not "
+        << endpoint_.ToString();
+    prefix_ = absl::StrCat(
+        "cabench_test:", getpid(), ":",
+        ::testing::UnitTest::GetInstance()->current_test_info()->name(), ":");
+    ASSERT_OK_AND_ASSIGN(client_, NewRedisClient(endpoint_));
+  }
+
+  void TearDown() override {
+    if (prefix_.empty()) return;
+    // A fresh client: the test's own one may have been broken on purpose.
+    absl::StatusOr<std::unique_ptr<KvClient>> cleaner =
+        NewRedisClient(endpoint_);
+    ASSERT_THAT(cleaner, IsOk());
+    EXPECT_THAT((*cleaner)->DeletePrefix(prefix_), IsOk());
+  }
+
+  std::string Key(absl::string_view suffix) const {
+    return absl::StrCat(prefix_, suffix);
+  }
+
+  CacheEndpoint endpoint_;
+  std::string prefix_;
+  std::unique_ptr<KvClient> client_;
+};
+
+TEST_F(RedisClientTest, RoundTripOfEveryCall) {
+  const std::string key = Key("k");
+  // A value with a NUL byte and non-ASCII bytes round-trips unchanged.
+  const std::string value("v\0al\xff\r\nue", 9);
+  EXPECT_THAT(client_->Ping(), IsOk());
+  ASSERT_THAT(client_->Set(key, value, kLongTtlMs), IsOk());
+
+  std::string got;
+  ASSERT_OK_AND_ASSIGN(bool hit, client_->Get(key, &got));
+  EXPECT_TRUE(hit);
+  EXPECT_EQ(got, value);
+
+  ASSERT_THAT(client_->Del(key), IsOk());
+  ASSERT_OK_AND_ASSIGN(hit, client_->Get(key, &got));
+  EXPECT_FALSE(hit);
+  EXPECT_THAT(client_->Del(key), IsOk()) << "DEL of a missing key is OK";
+
+  ASSERT_THAT(client_->Set(Key("a"), "1", kLongTtlMs), IsOk());
+  ASSERT_THAT(client_->Set(Key("b"), "2", kLongTtlMs), IsOk());
+  ASSERT_OK_AND_ASSIGN(int64_t deleted, client_->DeletePrefix(prefix_));
+  EXPECT_EQ(deleted, 2);
+  ASSERT_OK_AND_ASSIGN(hit, client_->Get(Key("a"), &got));
+  EXPECT_FALSE(hit);
+
+  ASSERT_OK_AND_ASSIGN(std::string info, client_->ServerInfo());
+  EXPECT_THAT(info, AnyOf(StartsWith("redis "), StartsWith("valkey ")));
+  EXPECT_GT(info.size(), std::string("redis ").size());
+}
+
+TEST_F(RedisClientTest, GetMissReturnsFalseAndClearsValue) {
+  std::string got = "left over from an earlier call";
+  ASSERT_OK_AND_ASSIGN(bool hit, client_->Get(Key("never-set"), &got));
+  EXPECT_FALSE(hit);
+  EXPECT_EQ(got, "");
+}
+
+TEST_F(RedisClientTest, GetReusesCallerBuffer) {
+  const std::string value(200, 'x');
+  ASSERT_THAT(client_->Set(Key("k"), value, kLongTtlMs), IsOk());
+  std::string got;
+  got.reserve(4096);
+  const char* buffer = got.data();
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_OK_AND_ASSIGN(bool hit, client_->Get(Key("k"), &got));
+    ASSERT_TRUE(hit);
+    EXPECT_EQ(got, value);
+    EXPECT_EQ(got.data(), buffer) << "Get reallocated the caller's buffer";
+  }
+}
+
+TEST_F(RedisClientTest, SetWithPxMakesKeyExpire) {
+  const std::string key = Key("short-lived");
+  ASSERT_THAT(client_->Set(key, "v", 50), IsOk());
+  RawRedis raw(endpoint_);
+  ASSERT_TRUE(raw.ok());
+  ASSERT_TRUE(raw.Command({"SELECT", absl::StrCat(endpoint_.db)}).has_value());
+  std::optional<RawRedis::Reply> pttl = raw.Command({"PTTL", key});
+  ASSERT_TRUE(pttl.has_value());
+  ASSERT_EQ(pttl->type, REDIS_REPLY_INTEGER);
+  // Already gone (-2) on a very slow machine, else a TTL of at most 50 ms.
+  EXPECT_TRUE(pttl->integer == -2 || (pttl->integer > 0 && pttl->integer <= 50))
+      << "PTTL " << pttl->integer;
+
+  const auto start = std::chrono::steady_clock::now();
+  bool hit = true;
+  std::string got;
+  while (hit && SecondsSince(start) < 5.0) {
+    ASSERT_OK_AND_ASSIGN(hit, client_->Get(key, &got));
+    if (hit) usleep(5000);
+  }
+  EXPECT_FALSE(hit) << "key with a 50 ms TTL still present after 5 s";
+}
+
+TEST_F(RedisClientTest, SetRejectsNonPositiveTtl) {
+  for (int64_t ttl : {int64_t{0}, int64_t{-1}, INT64_MIN}) {
+    EXPECT_THAT(client_->Set(Key("k"), "v", ttl),
+                StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("ttl")));
+  }
+  std::string got;
+  ASSERT_OK_AND_ASSIGN(bool hit, client_->Get(Key("k"), &got));
+  EXPECT_FALSE(hit) << "a rejected SET must not write";
+  EXPECT_THAT(client_->Ping(), IsOk()) << "a bad argument does not break";
+}
+
+TEST_F(RedisClientTest, DeletePrefixDeletesExactlyThePrefixAcrossBatches) {
+  // The prefix holds every glob metacharacter; unescaped, "t[1]*?\:" would
+  // also match keys such as "t1zz:" below.
+  const std::string target = Key("t[1]*?\\:");
+  constexpr int kInside = 2500;  // more than one SCAN COUNT 1000 batch
+  for (int i = 0; i < kInside; ++i) {
+    ASSERT_THAT(client_->Set(absl::StrCat(target, i), "v", kLongTtlMs), IsOk());
+  }
+  ASSERT_THAT(client_->Set(target, "the prefix itself", kLongTtlMs), IsOk());
+  const std::vector<std::string> outside = {
+      Key("t"),           // a shorter prefix of the target
+      Key("t[1]*?\\"),    // one character shorter
+      Key("t1zz:"),       // matched by the unescaped pattern
+      Key("t1:x:0"),      // matched by the unescaped pattern
+      Key("t[1]x?\\:0"),  // differs in the '*'
+      Key("u[1]*?\\:0"),  // differs in the first character
+  };
+  for (const std::string& key : outside) {
+    ASSERT_THAT(client_->Set(key, "keep", kLongTtlMs), IsOk());
+  }
+
+  ASSERT_OK_AND_ASSIGN(int64_t deleted, client_->DeletePrefix(target));
+  EXPECT_EQ(deleted, kInside + 1);
+
+  std::string got;
+  for (const std::string& key : outside) {
+    ASSERT_OK_AND_ASSIGN(bool hit, client_->Get(key, &got));
+    EXPECT_TRUE(hit) << key << " outside the prefix was deleted";
+    EXPECT_EQ(got, "keep");
+  }
+  for (int i : {0, 999, 1000, 2499}) {
+    ASSERT_OK_AND_ASSIGN(bool hit, client_->Get(absl::StrCat(target, i), &got));
+    EXPECT_FALSE(hit) << i;
+  }
+  ASSERT_OK_AND_ASSIGN(deleted, client_->DeletePrefix(target));
+  EXPECT_EQ(deleted, 0);
+}
+
+TEST_F(RedisClientTest, DeletePrefixRejectsEmptyPrefix) {
+  ASSERT_THAT(client_->Set(Key("k"), "v", kLongTtlMs), IsOk());
+  EXPECT_THAT(client_->DeletePrefix(""),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("empty")));
+  std::string got;
+  ASSERT_OK_AND_ASSIGN(bool hit, client_->Get(Key("k"), &got));
+  EXPECT_TRUE(hit);
+}
+
+TEST_F(RedisClientTest, ServerErrorReplyIsInternalAndKeepsConnection) {
+  RawRedis raw(endpoint_);
+  ASSERT_TRUE(raw.ok());
+  ASSERT_TRUE(raw.Command({"SELECT", absl::StrCat(endpoint_.db)}).has_value());
+  const std::string list = Key("a-list");
+  std::optional<RawRedis::Reply> pushed = raw.Command({"RPUSH", list, "x"});
+  ASSERT_TRUE(pushed.has_value());
+  ASSERT_EQ(pushed->type, REDIS_REPLY_INTEGER);
+
+  std::string got;
+  EXPECT_THAT(client_->Get(list, &got),
+              StatusIs(absl::StatusCode::kInternal, HasSubstr("WRONGTYPE")));
+  EXPECT_THAT(client_->Ping(), IsOk());
+}
+
+TEST_F(RedisClientTest, SelectsTheEndpointDatabase) {
+  CacheEndpoint other = endpoint_;
+  other.db = endpoint_.db == 15 ? 14 : endpoint_.db + 1;
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<KvClient> other_client,
+                       NewRedisClient(other));
+  absl::Cleanup clean = [&] {
+    EXPECT_THAT(other_client->DeletePrefix(prefix_), IsOk());
+  };
+  ASSERT_THAT(other_client->Set(Key("k"), "other db", kLongTtlMs), IsOk());
+  std::string got;
+  ASSERT_OK_AND_ASSIGN(bool hit, client_->Get(Key("k"), &got));
+  EXPECT_FALSE(hit) << "the key was written to db " << other.db;
+  ASSERT_OK_AND_ASSIGN(hit, other_client->Get(Key("k"), &got));
+  EXPECT_TRUE(hit);
+}
+
+TEST_F(RedisClientTest, DatabaseOutOfServerRangeIsInternal) {
+  CacheEndpoint bad = endpoint_;
+  bad.db = 100000;  // beyond any default "databases" setting
+  EXPECT_THAT(NewRedisClient(bad),
+              StatusIs(absl::StatusCode::kInternal, HasSubstr("SELECT")));
+}
+
+TEST_F(RedisClientTest, BrokenAfterServerClosesConnectionUntilReconnect) {
+  RawRedis killer(endpoint_);
+  ASSERT_TRUE(killer.ok());
+  std::optional<RawRedis::Reply> own_id = killer.Command({"CLIENT", "ID"});
+  ASSERT_TRUE(own_id.has_value());
+  ASSERT_EQ(own_id->type, REDIS_REPLY_INTEGER);
+  // The victim connects after the killer, so its id is the smallest one
+  // above the killer's.
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<KvClient> victim,
+                       NewRedisClient(endpoint_));
+  ASSERT_THAT(victim->Set(Key("k"), "v", kLongTtlMs), IsOk());
+  std::optional<RawRedis::Reply> list = killer.Command({"CLIENT", "LIST"});
+  ASSERT_TRUE(list.has_value());
+  ASSERT_EQ(list->type, REDIS_REPLY_STRING);
+  long long victim_id = -1;
+  for (absl::string_view line : absl::StrSplit(list->str, '\n')) {
+    long long id = 0;
+    if (!absl::StartsWith(line, "id=")) continue;
+    absl::string_view id_text = line.substr(3, line.find(' ') - 3);
+    if (!absl::SimpleAtoi(id_text, &id) || id <= own_id->integer) continue;
+    if (victim_id < 0 || id < victim_id) victim_id = id;
+  }
+  ASSERT_GT(victim_id, 0) << list->str;
+  std::optional<RawRedis::Reply> killed =
+      killer.Command({"CLIENT", "KILL", "ID", absl::StrCat(victim_id)});
+  ASSERT_TRUE(killed.has_value());
+  ASSERT_EQ(killed->integer, 1) << "CLIENT KILL ID " << victim_id;
+
+  const std::string address =
+      endpoint_.host.find(':') == std::string::npos
+          ? absl::StrCat(endpoint_.host, ":", endpoint_.port)
+          : absl::StrCat("[", endpoint_.host, "]:", endpoint_.port);
+  std::string got;
+  EXPECT_THAT(victim->Get(Key("k"), &got),
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr(address)));
+  // Broken now: every call fails at once, without touching the network.
+  EXPECT_THAT(victim->Ping(),
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("Reconnect")));
+  EXPECT_THAT(victim->Set(Key("k"), "v", kLongTtlMs),
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("Reconnect")));
+  EXPECT_THAT(victim->DeletePrefix(prefix_),
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("Reconnect")));
+  EXPECT_THAT(victim->ServerInfo(),
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("Reconnect")));
+
+  ASSERT_THAT(victim->Reconnect(), IsOk());
+  EXPECT_THAT(victim->Ping(), IsOk());
+  ASSERT_OK_AND_ASSIGN(bool hit, victim->Get(Key("k"), &got));
+  EXPECT_TRUE(hit) << "Reconnect() must select the same database";
+  EXPECT_EQ(got, "v");
+}
+
+TEST_F(RedisClientTest, ReconnectReplacesAHealthyConnection) {
+  ASSERT_THAT(client_->Set(Key("k"), "v", kLongTtlMs), IsOk());
+  ASSERT_THAT(client_->Reconnect(), IsOk());
+  std::string got;
+  ASSERT_OK_AND_ASSIGN(bool hit, client_->Get(Key("k"), &got));
+  EXPECT_TRUE(hit);
+}
+
+TEST(RedisClientConnectTest, ClosedPortIsUnavailableWithinConnectTimeout) {
+  int port = 0;
+  {
+    LoopbackSocket socket;
+    port = socket.port();
+  }  // closed: nothing listens on `port` now
+  ASSERT_GT(port, 0);
+  CacheEndpoint endpoint;
+  endpoint.host = "127.0.0.1";
+  endpoint.port = port;
+  endpoint.timeouts.connect_ms = 1000;
+  const auto start = std::chrono::steady_clock::now();
+  absl::StatusOr<std::unique_ptr<KvClient>> client = NewRedisClient(endpoint);
+  const double elapsed = SecondsSince(start);
+  EXPECT_THAT(client,
+              StatusIs(absl::StatusCode::kUnavailable,
+                       AllOf(HasSubstr(absl::StrCat("127.0.0.1:", port)),
+                             HasSubstr("refused"))));
+  EXPECT_LT(elapsed, endpoint.timeouts.connect_ms / 1000.0 + 1.0);
+}
+
+TEST(RedisClientConnectTest, SilentServerIsUnavailableAfterIoTimeout) {
+  // The kernel completes the TCP handshake for a listening socket that never
+  // accepts, so connect succeeds and SELECT waits for a reply.
+  LoopbackSocket socket;
+  ASSERT_GT(socket.port(), 0);
+  ASSERT_TRUE(socket.Listen());
+  CacheEndpoint endpoint;
+  endpoint.host = "127.0.0.1";
+  endpoint.port = socket.port();
+  endpoint.timeouts.connect_ms = 1000;
+  endpoint.timeouts.io_ms = 200;
+  const auto start = std::chrono::steady_clock::now();
+  absl::StatusOr<std::unique_ptr<KvClient>> client = NewRedisClient(endpoint);
+  const double elapsed = SecondsSince(start);
+  EXPECT_THAT(
+      client,
+      StatusIs(absl::StatusCode::kUnavailable,
+               AllOf(HasSubstr(absl::StrCat("127.0.0.1:", socket.port())),
+                     HasSubstr("timed out after 200 ms"))));
+  EXPECT_GE(elapsed, 0.15);
+  EXPECT_LT(elapsed, endpoint.timeouts.io_ms / 1000.0 + 1.0);
+}
+
+TEST(RedisClientConnectTest, BadEndpointIsInvalidArgument) {
+  CacheEndpoint endpoint;
+  endpoint.host = "127.0.0.1";
+  endpoint.port = 0;
+  EXPECT_THAT(NewRedisClient(endpoint),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("port")));
+  endpoint.port = 6379;
+  endpoint.host = "";
+  EXPECT_THAT(NewRedisClient(endpoint),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("host")));
+  endpoint.host = "127.0.0.1";
+  endpoint.timeouts.io_ms = 0;
+  EXPECT_THAT(
+      NewRedisClient(endpoint),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("timeout")));
+}
+
+// Pure helpers; they sit here because only this binary links lib/redis.
+TEST(RedisEscapeGlobTest, EscapesEveryMetacharacter) {
+  EXPECT_EQ(internal::EscapeRedisGlob("bookings:"), "bookings:");
+  EXPECT_EQ(internal::EscapeRedisGlob("a*b?c[d]e\\f"),
+            "a\\*b\\?c\\[d\\]e\\\\f");
+  EXPECT_EQ(internal::EscapeRedisGlob("^-!"), "^-!");
+  EXPECT_EQ(internal::EscapeRedisGlob(""), "");
+}
+
+std::string Describe(absl::string_view info) {
+  absl::StatusOr<std::string> description =
+      internal::DescribeServer(std::string_view(info.data(), info.size()));
+  return description.ok() ? *description : description.status().ToString();
+}
+
+TEST(RedisDescribeServerTest, NamesRedisOrValkey) {
+  EXPECT_EQ(Describe("# Server\r\nredis_version:7.0.15\r\nredis_mode:x\r\n"),
+            "redis 7.0.15");
+  EXPECT_EQ(Describe("# Server\r\nredis_version:7.2.4\r\n"
+                     "server_name:valkey\r\nvalkey_version:8.0.1\r\n"),
+            "valkey 8.0.1");
+  EXPECT_EQ(Describe("redis_version:7.2.4\r\nserver_name:valkey\r\n"),
+            "valkey 7.2.4");
+  EXPECT_EQ(Describe("redis_version:6.2.6\n"), "redis 6.2.6");
+  EXPECT_EQ(Describe("redis_version:6.2.6"), "redis 6.2.6");
+  EXPECT_THAT(internal::DescribeServer("# Server\r\nuptime:1\r\n"),
+              StatusIs(absl::StatusCode::kInternal, HasSubstr("version")));
+}
+
+}  // namespace
+}  // namespace cabench
