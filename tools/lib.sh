@@ -99,10 +99,10 @@ cabench_configure() {
   cmake "${args[@]}" || cabench_die "cmake configure failed in $dir"
 }
 
-# cabench_build [TARGETS...]: configures and builds CABENCH_BUILD_DIR (Release).
+# cabench_build: configures and builds every target in CABENCH_BUILD_DIR (Release).
 cabench_build() {
   cabench_configure "$CABENCH_BUILD_DIR" -DCMAKE_BUILD_TYPE=Release
-  ninja -C "$CABENCH_BUILD_DIR" -j"$CABENCH_JOBS" "$@" ||
+  ninja -C "$CABENCH_BUILD_DIR" -j"$CABENCH_JOBS" ||
     cabench_die "build failed in $CABENCH_BUILD_DIR"
 }
 
