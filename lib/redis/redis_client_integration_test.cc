@@ -135,7 +135,7 @@ class RedisClientTest : public ::testing::Test {
   }
 
   void TearDown() override {
-    if (prefix_.empty()) return;
+    if (client_ == nullptr) return;  // SetUp failed before writing anything
     // A fresh client: the test's own one may have been broken on purpose.
     absl::StatusOr<std::unique_ptr<KvClient>> cleaner =
         NewRedisClient(endpoint_);
