@@ -1,0 +1,191 @@
+// cabench: the cache-aside benchmark suite.
+//
+//   cabench [--scenarios=DIR] [--queries=N] [--out_dir=DIR] [--allow_remote]
+//           [--benchmark_...]
+//
+// Loads every scenario file, checks both servers and the data set before any
+// benchmark starts (so a bad endpoint is one clear line, not a page of failed
+// runs), registers one benchmark per scenario and thread count, and runs them
+// with Google Benchmark. Exit codes: 0 all benchmarks ran, 1 a runtime failure
+// (server unreachable, a benchmark reported an error), 2 bad usage or
+// configuration.
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "benchmark/benchmark.h"
+#include "bench/scenario_benchmark.h"
+#include "bench/suite_env.h"
+#include "lib/config/endpoints.h"
+#include "lib/mysql/mysql_client.h"
+#include "lib/redis/redis_client.h"
+#include "lib/workload/data_set.h"
+#include "lib/workload/scenario_loader.h"
+#include "lib/workload/workload.h"
+
+namespace cabench {
+namespace {
+
+constexpr int kExitRuntime = 1;
+constexpr int kExitUsage = 2;
+
+struct Flags {
+  std::string scenarios_dir = "scenarios";
+  int64_t queries = 0;  // 0: as each scenario says
+  std::string out_dir;
+  bool allow_remote = false;
+};
+
+void PrintHelp() {
+  std::fprintf(stdout,
+               "usage: cabench [--scenarios=DIR] [--queries=N] [--out_dir=DIR] "
+               "[--allow_remote] [--benchmark_...]\n"
+               "\n"
+               "  --scenarios=DIR   folder of scenario YAML files (default: scenarios)\n"
+               "  --queries=N       override queries per thread of every scenario\n"
+               "  --out_dir=DIR     where per-run time series go (default:\n"
+               "                    results/runs/<date>_<git rev>)\n"
+               "  --allow_remote    allow endpoints that are not on loopback\n"
+               "\n"
+               "Endpoints come from the environment (see `tools/servers start`):\n"
+               "  CABENCH_CACHE_URL=redis://HOST:PORT/DB\n"
+               "  CABENCH_DB_URL=mysql://USER@HOST:PORT/SCHEMA\n"
+               "  CABENCH_DB_PASSWORD or CABENCH_DB_PASSWORD_FILE\n"
+               "\n"
+               "Google Benchmark flags:\n");
+  benchmark::PrintDefaultHelp();
+}
+
+[[noreturn]] void Fail(int code, absl::string_view message) {
+  std::fprintf(stderr, "cabench: %.*s\n", static_cast<int>(message.size()), message.data());
+  std::exit(code);
+}
+
+// Parses the flags Google Benchmark left in argv. Anything unknown is an error:
+// a mistyped flag silently ignored would run the wrong benchmark.
+Flags ParseFlags(int argc, char** argv) {
+  Flags flags;
+  for (int i = 1; i < argc; ++i) {
+    absl::string_view arg = argv[i];
+    absl::string_view value;
+    auto take = [&](absl::string_view name) {
+      if (!absl::StartsWith(arg, name)) return false;
+      value = arg.substr(name.size());
+      return true;
+    };
+    if (take("--scenarios=")) {
+      if (value.empty()) Fail(kExitUsage, "--scenarios: expected a folder");
+      flags.scenarios_dir = std::string(value);
+    } else if (take("--queries=")) {
+      if (!absl::SimpleAtoi(value, &flags.queries) || flags.queries <= 0 ||
+          flags.queries > 1000000000) {
+        Fail(kExitUsage, absl::StrCat("--queries: expected a whole number 1..1000000000, got '",
+                                      value, "'"));
+      }
+    } else if (take("--out_dir=")) {
+      if (value.empty()) Fail(kExitUsage, "--out_dir: expected a folder");
+      flags.out_dir = std::string(value);
+    } else if (arg == "--allow_remote") {
+      flags.allow_remote = true;
+    } else {
+      Fail(kExitUsage, absl::StrCat("unknown flag '", arg, "' (see cabench --help)"));
+    }
+  }
+  return flags;
+}
+
+std::string DefaultOutDir() {
+  std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  localtime_r(&now, &tm);
+  char date[32];
+  std::strftime(date, sizeof(date), "%Y%m%d-%H%M%S", &tm);
+  return absl::StrCat("results/runs/", date, "_", GitRevision());
+}
+
+int Main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv, PrintHelp);
+  Flags flags = ParseFlags(argc, argv);
+
+  absl::StatusOr<std::vector<Scenario>> scenarios = LoadScenarioDir(flags.scenarios_dir);
+  if (!scenarios.ok()) Fail(kExitUsage, scenarios.status().message());
+  if (flags.queries > 0) {
+    for (Scenario& s : *scenarios) s.queries_per_thread = flags.queries;
+  }
+
+  SuiteEnv env;
+  absl::StatusOr<CacheEndpoint> cache = CacheEndpointFromEnv();
+  if (!cache.ok()) Fail(kExitUsage, cache.status().message());
+  absl::StatusOr<DbEndpoint> db = DbEndpointFromEnv();
+  if (!db.ok()) Fail(kExitUsage, db.status().message());
+  env.cache = *std::move(cache);
+  env.db = *std::move(db);
+  for (const std::string* host : {&env.cache.host, &env.db.host}) {
+    if (!flags.allow_remote && !IsLoopbackHost(*host)) {
+      Fail(kExitUsage, absl::StrCat("endpoint host '", *host,
+                                    "' is not on loopback; pass --allow_remote to benchmark "
+                                    "servers on another machine"));
+    }
+  }
+  env.out_dir = flags.out_dir.empty() ? DefaultOutDir() : flags.out_dir;
+
+  MysqlLibrary mysql_library;
+  if (absl::Status s = CheckServers(&env); !s.ok()) Fail(kExitRuntime, s.message());
+  for (const Scenario& scenario : *scenarios) {
+    if (absl::Status s = CheckWorkload(scenario, env.data); !s.ok()) {
+      Fail(kExitRuntime, absl::StrCat(scenario.source_file, ": ", s.message()));
+    }
+  }
+  AddSuiteContext(env, flags.scenarios_dir);
+
+  std::vector<std::unique_ptr<ScenarioBenchmark>> benchmarks;
+  for (const Scenario& scenario : *scenarios) {
+    for (int threads : scenario.threads) {
+      benchmarks.push_back(std::make_unique<ScenarioBenchmark>(scenario, threads, &env));
+      benchmarks.back()->Register();
+    }
+  }
+
+  std::error_code ec;
+  std::filesystem::create_directories(env.out_dir, ec);
+  if (ec) Fail(kExitRuntime, absl::StrCat("cannot create --out_dir '", env.out_dir, "': ",
+                                          ec.message()));
+
+  size_t ran = benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  if (ran == 0) {
+    Fail(kExitUsage, absl::StrCat("no benchmark matches --benchmark_filter='",
+                                  benchmark::GetBenchmarkFilter(), "'"));
+  }
+  int failed = 0;
+  for (const auto& b : benchmarks) failed += b->failed_runs();
+  std::fprintf(stderr, "cabench: time series in %s/series\n", env.out_dir.c_str());
+  if (failed > 0) {
+    std::fprintf(stderr, "cabench: %d benchmark run(s) reported an error\n", failed);
+    return kExitRuntime;
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace cabench
+
+int main(int argc, char** argv) {
+  // yaml-cpp and std may throw; nothing may escape as a crash with a stack
+  // trace. Benchmark threads never throw (lib/ returns Status).
+  try {
+    return cabench::Main(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "cabench: internal error: %s\n", e.what());
+    return 1;
+  }
+}

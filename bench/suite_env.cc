@@ -1,0 +1,78 @@
+#include "bench/suite_env.h"
+
+#include <cstdio>
+#include <memory>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "benchmark/benchmark.h"
+#include "cabench_git_rev.h"
+#include "lib/mysql/mysql_client.h"
+#include "lib/redis/redis_client.h"
+
+namespace cabench {
+
+const char* GitRevision() { return CABENCH_GIT_REV; }
+
+namespace {
+
+absl::Status WithEndpoint(const absl::Status& s, const std::string& what,
+                          const std::string& endpoint) {
+  return absl::Status(s.code(), absl::StrCat(what, " at ", endpoint, ": ", s.message()));
+}
+
+}  // namespace
+
+absl::Status CheckServers(SuiteEnv* env) {
+  const std::string cache_name = env->cache.ToString();
+  absl::StatusOr<std::unique_ptr<KvClient>> kv = NewRedisClient(env->cache);
+  if (!kv.ok()) return WithEndpoint(kv.status(), "cache server", cache_name);
+  absl::StatusOr<std::string> cache_info = (*kv)->ServerInfo();
+  if (!cache_info.ok()) return WithEndpoint(cache_info.status(), "cache server", cache_name);
+  env->cache_server = *cache_info;
+
+  const std::string db_name = env->db.ToString();
+  absl::StatusOr<std::unique_ptr<SqlClient>> sql = NewMysqlClient(env->db);
+  if (!sql.ok()) return WithEndpoint(sql.status(), "database", db_name);
+  absl::StatusOr<std::string> db_info = (*sql)->ServerInfo();
+  if (!db_info.ok()) return WithEndpoint(db_info.status(), "database", db_name);
+  env->db_server = *db_info;
+
+  absl::StatusOr<DataSetInfo> data = ReadDataSetInfo(**sql);
+  if (!data.ok()) return WithEndpoint(data.status(), "database", db_name);
+  env->data = *data;
+
+  // A run removes its own inserts when it ends; one that was killed could not.
+  // Rows above the loader's high-water mark are such leftovers (the schema
+  // carries the cabench mark, so they are ours to delete).
+  absl::StatusOr<int64_t> removed = (*sql)->Execute(
+      absl::StrCat("DELETE FROM booking WHERE booking_id > ", data->max_loaded_booking_id));
+  if (!removed.ok()) return WithEndpoint(removed.status(), "database", db_name);
+  if (*removed > 0) {
+    std::fprintf(stderr, "cabench: removed %lld booking(s) left by an interrupted run\n",
+                 static_cast<long long>(*removed));
+  }
+  return absl::OkStatus();
+}
+
+void AddSuiteContext(const SuiteEnv& env, const std::string& scenarios_dir) {
+  benchmark::AddCustomContext("cabench_git_rev", GitRevision());
+#ifdef NDEBUG
+  benchmark::AddCustomContext("cabench_build_type", CABENCH_BUILD_TYPE);
+#else
+  benchmark::AddCustomContext("cabench_build_type", CABENCH_BUILD_TYPE " (assertions on)");
+#endif
+  benchmark::AddCustomContext("cache_server", env.cache_server);
+  benchmark::AddCustomContext("cache_endpoint", env.cache.ToString());
+  benchmark::AddCustomContext("db_server", env.db_server);
+  benchmark::AddCustomContext("db_endpoint", env.db.ToString());
+  benchmark::AddCustomContext("data_preset", env.data.preset);
+  benchmark::AddCustomContext("data_seed", absl::StrCat(env.data.seed));
+  benchmark::AddCustomContext("data_passengers", absl::StrCat(env.data.passengers));
+  benchmark::AddCustomContext("data_flights", absl::StrCat(env.data.flights));
+  benchmark::AddCustomContext("data_bookings", absl::StrCat(env.data.bookings));
+  benchmark::AddCustomContext("scenarios_dir", scenarios_dir);
+  benchmark::AddCustomContext("out_dir", env.out_dir);
+}
+
+}  // namespace cabench

@@ -1,0 +1,45 @@
+// File: bench/suite_env.h
+//
+// SuiteEnv is what every benchmark of one cabench process shares: the
+// endpoints, the loaded data set and where output goes. main() fills it once,
+// before any benchmark is registered, and it is read-only afterwards, so
+// benchmark threads may read it concurrently without locks.
+#ifndef CABENCH_BENCH_SUITE_ENV_H_
+#define CABENCH_BENCH_SUITE_ENV_H_
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "lib/config/endpoints.h"
+#include "lib/workload/data_set.h"
+
+namespace cabench {
+
+struct SuiteEnv {
+  CacheEndpoint cache;
+  DbEndpoint db;
+  DataSetInfo data;
+  std::string cache_server;  // e.g. "redis 7.0.15"
+  std::string db_server;     // e.g. "mariadb 10.11.19"
+  std::string out_dir;       // time series go to out_dir/series/
+};
+
+// The git revision cabench was built from ("unknown" outside a checkout).
+const char* GitRevision();
+
+// Connects to both servers once, fills env->cache_server, env->db_server and
+// env->data, and removes bookings that an earlier, interrupted run left above
+// the loaded high-water mark. Fails with Unavailable (a server does not
+// answer), PermissionDenied/NotFound (database credentials or schema) or
+// FailedPrecondition (the schema is not a cabench schema); the message names
+// the endpoint (never the password). Call from main, before benchmarks run.
+absl::Status CheckServers(SuiteEnv* env);
+
+// Adds the JSON context of the run (benchmark::AddCustomContext): server
+// versions, data set, seed, scenario folder, git revision, build type.
+// Never a password.
+void AddSuiteContext(const SuiteEnv& env, const std::string& scenarios_dir);
+
+}  // namespace cabench
+
+#endif  // CABENCH_BENCH_SUITE_ENV_H_

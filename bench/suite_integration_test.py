@@ -1,0 +1,150 @@
+#!/usr/bin/env python3
+"""End-to-end tests of the cabench suite against real servers.
+
+Run by ctest (label `integration`) after `tools/servers start` and
+`cabench_load --preset=small`; endpoints come from CABENCH_* variables.
+
+  suite_integration_test.py CABENCH CABENCH_LOAD SCENARIOS_DIR
+
+Checks, per DESIGN.md and the suite issue:
+  * every scenario runs in a smoke configuration and yields every counter,
+    with a time series file per benchmark run;
+  * the booking count is identical before and after a run;
+  * at the documented configuration the hit rates of concurrency, read_heavy
+    and random_balanced are within 2 points of the model's prediction and of
+    the reference's published figures;
+  * Google Benchmark's compare.py accepts two runs' JSON files.
+"""
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import unittest
+
+CABENCH, CABENCH_LOAD, SCENARIOS = sys.argv[1:4]
+del sys.argv[1:4]
+
+ADDITIVE = ["reads", "writes", "cache_hits", "cache_misses", "errors", "ops_per_s"]
+ONCE = ["hit_rate_pct", "predicted_hit_rate_pct", "cache_hit_avg_us", "db_avg_us",
+        "speedup", "p50_us", "p95_us", "p99_us", "p999_us", "hit_p99_us",
+        "miss_p99_us", "write_p99_us", "db_p99_us"]
+SERIES_KEYS = ["count", "total_time_us", "avg_time_us", "min_time_us",
+               "max_time_us", "reads", "writes", "cache_hits", "cache_misses"]
+# The reference's published hit rates (seed/performance-testing.md).
+REFERENCE = {"concurrency": 75.6, "read_heavy": 99.5, "random_balanced": 40.5}
+
+
+def run_cabench(out_dir, *flags):
+    json_path = os.path.join(out_dir, "cabench.json")
+    cmd = [CABENCH, "--scenarios=" + SCENARIOS, "--out_dir=" + out_dir,
+           "--benchmark_out=" + json_path, "--benchmark_out_format=json", *flags]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=1800)
+    if proc.returncode != 0:
+        raise AssertionError("cabench failed (%d): %s\n%s" %
+                             (proc.returncode, " ".join(cmd), proc.stderr[-3000:]))
+    with open(json_path) as f:
+        return json.load(f), proc
+
+
+def booking_count():
+    proc = subprocess.run([CABENCH_LOAD, "--verify"], capture_output=True, text=True,
+                          timeout=600)
+    if proc.returncode != 0:
+        raise AssertionError("cabench_load --verify failed: " + proc.stderr)
+    m = re.search(r"bookings: (\d+)", proc.stdout + proc.stderr)
+    if not m:
+        raise AssertionError("no booking count in: " + proc.stdout + proc.stderr)
+    return int(m.group(1))
+
+
+def scenario_of(bench):
+    return bench["name"].split("/")[1]
+
+
+class SuiteTest(unittest.TestCase):
+
+    def test_every_scenario_smoke_has_every_counter_and_series(self):
+        before = booking_count()
+        with tempfile.TemporaryDirectory() as out:
+            report, _ = run_cabench(out, "--queries=100")
+            benches = report["benchmarks"]
+            names = {scenario_of(b) for b in benches}
+            expected = {f[:-5] for f in os.listdir(SCENARIOS) if f.endswith(".yaml")}
+            self.assertEqual(names, expected)
+            for b in benches:
+                self.assertFalse(b.get("error_occurred"), b.get("error_message"))
+                self.assertEqual(b["iterations"], 100, b["name"])
+                self.assertRegex(b["name"], r"^CacheAside/\w+/read_pct:\d+/ttl_ms:\d+/"
+                                            r"access:[01]/iterations:100/real_time/threads:\d+$")
+                for key in ADDITIVE + ONCE:
+                    self.assertIn(key, b, "%s lacks counter %s" % (b["name"], key))
+                ops = b["reads"] + b["writes"] + b["errors"]
+                self.assertEqual(ops, 100 * b["threads"], b["name"])
+                self.assertEqual(b["errors"], 0, b["name"])
+                self.assertEqual(b["cache_hits"] + b["cache_misses"], b["reads"], b["name"])
+                self.assertGreater(b["ops_per_s"], 0)
+            context = report["context"]
+            for key in ["cache_server", "db_server", "cabench_git_rev", "cabench_build_type",
+                        "data_passengers", "data_seed", "scenarios_dir"]:
+                self.assertIn(key, context)
+            password = os.environ.get("CABENCH_DB_PASSWORD", "")
+            pw_file = os.environ.get("CABENCH_DB_PASSWORD_FILE")
+            if not password and pw_file:
+                with open(pw_file) as f:
+                    password = f.readline().strip()
+            if password:
+                self.assertNotIn(password, json.dumps(report))
+            series = sorted(os.listdir(os.path.join(out, "series")))
+            self.assertEqual(len([s for s in series if s.endswith(".json")]), len(benches))
+            for name in series:
+                if not name.endswith(".json"):
+                    continue
+                with open(os.path.join(out, "series", name)) as f:
+                    data = json.load(f)
+                self.assertTrue(data, name)
+                total = 0
+                for second, bucket in data.items():
+                    self.assertTrue(second.isdigit())
+                    for key in SERIES_KEYS:
+                        self.assertIn(key, bucket, name)
+                    total += bucket["count"]
+                self.assertGreater(total, 0)
+        self.assertEqual(booking_count(), before)
+
+    def test_documented_hit_rates_match_model_and_reference(self):
+        with tempfile.TemporaryDirectory() as out:
+            report, _ = run_cabench(
+                out, "--benchmark_filter=^CacheAside/(concurrency|read_heavy|random_balanced)/")
+            seen = set()
+            for b in report["benchmarks"]:
+                name = scenario_of(b)
+                seen.add(name)
+                self.assertFalse(b.get("error_occurred"), b.get("error_message"))
+                self.assertEqual(b["reads"] + b["writes"], 40000, b["name"])
+                hit = b["hit_rate_pct"]
+                print("%-16s hit rate %.2f%%  predicted %.2f%%  reference %.1f%%" %
+                      (name, hit, b["predicted_hit_rate_pct"], REFERENCE[name]),
+                      file=sys.stderr)
+                self.assertLessEqual(abs(hit - b["predicted_hit_rate_pct"]), 2.0, b["name"])
+                self.assertLessEqual(abs(hit - REFERENCE[name]), 2.0, b["name"])
+            self.assertEqual(seen, set(REFERENCE))
+
+    def test_compare_py_accepts_two_runs(self):
+        compare = "/usr/share/benchmark/compare.py"
+        self.assertTrue(os.path.exists(compare), "install libbenchmark-tools")
+        with tempfile.TemporaryDirectory() as a, tempfile.TemporaryDirectory() as b:
+            flags = ["--queries=200", "--benchmark_filter=^CacheAside/concurrency/"]
+            run_cabench(a, *flags)
+            run_cabench(b, *flags)
+            proc = subprocess.run(
+                ["/usr/bin/python3", compare, "benchmarks",
+                 os.path.join(a, "cabench.json"), os.path.join(b, "cabench.json")],
+                capture_output=True, text=True, timeout=300)
+            self.assertEqual(proc.returncode, 0, proc.stderr)
+            self.assertIn("CacheAside/concurrency", proc.stdout)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
