@@ -1,0 +1,185 @@
+// File: lib/cache_aside/cache_aside.h
+//
+// CacheAside runs the cache-aside pattern for one benchmark thread, one
+// operation at a time, and times every server round trip:
+//
+//   Read(id)   GET key -> hit (any cached value, including the negative entry
+//              of a passenger without bookings) | miss -> SELECT (the
+//              reference's join, SqlClient::QueryBookingCount) -> SET key
+//              value PX ttl (+- ttl_jitter_pct, uniform) -> class kCacheMiss.
+//   Write(b)   INSERT (committed) -> refresh: re-SELECT + SET | invalidate:
+//              DEL -> class kWrite. A duplicate (flight, seat) is retried with
+//              the seat source's next seat, at most max_insert_retries times.
+//   no-cache   (scenario.cache == false) reads only SELECT (class kCacheMiss:
+//              a database read) and writes only INSERT; the KvClient is never
+//              touched and may be null.
+//
+// The key is scenario.key_prefix + decimal passenger id. The cached value is
+// EncodeBookingCount() of the row: "<count>|<firstname>|<lastname>" for a
+// found row and "-" for the empty result, which is cached too (negative
+// caching, as the reference does).
+//
+// Timing: steady_clock (CLOCK_MONOTONIC), one clock read per boundary; the end
+// of one step is the start of the next. OpResult::total_ns spans the whole
+// operation, and each step that ran is in OpResult::step_ns. Encoding the
+// value for SET is inside the kCacheSet step (tens of nanoseconds). The start
+// of the last operation as wall-clock epoch nanoseconds is
+// last_start_epoch_ns(): derived from the monotonic start plus a
+// realtime-minus-monotonic offset measured once at construction, so the hot
+// path reads one clock per boundary only, and a wall-clock step (NTP) during a
+// run does not reorder per-second buckets.
+//
+// Errors never throw and never abort: any failed step makes the operation
+// class kError with ErrorSource kCache or kDb, and its status is kept in
+// last_error() (plus the errors() counter) so that the benchmark can report
+// it. With Options::fallback_to_db_on_cache_error a failed GET is instead
+// served by a SELECT (class kCacheMiss, no SET, counted in fallback_reads()).
+//
+// Ownership: CacheAside does not own the clients, nor the seat source; they
+// must outlive it. It copies what it needs from the Scenario.
+//
+// Allocation: none on the hot path once the reusable buffers (key, value,
+// BookingCount) have grown to the largest row seen, which happens within the
+// first few operations.
+//
+// Thread safety: NOT safe for concurrent use, like the clients it drives.
+// Each benchmark thread owns one CacheAside, its clients and its Workload.
+#ifndef CABENCH_LIB_CACHE_ASIDE_CACHE_ASIDE_H_
+#define CABENCH_LIB_CACHE_ASIDE_CACHE_ASIDE_H_
+
+#include <chrono>
+#include <cstdint>
+#include <random>
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "lib/clients/kv_client.h"
+#include "lib/clients/sql_client.h"
+#include "lib/metrics/op_types.h"
+#include "lib/workload/scenario.h"
+#include "lib/workload/workload.h"
+
+namespace cabench {
+
+// Replaces *out with the cache value of `row` (see above), reusing out's
+// buffer. Names are stored as they are; a '|' inside a firstname would not
+// decode (flughafendb names have none). Never fails. Safe to call
+// concurrently on distinct outputs.
+void EncodeBookingCount(const BookingCount& row, std::string* out);
+
+// Parses a value written by EncodeBookingCount() into *row (reusing its
+// buffers). Returns false (and leaves *row unspecified) when `value` is not
+// such a value. Safe to call concurrently on distinct rows.
+bool DecodeBookingCount(std::string_view value, BookingCount* row);
+
+class CacheAside {
+ public:
+  struct Options {
+    // On a failed GET, serve the read from the database instead of failing
+    // it. No SET is attempted (the cache just failed). Off by default: a
+    // cache outage should show up as errors, not as a slower benchmark.
+    bool fallback_to_db_on_cache_error = false;
+    // Extra INSERT attempts after AlreadyExists, each with the seat source's
+    // next seat. Ignored when seat_source is null (no retry).
+    int max_insert_retries = 8;
+    // Seeds the TTL jitter generator (scenario.seed mixed with this index):
+    // a stream of its own, so jitter never shifts the Workload's op sequence.
+    int thread_index = 0;
+    // Where retry seats come from: normally the thread's own Workload.
+    Workload* seat_source = nullptr;
+  };
+
+  // `kv` may be null when scenario.cache is false. With scenario.cache true
+  // and a null `kv`, or a null `sql`, the operations that need the missing
+  // client fail with FailedPrecondition (class kError) instead of crashing.
+  CacheAside(KvClient* kv, SqlClient* sql, const Scenario& scenario);
+  CacheAside(KvClient* kv, SqlClient* sql, const Scenario& scenario,
+             Options options);
+
+  CacheAside(const CacheAside&) = delete;
+  CacheAside& operator=(const CacheAside&) = delete;
+
+  // One cache-aside read of `passenger_id`. Returns its OpResult: kCacheHit,
+  // kCacheMiss, or kError (then error_source says where, and last_error()
+  // holds the status: Unavailable/Internal from the clients, or
+  // FailedPrecondition for a missing client).
+  OpResult Read(int64_t passenger_id);
+
+  // One write: INSERT `booking`, then refresh or invalidate
+  // key(booking.passenger_id) per scenario.write_policy. Returns kWrite or
+  // kError (AlreadyExists after the retries are used up counts as a database
+  // error).
+  OpResult Write(const NewBooking& booking);
+
+  // Read(op.passenger_id) or Write(op.booking), by op.kind.
+  OpResult Run(const Op& op) {
+    return op.kind == OpKind::kRead ? Read(op.passenger_id) : Write(op.booking);
+  }
+
+  // Untimed warm-up: `n_ops` reads through the pattern, of passenger ids drawn
+  // with ids.NextPassengerId(). Pass a Workload of its own (thread index
+  // Workload::kWarmupThreadIndex) so that warming up does not change the timed
+  // op sequence. Returns OK, or the first failed read's status (and stops).
+  // The bench may equally run its own loop; this is the documented default.
+  absl::Status Warmup(int64_t n_ops, Workload& ids);
+
+  // The key of `passenger_id`, in this object's buffer: valid until the next
+  // call on this object.
+  std::string_view KeyFor(int64_t passenger_id);
+
+  // Start of the last operation, in nanoseconds since the Unix epoch.
+  int64_t last_start_epoch_ns() const { return start_mono_ns_ + epoch_offset_ns_; }
+  // Status of the most recent failed step (OK until one fails). A GET failure
+  // served by the fallback is recorded here too.
+  const absl::Status& last_error() const { return last_error_; }
+  // Operations that ended in kError.
+  int64_t errors() const { return errors_; }
+  // INSERT attempts repeated after AlreadyExists.
+  int64_t insert_retries() const { return insert_retries_; }
+  // Reads served by the database after a failed GET (fallback on).
+  int64_t fallback_reads() const { return fallback_reads_; }
+  // The cache value of the last hit, or the value the last SET wrote.
+  std::string_view last_value() const { return value_; }
+
+  // Current monotonic time in nanoseconds (steady_clock).
+  static int64_t MonoNowNs() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+  }
+
+ private:
+  int64_t TtlForSet();
+  // SELECT + SET of key_ (already formatted), steps timed from t_start.
+  // Returns the end time; on failure fills `r` as an error.
+  int64_t SelectAndSet(int64_t passenger_id, int64_t t_start, OpResult& r);
+  void Fail(OpResult& r, ErrorSource source, absl::Status status);
+
+  KvClient* kv_;
+  SqlClient* sql_;
+  bool cache_;
+  int64_t ttl_ms_;
+  int ttl_jitter_pct_;
+  WritePolicy write_policy_;
+  Options options_;
+  std::mt19937_64 jitter_rng_;
+
+  std::string key_;         // key_prefix followed by room for the id
+  size_t prefix_len_;
+  size_t key_len_ = 0;     // length of the key last formatted
+  std::string value_;       // GET result / SET payload
+  BookingCount row_;        // SELECT result
+  NewBooking retry_booking_;
+
+  int64_t epoch_offset_ns_;
+  int64_t start_mono_ns_ = 0;
+  absl::Status last_error_;
+  int64_t errors_ = 0;
+  int64_t insert_retries_ = 0;
+  int64_t fallback_reads_ = 0;
+};
+
+}  // namespace cabench
+
+#endif  // CABENCH_LIB_CACHE_ASIDE_CACHE_ASIDE_H_

@@ -1,0 +1,190 @@
+#include "lib/model/hit_rate_model.h"
+
+#include <cmath>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "lib/cache_aside/cache_aside.h"
+#include "lib/testing/fake_kv_client.h"
+#include "lib/testing/fake_sql_client.h"
+#include "lib/testing/virtual_clock.h"
+#include "lib/workload/workload.h"
+
+namespace cabench {
+namespace {
+
+ModelInput Reference() {
+  ModelInput in;  // concurrency: 10,000 keys, 40,000 ops, 80% reads, 300 s
+  in.ops_per_s = 4791;
+  return in;
+}
+
+TEST(HitRateModelTest, ReferenceConcurrency) {
+  EXPECT_NEAR(PredictHitRatePct(Reference()), 75.5, 0.5);
+}
+
+TEST(HitRateModelTest, ReferenceReadHeavyAfterConcurrency) {
+  ModelInput in = Reference();
+  in.read_fraction = 0.99;
+  in.initial_cached_fraction = 1 - std::exp(-4.0);
+  in.ops_per_s = 22818;
+  EXPECT_NEAR(PredictHitRatePct(in), 99.5, 0.5);
+  // The same state reached by a 40,000-read warm-up of a flushed cache.
+  in.initial_cached_fraction = 0;
+  in.warmup_ops = 40000;
+  EXPECT_NEAR(PredictHitRatePct(in), 99.5, 0.5);
+}
+
+TEST(HitRateModelTest, ReferenceRandomBalanced) {
+  ModelInput in = Reference();
+  in.key_universe = 34996;
+  in.read_fraction = 0.6;
+  in.ops_per_s = 3477;
+  EXPECT_NEAR(PredictHitRatePct(in), 40.4, 0.5);
+}
+
+TEST(HitRateModelTest, ReferenceShortTtl) {
+  ModelInput in = Reference();
+  in.key_universe = 36000;
+  in.read_fraction = 0.9;
+  in.ttl_ms = 100;
+  in.ops_per_s = 4500;
+  EXPECT_NEAR(PredictHitRatePct(in), 1.2, 0.5);
+  // Unknown throughput means "TTL never expires": a very different answer.
+  in.ops_per_s = 0;
+  EXPECT_GT(PredictHitRatePct(in), 30);
+}
+
+TEST(HitRateModelTest, EdgeCases) {
+  ModelInput in = Reference();
+  in.cache = false;
+  EXPECT_EQ(PredictHitRatePct(in), 0);
+  in = Reference();
+  in.read_fraction = 0;
+  EXPECT_EQ(PredictHitRatePct(in), 0);
+  in = Reference();
+  in.key_universe = 1;  // one key: only the very first read misses
+  in.total_ops = 1000;
+  EXPECT_NEAR(PredictHitRatePct(in), 99.9, 0.01);
+  in.ttl_ms = 0;  // expires before the next op
+  EXPECT_EQ(PredictHitRatePct(in), 0);
+  // Invalidate never beats refresh.
+  in = Reference();
+  in.write_policy = WritePolicy::kInvalidate;
+  EXPECT_LT(PredictHitRatePct(in), PredictHitRatePct(Reference()));
+}
+
+TEST(HitRateModelTest, ModelInputForFollowsTheScenario) {
+  Scenario s;
+  s.read_pct = 60;
+  s.access = AccessMode::kRandom;
+  s.ttl_ms = 100;
+  s.warmup_ops = 7;
+  s.write_policy = WritePolicy::kInvalidate;
+  DataSetInfo ds;
+  ds.passengers = 36000;
+  ds.flights = 10;
+  const ModelInput in = ModelInputFor(s, ds, 8, 1234.5);
+  EXPECT_EQ(in.key_universe, 36000);
+  EXPECT_DOUBLE_EQ(in.read_fraction, 0.6);
+  EXPECT_EQ(in.total_ops, 80000);
+  EXPECT_EQ(in.ttl_ms, 100);
+  EXPECT_EQ(in.warmup_ops, 7);
+  EXPECT_EQ(in.write_policy, WritePolicy::kInvalidate);
+  EXPECT_DOUBLE_EQ(in.ops_per_s, 1234.5);
+  s.access = AccessMode::kPool;
+  EXPECT_EQ(ModelInputFor(s, ds, 8, 0).key_universe, 10000);
+}
+
+// Runs thread 0 of `s` over the lib/testing fakes on the simulation's clock
+// schedule and counts hits and misses.
+SimulationResult RunOnFakes(const Scenario& s, const DataSetInfo& ds, double ops_per_s) {
+  VirtualClock clock;
+  FakeKvClient kv(&clock);
+  FakeSqlClient::Options sql_options;
+  sql_options.passengers = ds.passengers;
+  FakeSqlClient sql(sql_options);
+  int64_t tick = 0;
+  if (s.warmup_ops > 0) {
+    Workload ids(s, ds, Workload::kWarmupThreadIndex);
+    CacheAside::Options options;
+    options.thread_index = Workload::kWarmupThreadIndex;
+    CacheAside warm(&kv, &sql, s, options);
+    for (int64_t k = 0; k < s.warmup_ops; ++k) {
+      clock.SetNs(SimOpTimeNs(tick++, ops_per_s));
+      warm.Read(ids.NextPassengerId());
+    }
+  }
+  Workload w(s, ds, 0);
+  CacheAside::Options options;
+  options.seat_source = &w;
+  CacheAside ca(&kv, &sql, s, options);
+  SimulationResult out;
+  for (int64_t i = 0; i < s.queries_per_thread; ++i) {
+    clock.SetNs(SimOpTimeNs(tick++, ops_per_s));
+    const Op& op = w.Next();
+    const OpResult r = ca.Run(op);
+    (op.kind == OpKind::kRead ? out.reads : out.writes)++;
+    out.hits += r.op_class == OpClass::kCacheHit;
+    out.misses += r.op_class == OpClass::kCacheMiss;
+    out.errors += r.op_class == OpClass::kError;
+  }
+  return out;
+}
+
+TEST(HitRateModelTest, SimulationMatchesTheFakesExactly) {
+  DataSetInfo ds;
+  ds.passengers = 3000;
+  ds.flights = 50;
+  Scenario s;
+  s.pool_size = 2000;
+  s.queries_per_thread = 20000;
+  s.ttl_ms = 400;
+  s.ttl_jitter_pct = 10;
+  s.warmup_ops = 300;
+  for (WritePolicy policy : {WritePolicy::kRefresh, WritePolicy::kInvalidate}) {
+    s.write_policy = policy;
+    const SimulationResult sim = SimulateHitRate(s, ds, 1, 3000);
+    const SimulationResult fake = RunOnFakes(s, ds, 3000);
+    EXPECT_EQ(sim.hits, fake.hits);
+    EXPECT_EQ(sim.misses, fake.misses);
+    EXPECT_EQ(sim.reads, fake.reads);
+    EXPECT_EQ(fake.errors, 0);
+    // The TTL matters here: neither all hits nor all misses.
+    EXPECT_GT(sim.hits, 1000);
+    EXPECT_GT(sim.misses, 1000);
+  }
+}
+
+TEST(HitRateModelTest, ClosedFormAgreesWithSimulationColdPool) {
+  Scenario s;  // the concurrency scenario: 4 x 10,000, pool of 10,000
+  DataSetInfo ds;
+  ds.passengers = 36000;
+  ds.flights = 1000;
+  const double predicted = PredictHitRatePct(ModelInputFor(s, ds, 4, 4791));
+  EXPECT_NEAR(SimulateHitRatePct(s, ds, 4, 4791), predicted, 1.0);
+  s.write_policy = WritePolicy::kInvalidate;
+  EXPECT_NEAR(SimulateHitRatePct(s, ds, 4, 4791),
+              PredictHitRatePct(ModelInputFor(s, ds, 4, 4791)), 1.0);
+}
+
+TEST(HitRateModelTest, ShortTtlAndWarmupAgreeWithSimulation) {
+  DataSetInfo ds;
+  ds.passengers = 36000;
+  ds.flights = 1000;
+  Scenario s;
+  s.access = AccessMode::kRandom;
+  s.read_pct = 90;
+  s.ttl_ms = 100;
+  const double predicted = PredictHitRatePct(ModelInputFor(s, ds, 4, 4500));
+  EXPECT_NEAR(SimulateHitRatePct(s, ds, 4, 4500), predicted, 0.3);
+
+  Scenario warm;  // read_heavy from a 40,000-read warm-up
+  warm.read_pct = 99;
+  warm.warmup_ops = 40000;
+  EXPECT_NEAR(SimulateHitRatePct(warm, ds, 4, 22818),
+              PredictHitRatePct(ModelInputFor(warm, ds, 4, 22818)), 0.5);
+}
+
+}  // namespace
+}  // namespace cabench

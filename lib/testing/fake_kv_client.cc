@@ -1,0 +1,177 @@
+#include "lib/testing/fake_kv_client.h"
+
+#include <chrono>
+#include <thread>
+#include <vector>
+
+namespace cabench {
+
+FakeKvClient::FakeKvClient(VirtualClock* clock) : clock_(clock) {}
+
+int64_t FakeKvClient::NowNs() const {
+  if (clock_ != nullptr) return clock_->NowNs();
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+absl::Status FakeKvClient::Enter(KvMethod method) {
+  int64_t latency_ns = 0;
+  absl::Status status;
+  {
+    absl::MutexLock lock(&mu_);
+    FaultInjector& f = faults_[static_cast<int>(method)];
+    latency_ns = f.latency_ns();
+    status = f.OnCall();
+    if (broken_ && method != KvMethod::kReconnect) {
+      status = absl::UnavailableError("fake kv: connection is broken");
+    } else if (emulate_broken_ && absl::IsUnavailable(status)) {
+      broken_ = true;
+    }
+    if (method == KvMethod::kReconnect && status.ok()) broken_ = false;
+  }
+  // Sleep outside the lock so that threads sharing the fake overlap.
+  if (latency_ns > 0) std::this_thread::sleep_for(std::chrono::nanoseconds(latency_ns));
+  return status;
+}
+
+const FakeKvClient::Entry* FakeKvClient::FindLive(std::string_view key) const {
+  auto it = map_.find(key);
+  if (it == map_.end()) return nullptr;
+  // Redis: a key is expired once now > expire time.
+  if (NowNs() > it->second.expire_at_ns) return nullptr;
+  return &it->second;
+}
+
+absl::StatusOr<bool> FakeKvClient::Get(std::string_view key, std::string* value) {
+  if (absl::Status s = Enter(KvMethod::kGet); !s.ok()) return s;
+  absl::MutexLock lock(&mu_);
+  const Entry* e = FindLive(key);
+  if (e == nullptr) {
+    value->clear();
+    return false;
+  }
+  value->assign(e->value);
+  return true;
+}
+
+absl::Status FakeKvClient::Set(std::string_view key, std::string_view value,
+                               int64_t ttl_ms) {
+  if (absl::Status s = Enter(KvMethod::kSet); !s.ok()) return s;
+  if (ttl_ms <= 0) return absl::InvalidArgumentError("fake kv: ttl_ms must be > 0");
+  Put(key, value, ttl_ms);
+  return absl::OkStatus();
+}
+
+void FakeKvClient::Put(std::string_view key, std::string_view value, int64_t ttl_ms) {
+  absl::MutexLock lock(&mu_);
+  const int64_t expire = NowNs() + ttl_ms * 1000000;
+  auto it = map_.find(key);
+  if (it == map_.end()) {
+    map_.emplace(std::string(key), Entry{std::string(value), expire, ttl_ms});
+  } else {
+    it->second.value.assign(value);
+    it->second.expire_at_ns = expire;
+    it->second.ttl_ms = ttl_ms;
+  }
+}
+
+absl::Status FakeKvClient::Del(std::string_view key) {
+  if (absl::Status s = Enter(KvMethod::kDel); !s.ok()) return s;
+  absl::MutexLock lock(&mu_);
+  auto it = map_.find(key);
+  if (it != map_.end()) map_.erase(it);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int64_t> FakeKvClient::DeletePrefix(std::string_view prefix) {
+  if (absl::Status s = Enter(KvMethod::kDeletePrefix); !s.ok()) return s;
+  if (prefix.empty()) return absl::InvalidArgumentError("fake kv: empty prefix");
+  absl::MutexLock lock(&mu_);
+  int64_t deleted = 0;
+  for (auto it = map_.begin(); it != map_.end();) {
+    if (std::string_view(it->first).substr(0, prefix.size()) == prefix) {
+      if (NowNs() <= it->second.expire_at_ns) ++deleted;
+      it = map_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  return deleted;
+}
+
+absl::Status FakeKvClient::Ping() { return Enter(KvMethod::kPing); }
+
+absl::Status FakeKvClient::Reconnect() { return Enter(KvMethod::kReconnect); }
+
+absl::StatusOr<std::string> FakeKvClient::ServerInfo() {
+  if (absl::Status s = Enter(KvMethod::kServerInfo); !s.ok()) return s;
+  return std::string("fake-kv 1.0");
+}
+
+void FakeKvClient::FailNext(KvMethod method, int n, absl::Status status) {
+  absl::MutexLock lock(&mu_);
+  faults_[static_cast<int>(method)].FailNext(n, std::move(status));
+}
+
+void FakeKvClient::FailEvery(KvMethod method, int k, absl::Status status) {
+  absl::MutexLock lock(&mu_);
+  faults_[static_cast<int>(method)].FailEvery(k, std::move(status));
+}
+
+void FakeKvClient::SetLatencyNs(KvMethod method, int64_t ns) {
+  absl::MutexLock lock(&mu_);
+  faults_[static_cast<int>(method)].set_latency_ns(ns);
+}
+
+void FakeKvClient::ClearFailures() {
+  absl::MutexLock lock(&mu_);
+  for (FaultInjector& f : faults_) f.Clear();
+  broken_ = false;
+}
+
+void FakeKvClient::set_emulate_broken(bool on) {
+  absl::MutexLock lock(&mu_);
+  emulate_broken_ = on;
+}
+
+int64_t FakeKvClient::calls(KvMethod method) const {
+  absl::MutexLock lock(&mu_);
+  return faults_[static_cast<int>(method)].calls();
+}
+
+int64_t FakeKvClient::total_calls() const {
+  absl::MutexLock lock(&mu_);
+  int64_t n = 0;
+  for (const FaultInjector& f : faults_) n += f.calls();
+  return n;
+}
+
+bool FakeKvClient::Contains(std::string_view key) const {
+  absl::MutexLock lock(&mu_);
+  return FindLive(key) != nullptr;
+}
+
+std::optional<std::string> FakeKvClient::Peek(std::string_view key) const {
+  absl::MutexLock lock(&mu_);
+  const Entry* e = FindLive(key);
+  if (e == nullptr) return std::nullopt;
+  return e->value;
+}
+
+std::optional<int64_t> FakeKvClient::LastTtlMs(std::string_view key) const {
+  absl::MutexLock lock(&mu_);
+  const Entry* e = FindLive(key);
+  if (e == nullptr) return std::nullopt;
+  return e->ttl_ms;
+}
+
+int64_t FakeKvClient::size() const {
+  absl::MutexLock lock(&mu_);
+  int64_t n = 0;
+  const int64_t now = NowNs();
+  for (const auto& [key, e] : map_) n += (now <= e.expire_at_ns) ? 1 : 0;
+  return n;
+}
+
+}  // namespace cabench

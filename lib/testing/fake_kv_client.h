@@ -1,0 +1,114 @@
+// File: lib/testing/fake_kv_client.h
+//
+// FakeKvClient is an in-memory KvClient for unit tests of the pattern: a map
+// from key to value with Redis' expiry rule (a key SET with PX ttl at time t
+// is live while now <= t + ttl), on a VirtualClock when one is given (else the
+// real steady clock). Every method can be made to fail (FailNext/FailEvery per
+// method, see fault_injector.h) and to take artificial real-time latency.
+//
+// With set_emulate_broken(true), an injected Unavailable breaks the fake like
+// a real connection: every later call fails fast with Unavailable until
+// Reconnect() succeeds.
+//
+// Ownership: the caller owns the fake and the clock (which must outlive it).
+// Thread safety: unlike the real clients, safe for concurrent use (one
+// internal absl::Mutex), so a multi-threaded test may share one fake.
+#ifndef CABENCH_LIB_TESTING_FAKE_KV_CLIENT_H_
+#define CABENCH_LIB_TESTING_FAKE_KV_CLIENT_H_
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "lib/clients/kv_client.h"
+#include "lib/testing/fault_injector.h"
+#include "lib/testing/virtual_clock.h"
+
+namespace cabench {
+
+enum class KvMethod : int {
+  kGet = 0,
+  kSet,
+  kDel,
+  kDeletePrefix,
+  kPing,
+  kReconnect,
+  kServerInfo,
+};
+inline constexpr int kNumKvMethods = 7;
+
+class FakeKvClient : public KvClient {
+ public:
+  // `clock` may be null: time is then the real steady clock.
+  explicit FakeKvClient(VirtualClock* clock = nullptr);
+
+  // KvClient. Same contract as the interface; injected failures return the
+  // injected status before doing anything (the call is still counted).
+  absl::StatusOr<bool> Get(std::string_view key, std::string* value) override;
+  absl::Status Set(std::string_view key, std::string_view value,
+                   int64_t ttl_ms) override;
+  absl::Status Del(std::string_view key) override;
+  absl::StatusOr<int64_t> DeletePrefix(std::string_view prefix) override;
+  absl::Status Ping() override;
+  absl::Status Reconnect() override;
+  absl::StatusOr<std::string> ServerInfo() override;
+
+  // Error and latency injection for `method` (see fault_injector.h).
+  void FailNext(KvMethod method, int n, absl::Status status);
+  void FailEvery(KvMethod method, int k, absl::Status status);
+  void SetLatencyNs(KvMethod method, int64_t ns);
+  void ClearFailures();
+  void set_emulate_broken(bool on);
+
+  // Calls of `method` so far, failed ones included.
+  int64_t calls(KvMethod method) const;
+  // Calls of every method that could reach the server (all of them).
+  int64_t total_calls() const;
+
+  // Inspection for tests, all honouring expiry at the current time:
+  bool Contains(std::string_view key) const;
+  std::optional<std::string> Peek(std::string_view key) const;
+  // The ttl_ms given by the last SET of `key` (nullopt if not live).
+  std::optional<int64_t> LastTtlMs(std::string_view key) const;
+  // Live keys.
+  int64_t size() const;
+  // Stores a value as Set would, without counting a call or injecting faults.
+  void Put(std::string_view key, std::string_view value, int64_t ttl_ms);
+
+ private:
+  struct Entry {
+    std::string value;
+    int64_t expire_at_ns;
+    int64_t ttl_ms;
+  };
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const {
+      return std::hash<std::string_view>()(s);
+    }
+  };
+  using Map = std::unordered_map<std::string, Entry, Hash, std::equal_to<>>;
+
+  int64_t NowNs() const;
+  // Counts the call, applies faults and latency; OK means "go ahead".
+  absl::Status Enter(KvMethod method) ABSL_LOCKS_EXCLUDED(mu_);
+  const Entry* FindLive(std::string_view key) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
+
+  VirtualClock* const clock_;
+  mutable absl::Mutex mu_;
+  Map map_ ABSL_GUARDED_BY(mu_);
+  FaultInjector faults_[kNumKvMethods] ABSL_GUARDED_BY(mu_);
+  bool emulate_broken_ ABSL_GUARDED_BY(mu_) = false;
+  bool broken_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+}  // namespace cabench
+
+#endif  // CABENCH_LIB_TESTING_FAKE_KV_CLIENT_H_

@@ -1,0 +1,156 @@
+#include "lib/testing/fake_sql_client.h"
+
+#include <chrono>
+#include <cstdio>
+#include <thread>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+
+namespace cabench {
+
+FakeSqlClient::FakeSqlClient() : FakeSqlClient(Options()) {}
+
+FakeSqlClient::FakeSqlClient(Options options)
+    : options_(std::move(options)), next_booking_id_(options_.first_booking_id + 1) {}
+
+absl::Status FakeSqlClient::Enter(SqlMethod method) {
+  int64_t latency_ns = 0;
+  absl::Status status;
+  {
+    absl::MutexLock lock(&mu_);
+    FaultInjector& f = faults_[static_cast<int>(method)];
+    latency_ns = f.latency_ns();
+    status = f.OnCall();
+  }
+  if (latency_ns > 0) std::this_thread::sleep_for(std::chrono::nanoseconds(latency_ns));
+  return status;
+}
+
+int64_t FakeSqlClient::CountLocked(int64_t passenger_id) const {
+  if (passenger_id < 1 || passenger_id > options_.passengers) return 0;
+  int64_t n = options_.initial_count ? options_.initial_count(passenger_id)
+                                     : passenger_id % 4;
+  auto it = inserted_per_passenger_.find(passenger_id);
+  if (it != inserted_per_passenger_.end()) n += it->second;
+  return n;
+}
+
+std::pair<int64_t, std::string> FakeSqlClient::SeatKey(int64_t flight_id,
+                                                       std::string_view seat) {
+  std::string lower(seat);
+  for (char& ch : lower) ch = absl::ascii_tolower(static_cast<unsigned char>(ch));
+  return {flight_id, std::move(lower)};
+}
+
+absl::Status FakeSqlClient::QueryBookingCount(int64_t passenger_id,
+                                              BookingCount* result) {
+  if (absl::Status s = Enter(SqlMethod::kQueryBookingCount); !s.ok()) return s;
+  absl::MutexLock lock(&mu_);
+  const int64_t n = CountLocked(passenger_id);
+  result->found = n > 0;
+  result->count = n;
+  result->firstname.clear();
+  result->lastname.clear();
+  if (n > 0) {
+    // Formatted by hand into the reused buffers: no allocation per query.
+    char digits[24];
+    const int len = std::snprintf(digits, sizeof(digits), "%lld",
+                                  static_cast<long long>(passenger_id));
+    result->firstname.append("First").append(digits, static_cast<size_t>(len));
+    result->lastname.append("Last").append(digits, static_cast<size_t>(len));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int64_t> FakeSqlClient::InsertBooking(const NewBooking& booking) {
+  if (absl::Status s = Enter(SqlMethod::kInsertBooking); !s.ok()) return s;
+  if (booking.seat.size() > 4) {
+    return absl::InternalError(absl::StrCat("mysql 1406: Data too long for column 'seat': '",
+                                            booking.seat, "'"));
+  }
+  absl::MutexLock lock(&mu_);
+  if (booking.passenger_id < 1 || booking.passenger_id > options_.passengers) {
+    return absl::InternalError(absl::StrCat(
+        "mysql 1452: Cannot add or update a child row: no passenger ", booking.passenger_id));
+  }
+  if (!seats_.insert(SeatKey(booking.flight_id, booking.seat)).second) {
+    return absl::AlreadyExistsError(absl::StrCat("mysql 1062: Duplicate entry '",
+                                                 booking.flight_id, "-", booking.seat,
+                                                 "' for key 'flight_seat'"));
+  }
+  ++inserted_per_passenger_[booking.passenger_id];
+  ++inserted_;
+  return next_booking_id_++;
+}
+
+absl::StatusOr<int64_t> FakeSqlClient::Execute(std::string_view sql) {
+  if (absl::Status s = Enter(SqlMethod::kExecute); !s.ok()) return s;
+  absl::MutexLock lock(&mu_);
+  statements_.emplace_back(sql);
+  return 0;
+}
+
+absl::StatusOr<std::optional<std::vector<std::optional<std::string>>>>
+FakeSqlClient::QueryRow(std::string_view sql) {
+  if (absl::Status s = Enter(SqlMethod::kQueryRow); !s.ok()) return s;
+  absl::MutexLock lock(&mu_);
+  statements_.emplace_back(sql);
+  return std::optional<std::vector<std::optional<std::string>>>();
+}
+
+absl::Status FakeSqlClient::Ping() { return Enter(SqlMethod::kPing); }
+
+absl::Status FakeSqlClient::Reconnect() { return Enter(SqlMethod::kReconnect); }
+
+absl::StatusOr<std::string> FakeSqlClient::ServerInfo() {
+  if (absl::Status s = Enter(SqlMethod::kServerInfo); !s.ok()) return s;
+  return std::string("fake-sql 1.0");
+}
+
+void FakeSqlClient::FailNext(SqlMethod method, int n, absl::Status status) {
+  absl::MutexLock lock(&mu_);
+  faults_[static_cast<int>(method)].FailNext(n, std::move(status));
+}
+
+void FakeSqlClient::FailEvery(SqlMethod method, int k, absl::Status status) {
+  absl::MutexLock lock(&mu_);
+  faults_[static_cast<int>(method)].FailEvery(k, std::move(status));
+}
+
+void FakeSqlClient::SetLatencyNs(SqlMethod method, int64_t ns) {
+  absl::MutexLock lock(&mu_);
+  faults_[static_cast<int>(method)].set_latency_ns(ns);
+}
+
+void FakeSqlClient::ClearFailures() {
+  absl::MutexLock lock(&mu_);
+  for (FaultInjector& f : faults_) f.Clear();
+}
+
+int64_t FakeSqlClient::calls(SqlMethod method) const {
+  absl::MutexLock lock(&mu_);
+  return faults_[static_cast<int>(method)].calls();
+}
+
+int64_t FakeSqlClient::BookingCountOf(int64_t passenger_id) const {
+  absl::MutexLock lock(&mu_);
+  return CountLocked(passenger_id);
+}
+
+int64_t FakeSqlClient::inserted() const {
+  absl::MutexLock lock(&mu_);
+  return inserted_;
+}
+
+void FakeSqlClient::TakeSeat(int64_t flight_id, std::string_view seat) {
+  absl::MutexLock lock(&mu_);
+  seats_.insert(SeatKey(flight_id, seat));
+}
+
+std::vector<std::string> FakeSqlClient::statements() const {
+  absl::MutexLock lock(&mu_);
+  return statements_;
+}
+
+}  // namespace cabench

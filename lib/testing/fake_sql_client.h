@@ -1,0 +1,112 @@
+// File: lib/testing/fake_sql_client.h
+//
+// FakeSqlClient is an in-memory SqlClient over a small model of the
+// flughafendb subset, for unit tests of the pattern:
+//
+//   passenger  ids 1..passengers, named "First<id>" / "Last<id>";
+//   booking    a count per passenger: `initial_count(id)` loaded bookings
+//              (default id % 4, so every 4th passenger has none and the read
+//              query returns no row: the negative case) plus those inserted;
+//              and the unique key (flight_id, seat) of inserted bookings,
+//              compared case-insensitively as booking.seat's collation does.
+//
+// QueryBookingCount answers like the real join (no row when the passenger
+// has no booking or does not exist). InsertBooking fails with AlreadyExists
+// ("mysql 1062: Duplicate entry ...") on a taken (flight, seat) and with
+// Internal ("mysql 1452: ...") for an unknown passenger; ids start after
+// `first_booking_id`. Execute() and QueryRow() only record the statement.
+// Every method can fail on demand and take artificial latency (see
+// fault_injector.h).
+//
+// Ownership: the caller owns the fake. Thread safety: unlike the real
+// clients, safe for concurrent use (one internal absl::Mutex).
+#ifndef CABENCH_LIB_TESTING_FAKE_SQL_CLIENT_H_
+#define CABENCH_LIB_TESTING_FAKE_SQL_CLIENT_H_
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "lib/clients/sql_client.h"
+#include "lib/testing/fault_injector.h"
+
+namespace cabench {
+
+enum class SqlMethod : int {
+  kQueryBookingCount = 0,
+  kInsertBooking,
+  kExecute,
+  kQueryRow,
+  kPing,
+  kReconnect,
+  kServerInfo,
+};
+inline constexpr int kNumSqlMethods = 7;
+
+class FakeSqlClient : public SqlClient {
+ public:
+  struct Options {
+    int64_t passengers = 1000;
+    // Loaded bookings of a passenger; null means id % 4.
+    std::function<int64_t(int64_t)> initial_count;
+    int64_t first_booking_id = 1000000;
+  };
+
+  FakeSqlClient();
+  explicit FakeSqlClient(Options options);
+
+  // SqlClient (see the file comment for the model).
+  absl::Status QueryBookingCount(int64_t passenger_id, BookingCount* result) override;
+  absl::StatusOr<int64_t> InsertBooking(const NewBooking& booking) override;
+  absl::StatusOr<int64_t> Execute(std::string_view sql) override;
+  absl::StatusOr<std::optional<std::vector<std::optional<std::string>>>> QueryRow(
+      std::string_view sql) override;
+  absl::Status Ping() override;
+  absl::Status Reconnect() override;
+  absl::StatusOr<std::string> ServerInfo() override;
+
+  // Error and latency injection for `method` (see fault_injector.h).
+  void FailNext(SqlMethod method, int n, absl::Status status);
+  void FailEvery(SqlMethod method, int k, absl::Status status);
+  void SetLatencyNs(SqlMethod method, int64_t ns);
+  void ClearFailures();
+
+  // Calls of `method` so far, failed ones included.
+  int64_t calls(SqlMethod method) const;
+  // Current booking count of `passenger_id` (loaded + inserted).
+  int64_t BookingCountOf(int64_t passenger_id) const;
+  // Bookings inserted so far.
+  int64_t inserted() const;
+  // Marks (flight_id, seat) taken, as a loaded or earlier booking would.
+  void TakeSeat(int64_t flight_id, std::string_view seat);
+  // Statements passed to Execute() and QueryRow(), in order.
+  std::vector<std::string> statements() const;
+
+ private:
+  absl::Status Enter(SqlMethod method) ABSL_LOCKS_EXCLUDED(mu_);
+  int64_t CountLocked(int64_t passenger_id) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  static std::pair<int64_t, std::string> SeatKey(int64_t flight_id, std::string_view seat);
+
+  const Options options_;
+  mutable absl::Mutex mu_;
+  std::unordered_map<int64_t, int64_t> inserted_per_passenger_ ABSL_GUARDED_BY(mu_);
+  std::set<std::pair<int64_t, std::string>> seats_ ABSL_GUARDED_BY(mu_);
+  int64_t next_booking_id_ ABSL_GUARDED_BY(mu_);
+  int64_t inserted_ ABSL_GUARDED_BY(mu_) = 0;
+  std::vector<std::string> statements_ ABSL_GUARDED_BY(mu_);
+  FaultInjector faults_[kNumSqlMethods] ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace cabench
+
+#endif  // CABENCH_LIB_TESTING_FAKE_SQL_CLIENT_H_

@@ -1,0 +1,47 @@
+#include "lib/testing/null_clients.h"
+
+#include <utility>
+
+namespace cabench {
+
+NullKvClient::NullKvClient(bool hit, std::string value)
+    : hit_(hit), value_(std::move(value)) {}
+
+absl::StatusOr<bool> NullKvClient::Get(std::string_view, std::string* value) {
+  if (!hit_) {
+    value->clear();
+    return false;
+  }
+  value->assign(value_);
+  return true;
+}
+
+absl::Status NullKvClient::Set(std::string_view, std::string_view, int64_t) {
+  return absl::OkStatus();
+}
+absl::Status NullKvClient::Del(std::string_view) { return absl::OkStatus(); }
+absl::StatusOr<int64_t> NullKvClient::DeletePrefix(std::string_view) { return 0; }
+absl::Status NullKvClient::Ping() { return absl::OkStatus(); }
+absl::Status NullKvClient::Reconnect() { return absl::OkStatus(); }
+absl::StatusOr<std::string> NullKvClient::ServerInfo() { return std::string("null"); }
+
+absl::Status NullSqlClient::QueryBookingCount(int64_t, BookingCount* result) {
+  result->found = true;
+  result->count = 3;
+  result->firstname.assign("First");
+  result->lastname.assign("Last");
+  return absl::OkStatus();
+}
+absl::StatusOr<int64_t> NullSqlClient::InsertBooking(const NewBooking&) {
+  return next_id_++;
+}
+absl::StatusOr<int64_t> NullSqlClient::Execute(std::string_view) { return 0; }
+absl::StatusOr<std::optional<std::vector<std::optional<std::string>>>>
+NullSqlClient::QueryRow(std::string_view) {
+  return std::optional<std::vector<std::optional<std::string>>>();
+}
+absl::Status NullSqlClient::Ping() { return absl::OkStatus(); }
+absl::Status NullSqlClient::Reconnect() { return absl::OkStatus(); }
+absl::StatusOr<std::string> NullSqlClient::ServerInfo() { return std::string("null"); }
+
+}  // namespace cabench

@@ -1,0 +1,157 @@
+// File: lib/workload/workload.h
+//
+// Workload is the per-thread generator of benchmark operations: for every
+// operation it decides read or write (read with probability read_pct/100),
+// which passenger the operation is about, and for a write the booking to
+// insert. It is the "get_passenger_id / should_read / get_random_flight_id"
+// part of the reference script, made reproducible: each Workload owns a
+// std::mt19937_64 seeded with `scenario.seed + thread_index` (STYLE.md §5), so
+// the same scenario, data set and thread index give the same sequence of
+// operations run after run, on any machine.
+//
+// The sequence never depends on what the cache answers: hits and misses draw
+// nothing from this generator (TTL jitter in CacheAside has its own stream).
+// A run with the cache and its no-cache baseline therefore see the same ops.
+//
+// Ranges are drawn with Lemire's multiply-shift with rejection (exactly
+// uniform; one 64-bit draw almost always), not std::uniform_int_distribution,
+// whose algorithm is implementation-defined and could change between standard
+// libraries.
+//
+// Passenger ids:
+//   pool    uniform over pool_first_id .. pool_first_id + pool_size - 1,
+//           clamped to the data set's ids 1..passengers. When that
+//           intersection is empty the pool is moved to start at id 1 (ids
+//           1..min(pool_size, passengers)). EffectivePassengerRange() states
+//           the rule in code; CheckWorkload() reports both cases so that the
+//           benchmark can refuse or warn.
+//   random  uniform over every passenger id, 1..passengers.
+//
+// Writes: flight uniform over 1..flights; price_cents a deterministic function
+// of the per-thread write counter; seat a 4-character string that cannot
+// collide with the loader's seats (2-3 characters) nor with another thread's
+// inserts: one character for the thread index followed by three base-36
+// digits of a per-thread counter, all in [0-9a-z] (booking.seat is CHAR(4)
+// under a case-insensitive collation, so case is never used to distinguish
+// seats). Thread indices wrap modulo 36, so the cross-thread guarantee holds
+// for up to 36 threads. After 46,656 seats a thread's counter wraps and a seat
+// may repeat on the same flight; CacheAside then retries with NextSeat() a
+// bounded number of times and counts the retries.
+//
+// No allocation after construction: the op, its NewBooking and the 4-char seat
+// (always within std::string's small-buffer capacity) are reused by Next().
+//
+// Thread safety: a Workload is NOT safe for concurrent use; every benchmark
+// thread owns one. Distinct Workload objects share nothing.
+#ifndef CABENCH_LIB_WORKLOAD_WORKLOAD_H_
+#define CABENCH_LIB_WORKLOAD_WORKLOAD_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <random>
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "lib/clients/sql_client.h"
+#include "lib/metrics/op_types.h"
+#include "lib/workload/data_set.h"
+#include "lib/workload/scenario.h"
+
+namespace cabench {
+
+// Returns a uniform integer in [0, bound) from one (rarely more) 64-bit draws
+// of `rng`, by Lemire's multiply-shift with rejection. `bound` must be > 0
+// (0 returns 0). Deterministic for a given generator state.
+uint64_t UniformBelow(std::mt19937_64& rng, uint64_t bound);
+
+// The passenger ids one thread draws from: first_id .. first_id + count - 1.
+struct IdRange {
+  int64_t first_id = 1;
+  int64_t count = 1;
+};
+
+// The ids a Workload for `scenario` over `data_set` draws from, with the
+// clamping rule described at the top of this file. `count` is at least 1 even
+// when the data set is empty (passengers < 1 is treated as 1; CheckWorkload()
+// reports it). Pure; safe to call concurrently.
+IdRange EffectivePassengerRange(const Scenario& scenario,
+                                const DataSetInfo& data_set);
+
+// OK when `scenario` can run as written on `data_set`. Fails with
+// FailedPrecondition when the data set has no passengers or no flights, or
+// when pool mode's pool is not entirely inside 1..passengers (the message
+// names the pool and the data set's range). Pure; safe to call concurrently.
+absl::Status CheckWorkload(const Scenario& scenario, const DataSetInfo& data_set);
+
+// Longest decimal int64 ("-9223372036854775808").
+inline constexpr size_t kMaxIdChars = 20;
+
+// Writes `prefix` followed by the decimal `id` into out[0 .. out_size) and
+// returns the number of characters written (no terminating NUL), or 0 when
+// the key does not fit (out_size < prefix.size() + digits). Never allocates.
+// Safe to call concurrently (on distinct buffers).
+size_t FormatCacheKey(std::string_view prefix, int64_t id, char* out,
+                      size_t out_size);
+
+// Seats are 4 characters: 1 for the thread, 3 base-36 digits of a counter.
+inline constexpr int kSeatChars = 4;
+// Distinct seats one thread produces before its counter wraps (36^3).
+inline constexpr int64_t kSeatsPerThread = 46656;
+
+// One operation. For reads only `kind` and `passenger_id` are meaningful; for
+// writes `booking` is complete and booking.passenger_id == passenger_id.
+struct Op {
+  OpKind kind = OpKind::kRead;
+  int64_t passenger_id = 0;
+  NewBooking booking;
+};
+
+class Workload {
+ public:
+  // A thread index for warm-up streams: a warm-up Workload built with it draws
+  // from a stream distinct from every benchmark thread's (for any realistic
+  // thread count), so warming up does not shift the timed op sequence.
+  static constexpr int kWarmupThreadIndex = 1 << 20;
+
+  // `thread_index` >= 0. The scenario and data set are copied as needed; the
+  // arguments need not outlive the Workload. Never fails: an incompatible
+  // data set is clamped as described above (see CheckWorkload()).
+  Workload(const Scenario& scenario, const DataSetInfo& data_set,
+           int thread_index);
+
+  Workload(const Workload&) = delete;
+  Workload& operator=(const Workload&) = delete;
+
+  // Returns the next operation. The reference stays valid until the next call
+  // of Next() or NextSeat() on this Workload. Never allocates.
+  const Op& Next();
+
+  // Draws only a passenger id (as Next() would for a read), for warm-up.
+  int64_t NextPassengerId();
+
+  // Replaces *seat with this thread's next seat and advances the counter.
+  // Used to retry an INSERT whose (flight, seat) already exists. Never
+  // allocates when *seat already holds 4 characters (always true here: a
+  // 4-char std::string lives in its small buffer).
+  void NextSeat(std::string* seat);
+
+  // The ids this Workload draws passengers from.
+  const IdRange& passenger_range() const { return range_; }
+  int thread_index() const { return thread_index_; }
+  // Seats handed out so far (writes plus NextSeat() calls).
+  int64_t seats_issued() const { return seat_counter_; }
+
+ private:
+  std::mt19937_64 rng_;
+  int thread_index_;
+  uint64_t read_pct_;
+  IdRange range_;
+  int64_t flights_;
+  int64_t seat_counter_ = 0;
+  Op op_;
+};
+
+}  // namespace cabench
+
+#endif  // CABENCH_LIB_WORKLOAD_WORKLOAD_H_
