@@ -43,18 +43,24 @@ struct Flags {
   int64_t queries = 0;  // 0: as each scenario says
   std::string out_dir;
   bool allow_remote = false;
+  std::string cache_url;  // overrides CABENCH_CACHE_URL
+  std::string db_url;     // overrides CABENCH_DB_URL
 };
 
 void PrintHelp() {
   std::fprintf(stdout,
                "usage: cabench [--scenarios=DIR] [--queries=N] [--out_dir=DIR] "
-               "[--allow_remote] [--benchmark_...]\n"
+               "[--allow_remote]\n"
+               "               [--cache_url=URL] [--db_url=URL] [--benchmark_...]\n"
                "\n"
                "  --scenarios=DIR   folder of scenario YAML files (default: scenarios)\n"
                "  --queries=N       override queries per thread of every scenario\n"
                "  --out_dir=DIR     where per-run time series go (default:\n"
                "                    results/runs/<date>_<git rev>)\n"
                "  --allow_remote    allow endpoints that are not on loopback\n"
+               "  --cache_url=URL   the cache, instead of CABENCH_CACHE_URL\n"
+               "  --db_url=URL      the database, instead of CABENCH_DB_URL (the password\n"
+               "                    still comes from the environment)\n"
                "\n"
                "Endpoints come from the environment (see `tools/servers start`):\n"
                "  CABENCH_CACHE_URL=redis://HOST:PORT/DB\n"
@@ -94,6 +100,10 @@ Flags ParseFlags(int argc, char** argv) {
     } else if (take("--out_dir=")) {
       if (value.empty()) Fail(kExitUsage, "--out_dir: expected a folder");
       flags.out_dir = std::string(value);
+    } else if (take("--cache_url=")) {
+      flags.cache_url = std::string(value);
+    } else if (take("--db_url=")) {
+      flags.db_url = std::string(value);
     } else if (arg == "--allow_remote") {
       flags.allow_remote = true;
     } else {
@@ -122,6 +132,20 @@ int Main(int argc, char** argv) {
     for (Scenario& s : *scenarios) s.queries_per_thread = flags.queries;
   }
 
+  // An endpoint flag replaces its variable; errors then name the flag.
+  if (!flags.cache_url.empty()) {
+    if (absl::Status s = ParseCacheUrl(flags.cache_url).status(); !s.ok()) {
+      Fail(kExitUsage, absl::StrCat("--cache_url: ", s.message()));
+    }
+    setenv("CABENCH_CACHE_URL", flags.cache_url.c_str(), 1);
+  }
+  if (!flags.db_url.empty()) {
+    if (absl::Status s = ParseDbUrl(flags.db_url).status(); !s.ok()) {
+      Fail(kExitUsage, absl::StrCat("--db_url: ", s.message()));
+    }
+    setenv("CABENCH_DB_URL", flags.db_url.c_str(), 1);
+  }
+
   SuiteEnv env;
   absl::StatusOr<CacheEndpoint> cache = CacheEndpointFromEnv();
   if (!cache.ok()) Fail(kExitUsage, cache.status().message());
@@ -145,7 +169,7 @@ int Main(int argc, char** argv) {
       Fail(kExitRuntime, absl::StrCat(scenario.source_file, ": ", s.message()));
     }
   }
-  AddSuiteContext(env, flags.scenarios_dir);
+  AddSuiteContext(env, flags.scenarios_dir, *scenarios);
 
   std::vector<std::unique_ptr<ScenarioBenchmark>> benchmarks;
   for (const Scenario& scenario : *scenarios) {

@@ -55,7 +55,8 @@ absl::Status CheckServers(SuiteEnv* env) {
   return absl::OkStatus();
 }
 
-void AddSuiteContext(const SuiteEnv& env, const std::string& scenarios_dir) {
+void AddSuiteContext(const SuiteEnv& env, const std::string& scenarios_dir,
+                     const std::vector<Scenario>& scenarios) {
   benchmark::AddCustomContext("cabench_git_rev", GitRevision());
 #ifdef NDEBUG
   benchmark::AddCustomContext("cabench_build_type", CABENCH_BUILD_TYPE);
@@ -73,6 +74,10 @@ void AddSuiteContext(const SuiteEnv& env, const std::string& scenarios_dir) {
   benchmark::AddCustomContext("data_bookings", absl::StrCat(env.data.bookings));
   benchmark::AddCustomContext("scenarios_dir", scenarios_dir);
   benchmark::AddCustomContext("out_dir", env.out_dir);
+  for (const Scenario& scenario : scenarios) {
+    benchmark::AddCustomContext(absl::StrCat("scenario_file:", scenario.name),
+                                scenario.source_file);
+  }
 }
 
 }  // namespace cabench

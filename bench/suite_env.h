@@ -8,10 +8,12 @@
 #define CABENCH_BENCH_SUITE_ENV_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "lib/config/endpoints.h"
 #include "lib/workload/data_set.h"
+#include "lib/workload/scenario.h"
 
 namespace cabench {
 
@@ -38,7 +40,9 @@ absl::Status CheckServers(SuiteEnv* env);
 // Adds the JSON context of the run (benchmark::AddCustomContext): server
 // versions, data set, seed, scenario folder, git revision, build type.
 // Never a password.
-void AddSuiteContext(const SuiteEnv& env, const std::string& scenarios_dir);
+// Each scenario's file is added as "scenario_file:<name>".
+void AddSuiteContext(const SuiteEnv& env, const std::string& scenarios_dir,
+                     const std::vector<Scenario>& scenarios);
 
 }  // namespace cabench
 
