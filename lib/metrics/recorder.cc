@@ -1,0 +1,167 @@
+#include "lib/metrics/recorder.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <vector>
+
+namespace cabench {
+namespace {
+
+// Most runs last seconds to minutes; reserving a little avoids the first few
+// reallocations without costing much per thread (~110 KB).
+constexpr size_t kInitialSeconds = 16;
+
+// Floor division, so that negative (bogus) start times still land in a
+// well-defined second.
+int64_t FloorSecond(int64_t epoch_ns) {
+  int64_t q = epoch_ns / kNanosPerSecond;
+  if (epoch_ns % kNanosPerSecond < 0) --q;
+  return q;
+}
+
+}  // namespace
+
+double SecondStats::ClassPercentile(OpClass c, double p) const {
+  const int cls = static_cast<int>(c);
+  if (cls >= kNumTimedClasses || class_count[cls] == 0) return 0.0;
+  const auto& buckets = class_buckets[cls];
+  const int64_t n = class_count[cls];
+  if (std::isnan(p)) p = 0.0;
+  p = std::clamp(p, 0.0, 100.0);
+  int64_t rank = static_cast<int64_t>(std::ceil(p / 100.0 * static_cast<double>(n) * (1.0 - 1e-12)));
+  rank = std::clamp<int64_t>(rank, 1, n);
+  const double hi = static_cast<double>(class_max_ns[cls]);
+  const double lo = std::min(static_cast<double>(min()), hi);
+  // The top rank is the class's exact maximum (any p99 with < 100 samples).
+  if (rank == n) return hi;
+  int64_t seen = 0;
+  for (int i = 0; i < kNumBuckets; ++i) {
+    seen += buckets[i];
+    if (seen < rank) continue;
+    if (i == kOverflowBucket) return hi;
+    const double lower = static_cast<double>(internal::LogLinearLower<kSubBucketBits>(i));
+    const double width = static_cast<double>(internal::LogLinearWidth<kSubBucketBits>(i));
+    return std::clamp(lower + (width - 1.0) / 2.0, lo, hi);
+  }
+  return hi;
+}
+
+LatencyRecorder::LatencyRecorder() = default;
+
+int64_t LatencyRecorder::ops() const {
+  int64_t n = 0;
+  for (const Histogram& h : class_hist_) n += h.Count();
+  return n;
+}
+
+int64_t LatencyRecorder::total_ns() const {
+  int64_t n = 0;
+  for (const Histogram& h : class_hist_) n += h.Sum();
+  return n;
+}
+
+Histogram LatencyRecorder::Overall() const {
+  Histogram all = class_hist_[static_cast<int>(OpClass::kCacheHit)];
+  all.Merge(class_hist_[static_cast<int>(OpClass::kCacheMiss)]);
+  all.Merge(class_hist_[static_cast<int>(OpClass::kWrite)]);
+  return all;
+}
+
+SecondStats* LatencyRecorder::GrowTo(int64_t second) {
+  if (seconds_.empty()) {
+    seconds_.reserve(kInitialSeconds);
+    seconds_.emplace_back();
+    first_second_ = second;
+    return &seconds_.back();
+  }
+  const int64_t size = static_cast<int64_t>(seconds_.size());
+  if (second >= first_second_ + size) {
+    if (second - first_second_ >= kMaxSeconds) return nullptr;
+    seconds_.resize(static_cast<size_t>(second - first_second_ + 1));
+  } else if (second < first_second_) {
+    if (first_second_ + size - second > kMaxSeconds) return nullptr;
+    // Rare (an operation that started before every other one recorded so
+    // far, or a merge): shift the series. Indexes change, so the cached
+    // current second is dropped.
+    seconds_.insert(seconds_.begin(), static_cast<size_t>(first_second_ - second),
+                    SecondStats{});
+    first_second_ = second;
+    cur_width_ = 0;
+  }
+  return &seconds_[static_cast<size_t>(second - first_second_)];
+}
+
+SecondStats* LatencyRecorder::SwitchSecond(int64_t start_epoch_ns) {
+  const int64_t second = FloorSecond(start_epoch_ns);
+  SecondStats* sec = GrowTo(second);
+  if (sec == nullptr) {
+    ++outside_time_series_;
+    return nullptr;
+  }
+  cur_index_ = static_cast<size_t>(second - first_second_);
+  // Modular arithmetic: the window test in Record() is done mod 2^64, so a
+  // wrapped product for an absurd second still describes the right window.
+  cur_lo_ = static_cast<uint64_t>(second) * static_cast<uint64_t>(kNanosPerSecond);
+  cur_width_ = static_cast<uint64_t>(kNanosPerSecond);
+  return sec;
+}
+
+void LatencyRecorder::Merge(const LatencyRecorder& other) {
+  for (int c = 0; c < kNumOpClasses; ++c) class_hist_[c].Merge(other.class_hist_[c]);
+  for (int s = 0; s < kNumSteps; ++s) step_hist_[s].Merge(other.step_hist_[s]);
+  for (size_t k = 0; k < kind_count_.size(); ++k) kind_count_[k] += other.kind_count_[k];
+  for (size_t e = 0; e < errors_by_source_.size(); ++e) {
+    errors_by_source_[e] += other.errors_by_source_[e];
+  }
+  first_start_ns_ = std::min(first_start_ns_, other.first_start_ns_);
+  last_end_ns_ = std::max(last_end_ns_, other.last_end_ns_);
+  outside_time_series_ += other.outside_time_series_;
+
+  // Copy what is needed first: `other` may be *this.
+  const int64_t other_first = other.first_second_;
+  const size_t other_size = other.seconds_.size();
+  for (size_t i = 0; i < other_size; ++i) {
+    const SecondStats& from = other.seconds_[i];
+    const int64_t n = from.count();
+    if (n == 0) continue;
+    SecondStats* to = GrowTo(other_first + static_cast<int64_t>(i));
+    if (to == nullptr) {
+      outside_time_series_ += n;
+      continue;
+    }
+    to->min_ns = std::min(to->min_ns, from.min_ns);
+    to->max_ns = std::max(to->max_ns, from.max_ns);
+    for (size_t k = 0; k < to->kind_count.size(); ++k) to->kind_count[k] += from.kind_count[k];
+    for (int c = 0; c < kNumOpClasses; ++c) {
+      to->class_count[c] += from.class_count[c];
+      to->class_total_ns[c] += from.class_total_ns[c];
+      to->class_max_ns[c] = std::max(to->class_max_ns[c], from.class_max_ns[c]);
+    }
+    for (int c = 0; c < SecondStats::kNumTimedClasses; ++c) {
+      for (int b = 0; b < SecondStats::kNumBuckets; ++b) {
+        to->class_buckets[c][b] += from.class_buckets[c][b];
+      }
+    }
+  }
+  cur_width_ = 0;
+}
+
+void LatencyRecorder::Clear() {
+  for (Histogram& h : class_hist_) h.Clear();
+  for (Histogram& h : step_hist_) h.Clear();
+  kind_count_ = {};
+  errors_by_source_ = {};
+  first_start_ns_ = std::numeric_limits<int64_t>::max();
+  last_end_ns_ = std::numeric_limits<int64_t>::min();
+  outside_time_series_ = 0;
+  first_second_ = 0;
+  seconds_.clear();
+  cur_lo_ = 0;
+  cur_width_ = 0;
+  cur_index_ = 0;
+}
+
+}  // namespace cabench

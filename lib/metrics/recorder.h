@@ -1,0 +1,251 @@
+// File: lib/metrics/recorder.h
+//
+// LatencyRecorder files the OpResult of every operation of one benchmark
+// thread: latency histograms per OpClass and per Step, counts per OpKind,
+// errors by ErrorSource, and a per-second time series keyed by the epoch
+// second in which each operation STARTED. After the run, the threads' recorders
+// are merged into one (Merge), which is exactly what recording every operation
+// into a single recorder would have produced; Summarize() (summary.h) and
+// TimeSeriesJson() (time_series.h) read the merged recorder.
+//
+// What counts where:
+//   - Class histograms: every operation's total latency under its OpClass,
+//     errors included (under kError). The overall distribution (Overall()) is
+//     the three non-error classes: a failed operation (a refused connection, a
+//     timeout) says nothing about the latency of the pattern, and is reported
+//     on its own.
+//   - Step histograms: each step that ran, for non-error operations only (an
+//     OpResult does not say which step failed, so a failing step's time would
+//     pollute its histogram).
+//   - reads()/writes(): operations attempted, by OpKind, errors included, so
+//     reads() + writes() == ops().
+//   - Per second (SecondStats): count, total time, min and max over all
+//     operations that started in that second, errors included (so again
+//     count == reads + writes, as in the reference's time series); hits,
+//     misses, errors, per-class count and total time, and a coarse histogram
+//     per non-error class (16 sub-buckets per power of two: percentiles
+//     within ~3.2%) for per-second p99.
+//
+// Memory is flat in the number of operations: nine Histograms (about 285 KB,
+// allocated at construction) plus one SecondStats (about 6.7 KB) per second
+// of run time. Record() takes no lock, uses no atomics and allocates only when
+// an operation starts in a second the recorder has not seen (amortized: the
+// per-second vector grows geometrically). The time series spans at most
+// kMaxSeconds; an operation whose start second would stretch it further
+// (a bogus clock, in practice) still counts everywhere else and is counted in
+// ops_outside_time_series().
+//
+// Thread safety: thread-compatible. Each benchmark thread owns its own
+// recorder; merge them after the threads are done (under the caller's mutex).
+#ifndef CABENCH_LIB_METRICS_RECORDER_H_
+#define CABENCH_LIB_METRICS_RECORDER_H_
+
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <vector>
+
+#include "lib/metrics/histogram.h"
+#include "lib/metrics/op_types.h"
+
+namespace cabench {
+
+inline constexpr int64_t kNanosPerSecond = 1'000'000'000;
+
+// The aggregate of the operations that started in one epoch second. A plain
+// value; thread-compatible.
+struct SecondStats {
+  // Coarse per-second histograms: 2^4 sub-buckets per power of two over the
+  // same 0 .. 2^37 ns range as Histogram, plus an overflow bucket.
+  static constexpr int kSubBucketBits = 4;
+  static constexpr int kOverflowBucket =
+      internal::LogLinearIndex<kSubBucketBits>(Histogram::kMaxTrackableNs) + 1;
+  static constexpr int kNumBuckets = kOverflowBucket + 1;
+  // Classes with a per-second histogram: kCacheHit, kCacheMiss, kWrite.
+  static constexpr int kNumTimedClasses = 3;
+
+  int64_t min_ns = std::numeric_limits<int64_t>::max();  // over all classes
+  int64_t max_ns = 0;
+  std::array<int64_t, 2> kind_count{};  // indexed by OpKind
+  std::array<int64_t, kNumOpClasses> class_count{};
+  std::array<int64_t, kNumOpClasses> class_total_ns{};
+  // Exact per-class maximum: bounds the coarse percentiles (with fewer than
+  // 100 operations a p99 is the maximum, exactly).
+  std::array<int64_t, kNumOpClasses> class_max_ns{};
+  std::array<std::array<uint32_t, kNumBuckets>, kNumTimedClasses> class_buckets{};
+
+  // Operations that started in this second, of every class.
+  int64_t count() const {
+    return class_count[0] + class_count[1] + class_count[2] + class_count[3];
+  }
+  // Sum of their total latencies, in nanoseconds.
+  int64_t total_ns() const {
+    return class_total_ns[0] + class_total_ns[1] + class_total_ns[2] + class_total_ns[3];
+  }
+  int64_t reads() const { return kind_count[static_cast<int>(OpKind::kRead)]; }
+  int64_t writes() const { return kind_count[static_cast<int>(OpKind::kWrite)]; }
+  int64_t cache_hits() const { return ClassCount(OpClass::kCacheHit); }
+  int64_t cache_misses() const { return ClassCount(OpClass::kCacheMiss); }
+  int64_t errors() const { return ClassCount(OpClass::kError); }
+  int64_t ClassCount(OpClass c) const { return class_count[static_cast<int>(c)]; }
+  // Min and max latency of the second; 0 when the second is empty.
+  int64_t min() const { return count() == 0 ? 0 : min_ns; }
+  int64_t max() const { return count() == 0 ? 0 : max_ns; }
+
+  // The p-th percentile (nearest rank, p in [0, 100]) of class `c`'s total
+  // latency in this second, in nanoseconds, from the coarse histogram: the
+  // bucket midpoint clamped to [min(), the class's exact maximum], within
+  // ~3.2% of the exact value; the top rank (p100, or p99 of fewer than 100
+  // operations) is the class's exact maximum. Returns 0 when the class had no operation this second, and for
+  // kError, which keeps no histogram.
+  double ClassPercentile(OpClass c, double p) const;
+};
+
+class LatencyRecorder {
+ public:
+  // The longest time series kept: six hours (at most ~145 MB per recorder).
+  static constexpr int64_t kMaxSeconds = 6 * 3600;
+
+  // An empty recorder. Allocates its histograms (about 285 KB).
+  LatencyRecorder();
+
+  // Copyable and movable (a moved-from recorder may only be destroyed,
+  // assigned to or Clear()ed).
+  LatencyRecorder(const LatencyRecorder&) = default;
+  LatencyRecorder& operator=(const LatencyRecorder&) = default;
+  LatencyRecorder(LatencyRecorder&&) noexcept = default;
+  LatencyRecorder& operator=(LatencyRecorder&&) noexcept = default;
+
+  // Files one operation that started at `start_epoch_ns` (nanoseconds since
+  // the Unix epoch, e.g. absl::GetCurrentTimeNanos()) as described in the
+  // file comment. Negative latencies count as 0; out-of-range enum values are
+  // masked into range rather than trusted as indexes. No locks, no atomics,
+  // no allocation except when a new second starts. Not safe to call
+  // concurrently with anything else on the same recorder.
+  inline void Record(const OpResult& op, int64_t start_epoch_ns);
+
+  // Adds everything `other` recorded, seconds aligned by epoch second, so that
+  // merging per-thread recorders equals recording all operations in one.
+  // Allocates when `other` covers seconds this recorder has not seen. Not
+  // safe concurrently with mutation of either recorder.
+  void Merge(const LatencyRecorder& other);
+
+  // Forgets every operation (and repairs a moved-from recorder).
+  void Clear();
+
+  // Counts. ops() counts every operation, errors included.
+  int64_t ops() const;
+  int64_t reads() const { return kind_count_[static_cast<int>(OpKind::kRead)]; }
+  int64_t writes() const { return kind_count_[static_cast<int>(OpKind::kWrite)]; }
+  int64_t class_count(OpClass c) const { return class_histogram(c).Count(); }
+  int64_t cache_hits() const { return class_count(OpClass::kCacheHit); }
+  int64_t cache_misses() const { return class_count(OpClass::kCacheMiss); }
+  int64_t errors() const { return class_count(OpClass::kError); }
+  // Errors by source; kNone counts errors whose source was not set.
+  int64_t errors_by_source(ErrorSource s) const {
+    return errors_by_source_[static_cast<int>(s)];
+  }
+  // Sum of every operation's total latency (errors included), nanoseconds.
+  int64_t total_ns() const;
+
+  // Latency histograms (nanoseconds).
+  const Histogram& class_histogram(OpClass c) const {
+    return class_hist_[static_cast<int>(c)];
+  }
+  const Histogram& step_histogram(Step s) const { return step_hist_[static_cast<int>(s)]; }
+  // Hits, misses and writes together (no errors); built on each call by
+  // merging three class histograms, so call it once, after the run.
+  Histogram Overall() const;
+
+  // The start of the earliest operation and the end (start + total latency)
+  // of the latest-ending one, in epoch nanoseconds; both 0 when empty.
+  int64_t first_start_ns() const { return ops() == 0 ? 0 : first_start_ns_; }
+  int64_t last_end_ns() const { return ops() == 0 ? 0 : last_end_ns_; }
+
+  // The per-second time series: seconds()[i] is epoch second
+  // first_second() + i. Seconds in between in which no operation started are
+  // present with count() == 0. Empty (and first_second() 0) when nothing was
+  // recorded.
+  int64_t first_second() const { return first_second_; }
+  const std::vector<SecondStats>& seconds() const { return seconds_; }
+  // Operations left out of the time series because of kMaxSeconds.
+  int64_t ops_outside_time_series() const { return outside_time_series_; }
+
+ private:
+  // Returns the SecondStats of epoch second `second`, growing the series to
+  // reach it; nullptr when that would exceed kMaxSeconds.
+  SecondStats* GrowTo(int64_t second);
+  // The slow path of Record(): finds or creates the second of
+  // `start_epoch_ns` and makes it the cached current second.
+  SecondStats* SwitchSecond(int64_t start_epoch_ns);
+
+  std::array<Histogram, kNumOpClasses> class_hist_;
+  std::array<Histogram, kNumSteps> step_hist_;
+  std::array<int64_t, 2> kind_count_{};
+  std::array<int64_t, 3> errors_by_source_{};
+  int64_t first_start_ns_ = std::numeric_limits<int64_t>::max();
+  int64_t last_end_ns_ = std::numeric_limits<int64_t>::min();
+  int64_t outside_time_series_ = 0;
+
+  int64_t first_second_ = 0;
+  std::vector<SecondStats> seconds_;
+  // The current second, so that Record() finds it with one compare:
+  // start - cur_lo_ (mod 2^64) < cur_width_. cur_width_ is 0 while unset.
+  uint64_t cur_lo_ = 0;
+  uint64_t cur_width_ = 0;
+  size_t cur_index_ = 0;
+};
+
+// Inline so that callers in other translation units (the benchmark loop)
+// get the hot path without a call.
+inline void LatencyRecorder::Record(const OpResult& op, int64_t start_epoch_ns) {
+  const int cls = static_cast<int>(op.op_class) & 3;
+  const int kind = static_cast<int>(op.kind) & 1;
+  const int64_t ns = op.total_ns < 0 ? 0 : op.total_ns;
+  class_hist_[cls].Record(ns);
+  ++kind_count_[kind];
+  if (cls == static_cast<int>(OpClass::kError)) {
+    const int src = static_cast<int>(op.error_source);
+    ++errors_by_source_[src < 3 ? src : 0];
+  } else {
+    unsigned bits = op.steps_run & ((1u << kNumSteps) - 1);
+    while (bits != 0) {
+      const int s = std::countr_zero(bits);
+      bits &= bits - 1;
+      step_hist_[s].Record(op.step_ns[s]);
+    }
+  }
+  first_start_ns_ = std::min(first_start_ns_, start_epoch_ns);
+  // Unsigned add: wrapping on a bogus start time must not be undefined.
+  last_end_ns_ = std::max(
+      last_end_ns_,
+      static_cast<int64_t>(static_cast<uint64_t>(start_epoch_ns) + static_cast<uint64_t>(ns)));
+
+  SecondStats* sec;
+  if (static_cast<uint64_t>(start_epoch_ns) - cur_lo_ < cur_width_) {
+    sec = &seconds_[cur_index_];
+  } else {
+    sec = SwitchSecond(start_epoch_ns);
+    if (sec == nullptr) return;
+  }
+  sec->min_ns = std::min(sec->min_ns, ns);
+  sec->max_ns = std::max(sec->max_ns, ns);
+  ++sec->kind_count[kind];
+  ++sec->class_count[cls];
+  sec->class_total_ns[cls] += ns;
+  sec->class_max_ns[cls] = std::max(sec->class_max_ns[cls], ns);
+  if (cls < SecondStats::kNumTimedClasses) {
+    const int b = ns <= Histogram::kMaxTrackableNs
+                      ? internal::LogLinearIndex<SecondStats::kSubBucketBits>(
+                            static_cast<uint64_t>(ns))
+                      : SecondStats::kOverflowBucket;
+    ++sec->class_buckets[cls][b];
+  }
+}
+
+}  // namespace cabench
+
+#endif  // CABENCH_LIB_METRICS_RECORDER_H_

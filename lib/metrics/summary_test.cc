@@ -1,0 +1,111 @@
+#include "lib/metrics/summary.h"
+
+#include <cstdint>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "lib/metrics/op_types.h"
+#include "lib/metrics/recorder.h"
+
+namespace cabench {
+namespace {
+
+constexpr int64_t kT0 = 1'764'081'507LL * kNanosPerSecond;
+
+OpResult Op(OpKind kind, OpClass cls, int64_t ns, ErrorSource src = ErrorSource::kNone) {
+  OpResult op;
+  op.kind = kind;
+  op.op_class = cls;
+  op.total_ns = ns;
+  op.error_source = src;
+  return op;
+}
+
+TEST(SummaryTest, EmptyRecorderIsAllZero) {
+  const Summary s = Summarize(LatencyRecorder());
+  EXPECT_EQ(s.ops, 0);
+  EXPECT_EQ(s.hit_rate_pct, 0.0);
+  EXPECT_EQ(s.cache_hit_avg_us, 0.0);
+  EXPECT_EQ(s.db_avg_us, 0.0);
+  EXPECT_EQ(s.speedup, 0.0);
+  EXPECT_EQ(s.p99_us, 0.0);
+  EXPECT_EQ(s.duration_s, 0.0);
+  EXPECT_EQ(s.of(OpClass::kCacheHit).max_us, 0.0);
+}
+
+TEST(SummaryTest, CountsRatesAndAverages) {
+  LatencyRecorder r;
+  // 3 hits of 100 us, 1 miss of 3 ms, 1 write of 1 ms, 1 DB error on a read.
+  for (int i = 0; i < 3; ++i) r.Record(Op(OpKind::kRead, OpClass::kCacheHit, 100'000), kT0 + i);
+  OpResult miss = Op(OpKind::kRead, OpClass::kCacheMiss, 3'000'000);
+  miss.SetStep(Step::kDbSelect, 2'000'000);
+  r.Record(miss, kT0 + 10);
+  r.Record(Op(OpKind::kWrite, OpClass::kWrite, 1'000'000), kT0 + 20);
+  r.Record(Op(OpKind::kRead, OpClass::kError, 9'000'000, ErrorSource::kDb),
+           kT0 + 2 * kNanosPerSecond);
+
+  const Summary s = Summarize(r);
+  EXPECT_EQ(s.ops, 6);
+  EXPECT_EQ(s.reads, 5);
+  EXPECT_EQ(s.writes, 1);
+  EXPECT_EQ(s.cache_hits, 3);
+  EXPECT_EQ(s.cache_misses, 1);
+  EXPECT_EQ(s.errors, 1);
+  EXPECT_EQ(s.errors_by_source[static_cast<int>(ErrorSource::kDb)], 1);
+  EXPECT_EQ(s.errors_by_source[static_cast<int>(ErrorSource::kCache)], 0);
+  EXPECT_DOUBLE_EQ(s.hit_rate_pct, 75.0);
+  EXPECT_DOUBLE_EQ(s.cache_hit_avg_us, 100.0);
+  EXPECT_DOUBLE_EQ(s.db_avg_us, 2000.0);  // (3 ms + 1 ms) / 2
+  EXPECT_DOUBLE_EQ(s.speedup, 20.0);
+  // Overall excludes the error: 5 ops, max 3 ms.
+  EXPECT_NEAR(s.p50_us, 100.0, 1.0);
+  EXPECT_DOUBLE_EQ(s.p999_us, 3000.0);
+  EXPECT_EQ(s.of(OpClass::kError).count, 1);
+  EXPECT_DOUBLE_EQ(s.of(OpClass::kError).max_us, 9000.0);
+  EXPECT_EQ(s.of(OpClass::kCacheMiss).count, 1);
+  EXPECT_DOUBLE_EQ(s.of(OpClass::kCacheMiss).p99_us, 3000.0);  // clamped to the exact max
+  EXPECT_NEAR(s.of(OpClass::kCacheHit).p50_us, 100.0, 1.0);
+  EXPECT_EQ(s.of(Step::kDbSelect).count, 1);
+  EXPECT_DOUBLE_EQ(s.of(Step::kDbSelect).avg_us, 2000.0);
+  EXPECT_EQ(s.of(Step::kCacheGet).count, 0);
+  // From the first start to the end of the error: 2 s + 9 ms.
+  EXPECT_NEAR(s.duration_s, 2.009, 1e-12);
+}
+
+TEST(SummaryTest, NoReadsGivesZeroHitRateAndSpeedup) {
+  LatencyRecorder r;
+  r.Record(Op(OpKind::kWrite, OpClass::kWrite, 1'000'000), kT0);
+  const Summary s = Summarize(r);
+  EXPECT_EQ(s.reads, 0);
+  EXPECT_EQ(s.hit_rate_pct, 0.0);
+  EXPECT_EQ(s.cache_hit_avg_us, 0.0);
+  EXPECT_DOUBLE_EQ(s.db_avg_us, 1000.0);
+  EXPECT_EQ(s.speedup, 0.0);
+}
+
+TEST(SummaryTest, NoHitsGivesZeroHitRateAndSpeedup) {
+  LatencyRecorder r;
+  r.Record(Op(OpKind::kRead, OpClass::kCacheMiss, 1'000'000), kT0);
+  const Summary s = Summarize(r);
+  EXPECT_EQ(s.hit_rate_pct, 0.0);
+  EXPECT_DOUBLE_EQ(s.db_avg_us, 1000.0);
+  EXPECT_EQ(s.speedup, 0.0);
+}
+
+TEST(SummaryTest, OnlyHitsGivesFullHitRateAndNoSpeedup) {
+  LatencyRecorder r;
+  r.Record(Op(OpKind::kRead, OpClass::kCacheHit, 0), kT0);  // zero latency too
+  const Summary s = Summarize(r);
+  EXPECT_DOUBLE_EQ(s.hit_rate_pct, 100.0);
+  EXPECT_EQ(s.db_avg_us, 0.0);
+  EXPECT_EQ(s.speedup, 0.0);
+}
+
+TEST(SummaryTest, Names) {
+  EXPECT_EQ(OpClassName(OpClass::kCacheMiss), "miss");
+  EXPECT_EQ(OpClassName(static_cast<OpClass>(9)), "?");
+  EXPECT_EQ(StepName(Step::kDbInsert), "db_insert");
+}
+
+}  // namespace
+}  // namespace cabench

@@ -1,0 +1,66 @@
+// File: lib/metrics/time_series.h
+//
+// JSON exports of a (merged) LatencyRecorder, written beside the benchmark's
+// JSON output: the per-second time series in the reference script's schema
+// (plus cabench's per-class fields), and the run's histograms in their
+// serialized form so runs from several load machines can be merged later.
+// The JSON is produced by hand (no JSON library in the dependencies); it is
+// always valid: no NaN or infinity, strings are plain ASCII with nothing to
+// escape.
+//
+// Thread safety: pure functions of a recorder; they only read it, so they may
+// run concurrently with other readers, but not with Record() or Merge().
+#ifndef CABENCH_LIB_METRICS_TIME_SERIES_H_
+#define CABENCH_LIB_METRICS_TIME_SERIES_H_
+
+#include <string>
+
+#include "lib/metrics/recorder.h"
+
+namespace cabench {
+
+// The per-second time series as one JSON object keyed by epoch second (a
+// decimal string), seconds in ascending order, indented by two spaces:
+//
+//   {
+//     "1764081507": {
+//       "count": 5590,            operations that STARTED in this second
+//       "total_time_us": 3849376.0,
+//       "avg_time_us": 688.62,
+//       "min_time_us": 89.0,
+//       "max_time_us": 118364.0,
+//       "reads": 4461,            reads attempted (errors included)
+//       "writes": 1129,           writes attempted (errors included)
+//       "cache_hits": 3662,
+//       "cache_misses": 799,
+//       "errors": 0,
+//       "cache_hit_avg_us": 150.2,   mean of the class that second
+//       "cache_miss_avg_us": 3185.0,
+//       "write_avg_us": 2950.5,
+//       "db_avg_us": 3070.1,         misses and writes together
+//       "cache_hit_p99_us": 410.5,   p99 from a coarse histogram (~3% error)
+//       "cache_miss_p99_us": 9120.0,
+//       "write_p99_us": 8800.0
+//     }
+//   }
+//
+// The first nine keys are the reference's, with the same meaning (but
+// `reads` is counted; the reference always wrote 0). count, total, avg, min
+// and max cover every operation, errors included, so count == reads +
+// writes. Every second object has every key. A per-class key is null when
+// that class had no operation in the second; a second between the first and
+// the last in which no operation started is present with count 0 and null
+// avg/min/max (a stall shows as a zero, not as a gap). Latencies are in
+// microseconds with up to three decimals (nanosecond resolution); counts are
+// integers. An empty recorder gives "{}". Never fails.
+std::string TimeSeriesJson(const LatencyRecorder& recorder);
+
+// The recorder's histograms as one JSON object of Histogram::Serialize()
+// strings: "overall", then one key per OpClass ("hit", "miss", "write",
+// "error") and one per Step ("cache_get", ...). Histogram::Deserialize()
+// reads each value back. Never fails.
+std::string HistogramsJson(const LatencyRecorder& recorder);
+
+}  // namespace cabench
+
+#endif  // CABENCH_LIB_METRICS_TIME_SERIES_H_

@@ -1,0 +1,164 @@
+#include "lib/metrics/time_series.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <string>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "lib/metrics/histogram.h"
+#include "lib/metrics/op_types.h"
+#include "lib/metrics/recorder.h"
+#include "lib/testing/status_matchers.h"
+
+namespace cabench {
+namespace {
+
+constexpr int64_t kSecond = 1'764'081'507;
+constexpr int64_t kT0 = kSecond * kNanosPerSecond;
+
+OpResult Op(OpKind kind, OpClass cls, int64_t ns) {
+  OpResult op;
+  op.kind = kind;
+  op.op_class = cls;
+  op.total_ns = ns;
+  if (cls == OpClass::kError) op.error_source = ErrorSource::kCache;
+  return op;
+}
+
+TEST(TimeSeriesJsonTest, EmptyRecorderIsEmptyObject) {
+  EXPECT_EQ(TimeSeriesJson(LatencyRecorder()), "{}");
+}
+
+TEST(TimeSeriesJsonTest, HandBuiltInputGivesExactJson) {
+  LatencyRecorder r;
+  r.Record(Op(OpKind::kRead, OpClass::kCacheHit, 100'000), kT0);
+  r.Record(Op(OpKind::kRead, OpClass::kCacheHit, 200'500), kT0 + 1000);
+  r.Record(Op(OpKind::kRead, OpClass::kCacheMiss, 3'000'000), kT0 + 2000);
+  r.Record(Op(OpKind::kWrite, OpClass::kWrite, 1'000'000), kT0 + 3000);
+  r.Record(Op(OpKind::kRead, OpClass::kError, 7'000), kT0 + 4000);
+  // Nothing starts in kSecond + 1.
+  r.Record(Op(OpKind::kWrite, OpClass::kWrite, 2'000'001), kT0 + 2 * kNanosPerSecond + 5);
+
+  const std::string expected = R"({
+  "1764081507": {
+    "count": 5,
+    "total_time_us": 4307.5,
+    "avg_time_us": 861.5,
+    "min_time_us": 7.0,
+    "max_time_us": 3000.0,
+    "reads": 4,
+    "writes": 1,
+    "cache_hits": 2,
+    "cache_misses": 1,
+    "errors": 1,
+    "cache_hit_avg_us": 150.25,
+    "cache_miss_avg_us": 3000.0,
+    "write_avg_us": 1000.0,
+    "db_avg_us": 2000.0,
+    "cache_hit_p99_us": 200.5,
+    "cache_miss_p99_us": 3000.0,
+    "write_p99_us": 1000.0
+  },
+  "1764081508": {
+    "count": 0,
+    "total_time_us": 0.0,
+    "avg_time_us": null,
+    "min_time_us": null,
+    "max_time_us": null,
+    "reads": 0,
+    "writes": 0,
+    "cache_hits": 0,
+    "cache_misses": 0,
+    "errors": 0,
+    "cache_hit_avg_us": null,
+    "cache_miss_avg_us": null,
+    "write_avg_us": null,
+    "db_avg_us": null,
+    "cache_hit_p99_us": null,
+    "cache_miss_p99_us": null,
+    "write_p99_us": null
+  },
+  "1764081509": {
+    "count": 1,
+    "total_time_us": 2000.001,
+    "avg_time_us": 2000.001,
+    "min_time_us": 2000.001,
+    "max_time_us": 2000.001,
+    "reads": 0,
+    "writes": 1,
+    "cache_hits": 0,
+    "cache_misses": 0,
+    "errors": 0,
+    "cache_hit_avg_us": null,
+    "cache_miss_avg_us": null,
+    "write_avg_us": 2000.001,
+    "db_avg_us": 2000.001,
+    "cache_hit_p99_us": null,
+    "cache_miss_p99_us": null,
+    "write_p99_us": 2000.001
+  }
+})";
+  EXPECT_EQ(TimeSeriesJson(r), expected);
+}
+
+TEST(TimeSeriesJsonTest, AveragesRoundToWholeNanoseconds) {
+  LatencyRecorder r;
+  r.Record(Op(OpKind::kRead, OpClass::kCacheHit, 1), kT0);
+  r.Record(Op(OpKind::kRead, OpClass::kCacheHit, 2), kT0);
+  r.Record(Op(OpKind::kRead, OpClass::kCacheHit, 2), kT0);
+  const std::string json = TimeSeriesJson(r);
+  // 5 ns / 3 = 1.67 ns -> 2 ns = 0.002 us.
+  EXPECT_THAT(json, ::testing::HasSubstr("\"avg_time_us\": 0.002,"));
+  EXPECT_THAT(json, ::testing::HasSubstr("\"min_time_us\": 0.001,"));
+  EXPECT_THAT(json, ::testing::HasSubstr("\"total_time_us\": 0.005,"));
+  EXPECT_FALSE(absl::StrContains(json, "nan"));
+  EXPECT_FALSE(absl::StrContains(json, "inf"));
+}
+
+TEST(TimeSeriesJsonTest, SecondsAscendEvenWhenRecordedOutOfOrder) {
+  LatencyRecorder r;
+  r.Record(Op(OpKind::kRead, OpClass::kCacheHit, 10), kT0 + 3 * kNanosPerSecond);
+  r.Record(Op(OpKind::kRead, OpClass::kCacheHit, 10), kT0);
+  const std::string json = TimeSeriesJson(r);
+  const size_t first = json.find("\"1764081507\"");
+  const size_t last = json.find("\"1764081510\"");
+  ASSERT_NE(first, std::string::npos);
+  ASSERT_NE(last, std::string::npos);
+  EXPECT_LT(first, last);
+  // Four seconds, each with 17 keys.
+  EXPECT_EQ(std::count(json.begin(), json.end(), '{'), 1 + 4);
+  EXPECT_EQ(std::count(json.begin(), json.end(), ':'), 4 + 4 * 17);
+}
+
+TEST(HistogramsJsonTest, ValuesDeserialize) {
+  LatencyRecorder r;
+  OpResult hit = Op(OpKind::kRead, OpClass::kCacheHit, 150'000);
+  hit.SetStep(Step::kCacheGet, 140'000);
+  r.Record(hit, kT0);
+  r.Record(Op(OpKind::kWrite, OpClass::kWrite, 2'000'000), kT0);
+  const std::string json = HistogramsJson(r);
+  int values = 0;
+  for (absl::string_view line : absl::StrSplit(json, '\n')) {
+    const size_t colon = line.find("\": \"");
+    if (colon == absl::string_view::npos) continue;
+    absl::string_view value = line.substr(colon + 4);
+    value = value.substr(0, value.find('"'));
+    const std::string text(value);
+    ASSERT_OK_AND_ASSIGN(Histogram h, Histogram::Deserialize(text));
+    if (absl::StartsWith(line, "  \"overall\"")) {
+      EXPECT_EQ(h, r.Overall());
+    }
+    if (absl::StartsWith(line, "  \"cache_get\"")) {
+      EXPECT_EQ(h, r.step_histogram(Step::kCacheGet));
+    }
+    ++values;
+  }
+  EXPECT_EQ(values, 1 + kNumOpClasses + kNumSteps);
+}
+
+}  // namespace
+}  // namespace cabench
