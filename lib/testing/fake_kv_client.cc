@@ -19,7 +19,7 @@ absl::Status FakeKvClient::Enter(KvMethod method) {
   int64_t latency_ns = 0;
   absl::Status status;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     FaultInjector& f = faults_[static_cast<int>(method)];
     latency_ns = f.latency_ns();
     status = f.OnCall();
@@ -45,7 +45,7 @@ const FakeKvClient::Entry* FakeKvClient::FindLive(std::string_view key) const {
 
 absl::StatusOr<bool> FakeKvClient::Get(std::string_view key, std::string* value) {
   if (absl::Status s = Enter(KvMethod::kGet); !s.ok()) return s;
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   const Entry* e = FindLive(key);
   if (e == nullptr) {
     value->clear();
@@ -64,7 +64,7 @@ absl::Status FakeKvClient::Set(std::string_view key, std::string_view value,
 }
 
 void FakeKvClient::Put(std::string_view key, std::string_view value, int64_t ttl_ms) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   const int64_t expire = NowNs() + ttl_ms * 1000000;
   auto it = map_.find(key);
   if (it == map_.end()) {
@@ -78,7 +78,7 @@ void FakeKvClient::Put(std::string_view key, std::string_view value, int64_t ttl
 
 absl::Status FakeKvClient::Del(std::string_view key) {
   if (absl::Status s = Enter(KvMethod::kDel); !s.ok()) return s;
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   auto it = map_.find(key);
   if (it != map_.end()) map_.erase(it);
   return absl::OkStatus();
@@ -87,7 +87,7 @@ absl::Status FakeKvClient::Del(std::string_view key) {
 absl::StatusOr<int64_t> FakeKvClient::DeletePrefix(std::string_view prefix) {
   if (absl::Status s = Enter(KvMethod::kDeletePrefix); !s.ok()) return s;
   if (prefix.empty()) return absl::InvalidArgumentError("fake kv: empty prefix");
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   int64_t deleted = 0;
   for (auto it = map_.begin(); it != map_.end();) {
     if (std::string_view(it->first).substr(0, prefix.size()) == prefix) {
@@ -110,64 +110,64 @@ absl::StatusOr<std::string> FakeKvClient::ServerInfo() {
 }
 
 void FakeKvClient::FailNext(KvMethod method, int n, absl::Status status) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   faults_[static_cast<int>(method)].FailNext(n, std::move(status));
 }
 
 void FakeKvClient::FailEvery(KvMethod method, int k, absl::Status status) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   faults_[static_cast<int>(method)].FailEvery(k, std::move(status));
 }
 
 void FakeKvClient::SetLatencyNs(KvMethod method, int64_t ns) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   faults_[static_cast<int>(method)].set_latency_ns(ns);
 }
 
 void FakeKvClient::ClearFailures() {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   for (FaultInjector& f : faults_) f.Clear();
   broken_ = false;
 }
 
 void FakeKvClient::set_emulate_broken(bool on) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   emulate_broken_ = on;
 }
 
 int64_t FakeKvClient::calls(KvMethod method) const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return faults_[static_cast<int>(method)].calls();
 }
 
 int64_t FakeKvClient::total_calls() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   int64_t n = 0;
   for (const FaultInjector& f : faults_) n += f.calls();
   return n;
 }
 
 bool FakeKvClient::Contains(std::string_view key) const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return FindLive(key) != nullptr;
 }
 
 std::optional<std::string> FakeKvClient::Peek(std::string_view key) const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   const Entry* e = FindLive(key);
   if (e == nullptr) return std::nullopt;
   return e->value;
 }
 
 std::optional<int64_t> FakeKvClient::LastTtlMs(std::string_view key) const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   const Entry* e = FindLive(key);
   if (e == nullptr) return std::nullopt;
   return e->ttl_ms;
 }
 
 int64_t FakeKvClient::size() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   int64_t n = 0;
   const int64_t now = NowNs();
   for (const auto& [key, e] : map_) n += (now <= e.expire_at_ns) ? 1 : 0;

@@ -12,21 +12,20 @@
 //
 // Ownership: the caller owns the fake and the clock (which must outlive it).
 // Thread safety: unlike the real clients, safe for concurrent use (one
-// internal absl::Mutex), so a multi-threaded test may share one fake.
+// internal mutex), so a multi-threaded test may share one fake.
 #ifndef CABENCH_LIB_TESTING_FAKE_KV_CLIENT_H_
 #define CABENCH_LIB_TESTING_FAKE_KV_CLIENT_H_
 
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "lib/clients/kv_client.h"
 #include "lib/testing/fault_injector.h"
 #include "lib/testing/virtual_clock.h"
@@ -98,15 +97,18 @@ class FakeKvClient : public KvClient {
 
   int64_t NowNs() const;
   // Counts the call, applies faults and latency; OK means "go ahead".
-  absl::Status Enter(KvMethod method) ABSL_LOCKS_EXCLUDED(mu_);
-  const Entry* FindLive(std::string_view key) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  absl::Status Enter(KvMethod method);
+  const Entry* FindLive(std::string_view key) const;
 
   VirtualClock* const clock_;
-  mutable absl::Mutex mu_;
-  Map map_ ABSL_GUARDED_BY(mu_);
-  FaultInjector faults_[kNumKvMethods] ABSL_GUARDED_BY(mu_);
-  bool emulate_broken_ ABSL_GUARDED_BY(mu_) = false;
-  bool broken_ ABSL_GUARDED_BY(mu_) = false;
+  // std::mutex, not absl::Mutex: Debian's prebuilt libabsl is not built
+  // for ThreadSanitizer, which then cannot see absl::Mutex and reports
+  // false races; pthread mutexes are intercepted. Guards everything below.
+  mutable std::mutex mu_;
+  Map map_;
+  FaultInjector faults_[kNumKvMethods];
+  bool emulate_broken_ = false;
+  bool broken_ = false;
 };
 
 }  // namespace cabench

@@ -18,7 +18,7 @@ absl::Status FakeSqlClient::Enter(SqlMethod method) {
   int64_t latency_ns = 0;
   absl::Status status;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     FaultInjector& f = faults_[static_cast<int>(method)];
     latency_ns = f.latency_ns();
     status = f.OnCall();
@@ -46,7 +46,7 @@ std::pair<int64_t, std::string> FakeSqlClient::SeatKey(int64_t flight_id,
 absl::Status FakeSqlClient::QueryBookingCount(int64_t passenger_id,
                                               BookingCount* result) {
   if (absl::Status s = Enter(SqlMethod::kQueryBookingCount); !s.ok()) return s;
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   const int64_t n = CountLocked(passenger_id);
   result->found = n > 0;
   result->count = n;
@@ -69,7 +69,7 @@ absl::StatusOr<int64_t> FakeSqlClient::InsertBooking(const NewBooking& booking) 
     return absl::InternalError(absl::StrCat("mysql 1406: Data too long for column 'seat': '",
                                             booking.seat, "'"));
   }
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   if (booking.passenger_id < 1 || booking.passenger_id > options_.passengers) {
     return absl::InternalError(absl::StrCat(
         "mysql 1452: Cannot add or update a child row: no passenger ", booking.passenger_id));
@@ -86,7 +86,7 @@ absl::StatusOr<int64_t> FakeSqlClient::InsertBooking(const NewBooking& booking) 
 
 absl::StatusOr<int64_t> FakeSqlClient::Execute(std::string_view sql) {
   if (absl::Status s = Enter(SqlMethod::kExecute); !s.ok()) return s;
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   statements_.emplace_back(sql);
   return 0;
 }
@@ -94,7 +94,7 @@ absl::StatusOr<int64_t> FakeSqlClient::Execute(std::string_view sql) {
 absl::StatusOr<std::optional<std::vector<std::optional<std::string>>>>
 FakeSqlClient::QueryRow(std::string_view sql) {
   if (absl::Status s = Enter(SqlMethod::kQueryRow); !s.ok()) return s;
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   statements_.emplace_back(sql);
   return std::optional<std::vector<std::optional<std::string>>>();
 }
@@ -109,47 +109,47 @@ absl::StatusOr<std::string> FakeSqlClient::ServerInfo() {
 }
 
 void FakeSqlClient::FailNext(SqlMethod method, int n, absl::Status status) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   faults_[static_cast<int>(method)].FailNext(n, std::move(status));
 }
 
 void FakeSqlClient::FailEvery(SqlMethod method, int k, absl::Status status) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   faults_[static_cast<int>(method)].FailEvery(k, std::move(status));
 }
 
 void FakeSqlClient::SetLatencyNs(SqlMethod method, int64_t ns) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   faults_[static_cast<int>(method)].set_latency_ns(ns);
 }
 
 void FakeSqlClient::ClearFailures() {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   for (FaultInjector& f : faults_) f.Clear();
 }
 
 int64_t FakeSqlClient::calls(SqlMethod method) const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return faults_[static_cast<int>(method)].calls();
 }
 
 int64_t FakeSqlClient::BookingCountOf(int64_t passenger_id) const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return CountLocked(passenger_id);
 }
 
 int64_t FakeSqlClient::inserted() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return inserted_;
 }
 
 void FakeSqlClient::TakeSeat(int64_t flight_id, std::string_view seat) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   seats_.insert(SeatKey(flight_id, seat));
 }
 
 std::vector<std::string> FakeSqlClient::statements() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return statements_;
 }
 

@@ -19,12 +19,13 @@
 // fault_injector.h).
 //
 // Ownership: the caller owns the fake. Thread safety: unlike the real
-// clients, safe for concurrent use (one internal absl::Mutex).
+// clients, safe for concurrent use (one internal mutex).
 #ifndef CABENCH_LIB_TESTING_FAKE_SQL_CLIENT_H_
 #define CABENCH_LIB_TESTING_FAKE_SQL_CLIENT_H_
 
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -33,10 +34,8 @@
 #include <utility>
 #include <vector>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "lib/clients/sql_client.h"
 #include "lib/testing/fault_injector.h"
 
@@ -93,18 +92,21 @@ class FakeSqlClient : public SqlClient {
   std::vector<std::string> statements() const;
 
  private:
-  absl::Status Enter(SqlMethod method) ABSL_LOCKS_EXCLUDED(mu_);
-  int64_t CountLocked(int64_t passenger_id) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  absl::Status Enter(SqlMethod method);
+  int64_t CountLocked(int64_t passenger_id) const;
   static std::pair<int64_t, std::string> SeatKey(int64_t flight_id, std::string_view seat);
 
   const Options options_;
-  mutable absl::Mutex mu_;
-  std::unordered_map<int64_t, int64_t> inserted_per_passenger_ ABSL_GUARDED_BY(mu_);
-  std::set<std::pair<int64_t, std::string>> seats_ ABSL_GUARDED_BY(mu_);
-  int64_t next_booking_id_ ABSL_GUARDED_BY(mu_);
-  int64_t inserted_ ABSL_GUARDED_BY(mu_) = 0;
-  std::vector<std::string> statements_ ABSL_GUARDED_BY(mu_);
-  FaultInjector faults_[kNumSqlMethods] ABSL_GUARDED_BY(mu_);
+  // std::mutex, not absl::Mutex: Debian's prebuilt libabsl is not built
+  // for ThreadSanitizer, which then cannot see absl::Mutex and reports
+  // false races; pthread mutexes are intercepted. Guards everything below.
+  mutable std::mutex mu_;
+  std::unordered_map<int64_t, int64_t> inserted_per_passenger_;
+  std::set<std::pair<int64_t, std::string>> seats_;
+  int64_t next_booking_id_;
+  int64_t inserted_ = 0;
+  std::vector<std::string> statements_;
+  FaultInjector faults_[kNumSqlMethods];
 };
 
 }  // namespace cabench
