@@ -23,6 +23,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
+#include "yaml-cpp/depthguard.h"
 #include "yaml-cpp/yaml.h"
 
 namespace cabench {
@@ -418,6 +419,11 @@ absl::StatusOr<Scenario> ParseScenario(std::string_view yaml_text, std::string_v
     absl::StatusOr<Scenario> scenario = parser.Parse(ToAbsl(yaml_text), stem);
     if (scenario.ok()) scenario->source_file = std::string(file_name);
     return scenario;
+  } catch (const YAML::DeepRecursion& e) {
+    // yaml-cpp's own text for this is "bad file".
+    return parser.Error(e.mark.line >= 0 ? e.mark.line + 1 : 1,
+                        absl::StrCat("YAML syntax error: nested more than ", e.depth(),
+                                     " levels deep"));
   } catch (const YAML::ParserException& e) {
     return parser.Error(e.mark.line >= 0 ? e.mark.line + 1 : 1,
                         absl::StrCat("YAML syntax error: ", OneLine(e.msg)));

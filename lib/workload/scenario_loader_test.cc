@@ -380,6 +380,14 @@ TEST(BadInputTableTest, HasAtLeast25Cases) {
   EXPECT_GE(std::size(kBadInputs), 25u);
 }
 
+TEST(ParseScenarioTest, DeepNestingIsAnErrorNotACrash) {
+  const std::string text = absl::StrCat("name: bad\nthreads: ", std::string(20000, '['),
+                                        std::string(20000, ']'), "\n");
+  EXPECT_THAT(ParseScenario(text, "bad.yaml"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(StartsWith("bad.yaml:2: YAML syntax error"), HasSubstr("nested"))));
+}
+
 TEST(ParseScenarioTest, LongJunkIsShortenedAndEscaped) {
   const std::string junk(500, 'z');
   absl::StatusOr<Scenario> result =
