@@ -112,7 +112,9 @@ absl::Status ScenarioBenchmark::PrepareRun(KvClient* kv, SqlClient* sql) {
   }
   if (scenario_.warmup_ops > 0) {
     Workload ids(scenario_, env_->data, Workload::kWarmupThreadIndex);
-    CacheAside warm(kv, sql, scenario_);
+    CacheAside::Options options;
+    options.thread_index = Workload::kWarmupThreadIndex;  // its own jitter stream, as the model
+    CacheAside warm(kv, sql, scenario_, options);
     if (absl::Status s = warm.Warmup(scenario_.warmup_ops, ids); !s.ok()) {
       return absl::Status(s.code(), absl::StrCat("warm-up: ", s.message()));
     }
