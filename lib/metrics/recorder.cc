@@ -63,6 +63,12 @@ int64_t LatencyRecorder::total_ns() const {
   return n;
 }
 
+size_t LatencyRecorder::MemoryBytes() const {
+  constexpr size_t kHistogramBytes = sizeof(int64_t) * Histogram::kNumBuckets;
+  return (class_hist_.size() + step_hist_.size()) * kHistogramBytes +
+         seconds_.capacity() * sizeof(SecondStats);
+}
+
 Histogram LatencyRecorder::Overall() const {
   Histogram all = class_hist_[static_cast<int>(OpClass::kCacheHit)];
   all.Merge(class_hist_[static_cast<int>(OpClass::kCacheMiss)]);

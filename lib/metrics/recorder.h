@@ -174,6 +174,10 @@ class LatencyRecorder {
   // Operations left out of the time series because of kMaxSeconds.
   int64_t ops_outside_time_series() const { return outside_time_series_; }
 
+  // Heap bytes this recorder holds (histograms plus the per-second vector's
+  // capacity): grows with seconds of run time, never with operations.
+  size_t MemoryBytes() const;
+
  private:
   // Returns the SecondStats of epoch second `second`, growing the series to
   // reach it; nullptr when that would exceed kMaxSeconds.

@@ -340,6 +340,8 @@ TEST(LatencyRecorderTest, MemoryGrowsWithSecondsNotOps) {
   EXPECT_EQ(few.seconds().size(), 5u);
   EXPECT_EQ(many.seconds().size(), 5u);
   EXPECT_EQ(few.seconds().capacity(), many.seconds().capacity());
+  EXPECT_EQ(few.MemoryBytes(), many.MemoryBytes());
+  EXPECT_LT(many.MemoryBytes(), size_t{400'000});
 }
 
 }  // namespace
