@@ -5,8 +5,8 @@
 // connection (autocommit on, utf8mb4) and prepares the two statements of the
 // cache-aside pattern as server-side prepared statements:
 //
-//   read   SELECT p.firstname, p.lastname, COUNT(*) ... WHERE p.passenger_id = ?
-//   write  INSERT INTO booking (flight_id, seat, passenger_id, price)
+//   read   SELECT p.firstname, p.lastname, COUNT(*) ... WHERE p.passenger_id =
+//   ? write  INSERT INTO booking (flight_id, seat, passenger_id, price)
 //          VALUES (?,?,?,?)
 //
 // Both statements and their parameter and result buffers are set up once per
@@ -58,7 +58,8 @@ namespace cabench {
 //
 // Safe to call concurrently from several threads, once a MysqlLibrary exists
 // in the process.
-absl::StatusOr<std::unique_ptr<SqlClient>> NewMysqlClient(const DbEndpoint& endpoint);
+absl::StatusOr<std::unique_ptr<SqlClient>> NewMysqlClient(
+    const DbEndpoint& endpoint);
 
 // Process-wide initialisation of Connector/C: mysql_library_init() in the
 // constructor, mysql_library_end() in the destructor. Create exactly one, in

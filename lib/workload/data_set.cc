@@ -4,25 +4,30 @@
 #include <iterator>
 #include <optional>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 
 namespace cabench {
 namespace {
 
 // The keys a complete mark must hold, in the order of the query below.
-constexpr const char* kKeys[] = {"owner",      "preset",  "seed",
-                                 "passengers", "flights", "bookings",
+constexpr const char* kKeys[] = {"owner",
+                                 "preset",
+                                 "seed",
+                                 "passengers",
+                                 "flights",
+                                 "bookings",
                                  "max_loaded_booking_id"};
 
 absl::Status NotCabench(const std::string& schema, absl::string_view why) {
   return absl::FailedPreconditionError(absl::StrCat(
-      "schema '", schema, "' is not a cabench schema: load it with cabench_load (", why, ")"));
+      "schema '", schema,
+      "' is not a cabench schema: load it with cabench_load (", why, ")"));
 }
 
 }  // namespace
@@ -34,15 +39,18 @@ absl::StatusOr<DataSetInfo> ReadDataSetInfo(SqlClient& client) {
           "WHERE table_schema = DATABASE() AND table_name = 'cabench_meta')");
   if (!probe.ok()) return probe.status();
   if (!probe->has_value() || (*probe)->size() != 2) {
-    return absl::InternalError("ReadDataSetInfo: unexpected reply to the schema probe");
+    return absl::InternalError(
+        "ReadDataSetInfo: unexpected reply to the schema probe");
   }
   const std::optional<std::string>& schema_value = (**probe)[0];
   if (!schema_value.has_value()) {
     return absl::FailedPreconditionError(
-        "no schema selected: CABENCH_DB_URL must name a schema loaded with cabench_load");
+        "no schema selected: CABENCH_DB_URL must name a schema loaded with "
+        "cabench_load");
   }
   const std::string schema = *schema_value;
-  if ((**probe)[1].value_or("0") == "0") return NotCabench(schema, "no cabench_meta table");
+  if ((**probe)[1].value_or("0") == "0")
+    return NotCabench(schema, "no cabench_meta table");
 
   // One row with one column per key (NULL when the key is missing).
   std::string sql = "SELECT ";
@@ -55,15 +63,18 @@ absl::StatusOr<DataSetInfo> ReadDataSetInfo(SqlClient& client) {
       client.QueryRow(sql);
   if (!row.ok()) return row.status();
   if (!row->has_value() || (*row)->size() != std::size(kKeys)) {
-    return absl::InternalError("ReadDataSetInfo: unexpected reply from cabench_meta");
+    return absl::InternalError(
+        "ReadDataSetInfo: unexpected reply from cabench_meta");
   }
   const std::vector<std::optional<std::string>>& values = **row;
   for (size_t i = 0; i < values.size(); ++i) {
     if (!values[i].has_value()) {
-      return NotCabench(schema, absl::StrCat("cabench_meta has no '", kKeys[i], "'"));
+      return NotCabench(schema,
+                        absl::StrCat("cabench_meta has no '", kKeys[i], "'"));
     }
   }
-  if (*values[0] != "cabench") return NotCabench(schema, "owner is not 'cabench'");
+  if (*values[0] != "cabench")
+    return NotCabench(schema, "owner is not 'cabench'");
 
   DataSetInfo info;
   info.preset = *values[1];

@@ -20,8 +20,10 @@ using Row = std::optional<std::vector<std::optional<std::string>>>;
 
 class MockSqlClient : public SqlClient {
  public:
-  MOCK_METHOD(absl::Status, QueryBookingCount, (int64_t, BookingCount*), (override));
-  MOCK_METHOD(absl::StatusOr<int64_t>, InsertBooking, (const NewBooking&), (override));
+  MOCK_METHOD(absl::Status, QueryBookingCount, (int64_t, BookingCount*),
+              (override));
+  MOCK_METHOD(absl::StatusOr<int64_t>, InsertBooking, (const NewBooking&),
+              (override));
   MOCK_METHOD(absl::StatusOr<int64_t>, Execute, (std::string_view), (override));
   MOCK_METHOD(absl::StatusOr<Row>, QueryRow, (std::string_view), (override));
   MOCK_METHOD(absl::Status, Ping, (), (override));
@@ -29,14 +31,17 @@ class MockSqlClient : public SqlClient {
   MOCK_METHOD(absl::StatusOr<std::string>, ServerInfo, (), (override));
 };
 
-Row Values(std::vector<std::optional<std::string>> values) { return Row(std::move(values)); }
+Row Values(std::vector<std::optional<std::string>> values) {
+  return Row(std::move(values));
+}
 
 TEST(DataSetInfoTest, ReadsACompleteMark) {
   MockSqlClient client;
   EXPECT_CALL(client, QueryRow(HasSubstr("information_schema")))
       .WillOnce(Return(Values({"bench", "1"})));
   EXPECT_CALL(client, QueryRow(HasSubstr("FROM cabench_meta")))
-      .WillOnce(Return(Values({"cabench", "small", "42", "36000", "700", "180123", "180123"})));
+      .WillOnce(Return(Values(
+          {"cabench", "small", "42", "36000", "700", "180123", "180123"})));
   ASSERT_OK_AND_ASSIGN(DataSetInfo info, ReadDataSetInfo(client));
   EXPECT_EQ(info.preset, "small");
   EXPECT_EQ(info.seed, 42u);
@@ -51,7 +56,8 @@ TEST(DataSetInfoTest, NoMetaTableIsFailedPrecondition) {
   EXPECT_CALL(client, QueryRow(_)).WillOnce(Return(Values({"shop", "0"})));
   EXPECT_THAT(ReadDataSetInfo(client),
               StatusIs(absl::StatusCode::kFailedPrecondition,
-                       HasSubstr("schema 'shop' is not a cabench schema: load it with cabench_load")));
+                       HasSubstr("schema 'shop' is not a cabench schema: load "
+                                 "it with cabench_load")));
 }
 
 TEST(DataSetInfoTest, IncompleteMarkIsFailedPrecondition) {
@@ -59,9 +65,11 @@ TEST(DataSetInfoTest, IncompleteMarkIsFailedPrecondition) {
   EXPECT_CALL(client, QueryRow(HasSubstr("information_schema")))
       .WillOnce(Return(Values({"bench", "1"})));
   EXPECT_CALL(client, QueryRow(HasSubstr("FROM cabench_meta")))
-      .WillOnce(Return(Values({"cabench", "small", "42", "36000", "700", std::nullopt, "1"})));
-  EXPECT_THAT(ReadDataSetInfo(client),
-              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("'bookings'")));
+      .WillOnce(Return(Values(
+          {"cabench", "small", "42", "36000", "700", std::nullopt, "1"})));
+  EXPECT_THAT(
+      ReadDataSetInfo(client),
+      StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("'bookings'")));
 }
 
 TEST(DataSetInfoTest, ForeignOwnerIsFailedPrecondition) {
@@ -69,14 +77,17 @@ TEST(DataSetInfoTest, ForeignOwnerIsFailedPrecondition) {
   EXPECT_CALL(client, QueryRow(HasSubstr("information_schema")))
       .WillOnce(Return(Values({"bench", "1"})));
   EXPECT_CALL(client, QueryRow(HasSubstr("FROM cabench_meta")))
-      .WillOnce(Return(Values({"someone", "small", "42", "36000", "700", "1", "1"})));
-  EXPECT_THAT(ReadDataSetInfo(client), StatusIs(absl::StatusCode::kFailedPrecondition,
-                                                HasSubstr("not a cabench schema")));
+      .WillOnce(
+          Return(Values({"someone", "small", "42", "36000", "700", "1", "1"})));
+  EXPECT_THAT(ReadDataSetInfo(client),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("not a cabench schema")));
 }
 
 TEST(DataSetInfoTest, ClientErrorsPassThrough) {
   MockSqlClient client;
-  EXPECT_CALL(client, QueryRow(_)).WillOnce(Return(absl::UnavailableError("mysql 2013: gone")));
+  EXPECT_CALL(client, QueryRow(_))
+      .WillOnce(Return(absl::UnavailableError("mysql 2013: gone")));
   EXPECT_THAT(ReadDataSetInfo(client),
               StatusIs(absl::StatusCode::kUnavailable, HasSubstr("2013")));
 }
