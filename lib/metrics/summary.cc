@@ -46,9 +46,13 @@ Summary Summarize(const LatencyRecorder& recorder) {
   s.hit_rate_pct = Ratio(100.0 * static_cast<double>(s.cache_hits),
                          static_cast<double>(s.cache_hits + s.cache_misses));
   s.cache_hit_avg_us = hits.Mean() / kNsPerUs;
+  // From the exact sums, not by averaging the two class means, so a few slow
+  // writes weigh as much as they cost.
   s.db_avg_us = Ratio(static_cast<double>(misses.Sum()) + static_cast<double>(writes.Sum()),
                       static_cast<double>(misses.Count() + writes.Count())) /
                 kNsPerUs;
+  // With no hits (or no database operations) there is nothing to compare;
+  // 0 keeps the counter finite rather than inventing a ratio.
   s.speedup = s.db_avg_us > 0 ? Ratio(s.db_avg_us, s.cache_hit_avg_us) : 0.0;
 
   const Histogram overall = recorder.Overall();
