@@ -16,13 +16,18 @@ namespace cabench {
 namespace {
 
 // The keys a complete mark must hold, in the order of the query below.
+// cabench_load writes "owner" first and the rest only when a load has
+// completed, so a mark without all of them is an interrupted load.
 constexpr const char* kKeys[] = {"owner",
                                  "preset",
                                  "seed",
                                  "passengers",
                                  "flights",
                                  "bookings",
-                                 "max_loaded_booking_id"};
+                                 "max_loaded_booking_id",
+                                 "schema_version",
+                                 "checksum",
+                                 "loaded_at"};
 
 absl::Status NotCabench(const std::string& schema, absl::string_view why) {
   return absl::FailedPreconditionError(absl::StrCat(

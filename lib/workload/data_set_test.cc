@@ -40,8 +40,9 @@ TEST(DataSetInfoTest, ReadsACompleteMark) {
   EXPECT_CALL(client, QueryRow(HasSubstr("information_schema")))
       .WillOnce(Return(Values({"bench", "1"})));
   EXPECT_CALL(client, QueryRow(HasSubstr("FROM cabench_meta")))
-      .WillOnce(Return(Values(
-          {"cabench", "small", "42", "36000", "700", "180123", "180123"})));
+      .WillOnce(Return(
+          Values({"cabench", "small", "42", "36000", "700", "180123", "180123",
+                  "1", "crc32sum1-0123456789abcdef", "2026-01-01T00:00:00Z"})));
   ASSERT_OK_AND_ASSIGN(DataSetInfo info, ReadDataSetInfo(client));
   EXPECT_EQ(info.preset, "small");
   EXPECT_EQ(info.seed, 42u);
@@ -65,11 +66,23 @@ TEST(DataSetInfoTest, IncompleteMarkIsFailedPrecondition) {
   EXPECT_CALL(client, QueryRow(HasSubstr("information_schema")))
       .WillOnce(Return(Values({"bench", "1"})));
   EXPECT_CALL(client, QueryRow(HasSubstr("FROM cabench_meta")))
-      .WillOnce(Return(Values(
-          {"cabench", "small", "42", "36000", "700", std::nullopt, "1"})));
+      .WillOnce(Return(Values({"cabench", "small", "42", "36000", "700",
+                               std::nullopt, "1", "1", "x", "y"})));
   EXPECT_THAT(
       ReadDataSetInfo(client),
       StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("'bookings'")));
+}
+
+TEST(DataSetInfoTest, MarkWithoutChecksumIsFailedPrecondition) {
+  MockSqlClient client;
+  EXPECT_CALL(client, QueryRow(HasSubstr("information_schema")))
+      .WillOnce(Return(Values({"bench", "1"})));
+  EXPECT_CALL(client, QueryRow(HasSubstr("FROM cabench_meta")))
+      .WillOnce(Return(Values({"cabench", "small", "42", "36000", "700", "5",
+                               "5", "1", std::nullopt, "y"})));
+  EXPECT_THAT(
+      ReadDataSetInfo(client),
+      StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("'checksum'")));
 }
 
 TEST(DataSetInfoTest, ForeignOwnerIsFailedPrecondition) {
@@ -77,8 +90,8 @@ TEST(DataSetInfoTest, ForeignOwnerIsFailedPrecondition) {
   EXPECT_CALL(client, QueryRow(HasSubstr("information_schema")))
       .WillOnce(Return(Values({"bench", "1"})));
   EXPECT_CALL(client, QueryRow(HasSubstr("FROM cabench_meta")))
-      .WillOnce(
-          Return(Values({"someone", "small", "42", "36000", "700", "1", "1"})));
+      .WillOnce(Return(Values({"someone", "small", "42", "36000", "700", "1",
+                               "1", "1", "x", "y"})));
   EXPECT_THAT(ReadDataSetInfo(client),
               StatusIs(absl::StatusCode::kFailedPrecondition,
                        HasSubstr("not a cabench schema")));
