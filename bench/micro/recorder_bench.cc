@@ -74,7 +74,8 @@ void BM_Recorder_Record(benchmark::State& state) {
   benchmark::DoNotOptimize(recorder.ops());
   state.SetItemsProcessed(state.iterations());
   state.counters["seconds"] = static_cast<double>(recorder.seconds().size());
-  state.counters["recorder_kb"] = static_cast<double>(recorder.MemoryBytes()) / 1024.0;
+  state.counters["recorder_kb"] =
+      static_cast<double>(recorder.MemoryBytes()) / 1024.0;
 }
 BENCHMARK(BM_Recorder_Record);
 

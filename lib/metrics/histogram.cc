@@ -45,15 +45,16 @@ Histogram::Histogram() : counts_(kNumBuckets, 0) {}
 
 int Histogram::BucketIndex(int64_t ns) {
   const int64_t v = ns < 0 ? 0 : ns;
-  return v <= kMaxTrackableNs
-             ? internal::LogLinearIndex<kSubBucketBits>(static_cast<uint64_t>(v))
-             : kOverflowBucket;
+  return v <= kMaxTrackableNs ? internal::LogLinearIndex<kSubBucketBits>(
+                                    static_cast<uint64_t>(v))
+                              : kOverflowBucket;
 }
 
 void Histogram::Merge(const Histogram& other) {
   if (other.count_ == 0) return;
   count_ += other.count_;
-  sum_ = static_cast<int64_t>(static_cast<uint64_t>(sum_) + static_cast<uint64_t>(other.sum_));
+  sum_ = static_cast<int64_t>(static_cast<uint64_t>(sum_) +
+                              static_cast<uint64_t>(other.sum_));
   min_ = std::min(min_, other.min_);
   max_ = std::max(max_, other.max_);
   for (size_t i = 0; i < counts_.size(); ++i) counts_[i] += other.counts_[i];
@@ -86,14 +87,16 @@ double Histogram::Percentile(double p) const {
     if (i == kOverflowBucket) return static_cast<double>(max_);
     const double lower = static_cast<double>(BucketLower(i));
     const double mid = lower + static_cast<double>(BucketWidth(i) - 1) / 2.0;
-    return std::clamp(mid, static_cast<double>(min_), static_cast<double>(max_));
+    return std::clamp(mid, static_cast<double>(min_),
+                      static_cast<double>(max_));
   }
   return static_cast<double>(max_);  // unreachable when counts add up
 }
 
 std::string Histogram::Serialize() const {
-  std::string out = absl::StrCat(kMagic, " ", kFormatVersion, " ", kSubBucketBits, " ",
-                                 kNumBuckets, " ", count_, " ", sum_, " ", Min(), " ", Max());
+  std::string out =
+      absl::StrCat(kMagic, " ", kFormatVersion, " ", kSubBucketBits, " ",
+                   kNumBuckets, " ", count_, " ", sum_, " ", Min(), " ", Max());
   for (int i = 0; i < kNumBuckets; ++i) {
     const int64_t n = counts_[static_cast<size_t>(i)];
     if (n != 0) absl::StrAppend(&out, " ", i, ":", n);
@@ -113,8 +116,8 @@ absl::StatusOr<Histogram> Histogram::Deserialize(std::string_view text) {
     }
   }
   if (header[1] != kFormatVersion) {
-    return Invalid(absl::StrCat("unsupported version ", header[1], ", this build reads ",
-                                kFormatVersion));
+    return Invalid(absl::StrCat("unsupported version ", header[1],
+                                ", this build reads ", kFormatVersion));
   }
   if (header[2] != kSubBucketBits || header[3] != kNumBuckets) {
     return Invalid("bucket layout differs from this build's");
@@ -138,8 +141,10 @@ absl::StatusOr<Histogram> Histogram::Deserialize(std::string_view text) {
         !ParseNonNegative(fields[f].substr(colon + 1), &n)) {
       return Invalid("bad bucket");
     }
-    if (index >= kNumBuckets || index <= last) return Invalid("bucket index out of order");
-    if (n == 0 || n > count - total) return Invalid("bucket counts exceed count");
+    if (index >= kNumBuckets || index <= last)
+      return Invalid("bucket index out of order");
+    if (n == 0 || n > count - total)
+      return Invalid("bucket counts exceed count");
     total += n;
     if (first < 0) first = static_cast<int>(index);
     last = static_cast<int>(index);
@@ -147,16 +152,19 @@ absl::StatusOr<Histogram> Histogram::Deserialize(std::string_view text) {
   }
   if (total != count) return Invalid("bucket counts do not add up to count");
   if (count == 0) {
-    if (h.sum_ != 0 || h.min_ != 0 || h.max_ != 0) return Invalid("empty but with statistics");
+    if (h.sum_ != 0 || h.min_ != 0 || h.max_ != 0)
+      return Invalid("empty but with statistics");
     h.min_ = std::numeric_limits<int64_t>::max();
     return h;
   }
-  if (h.min_ > h.max_ || BucketIndex(h.min_) != first || BucketIndex(h.max_) != last) {
+  if (h.min_ > h.max_ || BucketIndex(h.min_) != first ||
+      BucketIndex(h.max_) != last) {
     return Invalid("min/max do not match the buckets");
   }
   // min <= mean <= max, checked without overflow: floor(sum / count).
   const int64_t mean_floor = h.sum_ / count;
-  if (mean_floor < h.min_ || mean_floor > h.max_) return Invalid("sum out of range");
+  if (mean_floor < h.min_ || mean_floor > h.max_)
+    return Invalid("sum out of range");
   return h;
 }
 

@@ -1,7 +1,7 @@
 // File: lib/metrics/histogram.h
 //
-// Histogram is a fixed-size, log-linear latency histogram in nanoseconds, in the
-// style of HdrHistogram: every power of two is split into 128 equal
+// Histogram is a fixed-size, log-linear latency histogram in nanoseconds, in
+// the style of HdrHistogram: every power of two is split into 128 equal
 // sub-buckets, so a bucket is at most 1/128 of its lower bound wide and a
 // percentile reported at the bucket's midpoint is within 0.4% of the exact
 // percentile of the recorded samples (the contract is 1%).
@@ -95,12 +95,14 @@ class Histogram {
     ++count_;
     // Unsigned add: a wrap is only possible after ~292 years of summed
     // latency, and must not be undefined behaviour.
-    sum_ = static_cast<int64_t>(static_cast<uint64_t>(sum_) + static_cast<uint64_t>(v));
+    sum_ = static_cast<int64_t>(static_cast<uint64_t>(sum_) +
+                                static_cast<uint64_t>(v));
     min_ = std::min(min_, v);
     max_ = std::max(max_, v);
-    const int index = v <= kMaxTrackableNs
-                          ? internal::LogLinearIndex<kSubBucketBits>(static_cast<uint64_t>(v))
-                          : kOverflowBucket;
+    const int index =
+        v <= kMaxTrackableNs
+            ? internal::LogLinearIndex<kSubBucketBits>(static_cast<uint64_t>(v))
+            : kOverflowBucket;
     ++counts_[static_cast<size_t>(index)];
   }
 
@@ -117,7 +119,9 @@ class Histogram {
   int64_t Min() const { return count_ == 0 ? 0 : min_; }
   int64_t Max() const { return count_ == 0 ? 0 : max_; }
   double Mean() const {
-    return count_ == 0 ? 0.0 : static_cast<double>(sum_) / static_cast<double>(count_);
+    return count_ == 0
+               ? 0.0
+               : static_cast<double>(sum_) / static_cast<double>(count_);
   }
 
   // The p-th percentile in nanoseconds, p in [0, 100] (clamped), by the
@@ -130,10 +134,13 @@ class Histogram {
   double Percentile(double p) const;
 
   // Bucket access, for tests and for exporters that want the raw shape.
-  int64_t BucketCount(int index) const { return counts_[static_cast<size_t>(index)]; }
+  int64_t BucketCount(int index) const {
+    return counts_[static_cast<size_t>(index)];
+  }
   // The bucket `ns` is filed under (kOverflowBucket above kMaxTrackableNs).
   static int BucketIndex(int64_t ns);
-  // The smallest value and the width of bucket `index` (index < kOverflowBucket).
+  // The smallest value and the width of bucket `index` (index <
+  // kOverflowBucket).
   static int64_t BucketLower(int index) {
     return internal::LogLinearLower<kSubBucketBits>(index);
   }
@@ -145,11 +152,13 @@ class Histogram {
   // digits, letters, ':' and single spaces, so it can also sit in a JSON
   // string. Version 1 is:
   //
-  //   cbhist 1 <sub_bucket_bits> <num_buckets> <count> <sum> <min> <max>[ <i>:<n>]...
+  //   cbhist 1 <sub_bucket_bits> <num_buckets> <count> <sum> <min> <max>[
+  //   <i>:<n>]...
   //
   // with decimal integers, one "<index>:<count>" pair per non-empty bucket in
   // increasing index order (count >= 1). An empty histogram is
-  // "cbhist 1 7 3969 0 0 0 0". Safe to call concurrently with other const calls.
+  // "cbhist 1 7 3969 0 0 0 0". Safe to call concurrently with other const
+  // calls.
   std::string Serialize() const;
 
   // Parses the output of Serialize(). Returns the histogram on success;
@@ -161,7 +170,9 @@ class Histogram {
 
   // Equal when every statistic and every bucket is equal.
   friend bool operator==(const Histogram& a, const Histogram& b);
-  friend bool operator!=(const Histogram& a, const Histogram& b) { return !(a == b); }
+  friend bool operator!=(const Histogram& a, const Histogram& b) {
+    return !(a == b);
+  }
 
  private:
   int64_t count_ = 0;

@@ -42,7 +42,8 @@ std::vector<int64_t> ParetoSamples(int n, uint64_t seed) {
   std::vector<int64_t> v(static_cast<size_t>(n));
   // Pareto with x_m = 80 ns and alpha = 1.1: values from below 100 ns up to
   // beyond the 100 s trackable range.
-  for (auto& x : v) x = static_cast<int64_t>(80.0 / std::pow(1.0 - u(rng), 1.0 / 1.1));
+  for (auto& x : v)
+    x = static_cast<int64_t>(80.0 / std::pow(1.0 - u(rng), 1.0 / 1.1));
   return v;
 }
 
@@ -51,12 +52,14 @@ void ExpectPercentilesClose(const std::vector<int64_t>& samples) {
   for (int64_t x : samples) h.Record(x);
   std::vector<int64_t> sorted = samples;
   std::sort(sorted.begin(), sorted.end());
-  for (double p : {0.0, 1.0, 10.0, 25.0, 50.0, 75.0, 90.0, 95.0, 99.0, 99.9, 99.99, 100.0}) {
+  for (double p : {0.0, 1.0, 10.0, 25.0, 50.0, 75.0, 90.0, 95.0, 99.0, 99.9,
+                   99.99, 100.0}) {
     const double exact = static_cast<double>(ExactPercentile(sorted, p));
     const double got = h.Percentile(p);
     // Values beyond the trackable range report the exact max; others are
     // within 1% (the design gives 0.4%).
-    EXPECT_LE(std::abs(got - exact), 0.01 * exact) << "p" << p << " exact " << exact;
+    EXPECT_LE(std::abs(got - exact), 0.01 * exact)
+        << "p" << p << " exact " << exact;
   }
   EXPECT_EQ(h.Percentile(0), static_cast<double>(sorted.front()));
   EXPECT_EQ(h.Percentile(100), static_cast<double>(sorted.back()));
@@ -90,8 +93,10 @@ TEST(HistogramTest, LayoutCoversRangeWithSmallBuckets) {
   }
   for (int64_t v = 0; v < 256; ++v) EXPECT_EQ(Histogram::BucketIndex(v), v);
   EXPECT_EQ(Histogram::BucketIndex(-5), 0);
-  EXPECT_EQ(Histogram::BucketIndex(Histogram::kMaxTrackableNs), Histogram::kOverflowBucket - 1);
-  EXPECT_EQ(Histogram::BucketIndex(Histogram::kMaxTrackableNs + 1), Histogram::kOverflowBucket);
+  EXPECT_EQ(Histogram::BucketIndex(Histogram::kMaxTrackableNs),
+            Histogram::kOverflowBucket - 1);
+  EXPECT_EQ(Histogram::BucketIndex(Histogram::kMaxTrackableNs + 1),
+            Histogram::kOverflowBucket);
   EXPECT_EQ(Histogram::BucketIndex(INT64_MAX), Histogram::kOverflowBucket);
 }
 
@@ -185,7 +190,8 @@ TEST(HistogramTest, SerializeRoundTrip) {
   EXPECT_EQ(back, h);
   EXPECT_EQ(back.Serialize(), text);
 
-  ASSERT_OK_AND_ASSIGN(Histogram empty, Histogram::Deserialize(Histogram().Serialize()));
+  ASSERT_OK_AND_ASSIGN(Histogram empty,
+                       Histogram::Deserialize(Histogram().Serialize()));
   EXPECT_EQ(empty, Histogram());
   EXPECT_EQ(Histogram().Serialize(), "cbhist 1 7 3969 0 0 0 0");
 }
@@ -203,23 +209,27 @@ TEST(HistogramTest, DeserializeRejectsBadInput) {
   Histogram h;
   h.Record(100);
   h.Record(5000);
-  const std::string good = h.Serialize();  // "cbhist 1 7 3969 2 5100 100 5000 100:1 <i>:1"
+  const std::string good =
+      h.Serialize();  // "cbhist 1 7 3969 2 5100 100 5000 100:1 <i>:1"
   const auto invalid = [](const std::string& s) {
-    return Histogram::Deserialize(s).status().code() == absl::StatusCode::kInvalidArgument;
+    return Histogram::Deserialize(s).status().code() ==
+           absl::StatusCode::kInvalidArgument;
   };
   EXPECT_TRUE(invalid(""));
   EXPECT_TRUE(invalid("garbage"));
-  EXPECT_THAT(Histogram::Deserialize("cbhist 2 7 3969 0 0 0 0"),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("version")));
-  EXPECT_THAT(Histogram::Deserialize("cbhist 1 6 2048 0 0 0 0"),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("layout")));
-  EXPECT_TRUE(invalid("cbhist 1 7 3969 0 0 0"));            // truncated header
-  EXPECT_TRUE(invalid("cbhist 1 7 3969 0 0 0 0 "));         // trailing space
-  EXPECT_TRUE(invalid("cbhist 1 7 3969 +0 0 0 0"));         // sign
-  EXPECT_TRUE(invalid("cbhist 1 7 3969 1 5 5 5"));          // no buckets
-  EXPECT_TRUE(invalid("cbhist 1 7 3969 1 5 5 5 6:1"));      // min in wrong bucket
-  EXPECT_TRUE(invalid("cbhist 1 7 3969 1 5 5 5 5:2"));      // counts exceed count
-  EXPECT_TRUE(invalid("cbhist 1 7 3969 1 9 5 5 5:1"));      // sum out of range
+  EXPECT_THAT(
+      Histogram::Deserialize("cbhist 2 7 3969 0 0 0 0"),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("version")));
+  EXPECT_THAT(
+      Histogram::Deserialize("cbhist 1 6 2048 0 0 0 0"),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("layout")));
+  EXPECT_TRUE(invalid("cbhist 1 7 3969 0 0 0"));        // truncated header
+  EXPECT_TRUE(invalid("cbhist 1 7 3969 0 0 0 0 "));     // trailing space
+  EXPECT_TRUE(invalid("cbhist 1 7 3969 +0 0 0 0"));     // sign
+  EXPECT_TRUE(invalid("cbhist 1 7 3969 1 5 5 5"));      // no buckets
+  EXPECT_TRUE(invalid("cbhist 1 7 3969 1 5 5 5 6:1"));  // min in wrong bucket
+  EXPECT_TRUE(invalid("cbhist 1 7 3969 1 5 5 5 5:2"));  // counts exceed count
+  EXPECT_TRUE(invalid("cbhist 1 7 3969 1 9 5 5 5:1"));  // sum out of range
   EXPECT_TRUE(invalid("cbhist 1 7 3969 2 10 5 5 5:1 5:1"));  // repeated bucket
   EXPECT_TRUE(invalid("cbhist 1 7 3969 1 5 5 5 5:0"));
   EXPECT_TRUE(invalid("cbhist 1 7 3969 1 5 5 5 5:1:1"));
@@ -246,11 +256,13 @@ TEST(HistogramTest, DeserializeSurvivesFuzz) {
     std::string s;
     if (iter % 3 == 0) {
       const size_t len = rng() % 64;
-      for (size_t i = 0; i < len; ++i) s.push_back(static_cast<char>(rng() & 0xff));
+      for (size_t i = 0; i < len; ++i)
+        s.push_back(static_cast<char>(rng() & 0xff));
     } else if (iter % 3 == 1) {
       s = "cbhist 1 7 3969 ";
       const size_t len = rng() % 40;
-      for (size_t i = 0; i < len; ++i) s.push_back(alphabet[rng() % alphabet.size()]);
+      for (size_t i = 0; i < len; ++i)
+        s.push_back(alphabet[rng() % alphabet.size()]);
     } else {
       s = good;
       const int edits = 1 + static_cast<int>(rng() % 3);
@@ -277,7 +289,8 @@ TEST(HistogramTest, DeserializeSurvivesFuzz) {
     }
     ++accepted;
     // A valid histogram: it round-trips and its statistics are consistent.
-    ASSERT_OK_AND_ASSIGN(Histogram again, Histogram::Deserialize(h->Serialize()));
+    ASSERT_OK_AND_ASSIGN(Histogram again,
+                         Histogram::Deserialize(h->Serialize()));
     EXPECT_EQ(again, *h);
     EXPECT_LE(h->Min(), h->Max());
     EXPECT_LE(h->Percentile(50), static_cast<double>(h->Max()));

@@ -31,7 +31,8 @@ double SecondStats::ClassPercentile(OpClass c, double p) const {
   const int64_t n = class_count[cls];
   if (std::isnan(p)) p = 0.0;
   p = std::clamp(p, 0.0, 100.0);
-  int64_t rank = static_cast<int64_t>(std::ceil(p / 100.0 * static_cast<double>(n) * (1.0 - 1e-12)));
+  int64_t rank = static_cast<int64_t>(
+      std::ceil(p / 100.0 * static_cast<double>(n) * (1.0 - 1e-12)));
   rank = std::clamp<int64_t>(rank, 1, n);
   const double hi = static_cast<double>(class_max_ns[cls]);
   const double lo = std::min(static_cast<double>(min()), hi);
@@ -42,8 +43,10 @@ double SecondStats::ClassPercentile(OpClass c, double p) const {
     seen += buckets[i];
     if (seen < rank) continue;
     if (i == kOverflowBucket) return hi;
-    const double lower = static_cast<double>(internal::LogLinearLower<kSubBucketBits>(i));
-    const double width = static_cast<double>(internal::LogLinearWidth<kSubBucketBits>(i));
+    const double lower =
+        static_cast<double>(internal::LogLinearLower<kSubBucketBits>(i));
+    const double width =
+        static_cast<double>(internal::LogLinearWidth<kSubBucketBits>(i));
     return std::clamp(lower + (width - 1.0) / 2.0, lo, hi);
   }
   return hi;
@@ -92,8 +95,8 @@ SecondStats* LatencyRecorder::GrowTo(int64_t second) {
     // Rare (an operation that started before every other one recorded so
     // far, or a merge): shift the series. Indexes change, so the cached
     // current second is dropped.
-    seconds_.insert(seconds_.begin(), static_cast<size_t>(first_second_ - second),
-                    SecondStats{});
+    seconds_.insert(seconds_.begin(),
+                    static_cast<size_t>(first_second_ - second), SecondStats{});
     first_second_ = second;
     cur_width_ = 0;
   }
@@ -110,15 +113,18 @@ SecondStats* LatencyRecorder::SwitchSecond(int64_t start_epoch_ns) {
   cur_index_ = static_cast<size_t>(second - first_second_);
   // Modular arithmetic: the window test in Record() is done mod 2^64, so a
   // wrapped product for an absurd second still describes the right window.
-  cur_lo_ = static_cast<uint64_t>(second) * static_cast<uint64_t>(kNanosPerSecond);
+  cur_lo_ =
+      static_cast<uint64_t>(second) * static_cast<uint64_t>(kNanosPerSecond);
   cur_width_ = static_cast<uint64_t>(kNanosPerSecond);
   return sec;
 }
 
 void LatencyRecorder::Merge(const LatencyRecorder& other) {
-  for (int c = 0; c < kNumOpClasses; ++c) class_hist_[c].Merge(other.class_hist_[c]);
+  for (int c = 0; c < kNumOpClasses; ++c)
+    class_hist_[c].Merge(other.class_hist_[c]);
   for (int s = 0; s < kNumSteps; ++s) step_hist_[s].Merge(other.step_hist_[s]);
-  for (size_t k = 0; k < kind_count_.size(); ++k) kind_count_[k] += other.kind_count_[k];
+  for (size_t k = 0; k < kind_count_.size(); ++k)
+    kind_count_[k] += other.kind_count_[k];
   for (size_t e = 0; e < errors_by_source_.size(); ++e) {
     errors_by_source_[e] += other.errors_by_source_[e];
   }
@@ -140,7 +146,8 @@ void LatencyRecorder::Merge(const LatencyRecorder& other) {
     }
     to->min_ns = std::min(to->min_ns, from.min_ns);
     to->max_ns = std::max(to->max_ns, from.max_ns);
-    for (size_t k = 0; k < to->kind_count.size(); ++k) to->kind_count[k] += from.kind_count[k];
+    for (size_t k = 0; k < to->kind_count.size(); ++k)
+      to->kind_count[k] += from.kind_count[k];
     for (int c = 0; c < kNumOpClasses; ++c) {
       to->class_count[c] += from.class_count[c];
       to->class_total_ns[c] += from.class_total_ns[c];

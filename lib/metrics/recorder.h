@@ -75,7 +75,8 @@ struct SecondStats {
   // Exact per-class maximum: bounds the coarse percentiles (with fewer than
   // 100 operations a p99 is the maximum, exactly).
   std::array<int64_t, kNumOpClasses> class_max_ns{};
-  std::array<std::array<uint32_t, kNumBuckets>, kNumTimedClasses> class_buckets{};
+  std::array<std::array<uint32_t, kNumBuckets>, kNumTimedClasses>
+      class_buckets{};
 
   // Operations that started in this second, of every class.
   int64_t count() const {
@@ -83,14 +84,19 @@ struct SecondStats {
   }
   // Sum of their total latencies, in nanoseconds.
   int64_t total_ns() const {
-    return class_total_ns[0] + class_total_ns[1] + class_total_ns[2] + class_total_ns[3];
+    return class_total_ns[0] + class_total_ns[1] + class_total_ns[2] +
+           class_total_ns[3];
   }
   int64_t reads() const { return kind_count[static_cast<int>(OpKind::kRead)]; }
-  int64_t writes() const { return kind_count[static_cast<int>(OpKind::kWrite)]; }
+  int64_t writes() const {
+    return kind_count[static_cast<int>(OpKind::kWrite)];
+  }
   int64_t cache_hits() const { return ClassCount(OpClass::kCacheHit); }
   int64_t cache_misses() const { return ClassCount(OpClass::kCacheMiss); }
   int64_t errors() const { return ClassCount(OpClass::kError); }
-  int64_t ClassCount(OpClass c) const { return class_count[static_cast<int>(c)]; }
+  int64_t ClassCount(OpClass c) const {
+    return class_count[static_cast<int>(c)];
+  }
   // Min and max latency of the second; 0 when the second is empty.
   int64_t min() const { return count() == 0 ? 0 : min_ns; }
   int64_t max() const { return count() == 0 ? 0 : max_ns; }
@@ -99,8 +105,8 @@ struct SecondStats {
   // latency in this second, in nanoseconds, from the coarse histogram: the
   // bucket midpoint clamped to [min(), the class's exact maximum], within
   // ~3.2% of the exact value; the top rank (p100, or p99 of fewer than 100
-  // operations) is the class's exact maximum. Returns 0 when the class had no operation this second, and for
-  // kError, which keeps no histogram.
+  // operations) is the class's exact maximum. Returns 0 when the class had no
+  // operation this second, and for kError, which keeps no histogram.
   double ClassPercentile(OpClass c, double p) const;
 };
 
@@ -139,7 +145,9 @@ class LatencyRecorder {
   // Counts. ops() counts every operation, errors included.
   int64_t ops() const;
   int64_t reads() const { return kind_count_[static_cast<int>(OpKind::kRead)]; }
-  int64_t writes() const { return kind_count_[static_cast<int>(OpKind::kWrite)]; }
+  int64_t writes() const {
+    return kind_count_[static_cast<int>(OpKind::kWrite)];
+  }
   int64_t class_count(OpClass c) const { return class_histogram(c).Count(); }
   int64_t cache_hits() const { return class_count(OpClass::kCacheHit); }
   int64_t cache_misses() const { return class_count(OpClass::kCacheMiss); }
@@ -155,7 +163,9 @@ class LatencyRecorder {
   const Histogram& class_histogram(OpClass c) const {
     return class_hist_[static_cast<int>(c)];
   }
-  const Histogram& step_histogram(Step s) const { return step_hist_[static_cast<int>(s)]; }
+  const Histogram& step_histogram(Step s) const {
+    return step_hist_[static_cast<int>(s)];
+  }
   // Hits, misses and writes together (no errors); built on each call by
   // merging three class histograms, so call it once, after the run.
   Histogram Overall() const;
@@ -205,7 +215,8 @@ class LatencyRecorder {
 
 // Inline so that callers in other translation units (the benchmark loop)
 // get the hot path without a call.
-inline void LatencyRecorder::Record(const OpResult& op, int64_t start_epoch_ns) {
+inline void LatencyRecorder::Record(const OpResult& op,
+                                    int64_t start_epoch_ns) {
   const int cls = static_cast<int>(op.op_class) & 3;
   const int kind = static_cast<int>(op.kind) & 1;
   const int64_t ns = op.total_ns < 0 ? 0 : op.total_ns;
@@ -225,8 +236,8 @@ inline void LatencyRecorder::Record(const OpResult& op, int64_t start_epoch_ns) 
   first_start_ns_ = std::min(first_start_ns_, start_epoch_ns);
   // Unsigned add: wrapping on a bogus start time must not be undefined.
   last_end_ns_ = std::max(
-      last_end_ns_,
-      static_cast<int64_t>(static_cast<uint64_t>(start_epoch_ns) + static_cast<uint64_t>(ns)));
+      last_end_ns_, static_cast<int64_t>(static_cast<uint64_t>(start_epoch_ns) +
+                                         static_cast<uint64_t>(ns)));
 
   SecondStats* sec;
   if (static_cast<uint64_t>(start_epoch_ns) - cur_lo_ < cur_width_) {

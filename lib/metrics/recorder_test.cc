@@ -60,7 +60,9 @@ OpResult RandomOp(std::mt19937_64& rng) {
   std::lognormal_distribution<double> hit_ns(std::log(150'000.0), 0.5);
   std::lognormal_distribution<double> db_ns(std::log(3'000'000.0), 0.8);
   const uint64_t r = rng() % 1000;
-  if (r < 10) return Error(r % 2 ? OpKind::kRead : OpKind::kWrite, ErrorSource::kDb, 1000);
+  if (r < 10)
+    return Error(r % 2 ? OpKind::kRead : OpKind::kWrite, ErrorSource::kDb,
+                 1000);
   if (r < 600) return Hit(static_cast<int64_t>(hit_ns(rng)));
   if (r < 800) return Miss(static_cast<int64_t>(db_ns(rng)));
   return Write(static_cast<int64_t>(db_ns(rng)));
@@ -93,7 +95,8 @@ void ExpectSameRecorder(const LatencyRecorder& a, const LatencyRecorder& b) {
         << "class " << c;
   }
   for (int s = 0; s < kNumSteps; ++s) {
-    EXPECT_EQ(a.step_histogram(static_cast<Step>(s)), b.step_histogram(static_cast<Step>(s)))
+    EXPECT_EQ(a.step_histogram(static_cast<Step>(s)),
+              b.step_histogram(static_cast<Step>(s)))
         << "step " << s;
   }
   EXPECT_EQ(a.Overall(), b.Overall());
@@ -135,7 +138,8 @@ TEST(LatencyRecorderTest, FilesClassesKindsStepsAndErrors) {
   EXPECT_EQ(r.errors_by_source(ErrorSource::kCache), 1);
   EXPECT_EQ(r.errors_by_source(ErrorSource::kDb), 1);
   EXPECT_EQ(r.errors_by_source(ErrorSource::kNone), 0);
-  EXPECT_EQ(r.total_ns(), 100'000 + 200'000 + 3'000'000 + 2'000'000 + 50'000'000 + 7);
+  EXPECT_EQ(r.total_ns(),
+            100'000 + 200'000 + 3'000'000 + 2'000'000 + 50'000'000 + 7);
 
   // Overall excludes errors.
   const Histogram overall = r.Overall();
@@ -243,7 +247,8 @@ TEST(LatencyRecorderTest, PerSecondBucketsAddUpToTotals) {
     t += 50'000;  // 20,000 starts per second: ~10 seconds
   }
   ASSERT_GE(r.seconds().size(), 10u);
-  int64_t count = 0, reads = 0, writes = 0, hits = 0, misses = 0, errors = 0, total = 0;
+  int64_t count = 0, reads = 0, writes = 0, hits = 0, misses = 0, errors = 0,
+          total = 0;
   for (const SecondStats& s : r.seconds()) {
     count += s.count();
     reads += s.reads();
@@ -276,7 +281,8 @@ TEST(LatencyRecorderTest, PerSecondP99IsCloseToExact) {
   }
   std::sort(samples.begin(), samples.end());
   ASSERT_EQ(r.seconds().size(), 1u);
-  const double exact = static_cast<double>(samples[static_cast<size_t>(0.99 * 50'000) - 1]);
+  const double exact =
+      static_cast<double>(samples[static_cast<size_t>(0.99 * 50'000) - 1]);
   const double got = r.seconds()[0].ClassPercentile(OpClass::kCacheHit, 99);
   EXPECT_NEAR(got, exact, 0.035 * exact);
   EXPECT_EQ(r.seconds()[0].ClassPercentile(OpClass::kCacheMiss, 99), 0.0);
@@ -334,8 +340,10 @@ TEST(LatencyRecorderTest, ClearForgetsEverything) {
 TEST(LatencyRecorderTest, MemoryGrowsWithSecondsNotOps) {
   LatencyRecorder few, many;
   std::mt19937_64 rng(1);
-  for (int64_t i = 0; i < 1000; ++i) few.Record(RandomOp(rng), kT0 + i * 5'000'000);
-  for (int64_t i = 0; i < 200'000; ++i) many.Record(RandomOp(rng), kT0 + i * 25'000);
+  for (int64_t i = 0; i < 1000; ++i)
+    few.Record(RandomOp(rng), kT0 + i * 5'000'000);
+  for (int64_t i = 0; i < 200'000; ++i)
+    many.Record(RandomOp(rng), kT0 + i * 25'000);
   // Both span 5 seconds; 200x more operations cost no more storage.
   EXPECT_EQ(few.seconds().size(), 5u);
   EXPECT_EQ(many.seconds().size(), 5u);

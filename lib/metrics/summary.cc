@@ -37,7 +37,8 @@ Summary Summarize(const LatencyRecorder& recorder) {
   s.cache_misses = recorder.cache_misses();
   s.errors = recorder.errors();
   for (int e = 0; e < 3; ++e) {
-    s.errors_by_source[e] = recorder.errors_by_source(static_cast<ErrorSource>(e));
+    s.errors_by_source[e] =
+        recorder.errors_by_source(static_cast<ErrorSource>(e));
   }
 
   const Histogram& hits = recorder.class_histogram(OpClass::kCacheHit);
@@ -48,7 +49,8 @@ Summary Summarize(const LatencyRecorder& recorder) {
   s.cache_hit_avg_us = hits.Mean() / kNsPerUs;
   // From the exact sums, not by averaging the two class means, so a few slow
   // writes weigh as much as they cost.
-  s.db_avg_us = Ratio(static_cast<double>(misses.Sum()) + static_cast<double>(writes.Sum()),
+  s.db_avg_us = Ratio(static_cast<double>(misses.Sum()) +
+                          static_cast<double>(writes.Sum()),
                       static_cast<double>(misses.Count() + writes.Count())) /
                 kNsPerUs;
   // With no hits (or no database operations) there is nothing to compare;
@@ -62,7 +64,8 @@ Summary Summarize(const LatencyRecorder& recorder) {
   s.p999_us = overall.Percentile(99.9) / kNsPerUs;
 
   for (int c = 0; c < kNumOpClasses; ++c) {
-    s.by_class[c] = SummarizeClass(recorder.class_histogram(static_cast<OpClass>(c)));
+    s.by_class[c] =
+        SummarizeClass(recorder.class_histogram(static_cast<OpClass>(c)));
   }
   for (int st = 0; st < kNumSteps; ++st) {
     const Histogram& h = recorder.step_histogram(static_cast<Step>(st));
@@ -73,9 +76,10 @@ Summary Summarize(const LatencyRecorder& recorder) {
 
   if (s.ops > 0 && recorder.last_end_ns() > recorder.first_start_ns()) {
     // Subtract in (exact) integers: epoch nanoseconds as doubles lose ~100 ns.
-    s.duration_s = static_cast<double>(static_cast<uint64_t>(recorder.last_end_ns()) -
-                                       static_cast<uint64_t>(recorder.first_start_ns())) /
-                   1e9;
+    s.duration_s =
+        static_cast<double>(static_cast<uint64_t>(recorder.last_end_ns()) -
+                            static_cast<uint64_t>(recorder.first_start_ns())) /
+        1e9;
   }
   s.ops_outside_time_series = recorder.ops_outside_time_series();
   return s;

@@ -79,7 +79,9 @@ struct Summary {
   // Operations left out of the per-second series (see LatencyRecorder).
   int64_t ops_outside_time_series = 0;
 
-  const ClassSummary& of(OpClass c) const { return by_class[static_cast<int>(c)]; }
+  const ClassSummary& of(OpClass c) const {
+    return by_class[static_cast<int>(c)];
+  }
   const StepSummary& of(Step s) const { return by_step[static_cast<int>(s)]; }
 };
 

@@ -12,7 +12,8 @@ namespace {
 
 constexpr int64_t kT0 = 1'764'081'507LL * kNanosPerSecond;
 
-OpResult Op(OpKind kind, OpClass cls, int64_t ns, ErrorSource src = ErrorSource::kNone) {
+OpResult Op(OpKind kind, OpClass cls, int64_t ns,
+            ErrorSource src = ErrorSource::kNone) {
   OpResult op;
   op.kind = kind;
   op.op_class = cls;
@@ -36,7 +37,8 @@ TEST(SummaryTest, EmptyRecorderIsAllZero) {
 TEST(SummaryTest, CountsRatesAndAverages) {
   LatencyRecorder r;
   // 3 hits of 100 us, 1 miss of 3 ms, 1 write of 1 ms, 1 DB error on a read.
-  for (int i = 0; i < 3; ++i) r.Record(Op(OpKind::kRead, OpClass::kCacheHit, 100'000), kT0 + i);
+  for (int i = 0; i < 3; ++i)
+    r.Record(Op(OpKind::kRead, OpClass::kCacheHit, 100'000), kT0 + i);
   OpResult miss = Op(OpKind::kRead, OpClass::kCacheMiss, 3'000'000);
   miss.SetStep(Step::kDbSelect, 2'000'000);
   r.Record(miss, kT0 + 10);
@@ -63,7 +65,8 @@ TEST(SummaryTest, CountsRatesAndAverages) {
   EXPECT_EQ(s.of(OpClass::kError).count, 1);
   EXPECT_DOUBLE_EQ(s.of(OpClass::kError).max_us, 9000.0);
   EXPECT_EQ(s.of(OpClass::kCacheMiss).count, 1);
-  EXPECT_DOUBLE_EQ(s.of(OpClass::kCacheMiss).p99_us, 3000.0);  // clamped to the exact max
+  EXPECT_DOUBLE_EQ(s.of(OpClass::kCacheMiss).p99_us,
+                   3000.0);  // clamped to the exact max
   EXPECT_NEAR(s.of(OpClass::kCacheHit).p50_us, 100.0, 1.0);
   EXPECT_EQ(s.of(Step::kDbSelect).count, 1);
   EXPECT_DOUBLE_EQ(s.of(Step::kDbSelect).avg_us, 2000.0);

@@ -31,7 +31,8 @@ void TrimZeros(std::string* s) {
 // Nanoseconds as exact microseconds.
 std::string NsToUs(int64_t ns) {
   const bool negative = ns < 0;
-  const uint64_t mag = negative ? 0 - static_cast<uint64_t>(ns) : static_cast<uint64_t>(ns);
+  const uint64_t mag =
+      negative ? 0 - static_cast<uint64_t>(ns) : static_cast<uint64_t>(ns);
   char frac[4];
   std::snprintf(frac, sizeof frac, "%03u", static_cast<unsigned>(mag % 1000));
   std::string out = absl::StrCat(negative ? "-" : "", mag / 1000, ".", frac);
@@ -47,12 +48,15 @@ std::string DoubleNsToUs(double ns) {
   return NsToUs(std::llround(ns));
 }
 
-void AppendField(std::string* out, const char* key, const std::string& value, bool last) {
+void AppendField(std::string* out, const char* key, const std::string& value,
+                 bool last) {
   absl::StrAppend(out, "    \"", key, "\": ", value, last ? "\n" : ",\n");
 }
 
 // Debian's abseil has its own absl::string_view, distinct from std's.
-absl::string_view View(std::string_view s) { return absl::string_view(s.data(), s.size()); }
+absl::string_view View(std::string_view s) {
+  return absl::string_view(s.data(), s.size());
+}
 
 std::string ClassAvg(const SecondStats& s, OpClass c) {
   const int i = static_cast<int>(c);
@@ -77,7 +81,8 @@ void AppendSecond(std::string* out, int64_t second, const SecondStats& s) {
     AppendField(out, "max_time_us", "null", false);
   } else {
     AppendField(out, "avg_time_us",
-                DoubleNsToUs(static_cast<double>(s.total_ns()) / static_cast<double>(count)),
+                DoubleNsToUs(static_cast<double>(s.total_ns()) /
+                             static_cast<double>(count)),
                 false);
     AppendField(out, "min_time_us", NsToUs(s.min()), false);
     AppendField(out, "max_time_us", NsToUs(s.max()), false);
@@ -88,18 +93,21 @@ void AppendSecond(std::string* out, int64_t second, const SecondStats& s) {
   AppendField(out, "cache_misses", absl::StrCat(s.cache_misses()), false);
   AppendField(out, "errors", absl::StrCat(s.errors()), false);
   AppendField(out, "cache_hit_avg_us", ClassAvg(s, OpClass::kCacheHit), false);
-  AppendField(out, "cache_miss_avg_us", ClassAvg(s, OpClass::kCacheMiss), false);
+  AppendField(out, "cache_miss_avg_us", ClassAvg(s, OpClass::kCacheMiss),
+              false);
   AppendField(out, "write_avg_us", ClassAvg(s, OpClass::kWrite), false);
   const int64_t db_count = s.cache_misses() + s.ClassCount(OpClass::kWrite);
-  const int64_t db_total = s.class_total_ns[static_cast<int>(OpClass::kCacheMiss)] +
-                           s.class_total_ns[static_cast<int>(OpClass::kWrite)];
+  const int64_t db_total =
+      s.class_total_ns[static_cast<int>(OpClass::kCacheMiss)] +
+      s.class_total_ns[static_cast<int>(OpClass::kWrite)];
   AppendField(out, "db_avg_us",
               db_count == 0 ? std::string("null")
                             : DoubleNsToUs(static_cast<double>(db_total) /
                                            static_cast<double>(db_count)),
               false);
   AppendField(out, "cache_hit_p99_us", ClassP99(s, OpClass::kCacheHit), false);
-  AppendField(out, "cache_miss_p99_us", ClassP99(s, OpClass::kCacheMiss), false);
+  AppendField(out, "cache_miss_p99_us", ClassP99(s, OpClass::kCacheMiss),
+              false);
   AppendField(out, "write_p99_us", ClassP99(s, OpClass::kWrite), true);
   absl::StrAppend(out, "  }");
 }
@@ -111,7 +119,8 @@ std::string TimeSeriesJson(const LatencyRecorder& recorder) {
   if (seconds.empty()) return "{}";
   std::string out = "{\n";
   for (size_t i = 0; i < seconds.size(); ++i) {
-    AppendSecond(&out, recorder.first_second() + static_cast<int64_t>(i), seconds[i]);
+    AppendSecond(&out, recorder.first_second() + static_cast<int64_t>(i),
+                 seconds[i]);
     out += i + 1 < seconds.size() ? ",\n" : "\n";
   }
   out += "}";
@@ -119,7 +128,8 @@ std::string TimeSeriesJson(const LatencyRecorder& recorder) {
 }
 
 std::string HistogramsJson(const LatencyRecorder& recorder) {
-  std::string out = absl::StrCat("{\n  \"overall\": \"", recorder.Overall().Serialize(), "\"");
+  std::string out = absl::StrCat("{\n  \"overall\": \"",
+                                 recorder.Overall().Serialize(), "\"");
   for (int c = 0; c < kNumOpClasses; ++c) {
     const auto cls = static_cast<OpClass>(c);
     absl::StrAppend(&out, ",\n  \"", View(OpClassName(cls)), "\": \"",

@@ -41,7 +41,8 @@ TEST(TimeSeriesJsonTest, HandBuiltInputGivesExactJson) {
   r.Record(Op(OpKind::kWrite, OpClass::kWrite, 1'000'000), kT0 + 3000);
   r.Record(Op(OpKind::kRead, OpClass::kError, 7'000), kT0 + 4000);
   // Nothing starts in kSecond + 1.
-  r.Record(Op(OpKind::kWrite, OpClass::kWrite, 2'000'001), kT0 + 2 * kNanosPerSecond + 5);
+  r.Record(Op(OpKind::kWrite, OpClass::kWrite, 2'000'001),
+           kT0 + 2 * kNanosPerSecond + 5);
 
   const std::string expected = R"({
   "1764081507": {
@@ -121,7 +122,8 @@ TEST(TimeSeriesJsonTest, AveragesRoundToWholeNanoseconds) {
 
 TEST(TimeSeriesJsonTest, SecondsAscendEvenWhenRecordedOutOfOrder) {
   LatencyRecorder r;
-  r.Record(Op(OpKind::kRead, OpClass::kCacheHit, 10), kT0 + 3 * kNanosPerSecond);
+  r.Record(Op(OpKind::kRead, OpClass::kCacheHit, 10),
+           kT0 + 3 * kNanosPerSecond);
   r.Record(Op(OpKind::kRead, OpClass::kCacheHit, 10), kT0);
   const std::string json = TimeSeriesJson(r);
   const size_t first = json.find("\"1764081507\"");
