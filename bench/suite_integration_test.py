@@ -75,7 +75,7 @@ class SuiteTest(unittest.TestCase):
             self.assertEqual(names, expected)
             for b in benches:
                 self.assertFalse(b.get("error_occurred"), b.get("error_message"))
-                self.assertEqual(b["iterations"], 100, b["name"])
+                self.assertEqual(b["iterations"], 100 * b["threads"], b["name"])  # summed over threads
                 self.assertRegex(b["name"], r"^CacheAside/\w+/read_pct:\d+/ttl_ms:\d+/"
                                             r"access:[01]/iterations:100/real_time/threads:\d+$")
                 for key in ADDITIVE + ONCE:
