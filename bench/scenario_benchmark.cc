@@ -73,7 +73,7 @@ ScenarioBenchmark::ScenarioBenchmark(const Scenario& scenario, int threads, cons
     : scenario_(scenario),
       threads_(threads),
       env_(env),
-      merged_(std::make_unique<absl::BlockingCounter>(threads)) {
+      merged_(std::make_unique<std::latch>(threads)) {
   full_name_ = absl::StrCat("CacheAside/", scenario_.name, "/read_pct:", scenario_.read_pct,
                             "/ttl_ms:", scenario_.ttl_ms,
                             "/access:", static_cast<int>(scenario_.access),
@@ -92,7 +92,7 @@ void ScenarioBenchmark::Register() {
 }
 
 void ScenarioBenchmark::Abort(const absl::Status& status) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   if (error_.empty()) error_ = std::string(status.message());
   abort_.store(true);
 }
@@ -167,7 +167,7 @@ void ScenarioBenchmark::Run(benchmark::State& state) {
     if (abort_.load(std::memory_order_relaxed)) {
       std::string message;
       {
-        absl::MutexLock lock(&mu_);
+        std::lock_guard<std::mutex> lock(mu_);
         message = error_;
       }
       state.SkipWithError(message.c_str());
@@ -179,7 +179,7 @@ void ScenarioBenchmark::Run(benchmark::State& state) {
   }
 
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     aggregate_.Merge(*recorder);
     insert_retries_ += pattern.insert_retries();
     fallback_reads_ += pattern.fallback_reads();
@@ -188,9 +188,9 @@ void ScenarioBenchmark::Run(benchmark::State& state) {
     }
   }
   SetThreadCounters(*recorder, state);
-  merged_->DecrementCount();
+  merged_->count_down();
   if (leader) {
-    merged_->Wait();
+    merged_->wait();
     FinishRun(state, kv.get(), sql.get());
   }
 }
@@ -198,7 +198,7 @@ void ScenarioBenchmark::Run(benchmark::State& state) {
 void ScenarioBenchmark::FinishRun(benchmark::State& state, KvClient* kv, SqlClient* sql) {
   const int run = run_index_++;
   const bool aborted = abort_.load();
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   if (aborted) {
     failed_runs_.fetch_add(1);
   } else {
@@ -258,7 +258,7 @@ void ScenarioBenchmark::FinishRun(benchmark::State& state, KvClient* kv, SqlClie
   insert_retries_ = 0;
   fallback_reads_ = 0;
   booking_high_water_ = 0;
-  merged_ = std::make_unique<absl::BlockingCounter>(threads_);
+  merged_ = std::make_unique<std::latch>(threads_);
   abort_.store(false);
 }
 

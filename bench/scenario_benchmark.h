@@ -36,9 +36,10 @@
 #include <memory>
 #include <string>
 
+#include <latch>
+#include <mutex>
+
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/blocking_counter.h"
-#include "absl/synchronization/mutex.h"
 #include "bench/suite_env.h"
 #include "benchmark/benchmark.h"
 #include "lib/clients/kv_client.h"
@@ -85,10 +86,13 @@ class ScenarioBenchmark {
 
   // Per-run state. Written by thread 0 before the start barrier (which orders
   // it before every other thread's reads), except where guarded by mu_.
-  std::unique_ptr<absl::BlockingCounter> merged_;
+  // std::mutex and std::latch rather than absl::Mutex and BlockingCounter:
+  // Debian's abseil is not built for ThreadSanitizer, which then cannot see
+  // absl's synchronization and reports false races; the std ones it sees.
+  std::unique_ptr<std::latch> merged_;
   std::atomic<bool> abort_{false};
   int64_t booking_high_water_ = 0;
-  absl::Mutex mu_;
+  std::mutex mu_;
   LatencyRecorder aggregate_ ABSL_GUARDED_BY(mu_);
   std::string error_ ABSL_GUARDED_BY(mu_);          // why the run aborted
   std::string last_op_error_ ABSL_GUARDED_BY(mu_);  // last failed operation's error
