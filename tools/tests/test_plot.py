@@ -1,5 +1,4 @@
 """Tests of tools/plot on time series and histograms recorded by real cabench runs."""
-import json
 import os
 import shutil
 import sys
