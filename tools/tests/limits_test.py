@@ -1,0 +1,160 @@
+#!/usr/bin/env python3
+"""Unit tests of tools/limits' parsing and arithmetic (no servers, no tools).
+
+Run: python3 tools/tests/limits_test.py   (Python 3 standard library only)
+"""
+import importlib.machinery
+import importlib.util
+import json
+import os
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+LIMITS = os.path.join(os.path.dirname(HERE), "limits")
+
+
+def load_limits():
+    loader = importlib.machinery.SourceFileLoader("cabench_limits", LIMITS)
+    spec = importlib.util.spec_from_loader("cabench_limits", loader)
+    module = importlib.util.module_from_spec(spec)
+    loader.exec_module(module)
+    return module
+
+
+limits = load_limits()
+
+REDIS7_CSV = (
+    '"test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms",'
+    '"p95_latency_ms","p99_latency_ms","max_latency_ms"\n'
+    '"GET cabench:limits:rb:__rand_int__","43516.10","0.078","0.008","0.023",'
+    '"0.039","2.791","8.807"\n')
+REDIS6_CSV = '"GET","87642.41"\n'
+MYSQLSLAP = """Benchmark
+\tAverage number of seconds to run all queries: 1.543 seconds
+\tMinimum number of seconds to run all queries: 1.543 seconds
+\tMaximum number of seconds to run all queries: 1.543 seconds
+\tNumber of clients running queries: 4
+\tAverage number of queries per client: 5000
+
+"""
+TIME_V = """\tCommand being timed: "cabench"
+\tMaximum resident set size (kbytes): 11576
+\tExit status: 0
+"""
+
+
+class ParseArgsTest(unittest.TestCase):
+    def test_defaults(self):
+        o = limits.parse_args([])
+        self.assertEqual((o["threads"], o["ops"], o["only"], o["scaling"]),
+                         (4, 100000, "abcd", False))
+
+    def test_values(self):
+        o = limits.parse_args(["--threads=8", "--ops=5000", "--only=d,a", "--repeat=2",
+                               "--scaling", "--threads-list=1,2,16", "--scenarios=read_heavy"])
+        self.assertEqual(o["threads"], 8)
+        self.assertEqual(o["ops"], 5000)
+        self.assertEqual(o["only"], "ad")
+        self.assertEqual(o["repeat"], 2)
+        self.assertTrue(o["scaling"])
+        self.assertEqual(o["threads_list"], [1, 2, 16])
+        self.assertEqual(o["scenarios"], ["read_heavy"])
+
+    def test_rejects_bad_usage(self):
+        for bad in (["--threads=0"], ["--threads=x"], ["--ops=-1"], ["--only=e"],
+                    ["--frobnicate"], ["--preset=huge"], ["--threads=8", "--ops=4"],
+                    ["--threads-list=1,,2"], ["--scenarios=../x"], ["--json="]):
+            with self.assertRaises(ValueError, msg=bad):
+                limits.parse_args(bad)
+
+
+class ParseOutputTest(unittest.TestCase):
+    def test_redis_benchmark_csv(self):
+        self.assertAlmostEqual(limits.parse_redis_benchmark_csv(REDIS7_CSV), 43516.10)
+        self.assertAlmostEqual(limits.parse_redis_benchmark_csv(REDIS6_CSV), 87642.41)
+        with self.assertRaises(ValueError):
+            limits.parse_redis_benchmark_csv("ERROR: connection refused\n")
+
+    def test_mysqlslap(self):
+        self.assertEqual(limits.parse_mysqlslap(MYSQLSLAP), (1.543, 4, 5000))
+        self.assertAlmostEqual(limits.mysqlslap_qps(MYSQLSLAP), 20000 / 1.543)
+        with self.assertRaises(ValueError):
+            limits.parse_mysqlslap("mysqlslap: Error when connecting to server\n")
+        with self.assertRaises(ValueError):
+            limits.mysqlslap_qps(MYSQLSLAP.replace("1.543 seconds", "0.000 seconds", 1))
+
+    def test_max_rss(self):
+        self.assertEqual(limits.parse_max_rss_kb(TIME_V), 11576)
+        with self.assertRaises(ValueError):
+            limits.parse_max_rss_kb("no such line")
+
+    def test_micro_json_median_of_repetitions(self):
+        runs = [{"name": "BM_CacheAside_Mixed/threads:1", "run_name": "BM_CacheAside_Mixed/threads:1",
+                 "run_type": "iteration", "cpu_time": c, "real_time": r, "time_unit": "ns"}
+                for c, r in ((130.0, 200.0), (120.0, 150.0), (140.0, 400.0))]
+        runs.append({"name": "BM_CacheAside_Mixed/threads:1_mean",
+                     "run_name": "BM_CacheAside_Mixed/threads:1", "run_type": "aggregate",
+                     "cpu_time": 1.0, "real_time": 1.0, "time_unit": "ns"})
+        text = json.dumps({"benchmarks": runs})
+        self.assertEqual(limits.parse_micro_json(text, "BM_CacheAside_Mixed/threads:1"),
+                         (130.0, 200.0, 3))
+        with self.assertRaises(ValueError):
+            limits.parse_micro_json(text, "BM_Other")
+
+    def test_cabench_json(self):
+        ok = {"benchmarks": [{"name": "CacheAside/x", "run_type": "iteration",
+                              "ops_per_s": 1234.5}]}
+        self.assertEqual(limits.parse_cabench_json(json.dumps(ok))["ops_per_s"], 1234.5)
+        failed = {"benchmarks": [{"name": "CacheAside/x", "error_occurred": True,
+                                  "error_message": "cache down"}]}
+        with self.assertRaisesRegex(ValueError, "cache down"):
+            limits.parse_cabench_json(json.dumps(failed))
+
+    def test_urls(self):
+        self.assertEqual(limits.parse_cache_url("redis://127.0.0.1:16700/0"),
+                         ("127.0.0.1", 16700, 0))
+        self.assertEqual(limits.parse_cache_url("redis://localhost:6379"), ("localhost", 6379, 0))
+        self.assertEqual(limits.parse_db_url("mysql://cabench@127.0.0.1:13700/cabench"),
+                         ("cabench", "127.0.0.1", 13700, "cabench"))
+        with self.assertRaises(ValueError):
+            limits.parse_cache_url("http://x:1/0")
+        with self.assertRaises(ValueError):
+            limits.parse_db_url("mysql://127.0.0.1:13700/cabench")
+
+
+class ArithmeticTest(unittest.TestCase):
+    def test_targets(self):
+        self.assertTrue(limits.check("a", 0.9))
+        self.assertFalse(limits.check("a", 0.89))
+        self.assertTrue(limits.check("b", 1.5))
+        self.assertTrue(limits.check("c", 150.0))
+        self.assertFalse(limits.check("c", 150.1))
+        self.assertTrue(limits.check("d", 1.05))
+        self.assertFalse(limits.check("d", 1.2))
+        self.assertEqual(limits.target_text("a"), ">= 0.9")
+        self.assertEqual(limits.target_text("c"), "<= 150")
+
+    def test_median_ratio(self):
+        self.assertAlmostEqual(limits.median_ratio([(90, 100), (200, 100), (50, 100)]), 0.9)
+        self.assertAlmostEqual(limits.median_ratio([(1, 2), (3, 2)]), 1.0)
+
+    def test_set_threads(self):
+        text = "name: x\nthreads: 4\nread_pct: 100\n"
+        self.assertEqual(limits.set_threads(text, 8), "name: x\nthreads: 8\nread_pct: 100\n")
+        self.assertEqual(limits.set_threads(text, [1, 2, 16]),
+                         "name: x\nthreads: [1, 2, 16]\nread_pct: 100\n")
+        self.assertEqual(limits.set_threads("name: x\n", 2), "name: x\nthreads: 2\n")
+        # An indented "threads:" (inside a description) is not the key.
+        self.assertIn("  threads: many", limits.set_threads("d: >-\n  threads: many\nthreads: 1\n", 3))
+
+    def test_committed_scenarios_have_a_threads_line(self):
+        folder = os.path.join(os.path.dirname(HERE), "..", "scenarios", "limits")
+        for name in ("limits_hits", "limits_db"):
+            with open(os.path.join(folder, name + ".yaml"), encoding="utf-8") as f:
+                text = f.read()
+            self.assertIn("name: %s\n" % name, text)
+            self.assertIn("threads: 7\n", limits.set_threads(text, 7))
+
+
+if __name__ == "__main__":
+    unittest.main()
