@@ -138,6 +138,19 @@ class ArithmeticTest(unittest.TestCase):
         self.assertAlmostEqual(limits.median_ratio([(90, 100), (200, 100), (50, 100)]), 0.9)
         self.assertAlmostEqual(limits.median_ratio([(1, 2), (3, 2)]), 1.0)
 
+    def test_aggregate_scaling_takes_medians_per_point(self):
+        def run(name, threads, qps, hit, p99, errors=0):
+            return {"scenario": name, "threads": threads, "qps": qps, "hit_rate_pct": hit,
+                    "predicted_hit_rate_pct": 50.0, "p50_us": 10.0, "p99_us": p99,
+                    "errors": errors}
+        runs = [run("a", 1, 100, 40, 900), run("b", 1, 7, 0, 5), run("a", 1, 300, 42, 700, 1),
+                run("a", 2, 50, 60, 1), run("a", 1, 200, 41, 800)]
+        rows = limits.aggregate_scaling(runs)
+        self.assertEqual([(r["scenario"], r["threads"]) for r in rows], [("a", 1), ("b", 1), ("a", 2)])
+        a1 = rows[0]
+        self.assertEqual((a1["repetitions"], a1["qps"], a1["qps_min"], a1["qps_max"]), (3, 200, 100, 300))
+        self.assertEqual((a1["hit_rate_pct"], a1["p99_us"], a1["errors"]), (41, 800, 1))
+
     def test_set_threads(self):
         text = "name: x\nthreads: 4\nread_pct: 100\n"
         self.assertEqual(limits.set_threads(text, 8), "name: x\nthreads: 8\nread_pct: 100\n")
