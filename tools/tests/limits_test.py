@@ -122,6 +122,13 @@ class ParseOutputTest(unittest.TestCase):
             limits.parse_db_url("mysql://127.0.0.1:13700/cabench")
 
 
+class MissingToolTest(unittest.TestCase):
+    def test_names_the_debian_package(self):
+        with self.assertRaisesRegex(limits.LimitsError, "install the Debian package redis-tools"):
+            limits.need_tool(["cabench-no-such-tool-xyz"], "redis-tools")
+        self.assertTrue(limits.need_tool(["cabench-no-such-tool-xyz", "python3"], "x"))
+
+
 class ArithmeticTest(unittest.TestCase):
     def test_targets(self):
         self.assertTrue(limits.check("a", 0.9))
