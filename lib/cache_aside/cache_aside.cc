@@ -107,6 +107,9 @@ int64_t CacheAside::TtlForSet() {
 void CacheAside::Fail(OpResult& r, ErrorSource source, absl::Status status) {
   r.op_class = OpClass::kError;
   r.error_source = source;
+  if (absl::IsUnavailable(status)) {
+    unavailable_ |= source == ErrorSource::kCache ? kCacheUnavailable : kDbUnavailable;
+  }
   last_error_ = std::move(status);
   ++errors_;
 }
@@ -159,6 +162,7 @@ OpResult CacheAside::Read(int64_t passenger_id) {
       return r;
     }
     last_error_ = std::move(got).status();
+    if (absl::IsUnavailable(last_error_)) unavailable_ |= kCacheUnavailable;
     ++fallback_reads_;
     absl::Status st = sql_->QueryBookingCount(passenger_id, &row_);
     const int64_t t2 = MonoNowNs();

@@ -35,6 +35,12 @@
 // it. With Options::fallback_to_db_on_cache_error a failed GET is instead
 // served by a SELECT (class kCacheMiss, no SET, counted in fallback_reads()).
 //
+// Broken clients: a client that returns Unavailable is broken until it is
+// reconnected (kv_client.h, sql_client.h). CacheAside never reconnects (that
+// would hide a reconnect inside a timed operation); it raises a bit in
+// unavailable() instead, on the error path only, and the caller reconnects
+// the client between operations and calls ClearUnavailable().
+//
 // Ownership: CacheAside does not own the clients, nor the seat source; they
 // must outlive it. It copies what it needs from the Scenario.
 //
@@ -139,6 +145,16 @@ class CacheAside {
   int64_t insert_retries() const { return insert_retries_; }
   // Reads served by the database after a failed GET (fallback on).
   int64_t fallback_reads() const { return fallback_reads_; }
+
+  // Bits of unavailable(): which client answered Unavailable (and is thus
+  // broken) since the last ClearUnavailable().
+  static constexpr uint8_t kCacheUnavailable = 1;
+  static constexpr uint8_t kDbUnavailable = 2;
+  // A mask of the bits above; 0 while both clients are healthy. One load: the
+  // caller may test it after every operation.
+  uint8_t unavailable() const { return unavailable_; }
+  // Clears the bits in `mask`, once the caller has reconnected those clients.
+  void ClearUnavailable(uint8_t mask) { unavailable_ &= static_cast<uint8_t>(~mask); }
   // The cache value of the last hit, or the value the last SET wrote.
   std::string_view last_value() const { return value_; }
 
@@ -178,6 +194,7 @@ class CacheAside {
   int64_t errors_ = 0;
   int64_t insert_retries_ = 0;
   int64_t fallback_reads_ = 0;
+  uint8_t unavailable_ = 0;
 };
 
 }  // namespace cabench
