@@ -52,6 +52,10 @@ struct Scenario {
   int64_t ttl_ms = 300000;
   int ttl_jitter_pct = 0;
   WritePolicy write_policy = WritePolicy::kRefresh;
+  // During a cache outage, serve reads from the database (counted in the
+  // fallback_reads counter) instead of failing them, as many cache-aside
+  // applications do. Off: a cache outage shows up as errors.
+  bool fallback_to_db = false;
 
   AccessMode access = AccessMode::kPool;
   // Pool mode: ids pool_first_id .. pool_first_id + pool_size - 1.

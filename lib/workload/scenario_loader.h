@@ -21,6 +21,7 @@
 //   ttl_ms               1..10,000,000,000
 //   ttl_jitter_pct       0..90
 //   write_policy         refresh | invalidate
+//   fallback_to_db       true | false
 //   access               pool | random
 //   pool_size            >= 1          pool_first_id  >= 1 (the pool's last id
 //                                      must fit in int64)

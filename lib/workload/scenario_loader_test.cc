@@ -172,6 +172,7 @@ TEST(ParseScenarioTest, AbsentKeysKeepTheDefaults) {
   EXPECT_EQ(s.warmup_ops, 0);
   EXPECT_FALSE(s.clean_end);
   EXPECT_EQ(s.seed, 42u);
+  EXPECT_FALSE(s.fallback_to_db);
 }
 
 TEST(ParseScenarioTest, EveryKeyIsRead) {
@@ -197,7 +198,8 @@ TEST(ParseScenarioTest, EveryKeyIsRead) {
       "flush: false\n"
       "warmup_ops: 0\n"
       "clean_end: true\n"
-      "seed: 18446744073709551615\n";
+      "seed: 18446744073709551615\n"
+      "fallback_to_db: true\n";
   ASSERT_OK_AND_ASSIGN(Scenario s, ParseScenario(kText, "full.yaml"));
   EXPECT_EQ(s.description, "two\nlines\n");
   EXPECT_EQ(s.threads, std::vector<int>({3, 1}));  // order kept
@@ -215,6 +217,7 @@ TEST(ParseScenarioTest, EveryKeyIsRead) {
   EXPECT_EQ(s.warmup_ops, 0);
   EXPECT_TRUE(s.clean_end);
   EXPECT_EQ(s.seed, UINT64_MAX);
+  EXPECT_TRUE(s.fallback_to_db);
 }
 
 TEST(ParseScenarioTest, AcceptsFlowListsAliasesAndBoundaryValues) {
@@ -281,7 +284,11 @@ const BadInput kBadInputs[] = {
     {"only_comments", "# nothing here\n\n", 1, "name"},
     {"top_level_list", "- name: bad\n", 1, "top level"},
     {"top_level_scalar", "\nbad\n", 2, "top level"},
-    {"two_documents", "name: bad\n---\nname: bad\n", 3, "document"},
+    {"two_documents", "name: bad\n---\nname: bad\n", 2, "document"},  // the --- line
+    // yaml-cpp 0.7.0's LoadAll() never returns on these (issue #1040).
+    {"stray_comma", ",", 1, "unexpected ','"},
+    {"stray_comma_after_scalar", "\"a\",", 1, "unexpected ','"},
+    {"stray_comma_after_tag", "!,n", 1, "unexpected ','"},
     // Keys.
     {"unknown_key", "name: bad\nread_ratio: 80\n", 2, "read_ratio"},
     {"duplicate_key", "name: bad\nread_pct: 80\nread_pct: 90\n", 3, "read_pct"},
@@ -340,6 +347,7 @@ const BadInput kBadInputs[] = {
     {"bool_int", "name: bad\ncache: 1\n", 2, "cache"},
     {"bool_yes", "name: bad\nflush: yes\n", 2, "flush"},
     {"bool_on", "name: bad\nclean_end: on\n", 2, "clean_end"},
+    {"bool_fallback_no", "name: bad\nfallback_to_db: no\n", 2, "fallback_to_db"},
     {"bool_quoted", "name: bad\ncache: \"true\"\n", 2, "cache"},
     {"bool_wrong_tag", "name: bad\ncache: !!str true\n", 2, "cache"},
     {"int_wrong_tag", "name: bad\nread_pct: !!float 5\n", 2, "read_pct"},
