@@ -1,5 +1,7 @@
 #include "bench/counters.h"
 
+#include <algorithm>
+#include <cstdint>
 #include <string>
 
 namespace cabench {
@@ -54,6 +56,15 @@ void SetRunCounters(const LatencyRecorder& run, const Summary& s, double predict
     Set(state, p + "_p999_us", cs.p999_us);
     Set(state, p + "_max_us", cs.max_us);
   }
+  // The slowest operation of the run, failed ones included, and the slowest
+  // failure: with faults, these show that no operation waited past the
+  // configured timeout.
+  int64_t max_ns = run.class_histogram(OpClass::kError).Max();
+  Set(state, "error_max_us", static_cast<double>(max_ns) / 1000.0);
+  for (OpClass c : {OpClass::kCacheHit, OpClass::kCacheMiss, OpClass::kWrite}) {
+    max_ns = std::max(max_ns, run.class_histogram(c).Max());
+  }
+  Set(state, "max_us", static_cast<double>(max_ns) / 1000.0);
   // The database path (misses and writes together), as db_avg_us.
   Histogram db = run.class_histogram(OpClass::kCacheMiss);
   db.Merge(run.class_histogram(OpClass::kWrite));

@@ -8,7 +8,10 @@
 //                       the library divides the sum by the run's real time).
 //   SetRunCounters      ratios, averages and percentiles of the merged run,
 //                       set by thread 0 only (the other threads leave them
-//                       unset, so the sum is thread 0's value).
+//                       unset, so the sum is thread 0's value). Besides
+//                       the percentiles: max_us (the slowest operation,
+//                       failed ones included) and error_max_us (the slowest
+//                       failed one).
 // Latencies are in microseconds. Not thread-safe: each thread passes its own
 // State.
 #ifndef CABENCH_BENCH_COUNTERS_H_

@@ -1,6 +1,7 @@
 // cabench: the cache-aside benchmark suite.
 //
 //   cabench [--scenarios=DIR] [--queries=N] [--out_dir=DIR] [--allow_remote]
+//           [--timeout_ms=N] [--connect_timeout_ms=N] [--max_outage_ms=N]
 //           [--benchmark_...]
 //
 // Loads every scenario file, checks both servers and the data set before any
@@ -8,7 +9,13 @@
 // runs), registers one benchmark per scenario and thread count, and runs them
 // with Google Benchmark. Exit codes: 0 all benchmarks ran, 1 a runtime failure
 // (server unreachable, a benchmark reported an error), 2 bad usage or
-// configuration.
+// configuration, 128 + N interrupted by signal N (SIGINT, SIGTERM: the running
+// benchmark stops at its next operation and removes the bookings it
+// inserted; a second signal ends the process at once).
+#include <regex.h>
+#include <signal.h>
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
@@ -45,12 +52,18 @@ struct Flags {
   bool allow_remote = false;
   std::string cache_url;  // overrides CABENCH_CACHE_URL
   std::string db_url;     // overrides CABENCH_DB_URL
+  int64_t timeout_ms = 0;          // 0: the endpoints' default command timeout
+  int64_t connect_timeout_ms = 0;  // 0: the endpoints' default connect timeout
+  int64_t max_outage_ms = 10'000;
 };
+
+constexpr int64_t kMaxTimeoutMs = 3'600'000;
 
 void PrintHelp() {
   std::fprintf(stdout,
                "usage: cabench [--scenarios=DIR] [--queries=N] [--out_dir=DIR] "
                "[--allow_remote]\n"
+               "               [--timeout_ms=N] [--connect_timeout_ms=N] [--max_outage_ms=N]\n"
                "               [--cache_url=URL] [--db_url=URL] [--benchmark_...]\n"
                "\n"
                "  --scenarios=DIR   folder of scenario YAML files (default: scenarios)\n"
@@ -61,6 +74,12 @@ void PrintHelp() {
                "  --cache_url=URL   the cache, instead of CABENCH_CACHE_URL\n"
                "  --db_url=URL      the database, instead of CABENCH_DB_URL (the password\n"
                "                    still comes from the environment)\n"
+               "  --timeout_ms=N    command timeout of both clients (default 5000); no\n"
+               "                    operation waits longer for a server (the database\n"
+               "                    rounds it up to whole seconds)\n"
+               "  --connect_timeout_ms=N  connect timeout of both clients (default 2000)\n"
+               "  --max_outage_ms=N a server down for longer during a run fails the run\n"
+               "                    (default 10000); shorter outages count as errors\n"
                "\n"
                "Endpoints come from the environment (see `tools/servers start`):\n"
                "  CABENCH_CACHE_URL=redis://HOST:PORT/DB\n"
@@ -104,6 +123,16 @@ Flags ParseFlags(int argc, char** argv) {
       flags.cache_url = std::string(value);
     } else if (take("--db_url=")) {
       flags.db_url = std::string(value);
+    } else if (take("--timeout_ms=") || take("--connect_timeout_ms=") ||
+               take("--max_outage_ms=")) {
+      int64_t* out = absl::StartsWith(arg, "--timeout_ms=")           ? &flags.timeout_ms
+                     : absl::StartsWith(arg, "--connect_timeout_ms=") ? &flags.connect_timeout_ms
+                                                                      : &flags.max_outage_ms;
+      if (!absl::SimpleAtoi(value, out) || *out <= 0 || *out > kMaxTimeoutMs) {
+        Fail(kExitUsage, absl::StrCat(arg.substr(0, arg.find('=')),
+                                      ": expected milliseconds 1..", kMaxTimeoutMs, ", got '",
+                                      value, "'"));
+      }
     } else if (arg == "--allow_remote") {
       flags.allow_remote = true;
     } else {
@@ -111,6 +140,54 @@ Flags ParseFlags(int argc, char** argv) {
     }
   }
   return flags;
+}
+
+// SIGINT/SIGTERM: stop the benchmarks cleanly (see RequestStop); the handler
+// then gives the signal its default action back, so a second one ends the
+// process at once.
+void OnStopSignal(int signal_number) {
+  RequestStop(signal_number);
+  struct sigaction dfl = {};
+  dfl.sa_handler = SIG_DFL;
+  sigemptyset(&dfl.sa_mask);
+  sigaction(signal_number, &dfl, nullptr);
+}
+
+void InstallStopHandlers() {
+  struct sigaction stop = {};
+  stop.sa_handler = OnStopSignal;
+  sigemptyset(&stop.sa_mask);
+  sigaction(SIGINT, &stop, nullptr);
+  sigaction(SIGTERM, &stop, nullptr);
+}
+
+// True when Google Benchmark's --benchmark_filter selects at least one of
+// `names`, with its rules: a POSIX extended regex searched in the full name,
+// "" and "all" select everything, a leading '-' negates. Checked before any
+// server is contacted, so that a filter matching nothing is one usage error.
+// Fails (InvalidArgument) when the filter is not a valid regex.
+absl::StatusOr<bool> FilterSelectsAny(std::string filter, const std::vector<std::string>& names) {
+  if (filter.empty() || filter == "all") return true;
+  bool negate = false;
+  if (filter[0] == '-') {
+    negate = true;
+    filter.erase(0, 1);
+  }
+  regex_t re;
+  if (regcomp(&re, filter.c_str(), REG_EXTENDED | REG_NOSUB) != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--benchmark_filter: '", filter, "' is not a valid regular expression"));
+  }
+  bool any = false;
+  for (const std::string& name : names) {
+    const bool matched = regexec(&re, name.c_str(), 0, nullptr, 0) == 0;
+    if (matched != negate) {
+      any = true;
+      break;
+    }
+  }
+  regfree(&re);
+  return any;
 }
 
 std::string DefaultOutDir() {
@@ -122,14 +199,60 @@ std::string DefaultOutDir() {
   return absl::StrCat("results/runs/", date, "_", GitRevision());
 }
 
+// benchmark::Initialize() reports a bad --benchmark_ value with a line of its
+// own on stderr and leaves the flag in argv. Its stderr goes to a temporary
+// file meanwhile, so that the user sees one "cabench: ..." line naming the
+// flag, not two.
+void InitializeBenchmark(int* argc, char** argv) {
+  std::fflush(stderr);
+  const int saved = dup(STDERR_FILENO);
+  std::FILE* capture = std::tmpfile();
+  if (saved < 0 || capture == nullptr) {
+    if (saved >= 0) close(saved);
+    benchmark::Initialize(argc, argv, PrintHelp);
+    return;
+  }
+  dup2(fileno(capture), STDERR_FILENO);
+  benchmark::Initialize(argc, argv, PrintHelp);
+  std::fflush(stderr);
+  dup2(saved, STDERR_FILENO);
+  close(saved);
+  std::rewind(capture);
+  char line[512] = {};
+  const bool said = std::fgets(line, sizeof(line), capture) != nullptr;
+  std::fclose(capture);
+  if (said) {
+    std::string message(line);
+    while (!message.empty() && (message.back() == '\n' || message.back() == '\r')) {
+      message.pop_back();
+    }
+    Fail(kExitUsage, absl::StrCat(message, " (see cabench --help)"));
+  }
+}
+
 int Main(int argc, char** argv) {
-  benchmark::Initialize(&argc, argv, PrintHelp);
+  InitializeBenchmark(&argc, argv);
   Flags flags = ParseFlags(argc, argv);
 
   absl::StatusOr<std::vector<Scenario>> scenarios = LoadScenarioDir(flags.scenarios_dir);
   if (!scenarios.ok()) Fail(kExitUsage, scenarios.status().message());
   if (flags.queries > 0) {
     for (Scenario& s : *scenarios) s.queries_per_thread = flags.queries;
+  }
+
+  {
+    std::vector<std::string> names;
+    for (const Scenario& scenario : *scenarios) {
+      for (int threads : scenario.threads) {
+        names.push_back(ScenarioBenchmark::FullName(scenario, threads));
+      }
+    }
+    absl::StatusOr<bool> any = FilterSelectsAny(benchmark::GetBenchmarkFilter(), names);
+    if (!any.ok()) Fail(kExitUsage, any.status().message());
+    if (!*any) {
+      Fail(kExitUsage, absl::StrCat("no benchmark matches --benchmark_filter='",
+                                    benchmark::GetBenchmarkFilter(), "'"));
+    }
   }
 
   // An endpoint flag replaces its variable; errors then name the flag.
@@ -153,6 +276,10 @@ int Main(int argc, char** argv) {
   if (!db.ok()) Fail(kExitUsage, db.status().message());
   env.cache = *std::move(cache);
   env.db = *std::move(db);
+  for (Timeouts* t : {&env.cache.timeouts, &env.db.timeouts}) {
+    if (flags.timeout_ms > 0) t->io_ms = flags.timeout_ms;
+    if (flags.connect_timeout_ms > 0) t->connect_ms = flags.connect_timeout_ms;
+  }
   for (const std::string* host : {&env.cache.host, &env.db.host}) {
     if (!flags.allow_remote && !IsLoopbackHost(*host)) {
       Fail(kExitUsage, absl::StrCat("endpoint host '", *host,
@@ -161,6 +288,7 @@ int Main(int argc, char** argv) {
     }
   }
   env.out_dir = flags.out_dir.empty() ? DefaultOutDir() : flags.out_dir;
+  env.max_outage_ms = flags.max_outage_ms;
 
   MysqlLibrary mysql_library;
   if (absl::Status s = CheckServers(&env); !s.ok()) Fail(kExitRuntime, s.message());
@@ -184,8 +312,13 @@ int Main(int argc, char** argv) {
   if (ec) Fail(kExitRuntime, absl::StrCat("cannot create --out_dir '", env.out_dir, "': ",
                                           ec.message()));
 
+  InstallStopHandlers();
   size_t ran = benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
+  if (const int signal_number = StopRequested(); signal_number != 0) {
+    std::fprintf(stderr, "cabench: interrupted by signal %d\n", signal_number);
+    return 128 + signal_number;
+  }
   if (ran == 0) {
     Fail(kExitUsage, absl::StrCat("no benchmark matches --benchmark_filter='",
                                   benchmark::GetBenchmarkFilter(), "'"));

@@ -27,6 +27,10 @@ namespace {
 // Progress goes to stderr at most this often, for runs long enough to need it.
 constexpr auto kProgressEvery = std::chrono::seconds(2);
 
+// Set by RequestStop() (a signal handler): the signal number, else 0.
+std::atomic<int> g_stop_signal{0};
+static_assert(std::atomic<int>::is_always_lock_free);
+
 absl::Status WriteFile(const std::filesystem::path& path, const std::string& content) {
   std::error_code ec;
   std::filesystem::create_directories(path.parent_path(), ec);
@@ -69,16 +73,25 @@ class Progress {
 
 }  // namespace
 
+void RequestStop(int signal_number) {
+  g_stop_signal.store(signal_number, std::memory_order_relaxed);
+}
+
+int StopRequested() { return g_stop_signal.load(std::memory_order_relaxed); }
+
 ScenarioBenchmark::ScenarioBenchmark(const Scenario& scenario, int threads, const SuiteEnv* env)
     : scenario_(scenario),
       threads_(threads),
       env_(env),
       merged_(std::make_unique<std::latch>(threads)) {
-  full_name_ = absl::StrCat("CacheAside/", scenario_.name, "/read_pct:", scenario_.read_pct,
-                            "/ttl_ms:", scenario_.ttl_ms,
-                            "/access:", static_cast<int>(scenario_.access),
-                            "/iterations:", scenario_.queries_per_thread,
-                            "/real_time/threads:", threads_);
+  full_name_ = FullName(scenario_, threads_);
+}
+
+std::string ScenarioBenchmark::FullName(const Scenario& scenario, int threads) {
+  return absl::StrCat("CacheAside/", scenario.name, "/read_pct:", scenario.read_pct,
+                      "/ttl_ms:", scenario.ttl_ms, "/access:", static_cast<int>(scenario.access),
+                      "/iterations:", scenario.queries_per_thread,
+                      "/real_time/threads:", threads);
 }
 
 void ScenarioBenchmark::Register() {
@@ -131,7 +144,8 @@ void ScenarioBenchmark::Run(benchmark::State& state) {
   std::unique_ptr<KvClient> kv;
   std::unique_ptr<SqlClient> sql;
   absl::Status status;
-  if (scenario_.cache) {
+  if (StopRequested() != 0) status = absl::CancelledError("interrupted");
+  if (status.ok() && scenario_.cache) {
     absl::StatusOr<std::unique_ptr<KvClient>> c = NewRedisClient(env_->cache);
     if (c.ok()) {
       kv = *std::move(c);
@@ -158,20 +172,36 @@ void ScenarioBenchmark::Run(benchmark::State& state) {
   CacheAside::Options options;
   options.thread_index = thread_index;
   options.seat_source = &workload;
+  options.fallback_to_db_on_cache_error = scenario_.fallback_to_db;
   CacheAside pattern(kv.get(), sql.get(), scenario_, options);
+  Reconnector::Options reconnect_options;
+  reconnect_options.cache_fallback = scenario_.fallback_to_db;
+  reconnect_options.max_outage_ms = env_->max_outage_ms;
+  Reconnector reconnector(kv.get(), sql.get(), reconnect_options);
   Progress progress(full_name_, scenario_.queries_per_thread * threads_, threads_);
 
   int64_t own_ops = 0;
   for (auto _ : state) {
-    // Set before the start barrier by whichever thread failed to prepare.
-    if (abort_.load(std::memory_order_relaxed)) {
+    // Set before the start barrier by whichever thread failed to prepare, or
+    // at any time by a signal.
+    if (abort_.load(std::memory_order_relaxed) ||
+        g_stop_signal.load(std::memory_order_relaxed) != 0) {
       std::string message;
       {
         std::lock_guard<std::mutex> lock(mu_);
         message = error_;
       }
+      if (message.empty()) {
+        message = absl::StrCat("interrupted by signal ", StopRequested());
+        Abort(absl::CancelledError(message));
+      }
       state.SkipWithError(message.c_str());
       break;
+    }
+    // Rare: a client answered Unavailable. Reconnect between operations,
+    // outside every operation's latency.
+    if (pattern.unavailable() != 0) {
+      if (absl::Status s = reconnector.Recover(pattern); !s.ok()) Abort(s);
     }
     const OpResult result = pattern.Run(workload.Next());
     recorder->Record(result, pattern.last_start_epoch_ns());
@@ -188,19 +218,25 @@ void ScenarioBenchmark::Run(benchmark::State& state) {
     }
   }
   SetThreadCounters(*recorder, state);
+  const Reconnector::Stats& rs = reconnector.stats();
+  state.counters["reconnects"] = static_cast<double>(rs.reconnects);
+  state.counters["reconnect_failures"] = static_cast<double>(rs.reconnect_failures);
+  state.counters["reconnect_wait_ms"] = static_cast<double>(rs.wait_ns) / 1e6;
   merged_->count_down();
   if (leader) {
     merged_->wait();
-    FinishRun(state, kv.get(), sql.get());
+    FinishRun(state, kv.get(), sql.get(), pattern, reconnector);
   }
 }
 
-void ScenarioBenchmark::FinishRun(benchmark::State& state, KvClient* kv, SqlClient* sql) {
+void ScenarioBenchmark::FinishRun(benchmark::State& state, KvClient* kv, SqlClient* sql,
+                                  CacheAside& pattern, Reconnector& reconnector) {
   const int run = run_index_++;
   const bool aborted = abort_.load();
   std::lock_guard<std::mutex> lock(mu_);
   if (aborted) {
     failed_runs_.fetch_add(1);
+    std::fprintf(stderr, "cabench: %s: run failed: %s\n", full_name_.c_str(), error_.c_str());
   } else {
     const Summary summary = Summarize(aggregate_);
     const double ops_per_s =
@@ -231,8 +267,13 @@ void ScenarioBenchmark::FinishRun(benchmark::State& state, KvClient* kv, SqlClie
   // Leave the data set as it was: remove this run's inserts (also after a
   // failed run) and, when asked, the scenario's keys.
   if (sql != nullptr && booking_high_water_ > 0) {
-    absl::StatusOr<int64_t> removed = sql->Execute(
-        absl::StrCat("DELETE FROM booking WHERE booking_id > ", booking_high_water_));
+    const std::string remove =
+        absl::StrCat("DELETE FROM booking WHERE booking_id > ", booking_high_water_);
+    absl::StatusOr<int64_t> removed = sql->Execute(remove);
+    if (absl::IsUnavailable(removed.status()) &&
+        reconnector.ReconnectDb(pattern, env_->max_outage_ms).ok()) {
+      removed = sql->Execute(remove);
+    }
     if (!removed.ok()) {
       std::fprintf(stderr,
                    "cabench: %s: could not remove this run's bookings (the next cabench run "
@@ -243,6 +284,10 @@ void ScenarioBenchmark::FinishRun(benchmark::State& state, KvClient* kv, SqlClie
   }
   if (kv != nullptr && scenario_.clean_end) {
     absl::StatusOr<int64_t> deleted = kv->DeletePrefix(scenario_.key_prefix);
+    if (absl::IsUnavailable(deleted.status()) &&
+        reconnector.ReconnectCache(pattern, env_->max_outage_ms).ok()) {
+      deleted = kv->DeletePrefix(scenario_.key_prefix);
+    }
     if (!deleted.ok()) {
       std::fprintf(stderr, "cabench: %s: could not delete keys under '%s': %s\n",
                    full_name_.c_str(), scenario_.key_prefix.c_str(),

@@ -22,7 +22,20 @@
 //
 // A failure before the loop ends the run with SkipWithError in every thread
 // (thread 0 raises a flag that the other threads check once per operation),
-// so the JSON records the failure instead of a bogus time.
+// so the JSON records the failure instead of a bogus time. So does
+// RequestStop() (SIGINT/SIGTERM): the run stops at its next operation and
+// still removes the bookings it inserted.
+//
+// Faults during the loop (a server restarted, paused or a connection reset)
+// do not end the run: each failed operation counts in `errors` (and
+// errors_cache / errors_db), and a Reconnector (lib/cache_aside/reconnector.h)
+// brings broken clients back between operations with capped exponential
+// backoff (10 ms .. 500 ms), counted in `reconnects`, `reconnect_failures`
+// and `reconnect_wait_ms`. With the scenario's fallback_to_db, reads during a
+// cache outage go to the database (`fallback_reads`). A server down for longer
+// than SuiteEnv::max_outage_ms ends the run as failed. Clean-up after the loop
+// reconnects a broken client first (for up to max_outage_ms; bookings it
+// cannot remove are removed by the next cabench run, see CheckServers).
 //
 // Ownership: main() owns every ScenarioBenchmark for the whole run of the
 // library; the registered benchmark holds a raw pointer to it. Thread safety:
@@ -42,12 +55,21 @@
 #include "absl/base/thread_annotations.h"
 #include "bench/suite_env.h"
 #include "benchmark/benchmark.h"
+#include "lib/cache_aside/cache_aside.h"
+#include "lib/cache_aside/reconnector.h"
 #include "lib/clients/kv_client.h"
 #include "lib/clients/sql_client.h"
 #include "lib/metrics/recorder.h"
 #include "lib/workload/scenario.h"
 
 namespace cabench {
+
+// Asks the benchmarks to stop: the running one at its next operation, later
+// ones before they connect. Async-signal-safe (one lock-free atomic store):
+// main's SIGINT/SIGTERM handler calls it with the signal number.
+void RequestStop(int signal_number);
+// The signal number given to RequestStop(), or 0 when none was requested.
+int StopRequested();
 
 class ScenarioBenchmark {
  public:
@@ -68,12 +90,16 @@ class ScenarioBenchmark {
 
   // "CacheAside/<scenario>/read_pct:R/ttl_ms:T/access:A/iterations:Q/real_time/threads:N"
   const std::string& full_name() const { return full_name_; }
+  // The same name for `scenario` at `threads`, without an object.
+  static std::string FullName(const Scenario& scenario, int threads);
 
  private:
   // Thread 0, before the loop: flush, warm up, note the high-water mark.
   absl::Status PrepareRun(KvClient* kv, SqlClient* sql);
-  // Thread 0, after every thread merged: counters, time series, clean-up.
-  void FinishRun(benchmark::State& state, KvClient* kv, SqlClient* sql);
+  // Thread 0, after every thread merged: counters, time series, clean-up
+  // (reconnecting the clients through `pattern`/`reconnector` if broken).
+  void FinishRun(benchmark::State& state, KvClient* kv, SqlClient* sql, CacheAside& pattern,
+                 Reconnector& reconnector);
   // Records the first error of the run and raises the abort flag.
   void Abort(const absl::Status& status);
 

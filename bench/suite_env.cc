@@ -32,8 +32,18 @@ absl::Status CheckServers(SuiteEnv* env) {
   env->cache_server = *cache_info;
 
   const std::string db_name = env->db.ToString();
-  absl::StatusOr<std::unique_ptr<SqlClient>> sql = NewMysqlClient(env->db);
+  // Connected without a default schema, then USE: the mark is checked before
+  // anything else looks for the cabench tables, so a foreign schema is
+  // reported as such, not as a missing table.
+  DbEndpoint no_schema = env->db;
+  no_schema.schema.clear();
+  absl::StatusOr<std::unique_ptr<SqlClient>> sql = NewMysqlClient(no_schema);
   if (!sql.ok()) return WithEndpoint(sql.status(), "database", db_name);
+  // The schema name was validated as [A-Za-z0-9_]+ (ParseDbUrl).
+  if (absl::StatusOr<int64_t> used = (*sql)->Execute(absl::StrCat("USE `", env->db.schema, "`"));
+      !used.ok()) {
+    return WithEndpoint(used.status(), "database", db_name);
+  }
   absl::StatusOr<std::string> db_info = (*sql)->ServerInfo();
   if (!db_info.ok()) return WithEndpoint(db_info.status(), "database", db_name);
   env->db_server = *db_info;

@@ -7,6 +7,7 @@
 #ifndef CABENCH_BENCH_SUITE_ENV_H_
 #define CABENCH_BENCH_SUITE_ENV_H_
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,9 @@ struct SuiteEnv {
   std::string cache_server;  // e.g. "redis 7.0.15"
   std::string db_server;     // e.g. "mariadb 10.11.19"
   std::string out_dir;       // time series go to out_dir/series/
+  // A server down for longer than this during a run ends the run as failed
+  // (see Reconnector::Options::max_outage_ms).
+  int64_t max_outage_ms = 10'000;
 };
 
 // The git revision cabench was built from ("unknown" outside a checkout).
