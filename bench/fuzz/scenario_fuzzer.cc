@@ -21,7 +21,8 @@ void Check(bool ok) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
-  absl::StatusOr<cabench::Scenario> s = cabench::ParseScenario(text, "fuzz.yaml");
+  absl::StatusOr<cabench::Scenario> s =
+      cabench::ParseScenario(text, "fuzz.yaml");
   if (!s.ok()) {
     // One line, naming the file.
     Check(s.status().message().find('\n') == std::string_view::npos);

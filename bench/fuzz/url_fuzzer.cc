@@ -27,12 +27,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     Check(cache->port >= 1 && cache->port <= 65535);
     Check(cache->db >= 0 && cache->db <= 15);
     Check(!cache->host.empty());
-    absl::StatusOr<cabench::CacheEndpoint> again = cabench::ParseCacheUrl(cache->ToString());
-    Check(again.ok() && again->host == cache->host && again->port == cache->port &&
-          again->db == cache->db);
+    absl::StatusOr<cabench::CacheEndpoint> again =
+        cabench::ParseCacheUrl(cache->ToString());
+    Check(again.ok() && again->host == cache->host &&
+          again->port == cache->port && again->db == cache->db);
     cabench::IsLoopbackHost(cache->host);
   } else {
-    Check(std::string(cache.status().message()).find('\n') == std::string::npos);
+    Check(std::string(cache.status().message()).find('\n') ==
+          std::string::npos);
   }
 
   absl::StatusOr<cabench::DbEndpoint> db = cabench::ParseDbUrl(url);
@@ -40,7 +42,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     Check(db->password.empty());
     Check(!db->user.empty() && !db->schema.empty() && !db->host.empty());
     Check(db->user.find(':') == std::string::npos);
-    absl::StatusOr<cabench::DbEndpoint> again = cabench::ParseDbUrl(db->ToString());
+    absl::StatusOr<cabench::DbEndpoint> again =
+        cabench::ParseDbUrl(db->ToString());
     Check(again.ok() && again->user == db->user && again->host == db->host &&
           again->port == db->port && again->schema == db->schema);
   } else {
@@ -55,17 +58,22 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (url.find(kSecret) == std::string_view::npos) {
     const size_t at = url.find('@');
     const std::string_view user = url.substr(0, at);
-    const std::string_view rest = at == std::string_view::npos ? "" : url.substr(at + 1);
+    const std::string_view rest =
+        at == std::string_view::npos ? "" : url.substr(at + 1);
     const std::string with_secret =
-        std::string("mysql://") + std::string(user) + ":" + std::string(kSecret) + "@" +
-        std::string(rest);
-    absl::StatusOr<cabench::DbEndpoint> refused = cabench::ParseDbUrl(with_secret);
+        std::string("mysql://") + std::string(user) + ":" +
+        std::string(kSecret) + "@" + std::string(rest);
+    absl::StatusOr<cabench::DbEndpoint> refused =
+        cabench::ParseDbUrl(with_secret);
     Check(!refused.ok());
-    Check(std::string(refused.status().message()).find(kSecret) == std::string::npos);
-    absl::StatusOr<cabench::CacheEndpoint> cache_refused = cabench::ParseCacheUrl(
-        std::string("redis://:") + std::string(kSecret) + "@" + std::string(rest));
+    Check(std::string(refused.status().message()).find(kSecret) ==
+          std::string::npos);
+    absl::StatusOr<cabench::CacheEndpoint> cache_refused =
+        cabench::ParseCacheUrl(std::string("redis://:") + std::string(kSecret) +
+                               "@" + std::string(rest));
     Check(!cache_refused.ok());
-    Check(std::string(cache_refused.status().message()).find(kSecret) == std::string::npos);
+    Check(std::string(cache_refused.status().message()).find(kSecret) ==
+          std::string::npos);
   }
   return 0;
 }

@@ -104,12 +104,13 @@ class Reconnector {
   };
   // One attempt for `client` (bit `bit`), after waiting when `wait` is set.
   // Returns the attempt's status, or Unavailable when not due and not waiting.
-  absl::Status Attempt(CacheAside& pattern, uint8_t bit, Backoff& backoff, bool wait);
+  absl::Status Attempt(CacheAside& pattern, uint8_t bit, Backoff& backoff,
+                       bool wait);
   // Unavailable when `backoff`'s client is down for longer than allowed.
   absl::Status CheckOutage(const Backoff& backoff, const char* what,
                            const absl::Status& last) const;
-  absl::Status ReconnectWithin(CacheAside& pattern, uint8_t bit, Backoff& backoff,
-                               int64_t patience_ms);
+  absl::Status ReconnectWithin(CacheAside& pattern, uint8_t bit,
+                               Backoff& backoff, int64_t patience_ms);
 
   KvClient* kv_;
   SqlClient* sql_;

@@ -65,7 +65,8 @@ TEST_F(ReconnectorTest, NonUnavailableErrorsDoNotFlagTheClient) {
 
 TEST_F(ReconnectorTest, DatabaseUnavailableRaisesTheDbBit) {
   CacheAside ca(&kv_, &sql_, scenario_);
-  sql_.FailNext(SqlMethod::kQueryBookingCount, 1, absl::UnavailableError("mysql 2013"));
+  sql_.FailNext(SqlMethod::kQueryBookingCount, 1,
+                absl::UnavailableError("mysql 2013"));
   EXPECT_EQ(ca.Read(5).op_class, OpClass::kError);
   EXPECT_EQ(ca.unavailable(), CacheAside::kDbUnavailable);
 }
@@ -78,8 +79,9 @@ TEST_F(ReconnectorTest, BackoffDoublesUpToTheCapAndResetsOnSuccess) {
   kv_.FailNext(KvMethod::kReconnect, 9, absl::UnavailableError("refused"));
   for (int i = 0; i < 10; ++i) EXPECT_THAT(r.Recover(ca), IsOk());
   // Attempt 1 at once, then 10, 20, 40, ..., capped at 500 ms.
-  EXPECT_THAT(sleeps_, ::testing::ElementsAre(10 * kMs, 20 * kMs, 40 * kMs, 80 * kMs, 160 * kMs,
-                                              320 * kMs, 500 * kMs, 500 * kMs, 500 * kMs));
+  EXPECT_THAT(sleeps_, ::testing::ElementsAre(10 * kMs, 20 * kMs, 40 * kMs,
+                                              80 * kMs, 160 * kMs, 320 * kMs,
+                                              500 * kMs, 500 * kMs, 500 * kMs));
   EXPECT_EQ(r.stats().reconnect_failures, 9);
   EXPECT_EQ(r.stats().reconnects, 1);
   EXPECT_EQ(ca.unavailable(), 0);
@@ -98,7 +100,8 @@ TEST_F(ReconnectorTest, WithFallbackACacheOutageNeverWaits) {
   CacheAside ca(&kv_, &sql_, scenario_, options);
   Reconnector r(&kv_, &sql_, Options(/*fallback=*/true));
   kv_.FailNext(KvMethod::kGet, 1, absl::UnavailableError("reset"));
-  EXPECT_EQ(ca.Read(5).op_class, OpClass::kCacheMiss);  // served by the database
+  EXPECT_EQ(ca.Read(5).op_class,
+            OpClass::kCacheMiss);  // served by the database
   EXPECT_EQ(ca.unavailable(), CacheAside::kCacheUnavailable);
   kv_.FailNext(KvMethod::kReconnect, 1, absl::UnavailableError("refused"));
   EXPECT_THAT(r.Recover(ca), IsOk());  // fails; next attempt in 10 ms
@@ -128,7 +131,8 @@ TEST_F(ReconnectorTest, AnOutageLongerThanAllowedFails) {
   }
   EXPECT_THAT(s, StatusIs(absl::StatusCode::kUnavailable,
                           HasSubstr("cache server unavailable for")));
-  EXPECT_THAT(s, StatusIs(absl::StatusCode::kUnavailable, HasSubstr("refused")));
+  EXPECT_THAT(s,
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("refused")));
   // Attempts at 0, 10, 30, 70, 150, 310, 630, 1130, 1630 and 2130 ms: the
   // tenth is past the 2 s allowed.
   EXPECT_EQ(calls, 10);
@@ -155,7 +159,8 @@ TEST_F(ReconnectorTest, ReconnectDbGivesUpAfterItsPatience) {
   CacheAside ca(&kv_, &sql_, scenario_);
   Reconnector r(&kv_, &sql_, Options());
   sql_.FailEvery(SqlMethod::kReconnect, 1, absl::UnavailableError("refused"));
-  EXPECT_THAT(r.ReconnectDb(ca, 1000), StatusIs(absl::StatusCode::kUnavailable, "refused"));
+  EXPECT_THAT(r.ReconnectDb(ca, 1000),
+              StatusIs(absl::StatusCode::kUnavailable, "refused"));
   // 0, 10, 20, 40, 80, 160, 320 ms: the next (500 ms later) would pass 1 s.
   EXPECT_EQ(r.stats().reconnect_failures, 7);
   sql_.ClearFailures();
