@@ -45,7 +45,8 @@ del sys.argv[1:4]
 
 RUN_TIMEOUT_S = 300  # any single cabench run; a hang fails the test
 TIMEOUT_MS = 300     # --timeout_ms for fault runs
-RUN_SECONDS = 12     # fault runs are sized to last about this long
+RUN_SECONDS = 20     # fault runs are sized to last about this long (at the
+                     # calibrated rate; a faster machine still leaves ~10 s)
 THREADS = 2
 
 ENV = {}       # CABENCH_* of our servers (set in setUpModule)
@@ -173,11 +174,17 @@ class Run:
         self.stdout = self.proc.stdout.read()
 
     def wait_for_loop(self, timeout=60):
-        """Returns once the timed loop has run for ~2 s (first progress line)."""
-        if not self.progress.wait(timeout):
-            self.proc.kill()
-            raise AssertionError("no progress line from cabench within %ds: %s" %
-                                 (timeout, "".join(self.stderr_lines)))
+        """Returns once the timed loop has run for ~2 s (first progress line);
+        fails when cabench ended (or hung) before that."""
+        deadline = time.monotonic() + timeout
+        while not self.progress.wait(0.1):
+            if self.proc.poll() is not None:
+                raise AssertionError("cabench ended before its loop ran 2 s (exit %d): %s" %
+                                     (self.proc.returncode, "".join(self.stderr_lines)[-2000:]))
+            if time.monotonic() > deadline:
+                self.proc.kill()
+                raise AssertionError("no progress line from cabench within %ds: %s" %
+                                     (timeout, "".join(self.stderr_lines)[-2000:]))
 
     def finish(self, timeout=RUN_TIMEOUT_S):
         try:
@@ -188,6 +195,8 @@ class Run:
             raise AssertionError("cabench hung: " + "".join(self.stderr_lines[-20:]))
         self._reader.join()
         self._out_reader.join()
+        self.proc.stdout.close()
+        self.proc.stderr.close()
         self.stderr = "".join(self.stderr_lines)
         return self.proc.returncode
 
@@ -319,8 +328,8 @@ class FaultTest(unittest.TestCase):
                  if s["errors"] == 0 and s["count"] > 0]
         self.assertTrue(after, "the run never recovered: %s" % seconds)
 
-    def fault_run(self, fault, timeout_ms=TIMEOUT_MS, **extra):
-        queries = sized_queries()
+    def fault_run(self, fault, timeout_ms=TIMEOUT_MS, seconds=RUN_SECONDS, **extra):
+        queries = sized_queries(seconds)
         with tempfile.TemporaryDirectory() as tmp:
             run = Run(tmp, fault_fields(queries, **extra), ["--timeout_ms=%d" % timeout_ms])
             run.wait_for_loop()
@@ -378,8 +387,9 @@ class FaultTest(unittest.TestCase):
         self.assertGreaterEqual(b["reconnects"], 2 * THREADS, b)  # both clients, every thread
 
     def test_cache_outage_falls_back_to_the_database(self):
-        b, _ = self.fault_run(lambda: servers("restart", "cache"), fallback_to_db=True,
-                              read_pct=100)
+        # All reads, mostly hits: about three times the calibrated rate.
+        b, _ = self.fault_run(lambda: servers("restart", "cache"), seconds=3 * RUN_SECONDS,
+                              fallback_to_db=True, read_pct=100)
         self.assertGreater(b["fallback_reads"], 0, b)
         self.assertGreaterEqual(b["reconnects"], b["threads"], b)
         # Reads fall back; only a SET racing with the outage can fail, once
@@ -461,7 +471,8 @@ class SafetyTest(unittest.TestCase):
             run = Run(tmp, fault_fields(queries, read_pct=50),
                       ["--timeout_ms=300", "--max_outage_ms=2000"])
             run.wait_for_loop()
-            cache_pid = int(open(os.path.join(SERVERS_DIR, "cache.pid")).read().split()[0])
+            with open(os.path.join(SERVERS_DIR, "cache.pid")) as f:
+                cache_pid = int(f.read().split()[0])
             os.kill(cache_pid, signal.SIGKILL)  # our own cache, gone for good
             killed_at = time.monotonic()
             rc = run.finish(timeout=120)
@@ -503,7 +514,7 @@ class SafetyTest(unittest.TestCase):
             if how == "env":
                 env = {"CABENCH_DB_PASSWORD": PASSWORD, "CABENCH_DB_PASSWORD_FILE": ""}
             with self.subTest(password_from=how), tempfile.TemporaryDirectory() as tmp:
-                run = Run(tmp, fault_fields(sized_queries(5)), env_changes=env)
+                run = Run(tmp, fault_fields(sized_queries(10)), env_changes=env)
                 sampler = PsSampler()
                 sampler.start()
                 run.wait_for_loop()
