@@ -24,6 +24,7 @@ CABENCH_PACKAGES=(
   libabsl-dev libhiredis-dev libmariadb-dev libyaml-cpp-dev
   redis-server mariadb-server mariadb-client
   python3 python3-scipy python3-matplotlib
+  clang libclang-rt-14-dev procps
 )
 
 # The name used in messages: the script that sourced this file.
