@@ -6,17 +6,12 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "lib/metrics/clock.h"
 
 namespace cabench {
 namespace {
 
 constexpr int64_t kNsPerMs = 1'000'000;
-
-int64_t SteadyNowNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 
 void SleepNs(int64_t ns) {
   std::this_thread::sleep_for(std::chrono::nanoseconds(ns));
