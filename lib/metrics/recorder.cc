@@ -152,6 +152,7 @@ void LatencyRecorder::Merge(const LatencyRecorder& other) {
       to->class_count[c] += from.class_count[c];
       to->class_total_ns[c] += from.class_total_ns[c];
       to->class_max_ns[c] = std::max(to->class_max_ns[c], from.class_max_ns[c]);
+      to->class_min_ns[c] = std::min(to->class_min_ns[c], from.class_min_ns[c]);
     }
     for (int c = 0; c < SecondStats::kNumTimedClasses; ++c) {
       for (int b = 0; b < SecondStats::kNumBuckets; ++b) {

@@ -75,6 +75,11 @@ struct SecondStats {
   // Exact per-class maximum: bounds the coarse percentiles (with fewer than
   // 100 operations a p99 is the maximum, exactly).
   std::array<int64_t, kNumOpClasses> class_max_ns{};
+  // Exact per-class minimum (INT64_MAX while the class has no operation), so
+  // that the database path's min/max per second are its own, not all ops'.
+  std::array<int64_t, kNumOpClasses> class_min_ns{
+      std::numeric_limits<int64_t>::max(), std::numeric_limits<int64_t>::max(),
+      std::numeric_limits<int64_t>::max(), std::numeric_limits<int64_t>::max()};
   std::array<std::array<uint32_t, kNumBuckets>, kNumTimedClasses>
       class_buckets{};
 
@@ -252,6 +257,7 @@ inline void LatencyRecorder::Record(const OpResult& op,
   ++sec->class_count[cls];
   sec->class_total_ns[cls] += ns;
   sec->class_max_ns[cls] = std::max(sec->class_max_ns[cls], ns);
+  sec->class_min_ns[cls] = std::min(sec->class_min_ns[cls], ns);
   if (cls < SecondStats::kNumTimedClasses) {
     const int b = ns <= Histogram::kMaxTrackableNs
                       ? internal::LogLinearIndex<SecondStats::kSubBucketBits>(

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 
@@ -70,6 +71,21 @@ std::string ClassP99(const SecondStats& s, OpClass c) {
   return DoubleNsToUs(s.ClassPercentile(c, 99.0));
 }
 
+// Min or max over `classes` that had operations this second; "null" if none.
+std::string ClassesMinMax(const SecondStats& s, std::initializer_list<OpClass> classes,
+                          bool want_max) {
+  bool any = false;
+  int64_t v = 0;
+  for (OpClass c : classes) {
+    const int i = static_cast<int>(c);
+    if (s.class_count[i] == 0) continue;
+    const int64_t x = want_max ? s.class_max_ns[i] : s.class_min_ns[i];
+    v = !any ? x : (want_max ? std::max(v, x) : std::min(v, x));
+    any = true;
+  }
+  return any ? NsToUs(v) : std::string("null");
+}
+
 void AppendSecond(std::string* out, int64_t second, const SecondStats& s) {
   const int64_t count = s.count();
   absl::StrAppend(out, "  \"", second, "\": {\n");
@@ -104,6 +120,14 @@ void AppendSecond(std::string* out, int64_t second, const SecondStats& s) {
               db_count == 0 ? std::string("null")
                             : DoubleNsToUs(static_cast<double>(db_total) /
                                            static_cast<double>(db_count)),
+              false);
+  AppendField(out, "db_min_us",
+              ClassesMinMax(s, {OpClass::kCacheMiss, OpClass::kWrite}, false), false);
+  AppendField(out, "db_max_us",
+              ClassesMinMax(s, {OpClass::kCacheMiss, OpClass::kWrite}, true), false);
+  AppendField(out, "cache_hit_min_us", ClassesMinMax(s, {OpClass::kCacheHit}, false),
+              false);
+  AppendField(out, "cache_hit_max_us", ClassesMinMax(s, {OpClass::kCacheHit}, true),
               false);
   AppendField(out, "cache_hit_p99_us", ClassP99(s, OpClass::kCacheHit), false);
   AppendField(out, "cache_miss_p99_us", ClassP99(s, OpClass::kCacheMiss),

@@ -38,6 +38,10 @@ namespace cabench {
 //       "cache_miss_avg_us": 3185.0,
 //       "write_avg_us": 2950.5,
 //       "db_avg_us": 3070.1,         misses and writes together
+//       "db_min_us": 85.0,           exact min and max of misses and writes
+//       "db_max_us": 118364.0,
+//       "cache_hit_min_us": 85.0,    exact min and max of cache hits
+//       "cache_hit_max_us": 291.0,
 //       "cache_hit_p99_us": 410.5,   p99 from a coarse histogram (~3% error)
 //       "cache_miss_p99_us": 9120.0,
 //       "write_p99_us": 8800.0

@@ -60,6 +60,10 @@ TEST(TimeSeriesJsonTest, HandBuiltInputGivesExactJson) {
     "cache_miss_avg_us": 3000.0,
     "write_avg_us": 1000.0,
     "db_avg_us": 2000.0,
+    "db_min_us": 1000.0,
+    "db_max_us": 3000.0,
+    "cache_hit_min_us": 100.0,
+    "cache_hit_max_us": 200.5,
     "cache_hit_p99_us": 200.5,
     "cache_miss_p99_us": 3000.0,
     "write_p99_us": 1000.0
@@ -79,6 +83,10 @@ TEST(TimeSeriesJsonTest, HandBuiltInputGivesExactJson) {
     "cache_miss_avg_us": null,
     "write_avg_us": null,
     "db_avg_us": null,
+    "db_min_us": null,
+    "db_max_us": null,
+    "cache_hit_min_us": null,
+    "cache_hit_max_us": null,
     "cache_hit_p99_us": null,
     "cache_miss_p99_us": null,
     "write_p99_us": null
@@ -98,6 +106,10 @@ TEST(TimeSeriesJsonTest, HandBuiltInputGivesExactJson) {
     "cache_miss_avg_us": null,
     "write_avg_us": 2000.001,
     "db_avg_us": 2000.001,
+    "db_min_us": 2000.001,
+    "db_max_us": 2000.001,
+    "cache_hit_min_us": null,
+    "cache_hit_max_us": null,
     "cache_hit_p99_us": null,
     "cache_miss_p99_us": null,
     "write_p99_us": 2000.001
@@ -131,9 +143,9 @@ TEST(TimeSeriesJsonTest, SecondsAscendEvenWhenRecordedOutOfOrder) {
   ASSERT_NE(first, std::string::npos);
   ASSERT_NE(last, std::string::npos);
   EXPECT_LT(first, last);
-  // Four seconds, each with 17 keys.
+  // Four seconds, each with 21 keys.
   EXPECT_EQ(std::count(json.begin(), json.end(), '{'), 1 + 4);
-  EXPECT_EQ(std::count(json.begin(), json.end(), ':'), 4 + 4 * 17);
+  EXPECT_EQ(std::count(json.begin(), json.end(), ':'), 4 + 4 * 21);
 }
 
 TEST(HistogramsJsonTest, ValuesDeserialize) {

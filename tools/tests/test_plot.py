@@ -78,6 +78,24 @@ class PlotTest(unittest.TestCase):
         for title in VIEW_TITLES.values():
             self.assertIn(title, proc.stdout)
 
+    def test_db_view_uses_the_database_paths_own_min_and_max(self):
+        # Files written since the series gained db_min_us/db_max_us: the db view
+        # draws those, not the second's min/max over every operation.
+        series = load(SERIES)
+        for i, s in enumerate(series.values()):
+            s["db_min_us"] = 1000.0 + i
+            s["db_max_us"] = 90000.0 + i
+        path = write_json(self.tmp, "series_with_db_min_max.json", series)
+        proc = run_tool("plot", path, "--view", "db", "--color", "never")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn("db max", proc.stdout)
+        self.assertIn("db min", proc.stdout)
+        self.assertNotIn("all ops", proc.stdout)
+        self.assertIn("90,0", proc.stdout)  # the y axis reaches the db max
+        # An older file keeps the labelled fallback.
+        proc = run_tool("plot", data(SERIES), "--view", "db", "--color", "never")
+        self.assertIn("max (all ops)", proc.stdout)
+
     def test_bars_show_the_files_numbers(self):
         secs = sorted(load(SERIES).items())
         proc = run_tool("plot", data(SERIES), "--view", "throughput,hit_rate", "--color", "never")
