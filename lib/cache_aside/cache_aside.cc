@@ -131,16 +131,19 @@ int64_t CacheAside::SelectAndSet(int64_t passenger_id, int64_t t_start,
   return t_set;
 }
 
+bool CacheAside::Begin(OpResult& r) {
+  start_mono_ns_ = MonoNowNs();
+  if (sql_ != nullptr && (!cache_ || kv_ != nullptr)) return true;
+  Fail(r, sql_ == nullptr ? ErrorSource::kDb : ErrorSource::kCache,
+       absl::FailedPreconditionError("CacheAside: missing client"));
+  return false;
+}
+
 OpResult CacheAside::Read(int64_t passenger_id) {
   OpResult r;
   r.kind = OpKind::kRead;
-  const int64_t t0 = MonoNowNs();
-  start_mono_ns_ = t0;
-  if (sql_ == nullptr || (cache_ && kv_ == nullptr)) {
-    Fail(r, sql_ == nullptr ? ErrorSource::kDb : ErrorSource::kCache,
-         absl::FailedPreconditionError("CacheAside: missing client"));
-    return r;
-  }
+  if (!Begin(r)) return r;
+  const int64_t t0 = start_mono_ns_;
   if (!cache_) {
     absl::Status st = sql_->QueryBookingCount(passenger_id, &row_);
     const int64_t t1 = MonoNowNs();
@@ -187,13 +190,8 @@ OpResult CacheAside::Write(const NewBooking& booking) {
   OpResult r;
   r.kind = OpKind::kWrite;
   r.op_class = OpClass::kWrite;
-  const int64_t t0 = MonoNowNs();
-  start_mono_ns_ = t0;
-  if (sql_ == nullptr || (cache_ && kv_ == nullptr)) {
-    Fail(r, sql_ == nullptr ? ErrorSource::kDb : ErrorSource::kCache,
-         absl::FailedPreconditionError("CacheAside: missing client"));
-    return r;
-  }
+  if (!Begin(r)) return r;
+  const int64_t t0 = start_mono_ns_;
 
   const NewBooking* attempt = &booking;
   absl::StatusOr<int64_t> inserted = sql_->InsertBooking(*attempt);

@@ -165,6 +165,9 @@ class CacheAside {
   static int64_t MonoNowNs() { return FastMonoNowNs(); }
 
  private:
+  // Starts an operation's clock. False (and `r` a kError) when a client the
+  // operation needs is missing.
+  bool Begin(OpResult& r);
   int64_t TtlForSet();
   // SELECT + SET of key_ (already formatted), steps timed from t_start.
   // Returns the end time; on failure fills `r` as an error.
