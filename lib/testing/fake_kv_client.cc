@@ -16,22 +16,14 @@ int64_t FakeKvClient::NowNs() const {
 }
 
 absl::Status FakeKvClient::Enter(KvMethod method) {
-  int64_t latency_ns = 0;
-  absl::Status status;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    FaultInjector& f = faults_[static_cast<int>(method)];
-    latency_ns = f.latency_ns();
-    status = f.OnCall();
-    if (broken_ && method != KvMethod::kReconnect) {
-      status = absl::UnavailableError("fake kv: connection is broken");
-    } else if (emulate_broken_ && absl::IsUnavailable(status)) {
-      broken_ = true;
-    }
-    if (method == KvMethod::kReconnect && status.ok()) broken_ = false;
+  absl::Status status = OnCall(method);
+  std::lock_guard<std::mutex> lock(mu_);
+  if (broken_ && method != KvMethod::kReconnect) {
+    status = absl::UnavailableError("fake kv: connection is broken");
+  } else if (emulate_broken_ && absl::IsUnavailable(status)) {
+    broken_ = true;
   }
-  // Sleep outside the lock so that threads sharing the fake overlap.
-  if (latency_ns > 0) std::this_thread::sleep_for(std::chrono::nanoseconds(latency_ns));
+  if (method == KvMethod::kReconnect && status.ok()) broken_ = false;
   return status;
 }
 
@@ -109,42 +101,15 @@ absl::StatusOr<std::string> FakeKvClient::ServerInfo() {
   return std::string("fake-kv 1.0");
 }
 
-void FakeKvClient::FailNext(KvMethod method, int n, absl::Status status) {
-  std::lock_guard<std::mutex> lock(mu_);
-  faults_[static_cast<int>(method)].FailNext(n, std::move(status));
-}
-
-void FakeKvClient::FailEvery(KvMethod method, int k, absl::Status status) {
-  std::lock_guard<std::mutex> lock(mu_);
-  faults_[static_cast<int>(method)].FailEvery(k, std::move(status));
-}
-
-void FakeKvClient::SetLatencyNs(KvMethod method, int64_t ns) {
-  std::lock_guard<std::mutex> lock(mu_);
-  faults_[static_cast<int>(method)].set_latency_ns(ns);
-}
-
 void FakeKvClient::ClearFailures() {
+  ClearFaults();
   std::lock_guard<std::mutex> lock(mu_);
-  for (FaultInjector& f : faults_) f.Clear();
   broken_ = false;
 }
 
 void FakeKvClient::set_emulate_broken(bool on) {
   std::lock_guard<std::mutex> lock(mu_);
   emulate_broken_ = on;
-}
-
-int64_t FakeKvClient::calls(KvMethod method) const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return faults_[static_cast<int>(method)].calls();
-}
-
-int64_t FakeKvClient::total_calls() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  int64_t n = 0;
-  for (const FaultInjector& f : faults_) n += f.calls();
-  return n;
 }
 
 bool FakeKvClient::Contains(std::string_view key) const {

@@ -43,7 +43,7 @@ enum class KvMethod : int {
 };
 inline constexpr int kNumKvMethods = 7;
 
-class FakeKvClient : public KvClient {
+class FakeKvClient : public KvClient, public FaultTable<KvMethod, kNumKvMethods> {
  public:
   // `clock` may be null: time is then the real steady clock.
   explicit FakeKvClient(VirtualClock* clock = nullptr);
@@ -59,17 +59,11 @@ class FakeKvClient : public KvClient {
   absl::Status Reconnect() override;
   absl::StatusOr<std::string> ServerInfo() override;
 
-  // Error and latency injection for `method` (see fault_injector.h).
-  void FailNext(KvMethod method, int n, absl::Status status);
-  void FailEvery(KvMethod method, int k, absl::Status status);
-  void SetLatencyNs(KvMethod method, int64_t ns);
+  // Error and latency injection per method, and calls()/total_calls(), come
+  // from FaultTable (fault_injector.h). ClearFailures() also mends a broken
+  // connection.
   void ClearFailures();
   void set_emulate_broken(bool on);
-
-  // Calls of `method` so far, failed ones included.
-  int64_t calls(KvMethod method) const;
-  // Calls of every method that could reach the server (all of them).
-  int64_t total_calls() const;
 
   // Inspection for tests, all honouring expiry at the current time:
   bool Contains(std::string_view key) const;
@@ -106,7 +100,6 @@ class FakeKvClient : public KvClient {
   // false races; pthread mutexes are intercepted. Guards everything below.
   mutable std::mutex mu_;
   Map map_;
-  FaultInjector faults_[kNumKvMethods];
   bool emulate_broken_ = false;
   bool broken_ = false;
 };

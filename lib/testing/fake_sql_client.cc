@@ -14,19 +14,6 @@ FakeSqlClient::FakeSqlClient() : FakeSqlClient(Options()) {}
 FakeSqlClient::FakeSqlClient(Options options)
     : options_(std::move(options)), next_booking_id_(options_.first_booking_id + 1) {}
 
-absl::Status FakeSqlClient::Enter(SqlMethod method) {
-  int64_t latency_ns = 0;
-  absl::Status status;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    FaultInjector& f = faults_[static_cast<int>(method)];
-    latency_ns = f.latency_ns();
-    status = f.OnCall();
-  }
-  if (latency_ns > 0) std::this_thread::sleep_for(std::chrono::nanoseconds(latency_ns));
-  return status;
-}
-
 int64_t FakeSqlClient::CountLocked(int64_t passenger_id) const {
   if (passenger_id < 1 || passenger_id > options_.passengers) return 0;
   int64_t n = options_.initial_count ? options_.initial_count(passenger_id)
@@ -106,31 +93,6 @@ absl::Status FakeSqlClient::Reconnect() { return Enter(SqlMethod::kReconnect); }
 absl::StatusOr<std::string> FakeSqlClient::ServerInfo() {
   if (absl::Status s = Enter(SqlMethod::kServerInfo); !s.ok()) return s;
   return std::string("fake-sql 1.0");
-}
-
-void FakeSqlClient::FailNext(SqlMethod method, int n, absl::Status status) {
-  std::lock_guard<std::mutex> lock(mu_);
-  faults_[static_cast<int>(method)].FailNext(n, std::move(status));
-}
-
-void FakeSqlClient::FailEvery(SqlMethod method, int k, absl::Status status) {
-  std::lock_guard<std::mutex> lock(mu_);
-  faults_[static_cast<int>(method)].FailEvery(k, std::move(status));
-}
-
-void FakeSqlClient::SetLatencyNs(SqlMethod method, int64_t ns) {
-  std::lock_guard<std::mutex> lock(mu_);
-  faults_[static_cast<int>(method)].set_latency_ns(ns);
-}
-
-void FakeSqlClient::ClearFailures() {
-  std::lock_guard<std::mutex> lock(mu_);
-  for (FaultInjector& f : faults_) f.Clear();
-}
-
-int64_t FakeSqlClient::calls(SqlMethod method) const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return faults_[static_cast<int>(method)].calls();
 }
 
 int64_t FakeSqlClient::BookingCountOf(int64_t passenger_id) const {

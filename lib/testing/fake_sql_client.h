@@ -52,7 +52,7 @@ enum class SqlMethod : int {
 };
 inline constexpr int kNumSqlMethods = 7;
 
-class FakeSqlClient : public SqlClient {
+class FakeSqlClient : public SqlClient, public FaultTable<SqlMethod, kNumSqlMethods> {
  public:
   struct Options {
     int64_t passengers = 1000;
@@ -74,14 +74,10 @@ class FakeSqlClient : public SqlClient {
   absl::Status Reconnect() override;
   absl::StatusOr<std::string> ServerInfo() override;
 
-  // Error and latency injection for `method` (see fault_injector.h).
-  void FailNext(SqlMethod method, int n, absl::Status status);
-  void FailEvery(SqlMethod method, int k, absl::Status status);
-  void SetLatencyNs(SqlMethod method, int64_t ns);
-  void ClearFailures();
+  // Error and latency injection per method, and calls(), come from
+  // FaultTable (fault_injector.h).
+  void ClearFailures() { ClearFaults(); }
 
-  // Calls of `method` so far, failed ones included.
-  int64_t calls(SqlMethod method) const;
   // Current booking count of `passenger_id` (loaded + inserted).
   int64_t BookingCountOf(int64_t passenger_id) const;
   // Bookings inserted so far.
@@ -92,7 +88,7 @@ class FakeSqlClient : public SqlClient {
   std::vector<std::string> statements() const;
 
  private:
-  absl::Status Enter(SqlMethod method);
+  absl::Status Enter(SqlMethod method) { return OnCall(method); }
   int64_t CountLocked(int64_t passenger_id) const;
   static std::pair<int64_t, std::string> SeatKey(int64_t flight_id, std::string_view seat);
 
@@ -106,7 +102,6 @@ class FakeSqlClient : public SqlClient {
   int64_t next_booking_id_;
   int64_t inserted_ = 0;
   std::vector<std::string> statements_;
-  FaultInjector faults_[kNumSqlMethods];
 };
 
 }  // namespace cabench

@@ -14,7 +14,11 @@
 #ifndef CABENCH_LIB_TESTING_FAULT_INJECTOR_H_
 #define CABENCH_LIB_TESTING_FAULT_INJECTOR_H_
 
+#include <array>
+#include <chrono>
 #include <cstdint>
+#include <mutex>
+#include <thread>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -59,6 +63,68 @@ class FaultInjector {
   int64_t every_count_ = 0;
   absl::Status every_status_;
   int64_t latency_ns_ = 0;
+};
+
+// The injection controls of one fake: a FaultInjector per method of `Method`
+// (an enum 0 .. kNumMethods - 1) behind its own lock. A fake derives from it,
+// which gives the fake its public FailNext / FailEvery / SetLatencyNs /
+// ClearFailures / calls / total_calls, and starts every method with
+// OnCall(). Thread-safe (std::mutex, which ThreadSanitizer sees).
+template <typename Method, int kNumMethods>
+class FaultTable {
+ public:
+  void FailNext(Method method, int n, absl::Status status) {
+    std::lock_guard<std::mutex> lock(mu_);
+    At(method).FailNext(n, std::move(status));
+  }
+  void FailEvery(Method method, int k, absl::Status status) {
+    std::lock_guard<std::mutex> lock(mu_);
+    At(method).FailEvery(k, std::move(status));
+  }
+  void SetLatencyNs(Method method, int64_t ns) {
+    std::lock_guard<std::mutex> lock(mu_);
+    At(method).set_latency_ns(ns);
+  }
+  // Ends every injected failure (latencies stay).
+  void ClearFaults() {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (FaultInjector& f : faults_) f.Clear();
+  }
+  // Calls of `method` so far, failed ones included.
+  int64_t calls(Method method) const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return faults_[static_cast<int>(method)].calls();
+  }
+  // Calls of every method.
+  int64_t total_calls() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    int64_t n = 0;
+    for (const FaultInjector& f : faults_) n += f.calls();
+    return n;
+  }
+
+ protected:
+  // Counts one call of `method`, waits its latency (outside the lock, so that
+  // threads sharing a fake overlap) and returns the status it must fail
+  // with, or OK.
+  absl::Status OnCall(Method method) {
+    int64_t latency_ns = 0;
+    absl::Status status;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      FaultInjector& f = At(method);
+      latency_ns = f.latency_ns();
+      status = f.OnCall();
+    }
+    if (latency_ns > 0) std::this_thread::sleep_for(std::chrono::nanoseconds(latency_ns));
+    return status;
+  }
+
+ private:
+  FaultInjector& At(Method method) { return faults_[static_cast<int>(method)]; }
+
+  mutable std::mutex mu_;
+  std::array<FaultInjector, kNumMethods> faults_;
 };
 
 }  // namespace cabench
