@@ -1,15 +1,40 @@
-"""Fatal errors as one clear line, and JSON loading that never shows a traceback."""
+"""Fatal errors as one clear line, and JSON loading that never shows a traceback.
+
+The exit-code rule of every cabench tool (STYLE.md section 10):
+  0  ok
+  1  a failure or regression: a benchmark run that reported an error, a
+     counter past its threshold, a target missed, a failed stage or a
+     missing program
+  2  usage or bad input: an unknown flag, a missing, empty or garbled file
+"""
+import argparse
 import json
 import sys
 
-# Exit codes shared by the tools.
 EXIT_OK = 0
-EXIT_REGRESSION = 1
+EXIT_FAILURE = 1
+EXIT_REGRESSION = EXIT_FAILURE
 EXIT_USAGE = 2
+# One line for each tool's --help.
+EXIT_RULE = ("Exit status: 0 ok; 1 failure or regression; 2 usage or bad input "
+             "(unknown flag, missing or garbled file).")
 
 
 class ToolError(Exception):
     """A problem with the user's input: printed as one line, exit 2."""
+
+
+class Failure(Exception):
+    """Something failed that is not the user's input (a missing program, a failed run):
+    printed as one line, exit 1."""
+
+
+def one_line_parser(prog):
+    """An argparse parser (no automatic -h) whose errors are one line and exit 2."""
+    class Parser(argparse.ArgumentParser):
+        def error(self, message):
+            die(prog, f"{message} (see {prog} --help)")
+    return Parser(prog=prog, add_help=False)
 
 
 def die(prog, message, code=EXIT_USAGE):

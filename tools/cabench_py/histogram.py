@@ -8,6 +8,7 @@ the midpoint of the bucket holding the rank, clamped to [min, max].
 """
 import math
 
+from . import names
 from .common import ToolError, load_json
 
 MAGIC = "cbhist"
@@ -125,13 +126,15 @@ def parse(text):
 
 def load_histograms(path):
     """Returns {name: Histogram} of a histograms file (lib/metrics/time_series.h
-    HistogramsJson), in file order; raises ToolError (one line) when it is not one."""
+    HistogramsJson), in file order, keyed by today's names ("overall", the classes and
+    the steps of lib/metrics/names.def; old files' "cache_get", ... read as "get", ...);
+    raises ToolError (one line) when it is not one."""
     data = load_json(path, "cabench histograms file")
     if not isinstance(data, dict) or not data:
         raise ToolError(f"{path}: not a cabench histograms file (expected an object of "
                         "'cbhist ...' strings)")
     out = {}
-    for name, text in data.items():
+    for name, text in names.normalize_keys(data).items():
         try:
             out[name] = parse(text)
         except ValueError as e:

@@ -1,23 +1,31 @@
 """Per-second time series files (lib/metrics/time_series.h TimeSeriesJson).
 
-load_series(path) returns the seconds in ascending order as Second objects;
-derived values (hit rate, QPS, speedup) are computed here, once, with the
-arithmetic the reference documents.
+load_series(path) returns a Series: the seconds in ascending order as Second
+objects, with every key in today's spelling (lib/metrics/names.def through
+cabench_py.names; old files are read through its aliases: cache_hit_avg_us
+is hit_avg_us). Derived values (hit rate, QPS, speedup) are computed here,
+once, with the arithmetic the reference documents.
+
+Two generations of files:
+  today's (they have db_reads): reads and writes count operations that
+      succeeded, so count == reads + writes + errors; a run without a cache
+      counts its reads as db_reads;
+  older (`legacy`): reads and writes include the failed operations (count ==
+      reads + writes), and a run without a cache counted its reads as
+      cache_misses.
 """
+from . import names
 from .common import ToolError, is_number, load_json
 
-# The reference's nine keys; every second object has them.
-REFERENCE_KEYS = ("count", "total_time_us", "avg_time_us", "min_time_us", "max_time_us",
-                  "reads", "writes", "cache_hits", "cache_misses")
-COUNT_KEYS = ("count", "reads", "writes", "cache_hits", "cache_misses")
-# cabench's per-class keys (null when the class had no operation that second).
-CLASS_KEYS = ("errors", "cache_hit_avg_us", "cache_miss_avg_us", "write_avg_us", "db_avg_us",
-              "cache_hit_p99_us", "cache_miss_p99_us", "write_p99_us")
+
+def count_fields():
+    """The series fields that are counts: every field not in microseconds."""
+    return [k for k in names.series_fields() if not k.endswith("_us")]
 
 
 class Second:
     """One window of one second: `epoch` (int), `offset` (seconds since the first window)
-    and the file's fields as attributes (None where the file has null or lacks the key)."""
+    and the file's fields (today's names; None where the file has null or lacks the key)."""
 
     def __init__(self, epoch, offset, fields):
         self.epoch = epoch
@@ -34,7 +42,7 @@ class Second:
 
     # Derived values, with the reference's formulas.
     def hit_rate_pct(self):
-        """cache_hits / (cache_hits + cache_misses) * 100; None without reads."""
+        """cache_hits / (cache_hits + cache_misses) * 100; None without cache reads."""
         hits, misses = self.count("cache_hits"), self.count("cache_misses")
         return 100.0 * hits / (hits + misses) if hits + misses else None
 
@@ -49,37 +57,63 @@ class Second:
         return total / n if n and total is not None else None
 
     def speedup(self):
-        """db_avg_us / cache_hit_avg_us; None when either is missing or the cache avg is 0."""
-        db, hit = self.get("db_avg_us"), self.get("cache_hit_avg_us")
+        """db_avg_us / hit_avg_us; None when either is missing or the hit avg is 0."""
+        db, hit = self.get("db_avg_us"), self.get("hit_avg_us")
         return db / hit if db is not None and hit else None
 
 
+class Series(list):
+    """The seconds of one file, ascending, plus facts about the whole run."""
+
+    def __init__(self, seconds, path, legacy):
+        super().__init__(seconds)
+        self.path = path
+        self.legacy = legacy  # written before names.def (see the module comment)
+
+    def has_cache(self):
+        """False for a run without a cache. Today's files: no second with a cache hit,
+        miss or fallback read. Older files, which counted the reads of a run without a
+        cache as misses: no cache hit in any second."""
+        keys = ("cache_hits",) if self.legacy else ("cache_hits", "cache_misses",
+                                                     "fallback_reads")
+        return any(s.count(k) for s in self for k in keys)
+
+    def has(self, key):
+        """True when some second has the field (null or not)."""
+        return any(key in s.fields for s in self)
+
+
 def load_series(path):
-    """Returns the seconds of a time-series file in ascending order; raises ToolError
-    (one line) for a missing, empty or garbled file."""
+    """Returns the Series of a time-series file; raises ToolError (one line) for a
+    missing, empty or garbled file."""
     data = load_json(path, "cabench time-series file")
     what = "not a cabench time-series file"
     if not isinstance(data, dict):
         raise ToolError(f"{path}: {what} (expected an object keyed by epoch second)")
     if not data:
         raise ToolError(f"{path}: the time series is empty (the run recorded no operation)")
-    seconds = []
-    for key, fields in data.items():
+    required = names.reference_series_fields()
+    counts = count_fields()
+    seconds, legacy = [], False
+    for key, raw in data.items():
         if not key.isdigit():
             raise ToolError(f"{path}: {what} (key '{key[:30]}' is not an epoch second)")
-        if not isinstance(fields, dict):
+        if not isinstance(raw, dict):
             raise ToolError(f"{path}: {what} (second {key} is not an object)")
-        for k in REFERENCE_KEYS:
+        fields = names.normalize_keys(raw)
+        for k in required:
             if k not in fields:
                 raise ToolError(f"{path}: {what} (second {key} has no '{k}')")
-        for k in COUNT_KEYS:
-            v = fields[k]
+        for k in counts:
+            v = fields.get(k, 0)
             if not is_number(v) or v < 0 or v != int(v):
                 raise ToolError(f"{path}: second {key}: '{k}' is not a count ({v!r})")
         for k, v in fields.items():
             if v is not None and not is_number(v):
                 raise ToolError(f"{path}: second {key}: '{k}' is not a number ({v!r})")
+        legacy = legacy or "db_reads" not in fields
         seconds.append((int(key), fields))
     seconds.sort(key=lambda s: s[0])
     first = seconds[0][0]
-    return [Second(epoch, epoch - first, fields) for epoch, fields in seconds]
+    return Series([Second(epoch, epoch - first, fields) for epoch, fields in seconds], path,
+                  legacy)

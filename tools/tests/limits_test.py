@@ -3,8 +3,10 @@
 
 Run: python3 tools/tests/limits_test.py   (Python 3 standard library only)
 """
+import contextlib
 import importlib.machinery
 import importlib.util
+import io
 import json
 import os
 import unittest
@@ -95,31 +97,89 @@ class ParseOutputTest(unittest.TestCase):
         runs.append({"name": "BM_CacheAside_Mixed/threads:1_mean",
                      "run_name": "BM_CacheAside_Mixed/threads:1", "run_type": "aggregate",
                      "cpu_time": 1.0, "real_time": 1.0, "time_unit": "ns"})
-        text = json.dumps({"benchmarks": runs})
+        text = json.dumps({"context": {}, "benchmarks": runs})
         self.assertEqual(limits.parse_micro_json(text, "BM_CacheAside_Mixed/threads:1"),
                          (130.0, 200.0, 3))
         with self.assertRaises(ValueError):
             limits.parse_micro_json(text, "BM_Other")
 
     def test_cabench_json(self):
-        ok = {"benchmarks": [{"name": "CacheAside/x", "run_type": "iteration",
-                              "ops_per_s": 1234.5}]}
+        ok = {"context": {}, "benchmarks": [{"name": "CacheAside/x", "run_type": "iteration",
+                                             "ops_per_s": 1234.5}]}
         self.assertEqual(limits.parse_cabench_json(json.dumps(ok))["ops_per_s"], 1234.5)
-        failed = {"benchmarks": [{"name": "CacheAside/x", "error_occurred": True,
-                                  "error_message": "cache down"}]}
-        with self.assertRaisesRegex(ValueError, "cache down"):
+        failed = {"context": {}, "benchmarks": [{"name": "CacheAside/x", "error_occurred": True,
+                                                 "error_message": "cache down"}]}
+        with self.assertRaisesRegex(limits.LimitsError, "cache down"):
             limits.parse_cabench_json(json.dumps(failed))
+        with self.assertRaises(ValueError):
+            limits.parse_cabench_json('{"context": {}, "benchm')
+        with self.assertRaisesRegex(limits.ToolError, "not Google Benchmark JSON"):
+            limits.parse_cabench_json('{"hello": 1}')
 
-    def test_urls(self):
-        self.assertEqual(limits.parse_cache_url("redis://127.0.0.1:16700/0"),
-                         ("127.0.0.1", 16700, 0))
-        self.assertEqual(limits.parse_cache_url("redis://localhost:6379"), ("localhost", 6379, 0))
-        self.assertEqual(limits.parse_db_url("mysql://cabench@127.0.0.1:13700/cabench"),
-                         ("cabench", "127.0.0.1", 13700, "cabench"))
-        with self.assertRaises(ValueError):
-            limits.parse_cache_url("http://x:1/0")
-        with self.assertRaises(ValueError):
-            limits.parse_db_url("mysql://127.0.0.1:13700/cabench")
+    def test_cabench_json_in_todays_and_older_names(self):
+        # limits reads counters by names.def's names; an older file is read through
+        # the aliases (its run of read_heavy has hit_avg_us, access:pool).
+        for name in ("single.json", "new_single.json"):
+            with open(os.path.join(HERE, "data", name), encoding="utf-8") as f:
+                doc = json.load(f)
+            doc["benchmarks"] = [b for b in doc["benchmarks"] if "/read_heavy/" in b["name"]]
+            run = limits.parse_cabench_json(json.dumps(doc))
+            self.assertIn("/access:pool/", run["name"])
+            self.assertIn("hit_avg_us", run)
+            self.assertNotIn("cache_hit_avg_us", run)
+            self.assertGreater(limits.scaling_run("read_heavy", 0, run)["qps"], 0)
+
+    def test_scaling_run_of_a_run_without_a_cache(self):
+        with open(os.path.join(HERE, "data", "new_single.json"), encoding="utf-8") as f:
+            doc = json.load(f)
+        run = next(b for b in doc["benchmarks"] if "/no_cache_baseline/" in b["name"])
+        r = limits.scaling_run("no_cache_baseline", 0, run)
+        self.assertIsNone(r["hit_rate_pct"])  # absent, not 0
+        rows = limits.aggregate_scaling([r, dict(r, repetition=1, qps=r["qps"] * 2)])
+        self.assertIsNone(rows[0]["hit_rate_pct"])
+        self.assertEqual(rows[0]["qps"], r["qps"] * 1.5)
+        meta = {"machine": {"nproc": 2}, "repetitions": 2, "scenarios": ["no_cache_baseline"],
+                "threads_list": [4]}
+        table = limits.scaling_table(rows, meta)
+        self.assertRegex(table, r"\| no_cache_baseline \| 4 \| [0-9]+ \| [0-9.]+ \| - \| - \|")
+
+
+class PlotTest(unittest.TestCase):
+    def test_scaling_plot_through_the_shared_helpers(self):
+        import tempfile
+        rows = [{"scenario": s, "threads": t, "repetitions": 1, "qps": 100.0 * t,
+                 "qps_min": 90.0 * t, "qps_max": 110.0 * t,
+                 "hit_rate_pct": None if s == "nc" else 50.0, "predicted_hit_rate_pct": None,
+                 "p50_us": 10.0, "p99_us": 100.0, "errors": 0}
+                for s in ("c", "nc") for t in (1, 2)]
+        meta = {"machine": {"nproc": 2}, "repetitions": 1, "scenarios": ["c", "nc"],
+                "threads_list": [1, 2]}
+        with tempfile.TemporaryDirectory() as tmp:
+            os.environ.setdefault("MPLCONFIGDIR", tmp)
+            written = limits.plot_scaling(rows, meta, os.path.join(tmp, "scaling"))
+            self.assertEqual(written, [os.path.join(tmp, "scaling.png")])
+            with open(written[0], "rb") as f:
+                self.assertEqual(f.read(8), b"\x89PNG\r\n\x1a\n")
+
+
+class ExitStatusTest(unittest.TestCase):
+    def test_usage_is_2_and_help_states_the_rule(self):
+        with contextlib.redirect_stderr(io.StringIO()), contextlib.redirect_stdout(io.StringIO()):
+            self.assertEqual(limits.main(["--frobnicate"]), 2)
+            self.assertEqual(limits.main(["--threads=0"]), 2)
+            self.assertEqual(limits.main(["--help"]), 0)
+        self.assertIn("Exit status (the rule of every cabench tool): 0", limits.__doc__)
+
+    def test_a_target_missed_is_1(self):
+        opts = limits.parse_args(["--only=c"])
+        results = {"c": {"value": 151.0, "real_ns": 160.0, "repetitions": 3, "benchmark": "x"}}
+        with contextlib.redirect_stdout(io.StringIO()) as out:
+            self.assertEqual(limits.report(opts, results, []), 1)
+            results["c"]["value"] = 149.0
+            self.assertEqual(limits.report(opts, results, []), 0)
+            self.assertEqual(limits.report(opts, {"c": {"error": "no cabench_micro"}}, ["c"]), 1)
+        self.assertIn("MISSED", out.getvalue())
+        self.assertIn("FAILED TO MEASURE: no cabench_micro", out.getvalue())
 
 
 class MissingToolTest(unittest.TestCase):

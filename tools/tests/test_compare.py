@@ -1,12 +1,17 @@
 """Tests of tools/compare on fixture result files from real cabench runs."""
+import importlib.machinery
+import importlib.util
 import json
 import os
 import re
-import shutil
-import tempfile
+import sys
 import unittest
 
-from helpers import ROOT, data, load, modified, run_tool, write_json
+from helpers import (ROOT, TOOLS, ToolTestCase, data, load, modified, new_name,
+                     run_tool, write_json)
+
+sys.path.insert(0, TOOLS)
+from cabench_py import names  # noqa: E402
 
 READ_HEAVY = "CacheAside/read_heavy/"
 CONCURRENCY = "CacheAside/concurrency/"
@@ -21,24 +26,15 @@ def counter_row(stdout, bench_prefix, counter):
     raise AssertionError(f"no row {counter} for {bench_prefix}")
 
 
-class CompareTest(unittest.TestCase):
-    def setUp(self):
-        self.tmp = tempfile.mkdtemp(prefix="cabench-compare-test-")
-        self.single = load("single.json")
+class CompareTest(ToolTestCase):
+    TOOL = "compare"
 
-    def tearDown(self):
-        shutil.rmtree(self.tmp)
+    def setUp(self):
+        super().setUp()
+        self.single = load("single.json")
 
     def write(self, name, obj):
         return write_json(self.tmp, name, obj)
-
-    def assert_one_line_error(self, proc, *fragments):
-        self.assertEqual(proc.returncode, 2, proc.stdout + proc.stderr)
-        lines = proc.stderr.strip().splitlines()
-        self.assertEqual(len(lines), 1, proc.stderr)
-        self.assertTrue(lines[0].startswith("tools/compare: "), lines[0])
-        for f in fragments:
-            self.assertIn(f, lines[0])
 
     # -- exit status 0 and 1
 
@@ -50,8 +46,8 @@ class CompareTest(unittest.TestCase):
         # compare.py's time table is there, and so is a counter table per benchmark.
         self.assertIn("Comparing", proc.stdout)
         self.assertIn("OVERALL_GEOMEAN", proc.stdout)
-        for entry in self.single["benchmarks"]:
-            self.assertIn("== " + entry["name"], proc.stdout)
+        for entry in self.single["benchmarks"]:  # old names, shown in today's spelling
+            self.assertIn("== " + new_name(entry["name"]), proc.stdout)
 
     def test_planted_throughput_regression_exits_1_naming_benchmark_and_counter(self):
         b = self.write("b.json", modified(self.single, READ_HEAVY, "ops_per_s", lambda v: v * 0.7))
@@ -59,7 +55,7 @@ class CompareTest(unittest.TestCase):
         self.assertEqual(proc.returncode, 1, proc.stdout + proc.stderr)
         regressions = [l for l in proc.stdout.splitlines() if "REGRESSION " in l]
         self.assertEqual(len(regressions), 1, proc.stdout)
-        name = next(e["name"] for e in self.single["benchmarks"]
+        name = next(new_name(e["name"]) for e in self.single["benchmarks"]
                     if e["name"].startswith(READ_HEAVY))
         self.assertIn(name, regressions[0])
         self.assertIn("ops_per_s", regressions[0])
@@ -120,7 +116,7 @@ class CompareTest(unittest.TestCase):
         dropped = b["benchmarks"].pop(0)["name"]
         proc = run_tool("compare", data("single.json"), self.write("b.json", b))
         self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
-        self.assertIn("only in A: " + dropped, proc.stdout)
+        self.assertIn("only in A: " + new_name(dropped), proc.stdout)
 
     def test_a_run_that_fails_in_b_is_a_regression(self):
         b = json.loads(json.dumps(self.single))
@@ -181,11 +177,7 @@ class CompareTest(unittest.TestCase):
         self.assertEqual(proc.returncode, 0, proc.stderr)
 
     def test_garbled_and_missing_files_exit_2_with_one_line(self):
-        with open(data("single.json")) as f:
-            text = f.read()
-        truncated = os.path.join(self.tmp, "truncated.json")
-        with open(truncated, "w") as f:
-            f.write(text[:len(text) // 2])
+        truncated = self.truncated("single.json")
         not_gbench = self.write("other.json", {"hello": 1})
         binary = os.path.join(self.tmp, "binary.json")
         with open(binary, "wb") as f:
@@ -216,10 +208,11 @@ class CompareTest(unittest.TestCase):
         self.assert_one_line_error(run_tool("compare", good, self.write("b.json", other)),
                                    "no benchmark in common")
 
-    def test_missing_compare_py_names_the_packages(self):
+    def test_missing_compare_py_is_a_failure_naming_the_packages(self):
         proc = run_tool("compare", data("single.json"), data("single.json"),
                         env={"CABENCH_COMPARE_PY": "/nonexistent/compare.py"})
-        self.assert_one_line_error(proc, "apt-get install libbenchmark-tools python3-scipy")
+        self.assert_one_line_error(proc, "apt-get install libbenchmark-tools python3-scipy",
+                                   code=1)
 
     def test_baseline_compares_with_the_committed_baseline(self):
         baseline = os.path.join(ROOT, "results", "baseline", "cabench.json")
@@ -231,13 +224,61 @@ class CompareTest(unittest.TestCase):
         self.assertIn("No checked counter regressed", proc.stdout)
         self.assert_one_line_error(run_tool("compare", "--baseline"), "one file")
 
+    # -- names from lib/metrics/names.def
+
+    def test_defaults_are_names_of_the_table(self):
+        loader = importlib.machinery.SourceFileLoader("cabench_compare",
+                                                      os.path.join(TOOLS, "compare"))
+        spec = importlib.util.spec_from_loader("cabench_compare", loader)
+        compare = importlib.util.module_from_spec(spec)
+        loader.exec_module(compare)
+        for counter in compare.default_counters():
+            self.assertTrue(names.is_known(counter), counter)
+            self.assertIsNotNone(names.direction(counter), counter)
+        self.assertEqual(compare.default_counters()[0], "ops_per_s")
+        self.assertIn("hit_avg_us", compare.default_counters())
+        self.assertNotIn("cache_hit_avg_us", compare.default_counters())
+        for counter, th in compare.DEFAULT_THRESHOLDS.items():
+            self.assertEqual(th.direction, names.direction(counter), counter)
+        # An old spelling given by a user means today's counter.
+        name, th = compare.parse_threshold("cache_hit_avg_us=10%")
+        self.assertEqual((name, th.direction), ("hit_avg_us", "lower"))
+
+    def test_an_old_file_compares_with_a_new_one(self):
+        # single.json (old names, access:0) and new_single.json (today's names) hold
+        # the same runs of read_heavy and no_cache_baseline: they match and agree.
+        proc = run_tool("compare", data("single.json"), data("new_single.json"))
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        self.assertIn("Compared 2 benchmarks", proc.stdout)
+        self.assertIn("only in A: CacheAside/concurrency/read_pct:80/ttl_ms:300000/"
+                      "access:pool/", proc.stdout)
+        self.assertIn("single.json was written before lib/metrics/names.def", proc.stdout)
+        self.assertNotIn("new_single.json was written before", proc.stdout)
+        # compare.py matched them too: its time table has both, by today's names.
+        time_table = proc.stdout.split("== Counters")[0]
+        self.assertIn("CacheAside/read_heavy/read_pct:99/ttl_ms:300000/access:pool/", time_table)
+        row = counter_row(proc.stdout, READ_HEAVY, "hit_avg_us")
+        self.assertIn("0.0%", row)
+        self.assertNotIn("hit_rate_pct", proc.stdout.split("== CacheAside/no_cache_baseline")[1]
+                         .split("== ")[0])
+        # A new file's regression is found against an old baseline.
+        b = json.loads(json.dumps(load("new_single.json")))
+        for e in b["benchmarks"]:
+            if "hit_p99_us" in e:
+                e["hit_p99_us"] *= 3
+        proc = run_tool("compare", "--threshold", "cache_hit_p99_us=50%", data("single.json"),
+                        self.write("b.json", b))
+        self.assertEqual(proc.returncode, 1, proc.stdout)
+        self.assertRegex(proc.stdout, r"REGRESSION CacheAside/read_heavy/\S+: hit_p99_us")
+
     def test_help_documents_the_defaults(self):
         proc = run_tool("compare", "--help")
         self.assertEqual(proc.returncode, 0)
         for fragment in ("ops_per_s      -10%", "hit_rate_pct   -2 points", "p99_us         +25%",
                          "errors         any increase"):
             self.assertIn(fragment, proc.stdout)
-        self.assertTrue(re.search(r"Exit status: 0 .* 1 .* 2", proc.stdout, re.S))
+        self.assertTrue(re.search(r"Exit status.*: 0 ok.* 1 a regression.*2 usage or bad input",
+                                  proc.stdout, re.S), proc.stdout)
 
 
 if __name__ == "__main__":

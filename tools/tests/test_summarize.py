@@ -1,0 +1,92 @@
+"""Tests of tools/summarize on today's and older result files."""
+import unittest
+
+from helpers import ToolTestCase, data, load, new_name, run_tool, write_json
+
+
+def row_of(stdout, scenario):
+    return next(l for l in stdout.splitlines() if l.startswith(f"CacheAside/{scenario}/"))
+
+
+class SummarizeTest(ToolTestCase):
+    TOOL = "summarize"
+
+    def columns(self, stdout):
+        header = next(l for l in stdout.splitlines() if l.startswith("benchmark"))
+        return header
+
+    def test_todays_file(self):
+        proc = run_tool("summarize", data("new_single.json"))
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        header = self.columns(proc.stdout)
+        for col in ("QPS", "wall s", "hit%", "pred%", "hit avg us", "hit p99 us", "miss/hit",
+                    "db avg us", "db p99 us", "speedup", "errors"):
+            self.assertIn(col, header)
+        runs = {e["name"].split("/")[1]: e for e in load("new_single.json")["benchmarks"]}
+        rh = row_of(proc.stdout, "read_heavy").split()
+        e = runs["read_heavy"]
+        self.assertEqual(rh[1:], [str(e["threads"]), f"{e['ops_per_s']:.0f}",
+                                  f"{e['wall_s']:.2f}", f"{e['hit_rate_pct']:.1f}",
+                                  f"{e['predicted_hit_rate_pct']:.1f}", f"{e['hit_avg_us']:.1f}",
+                                  f"{e['hit_p99_us']:.1f}", f"{e['miss_vs_hit']:.1f}x",
+                                  f"{e['db_avg_us']:.1f}", f"{e['db_p99_us']:.1f}",
+                                  f"{e['speedup']:.1f}x", "0"])
+        # No cache: no hit rate, hit latency, miss/hit or speedup ("-", not 0).
+        nc = row_of(proc.stdout, "no_cache_baseline").split()
+        self.assertEqual(nc[4:9], ["-"] * 5)
+        self.assertEqual(nc[11], "-")
+
+    def test_older_file_reads_through_the_aliases(self):
+        proc = run_tool("summarize", data("single.json"))
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        old = {e["name"].split("/")[1]: e for e in load("single.json")["benchmarks"]}
+        row = row_of(proc.stdout, "read_heavy")
+        self.assertTrue(row.startswith(new_name(old["read_heavy"]["name"]).rsplit(
+            "/real_time", 1)[0]))
+        cells = row.split()
+        self.assertEqual(cells[6], f"{old['read_heavy']['cache_hit_avg_us']:.1f}")
+        self.assertEqual(cells[3], "-")  # no wall_s in older files
+        nc = row_of(proc.stdout, "no_cache_baseline").split()
+        self.assertEqual(nc[4], "-")  # the old zeros of a run without a cache: not shown
+
+    def test_a_failed_run_exits_1_and_still_prints_the_table(self):
+        doc = load("new_single.json")
+        entry = doc["benchmarks"][1]
+        doc["benchmarks"][1] = {k: entry[k] for k in ("name", "run_name", "run_type",
+                                                       "threads", "iterations")}
+        doc["benchmarks"][1].update(error_occurred=True, error_message="db: connection refused")
+        proc = run_tool("summarize", write_json(self.tmp, "failed.json", doc))
+        self.assertEqual(proc.returncode, 1, proc.stderr)
+        self.assertIn("ERROR: db: connection refused", proc.stdout)
+        self.assertIn("read_heavy", proc.stdout)
+        self.assertIn("1 of 2 runs failed", proc.stderr)
+
+    def test_bad_usage_and_bad_files_exit_2_with_one_line(self):
+        truncated = self.truncated("new_single.json")
+        empty_list = write_json(self.tmp, "none.json", {"context": {}, "benchmarks": []})
+        cases = [
+            ([], "expected exactly one FILE.json"),
+            (["--bogus"], "unknown option '--bogus'"),
+            ([data("new_single.json"), data("single.json")], "expected exactly one"),
+            (["/nonexistent/x.json"], "no such file"),
+            ([truncated], "not valid JSON"),
+            ([write_json(self.tmp, "other.json", {"hello": 1})], "not Google Benchmark JSON"),
+            ([empty_list], "holds no benchmark runs"),
+        ]
+        for args, fragment in cases:
+            proc = run_tool("summarize", *args)
+            self.assert_one_line_error(proc, fragment)
+            self.assertTrue(proc.stderr.startswith("tools/summarize: error: "), proc.stderr)
+            self.assertEqual(proc.stdout, "")
+
+    def test_help_states_the_exit_rule(self):
+        proc = run_tool("summarize", "--help")
+        self.assertEqual(proc.returncode, 0)
+        self.assertIn("Exit status (the rule of every cabench tool): 0 ok", proc.stdout)
+        self.assertIn("1 some run reported an error", proc.stdout)
+        self.assertIn("2 usage or bad", proc.stdout)
+        self.assertNotIn("cache_hit_avg_us  ", proc.stdout)
+
+
+if __name__ == "__main__":
+    unittest.main()
