@@ -15,6 +15,11 @@ __extension__ typedef unsigned __int128 Uint128;
 
 constexpr char kBase36[] = "0123456789abcdefghijklmnopqrstuvwxyz";
 
+char ValidSeatTag(char tag) {
+  const bool ok = (tag >= '0' && tag <= '9') || (tag >= 'a' && tag <= 'z');
+  return ok ? tag : kDefaultSeatTag;
+}
+
 }  // namespace
 
 uint64_t UniformBelow(std::mt19937_64& rng, uint64_t bound) {
@@ -49,9 +54,9 @@ IdRange EffectivePassengerRange(const Scenario& scenario,
 absl::Status CheckWorkload(const Scenario& scenario,
                            const DataSetInfo& data_set) {
   if (data_set.passengers < 1 || data_set.flights < 1) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "data set has ", data_set.passengers, " passengers and ",
-        data_set.flights, " flights: load it with cabench_load"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("data set has ", data_set.passengers, " passengers and ",
+                     data_set.flights, " flights: load it with cabench_load"));
   }
   if (scenario.access == AccessMode::kPool) {
     const int64_t last = scenario.pool_first_id + scenario.pool_size - 1;
@@ -76,26 +81,28 @@ size_t FormatCacheKey(std::string_view prefix, int64_t id, char* out,
 }
 
 Workload::Workload(const Scenario& scenario, const DataSetInfo& data_set,
-                   int thread_index)
+                   int thread_index, char seat_tag)
     : rng_(scenario.seed + static_cast<uint64_t>(thread_index)),
       thread_index_(thread_index),
+      seat_tag_(ValidSeatTag(seat_tag)),
       read_pct_(static_cast<uint64_t>(std::clamp(scenario.read_pct, 0, 100))),
       range_(EffectivePassengerRange(scenario, data_set)),
       flights_(std::max<int64_t>(1, data_set.flights)) {
   op_.booking.seat.assign(kSeatChars, '0');
-  op_.booking.seat[0] = kBase36[(thread_index % 36 + 36) % 36];
+  op_.booking.seat[0] = seat_tag_;
 }
 
 int64_t Workload::NextPassengerId() {
-  return range_.first_id +
-         static_cast<int64_t>(
-             UniformBelow(rng_, static_cast<uint64_t>(range_.count)));
+  return range_.first_id + static_cast<int64_t>(UniformBelow(
+                               rng_, static_cast<uint64_t>(range_.count)));
 }
 
 void Workload::NextSeat(std::string* seat) {
   if (seat->size() != kSeatChars) seat->assign(kSeatChars, '0');
-  (*seat)[0] = kBase36[(thread_index_ % 36 + 36) % 36];
-  int64_t c = seat_counter_ % kSeatsPerThread;
+  (*seat)[0] = seat_tag_;
+  // v = (counter * 36 + t % 36) mod 36^3: the last digit is the thread's.
+  int64_t c =
+      (seat_counter_ % kSeatsPerThread) * 36 + (thread_index_ % 36 + 36) % 36;
   for (int i = kSeatChars - 1; i >= 1; --i) {
     (*seat)[i] = kBase36[c % 36];
     c /= 36;
@@ -115,8 +122,8 @@ const Op& Workload::Next() {
   op_.kind = OpKind::kWrite;
   NewBooking& b = op_.booking;
   b.passenger_id = op_.passenger_id;
-  b.flight_id =
-      1 + static_cast<int64_t>(UniformBelow(rng_, static_cast<uint64_t>(flights_)));
+  b.flight_id = 1 + static_cast<int64_t>(
+                        UniformBelow(rng_, static_cast<uint64_t>(flights_)));
   // 10.00 .. 509.99 in cents, a function of the write counter only.
   b.price_cents = 1000 + (seat_counter_ * 7919) % 50000;
   NextSeat(&b.seat);

@@ -28,15 +28,23 @@
 //   random  uniform over every passenger id, 1..passengers.
 //
 // Writes: flight uniform over 1..flights; price_cents a deterministic function
-// of the per-thread write counter; seat a 4-character string that cannot
-// collide with the loader's seats (2-3 characters) nor with another thread's
-// inserts: one character for the thread index followed by three base-36
-// digits of a per-thread counter, all in [0-9a-z] (booking.seat is CHAR(4)
-// under a case-insensitive collation, so case is never used to distinguish
-// seats). Thread indices wrap modulo 36, so the cross-thread guarantee holds
-// for up to 36 threads. After 46,656 seats a thread's counter wraps and a seat
-// may repeat on the same flight; CacheAside then retries with NextSeat() a
-// bounded number of times and counts the retries.
+// of the per-thread write counter; seat a 4-character string, all in [0-9a-z]
+// (booking.seat is CHAR(4) under a case-insensitive collation, so case is
+// never used to distinguish seats):
+//
+//   seat = <seat_tag> <3 base-36 digits of v>,  v = (counter*36 + t%36) mod
+//   36^3
+//
+// for thread t. The seat tag is the process's run slot (lib/dataset/
+// run_ledger.h), so every booking a process inserts carries it and the
+// process can remove exactly its own rows, even those whose INSERT reply was
+// lost. Loaded bookings have 2-3 character seats, so no insert collides with
+// them; v's last digit is t%36, so threads of one process never collide for
+// up to 36 threads. A thread's seats repeat after kSeatsPerThread (1,296)
+// writes; a repeat on the same flight fails with AlreadyExists and
+// CacheAside retries with NextSeat() a bounded number of times and counts the
+// retries. Only the seat characters depend on the tag: the sequence of
+// operations (kinds, passengers, flights, prices) is the same for every tag.
 //
 // No allocation after construction: the op, its NewBooking and the 4-char seat
 // (always within std::string's small-buffer capacity) are reused by Next().
@@ -82,7 +90,8 @@ IdRange EffectivePassengerRange(const Scenario& scenario,
 // FailedPrecondition when the data set has no passengers or no flights, or
 // when pool mode's pool is not entirely inside 1..passengers (the message
 // names the pool and the data set's range). Pure; safe to call concurrently.
-absl::Status CheckWorkload(const Scenario& scenario, const DataSetInfo& data_set);
+absl::Status CheckWorkload(const Scenario& scenario,
+                           const DataSetInfo& data_set);
 
 // Longest decimal int64 ("-9223372036854775808").
 inline constexpr size_t kMaxIdChars = 20;
@@ -94,10 +103,12 @@ inline constexpr size_t kMaxIdChars = 20;
 size_t FormatCacheKey(std::string_view prefix, int64_t id, char* out,
                       size_t out_size);
 
-// Seats are 4 characters: 1 for the thread, 3 base-36 digits of a counter.
+// Seats are 4 characters: the seat tag, then 3 base-36 digits.
 inline constexpr int kSeatChars = 4;
-// Distinct seats one thread produces before its counter wraps (36^3).
-inline constexpr int64_t kSeatsPerThread = 46656;
+// Distinct seats one thread produces before they repeat (36^3 / 36 threads).
+inline constexpr int64_t kSeatsPerThread = 1296;
+// The seat tag of a Workload built without one.
+inline constexpr char kDefaultSeatTag = '0';
 
 // One operation. For reads only `kind` and `passenger_id` are meaningful; for
 // writes `booking` is complete and booking.passenger_id == passenger_id.
@@ -114,11 +125,13 @@ class Workload {
   // thread count), so warming up does not shift the timed op sequence.
   static constexpr int kWarmupThreadIndex = 1 << 20;
 
-  // `thread_index` >= 0. The scenario and data set are copied as needed; the
+  // `thread_index` >= 0. `seat_tag` is the first character of every seat,
+  // one of [0-9a-z] (RunLedger::seat_tag()); anything else is replaced by
+  // kDefaultSeatTag. The scenario and data set are copied as needed; the
   // arguments need not outlive the Workload. Never fails: an incompatible
   // data set is clamped as described above (see CheckWorkload()).
   Workload(const Scenario& scenario, const DataSetInfo& data_set,
-           int thread_index);
+           int thread_index, char seat_tag = kDefaultSeatTag);
 
   Workload(const Workload&) = delete;
   Workload& operator=(const Workload&) = delete;
@@ -139,12 +152,14 @@ class Workload {
   // The ids this Workload draws passengers from.
   const IdRange& passenger_range() const { return range_; }
   int thread_index() const { return thread_index_; }
+  char seat_tag() const { return seat_tag_; }
   // Seats handed out so far (writes plus NextSeat() calls).
   int64_t seats_issued() const { return seat_counter_; }
 
  private:
   std::mt19937_64 rng_;
   int thread_index_;
+  char seat_tag_;
   uint64_t read_pct_;
   IdRange range_;
   int64_t flights_;

@@ -118,7 +118,8 @@ TEST(WorkloadTest, PoolIsClampedToTheDataSet) {
   DataSetInfo ds = SmallDataSet();
   ds.passengers = 5000;  // pool 4..10003 does not fit
   EXPECT_THAT(CheckWorkload(s, ds),
-              StatusIs(absl::StatusCode::kFailedPrecondition, ::testing::HasSubstr("1..5000")));
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       ::testing::HasSubstr("1..5000")));
   IdRange r = EffectivePassengerRange(s, ds);
   EXPECT_EQ(r.first_id, 4);
   EXPECT_EQ(r.count, 4997);
@@ -131,16 +132,21 @@ TEST(WorkloadTest, PoolIsClampedToTheDataSet) {
   EXPECT_THAT(CheckWorkload(Scenario(), SmallDataSet()), IsOk());
   DataSetInfo empty;
   EXPECT_THAT(CheckWorkload(Scenario(), empty),
-              StatusIs(absl::StatusCode::kFailedPrecondition, ::testing::HasSubstr("cabench_load")));
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       ::testing::HasSubstr("cabench_load")));
 }
 
-bool IsSeatChar(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z'); }
+constexpr char kBase36[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+
+bool IsSeatChar(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z');
+}
 
 TEST(WorkloadTest, SeatsAreUniquePerThreadAndWellFormed) {
   Scenario s;
   s.read_pct = 0;  // writes only
-  for (int thread : {0, 1, 35}) {
-    Workload w(s, SmallDataSet(), thread);
+  for (int thread : {0, 1, 35, 36}) {
+    Workload w(s, SmallDataSet(), thread, 'k');
     std::set<std::string> seats;
     std::string first;
     for (int64_t i = 0; i < kSeatsPerThread; ++i) {
@@ -149,25 +155,74 @@ TEST(WorkloadTest, SeatsAreUniquePerThreadAndWellFormed) {
       const std::string& seat = op.booking.seat;
       ASSERT_EQ(seat.size(), 4u);
       for (char c : seat) ASSERT_TRUE(IsSeatChar(c)) << seat;
-      ASSERT_EQ(seat[0], "0123456789abcdefghijklmnopqrstuvwxyz"[thread]);
+      ASSERT_EQ(seat[0], 'k');  // the run's slot
+      ASSERT_EQ(seat[3], kBase36[thread % 36]);
       if (i == 0) first = seat;
       seats.insert(seat);
     }
     EXPECT_EQ(seats.size(), static_cast<size_t>(kSeatsPerThread));
-    // The counter wraps after 36^3 seats.
+    // A thread's seats repeat after 36^3 / 36 writes.
     EXPECT_EQ(w.Next().booking.seat, first);
+  }
+}
+
+TEST(WorkloadTest, ThirtySixThreadsNeverShareASeat) {
+  Scenario s;
+  s.read_pct = 0;
+  std::set<std::string> seats;
+  for (int thread = 0; thread < 36; ++thread) {
+    Workload w(s, SmallDataSet(), thread, 'z');
+    for (int64_t i = 0; i < kSeatsPerThread; ++i)
+      seats.insert(w.Next().booking.seat);
+  }
+  // Every 4-character seat with tag 'z', each exactly once.
+  EXPECT_EQ(seats.size(), static_cast<size_t>(36 * 36 * 36));
+}
+
+TEST(WorkloadTest, SeatFormat) {
+  Scenario s;
+  s.read_pct = 0;
+  Workload w(s, SmallDataSet(), 1);  // default tag
+  EXPECT_EQ(w.seat_tag(), '0');
+  // v = counter * 36 + 1: "001", "011", "021", ...
+  EXPECT_EQ(w.Next().booking.seat, "0001");
+  EXPECT_EQ(w.Next().booking.seat, "0011");
+  for (int i = 2; i < 36; ++i) w.Next();
+  EXPECT_EQ(w.Next().booking.seat, "0101");  // counter 36
+  Workload last(s, SmallDataSet(), 35, '7');
+  for (int i = 0; i < kSeatsPerThread - 1; ++i) last.Next();
+  EXPECT_EQ(last.Next().booking.seat, "7zzz");  // v = 36^3 - 1
+  // Only [0-9a-z] tags: seats compare case-insensitively.
+  EXPECT_EQ(Workload(s, SmallDataSet(), 0, 'A').seat_tag(), '0');
+  EXPECT_EQ(Workload(s, SmallDataSet(), 0, '%').seat_tag(), '0');
+}
+
+TEST(WorkloadTest, SeatTagChangesOnlyTheSeats) {
+  Scenario s;
+  s.read_pct = 50;
+  Workload a(s, SmallDataSet(), 4), b(s, SmallDataSet(), 4, 'q');
+  for (int i = 0; i < 2000; ++i) {
+    const Op& x = a.Next();
+    const Op& y = b.Next();
+    ASSERT_EQ(x.kind, y.kind) << i;
+    ASSERT_EQ(x.passenger_id, y.passenger_id) << i;
+    if (x.kind != OpKind::kWrite) continue;
+    ASSERT_EQ(x.booking.flight_id, y.booking.flight_id);
+    ASSERT_EQ(x.booking.price_cents, y.booking.price_cents);
+    ASSERT_EQ(x.booking.seat.substr(1), y.booking.seat.substr(1));
+    ASSERT_EQ(y.booking.seat[0], 'q');
   }
 }
 
 TEST(WorkloadTest, NextSeatAdvancesTheSameCounter) {
   Scenario s;
   s.read_pct = 0;
-  Workload w(s, SmallDataSet(), 1);
-  EXPECT_EQ(w.Next().booking.seat, "1000");
+  Workload w(s, SmallDataSet(), 1, 'b');
+  EXPECT_EQ(w.Next().booking.seat, "b001");
   std::string seat;
   w.NextSeat(&seat);
-  EXPECT_EQ(seat, "1001");
-  EXPECT_EQ(w.Next().booking.seat, "1002");
+  EXPECT_EQ(seat, "b011");
+  EXPECT_EQ(w.Next().booking.seat, "b021");
   EXPECT_EQ(w.seats_issued(), 3);
 }
 
