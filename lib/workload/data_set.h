@@ -6,34 +6,30 @@
 // from these ranges; the benchmark reports them in its JSON context.
 //
 // Passenger ids are 1..passengers and flight ids 1..flights, contiguous (the
-// loader guarantees it). Plain value; safe to share once read.
+// loader guarantees it). ReadDataSetInfo() in lib/dataset/schema_mark.h reads
+// it from a schema. Plain value; safe to share once read.
 #ifndef CABENCH_LIB_WORKLOAD_DATA_SET_H_
 #define CABENCH_LIB_WORKLOAD_DATA_SET_H_
 
 #include <cstdint>
 #include <string>
 
-#include "absl/status/statusor.h"
-#include "lib/clients/sql_client.h"
-
 namespace cabench {
 
 struct DataSetInfo {
-  std::string preset;        // "small", "default", "full" or "custom"
+  std::string preset;  // "small", "default", "full" or "custom"
   uint64_t seed = 0;
-  int64_t passengers = 0;    // ids 1..passengers
-  int64_t flights = 0;       // ids 1..flights
-  int64_t bookings = 0;      // rows loaded (not counting a run's inserts)
-  int64_t max_loaded_booking_id = 0;  // bookings above this id are a run's inserts
+  int64_t passengers = 0;  // ids 1..passengers
+  int64_t flights = 0;     // ids 1..flights
+  int64_t bookings = 0;    // rows loaded (not counting a run's inserts)
+  int64_t max_loaded_booking_id =
+      0;  // bookings above this id are a run's inserts
 };
 
-// Reads the mark of the schema `client` is connected to. Fails with
-// FailedPrecondition when the schema has no cabench_meta table or the table
-// is not a complete cabench mark ("schema 'x' is not a cabench schema: load it
-// with cabench_load"); Unavailable/Internal from the client otherwise.
-// Not safe for concurrent use of the same client.
-absl::StatusOr<DataSetInfo> ReadDataSetInfo(SqlClient& client);
-
 }  // namespace cabench
+
+// Transitional, until bench/ includes lib/dataset/schema_mark.h itself:
+// ReadDataSetInfo() moved there from this header.
+#include "lib/dataset/schema_mark.h"  // IWYU pragma: export
 
 #endif  // CABENCH_LIB_WORKLOAD_DATA_SET_H_
