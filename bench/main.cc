@@ -29,10 +29,12 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
-#include "benchmark/benchmark.h"
 #include "bench/scenario_benchmark.h"
 #include "bench/suite_env.h"
+#include "benchmark/benchmark.h"
 #include "lib/config/endpoints.h"
+#include "lib/dataset/run_ledger.h"
+#include "lib/engine/run_control.h"
 #include "lib/metrics/clock.h"
 #include "lib/mysql/mysql_client.h"
 #include "lib/redis/redis_client.h"
@@ -51,8 +53,8 @@ struct Flags {
   int64_t queries = 0;  // 0: as each scenario says
   std::string out_dir;
   bool allow_remote = false;
-  std::string cache_url;  // overrides CABENCH_CACHE_URL
-  std::string db_url;     // overrides CABENCH_DB_URL
+  std::string cache_url;           // overrides CABENCH_CACHE_URL
+  std::string db_url;              // overrides CABENCH_DB_URL
   int64_t timeout_ms = 0;          // 0: the endpoints' default command timeout
   int64_t connect_timeout_ms = 0;  // 0: the endpoints' default connect timeout
   int64_t max_outage_ms = 10'000;
@@ -64,7 +66,8 @@ void PrintHelp() {
   std::fprintf(stdout,
                "usage: cabench [--scenarios=DIR] [--queries=N] [--out_dir=DIR] "
                "[--allow_remote]\n"
-               "               [--timeout_ms=N] [--connect_timeout_ms=N] [--max_outage_ms=N]\n"
+               "               [--timeout_ms=N] [--connect_timeout_ms=N] "
+               "[--max_outage_ms=N]\n"
                "               [--cache_url=URL] [--db_url=URL] [--benchmark_...]\n"
                "\n"
                "  --scenarios=DIR   folder of scenario YAML files (default: scenarios)\n"
@@ -73,13 +76,16 @@ void PrintHelp() {
                "                    results/runs/<date>_<git rev>)\n"
                "  --allow_remote    allow endpoints that are not on loopback\n"
                "  --cache_url=URL   the cache, instead of CABENCH_CACHE_URL\n"
-               "  --db_url=URL      the database, instead of CABENCH_DB_URL (the password\n"
+               "  --db_url=URL      the database, instead of CABENCH_DB_URL (the "
+               "password\n"
                "                    still comes from the environment)\n"
                "  --timeout_ms=N    command timeout of both clients (default 5000); no\n"
                "                    operation waits longer for a server (the database\n"
                "                    rounds it up to whole seconds)\n"
-               "  --connect_timeout_ms=N  connect timeout of both clients (default 2000)\n"
-               "  --max_outage_ms=N a server down for longer during a run fails the run\n"
+               "  --connect_timeout_ms=N  connect timeout of both clients (default "
+               "2000)\n"
+               "  --max_outage_ms=N a server down for longer during a run fails the "
+               "run\n"
                "                    (default 10000); shorter outages count as errors\n"
                "\n"
                "Endpoints come from the environment (see `tools/servers start`):\n"
@@ -114,8 +120,8 @@ Flags ParseFlags(int argc, char** argv) {
     } else if (take("--queries=")) {
       if (!absl::SimpleAtoi(value, &flags.queries) || flags.queries <= 0 ||
           flags.queries > 1000000000) {
-        Fail(kExitUsage, absl::StrCat("--queries: expected a whole number 1..1000000000, got '",
-                                      value, "'"));
+        Fail(kExitUsage,
+             absl::StrCat("--queries: expected a whole number 1..1000000000, got '", value, "'"));
       }
     } else if (take("--out_dir=")) {
       if (value.empty()) Fail(kExitUsage, "--out_dir: expected a folder");
@@ -124,15 +130,13 @@ Flags ParseFlags(int argc, char** argv) {
       flags.cache_url = std::string(value);
     } else if (take("--db_url=")) {
       flags.db_url = std::string(value);
-    } else if (take("--timeout_ms=") || take("--connect_timeout_ms=") ||
-               take("--max_outage_ms=")) {
+    } else if (take("--timeout_ms=") || take("--connect_timeout_ms=") || take("--max_outage_ms=")) {
       int64_t* out = absl::StartsWith(arg, "--timeout_ms=")           ? &flags.timeout_ms
                      : absl::StartsWith(arg, "--connect_timeout_ms=") ? &flags.connect_timeout_ms
                                                                       : &flags.max_outage_ms;
       if (!absl::SimpleAtoi(value, out) || *out <= 0 || *out > kMaxTimeoutMs) {
-        Fail(kExitUsage, absl::StrCat(arg.substr(0, arg.find('=')),
-                                      ": expected milliseconds 1..", kMaxTimeoutMs, ", got '",
-                                      value, "'"));
+        Fail(kExitUsage, absl::StrCat(arg.substr(0, arg.find('=')), ": expected milliseconds 1..",
+                                      kMaxTimeoutMs, ", got '", value, "'"));
       }
     } else if (arg == "--allow_remote") {
       flags.allow_remote = true;
@@ -291,6 +295,9 @@ int Main(int argc, char** argv) {
   env.out_dir = flags.out_dir.empty() ? DefaultOutDir() : flags.out_dir;
   env.max_outage_ms = flags.max_outage_ms;
 
+  env.new_kv = [&env](int) { return NewRedisClient(env.cache); };
+  env.new_sql = [&env](int) { return NewMysqlClient(env.db); };
+
   MysqlLibrary mysql_library;
   FastClockInit();  // calibrate the operation clock now, not inside a SetUp
   if (absl::Status s = CheckServers(&env); !s.ok()) Fail(kExitRuntime, s.message());
@@ -299,6 +306,17 @@ int Main(int argc, char** argv) {
       Fail(kExitRuntime, absl::StrCat(scenario.source_file, ": ", s.message()));
     }
   }
+  std::error_code ec;
+  std::filesystem::create_directories(env.out_dir, ec);
+  if (ec)
+    Fail(kExitRuntime, absl::StrCat("cannot create --out_dir '", env.out_dir, "': ", ec.message()));
+
+  // This process's run slot in the schema: its inserts carry the slot's seat
+  // tag, and what a killed run left is removed by a later one.
+  absl::StatusOr<std::unique_ptr<RunLedger>> ledger = OpenRunLedger(env);
+  if (!ledger.ok()) Fail(kExitRuntime, ledger.status().message());
+  env.ledger = ledger->get();
+
   AddSuiteContext(env, flags.scenarios_dir, *scenarios);
 
   std::vector<std::unique_ptr<ScenarioBenchmark>> benchmarks;
@@ -309,14 +327,18 @@ int Main(int argc, char** argv) {
     }
   }
 
-  std::error_code ec;
-  std::filesystem::create_directories(env.out_dir, ec);
-  if (ec) Fail(kExitRuntime, absl::StrCat("cannot create --out_dir '", env.out_dir, "': ",
-                                          ec.message()));
-
   InstallStopHandlers();
   size_t ran = benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
+  int failed = 0;
+  if (absl::Status s = (*ledger)->Close(); !s.ok()) {
+    std::fprintf(stderr,
+                 "cabench: could not close this run's record (a later cabench "
+                 "run removes "
+                 "what it left): %s\n",
+                 std::string(s.message()).c_str());
+    ++failed;
+  }
   if (const int signal_number = StopRequested(); signal_number != 0) {
     std::fprintf(stderr, "cabench: interrupted by signal %d\n", signal_number);
     return 128 + signal_number;
@@ -325,7 +347,6 @@ int Main(int argc, char** argv) {
     Fail(kExitUsage, absl::StrCat("no benchmark matches --benchmark_filter='",
                                   benchmark::GetBenchmarkFilter(), "'"));
   }
-  int failed = 0;
   for (const auto& b : benchmarks) failed += b->failed_runs();
   std::fprintf(stderr, "cabench: time series in %s/series\n", env.out_dir.c_str());
   if (failed > 0) {

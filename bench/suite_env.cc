@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "benchmark/benchmark.h"
 #include "cabench_git_rev.h"
+#include "lib/dataset/schema_mark.h"
 #include "lib/mysql/mysql_client.h"
 #include "lib/redis/redis_client.h"
 
@@ -51,18 +52,20 @@ absl::Status CheckServers(SuiteEnv* env) {
   absl::StatusOr<DataSetInfo> data = ReadDataSetInfo(**sql);
   if (!data.ok()) return WithEndpoint(data.status(), "database", db_name);
   env->data = *data;
-
-  // A run removes its own inserts when it ends; one that was killed could not.
-  // Rows above the loader's high-water mark are such leftovers (the schema
-  // carries the cabench mark, so they are ours to delete).
-  absl::StatusOr<int64_t> removed = (*sql)->Execute(
-      absl::StrCat("DELETE FROM booking WHERE booking_id > ", data->max_loaded_booking_id));
-  if (!removed.ok()) return WithEndpoint(removed.status(), "database", db_name);
-  if (*removed > 0) {
-    std::fprintf(stderr, "cabench: removed %lld booking(s) left by an interrupted run\n",
-                 static_cast<long long>(*removed));
-  }
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<RunLedger>> OpenRunLedger(const SuiteEnv& env) {
+  const std::string db_name = env.db.ToString();
+  absl::StatusOr<std::unique_ptr<SqlClient>> conn = NewMysqlClient(env.db);
+  if (!conn.ok()) return WithEndpoint(conn.status(), "database", db_name);
+  absl::StatusOr<std::unique_ptr<RunLedger>> ledger =
+      RunLedger::Open(*std::move(conn), CurrentRunIdentity());
+  if (!ledger.ok()) return WithEndpoint(ledger.status(), "database", db_name);
+  for (const LeftoverReport& left : (*ledger)->leftovers()) {
+    std::fprintf(stderr, "cabench: %s\n", DescribeLeftover(left).c_str());
+  }
+  return ledger;
 }
 
 void AddSuiteContext(const SuiteEnv& env, const std::string& scenarios_dir,
@@ -84,6 +87,10 @@ void AddSuiteContext(const SuiteEnv& env, const std::string& scenarios_dir,
   benchmark::AddCustomContext("data_bookings", absl::StrCat(env.data.bookings));
   benchmark::AddCustomContext("scenarios_dir", scenarios_dir);
   benchmark::AddCustomContext("out_dir", env.out_dir);
+  if (env.ledger != nullptr) {
+    benchmark::AddCustomContext("run_id", env.ledger->run_id());
+    benchmark::AddCustomContext("seat_tag", std::string(1, env.ledger->seat_tag()));
+  }
   for (const Scenario& scenario : scenarios) {
     benchmark::AddCustomContext(absl::StrCat("scenario_file:", scenario.name),
                                 scenario.source_file);

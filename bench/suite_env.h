@@ -1,18 +1,26 @@
 // File: bench/suite_env.h
 //
 // SuiteEnv is what every benchmark of one cabench process shares: the
-// endpoints, the loaded data set and where output goes. main() fills it once,
-// before any benchmark is registered, and it is read-only afterwards, so
-// benchmark threads may read it concurrently without locks.
+// endpoints, how to connect to them, the loaded data set, the process's run
+// record in the schema (lib/dataset/run_ledger.h) and where output goes.
+// main() fills it once, before any benchmark is registered, and it is
+// read-only afterwards, so benchmark threads may read it concurrently without
+// locks (the ledger is used by one benchmark's finishing thread at a time).
 #ifndef CABENCH_BENCH_SUITE_ENV_H_
 #define CABENCH_BENCH_SUITE_ENV_H_
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "lib/clients/kv_client.h"
+#include "lib/clients/sql_client.h"
 #include "lib/config/endpoints.h"
+#include "lib/dataset/run_ledger.h"
 #include "lib/workload/data_set.h"
 #include "lib/workload/scenario.h"
 
@@ -28,18 +36,31 @@ struct SuiteEnv {
   // A server down for longer than this during a run ends the run as failed
   // (see Reconnector::Options::max_outage_ms).
   int64_t max_outage_ms = 10'000;
+  // Connect one benchmark thread's clients (thread index given). main() sets
+  // the real ones (NewRedisClient, NewMysqlClient on the endpoints above);
+  // tests plug in fakes.
+  std::function<absl::StatusOr<std::unique_ptr<KvClient>>(int)> new_kv;
+  std::function<absl::StatusOr<std::unique_ptr<SqlClient>>(int)> new_sql;
+  // This process's run in the schema: the seat tag of its inserts and the
+  // removal of exactly its rows. Null: rows are not removed (tests on fakes).
+  RunLedger* ledger = nullptr;
 };
 
 // The git revision cabench was built from ("unknown" outside a checkout).
 const char* GitRevision();
 
-// Connects to both servers once, fills env->cache_server, env->db_server and
-// env->data, and removes bookings that an earlier, interrupted run left above
-// the loaded high-water mark. Fails with Unavailable (a server does not
-// answer), PermissionDenied/NotFound (database credentials or schema) or
+// Connects to both servers once and fills env->cache_server, env->db_server
+// and env->data. Fails with Unavailable (a server does not answer),
+// PermissionDenied/NotFound (database credentials or schema) or
 // FailedPrecondition (the schema is not a cabench schema); the message names
 // the endpoint (never the password). Call from main, before benchmarks run.
 absl::Status CheckServers(SuiteEnv* env);
+
+// Opens this process's run record in the schema (RunLedger::Open on a
+// connection of its own, kept for the process's life): takes a run slot and
+// removes the rows of runs that died without removing theirs, printing one
+// line for each. Fails like RunLedger::Open, the message naming the endpoint.
+absl::StatusOr<std::unique_ptr<RunLedger>> OpenRunLedger(const SuiteEnv& env);
 
 // Adds the JSON context of the run (benchmark::AddCustomContext): server
 // versions, data set, seed, scenario folder, git revision, build type.

@@ -7,8 +7,10 @@ Run by ctest (label `integration`) after `tools/servers start` and
   suite_integration_test.py CABENCH CABENCH_LOAD SCENARIOS_DIR
 
 Checks, per DESIGN.md and the suite issue:
-  * every scenario runs in a smoke configuration and yields every counter,
-    with a time series file per benchmark run;
+  * every scenario runs in a smoke configuration and yields every counter
+    that applies to it (a run without a cache has no hit rate), with a time
+    series and a histograms file per benchmark run; throughput is operations
+    over wall time (ops_per_s x wall_s = ops);
   * the booking count is identical before and after a run;
   * at the documented configuration the hit rates of concurrency, read_heavy
     and random_balanced are within 2 points of the model's prediction and of
@@ -26,12 +28,21 @@ import unittest
 CABENCH, CABENCH_LOAD, SCENARIOS = sys.argv[1:4]
 del sys.argv[1:4]
 
-ADDITIVE = ["reads", "writes", "cache_hits", "cache_misses", "errors", "ops_per_s"]
-ONCE = ["hit_rate_pct", "predicted_hit_rate_pct", "cache_hit_avg_us", "db_avg_us",
-        "speedup", "p50_us", "p95_us", "p99_us", "p999_us", "hit_p99_us",
-        "miss_p99_us", "write_p99_us", "db_p99_us"]
+# Counters every run has, and those only runs with a cache have (names from
+# lib/metrics/names.def).
+EVERY_RUN = ["ops", "reads", "writes", "db_reads", "errors", "ops_per_s", "wall_s",
+             "db_avg_us", "db_p99_us", "p50_us", "p95_us", "p99_us", "p999_us",
+             "write_p99_us", "insert_avg_us", "select_avg_us", "bookings_removed"]
+WITH_CACHE = ["cache_hits", "cache_misses", "fallback_reads", "hit_rate_pct",
+              "predicted_hit_rate_pct", "get_avg_us"]
+# ... and, when the run had both hits and misses:
+WITH_HITS_AND_MISSES = ["hit_avg_us", "speedup", "miss_vs_hit", "hit_p99_us", "miss_p99_us",
+                        "set_avg_us"]
+NO_CACHE_ONLY = ["db_read_p99_us", "db_read_avg_us"]
 SERIES_KEYS = ["count", "total_time_us", "avg_time_us", "min_time_us",
-               "max_time_us", "reads", "writes", "cache_hits", "cache_misses"]
+               "max_time_us", "reads", "writes", "cache_hits", "cache_misses",
+               "errors", "db_reads", "fallback_reads", "db_avg_us", "hit_avg_us",
+               "hit_p99_us", "miss_avg_us", "db_read_avg_us", "write_p99_us"]
 # The reference's published hit rates (seed/performance-testing.md).
 REFERENCE = {"concurrency": 75.6, "read_heavy": 99.5, "random_balanced": 40.5}
 
@@ -77,14 +88,34 @@ class SuiteTest(unittest.TestCase):
                 self.assertFalse(b.get("error_occurred"), b.get("error_message"))
                 self.assertEqual(b["iterations"], 100 * b["threads"], b["name"])  # summed over threads
                 self.assertRegex(b["name"], r"^CacheAside/\w+/read_pct:\d+/ttl_ms:\d+/"
-                                            r"access:[01]/iterations:100/real_time/threads:\d+$")
-                for key in ADDITIVE + ONCE:
+                                            r"access:(pool|random)/iterations:100/real_time/"
+                                            r"threads:\d+$")
+                cache = "cache_hits" in b
+                expected_keys = EVERY_RUN + (WITH_CACHE if cache else NO_CACHE_ONLY)
+                if cache and b["cache_hits"] > 0 and b["cache_misses"] > 0:
+                    expected_keys += WITH_HITS_AND_MISSES
+                for key in expected_keys:
                     self.assertIn(key, b, "%s lacks counter %s" % (b["name"], key))
+                if cache and b["cache_hits"] == 0:
+                    self.assertNotIn("hit_avg_us", b)  # absent, never a made-up 0
+                    self.assertNotIn("speedup", b)
+                if not cache:
+                    for key in WITH_CACHE + WITH_HITS_AND_MISSES:
+                        self.assertNotIn(key, b, "%s: a run without a cache has no %s" %
+                                         (b["name"], key))
+                self.assertNotIn("cache_hit_avg_us", b)  # one name per number
                 ops = b["reads"] + b["writes"] + b["errors"]
                 self.assertEqual(ops, 100 * b["threads"], b["name"])
+                self.assertEqual(b["ops"], ops, b["name"])
                 self.assertEqual(b["errors"], 0, b["name"])
-                self.assertEqual(b["cache_hits"] + b["cache_misses"], b["reads"], b["name"])
+                served = b.get("cache_hits", 0) + b.get("cache_misses", 0) + b["db_reads"]
+                self.assertEqual(served + b.get("fallback_reads", 0), b["reads"], b["name"])
+                # Throughput is operations over the wall time of all threads.
                 self.assertGreater(b["ops_per_s"], 0)
+                self.assertAlmostEqual(b["ops_per_s"] * b["wall_s"] / b["ops"], 1.0, delta=0.01,
+                                       msg=b["name"])
+                # The run removed exactly what it inserted.
+                self.assertEqual(b["bookings_removed"], b["writes"], b["name"])
             context = report["context"]
             for key in ["cache_server", "db_server", "cabench_git_rev", "cabench_build_type",
                         "data_passengers", "data_seed", "scenarios_dir"]:
@@ -98,6 +129,13 @@ class SuiteTest(unittest.TestCase):
                 self.assertNotIn(password, json.dumps(report))
             series = sorted(os.listdir(os.path.join(out, "series")))
             self.assertEqual(len([s for s in series if s.endswith(".json")]), len(benches))
+            histograms = sorted(os.listdir(os.path.join(out, "histograms")))
+            self.assertEqual(histograms, series)
+            for name in histograms:
+                with open(os.path.join(out, "histograms", name)) as f:
+                    keys = set(json.load(f))
+                self.assertEqual(keys, {"overall", "hit", "miss", "db_read", "fallback", "write",
+                                        "error", "get", "select", "set", "insert", "del"}, name)
             for name in series:
                 if not name.endswith(".json"):
                     continue
@@ -109,6 +147,8 @@ class SuiteTest(unittest.TestCase):
                     self.assertTrue(second.isdigit())
                     for key in SERIES_KEYS:
                         self.assertIn(key, bucket, name)
+                    self.assertEqual(bucket["count"],
+                                     bucket["reads"] + bucket["writes"] + bucket["errors"], name)
                     total += bucket["count"]
                 self.assertGreater(total, 0)
         self.assertEqual(booking_count(), before)
@@ -123,6 +163,7 @@ class SuiteTest(unittest.TestCase):
                 seen.add(name)
                 self.assertFalse(b.get("error_occurred"), b.get("error_message"))
                 self.assertEqual(b["reads"] + b["writes"], 40000, b["name"])
+                self.assertAlmostEqual(b["ops_per_s"] * b["wall_s"] / b["ops"], 1.0, delta=0.01)
                 hit = b["hit_rate_pct"]
                 print("%-16s hit rate %.2f%%  predicted %.2f%%  reference %.1f%%" %
                       (name, hit, b["predicted_hit_rate_pct"], REFERENCE[name]),

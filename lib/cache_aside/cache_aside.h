@@ -10,9 +10,9 @@
 //   Write(b)   INSERT (committed) -> refresh: re-SELECT + SET | invalidate:
 //              DEL -> class kWrite. A duplicate (flight, seat) is retried with
 //              the seat source's next seat, at most max_insert_retries times.
-//   no-cache   (scenario.cache == false) reads only SELECT (class kCacheMiss:
-//              a database read) and writes only INSERT; the KvClient is never
-//              touched and may be null.
+//   no-cache   (scenario.cache == false) reads only SELECT (class kDbRead)
+//              and writes only INSERT; the KvClient is never touched and may
+//              be null.
 //
 // The key is scenario.key_prefix + decimal passenger id. The cached value is
 // EncodeBookingCount() of the row: "<count>|<firstname>|<lastname>" for a
@@ -20,13 +20,13 @@
 // caching, as the reference does).
 //
 // Timing: FastMonoNowNs() (CLOCK_MONOTONIC's time line, read from the TSC where
-// the kernel trusts it; lib/metrics/clock.h), one clock read per boundary; the end
-// of one step is the start of the next. OpResult::total_ns spans the whole
+// the kernel trusts it; lib/metrics/clock.h), one clock read per boundary; the
+// end of one step is the start of the next. OpResult::total_ns spans the whole
 // operation, and each step that ran is in OpResult::step_ns. Encoding the
 // value for SET is inside the kCacheSet step (tens of nanoseconds). The start
 // of the last operation as wall-clock epoch nanoseconds is
 // last_start_epoch_ns(): derived from the monotonic start plus a
-// realtime-minus-monotonic offset measured once at construction, so the hot
+// realtime-minus-monotonic offset measured once per process, so the hot
 // path reads one clock per boundary only, and a wall-clock step (NTP) during a
 // run does not reorder per-second buckets.
 //
@@ -34,7 +34,7 @@
 // class kError with ErrorSource kCache or kDb, and its status is kept in
 // last_error() (plus the errors() counter) so that the benchmark can report
 // it. With Options::fallback_to_db_on_cache_error a failed GET is instead
-// served by a SELECT (class kCacheMiss, no SET, counted in fallback_reads()).
+// served by a SELECT (class kFallback, no SET).
 //
 // Broken clients: a client that returns Unavailable is broken until it is
 // reconnected (kv_client.h, sql_client.h). CacheAside never reconnects (that
@@ -59,6 +59,7 @@
 #include <random>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "lib/clients/kv_client.h"
@@ -96,14 +97,17 @@ class CacheAside {
     int thread_index = 0;
     // Where retry seats come from: normally the thread's own Workload.
     Workload* seat_source = nullptr;
+    // When set, the booking_id of every committed INSERT is appended here,
+    // so the run can remove exactly its rows. Reserve room ahead: the hot
+    // path then never allocates.
+    std::vector<int64_t>* inserted_ids = nullptr;
   };
 
   // `kv` may be null when scenario.cache is false. With scenario.cache true
   // and a null `kv`, or a null `sql`, the operations that need the missing
   // client fail with FailedPrecondition (class kError) instead of crashing.
   CacheAside(KvClient* kv, SqlClient* sql, const Scenario& scenario);
-  CacheAside(KvClient* kv, SqlClient* sql, const Scenario& scenario,
-             Options options);
+  CacheAside(KvClient* kv, SqlClient* sql, const Scenario& scenario, Options options);
 
   CacheAside(const CacheAside&) = delete;
   CacheAside& operator=(const CacheAside&) = delete;
@@ -125,13 +129,6 @@ class CacheAside {
     return op.kind == OpKind::kRead ? Read(op.passenger_id) : Write(op.booking);
   }
 
-  // Untimed warm-up: `n_ops` reads through the pattern, of passenger ids drawn
-  // with ids.NextPassengerId(). Pass a Workload of its own (thread index
-  // Workload::kWarmupThreadIndex) so that warming up does not change the timed
-  // op sequence. Returns OK, or the first failed read's status (and stops).
-  // The bench may equally run its own loop; this is the documented default.
-  absl::Status Warmup(int64_t n_ops, Workload& ids);
-
   // The key of `passenger_id`, in this object's buffer: valid until the next
   // call on this object.
   std::string_view KeyFor(int64_t passenger_id);
@@ -145,8 +142,6 @@ class CacheAside {
   int64_t errors() const { return errors_; }
   // INSERT attempts repeated after AlreadyExists.
   int64_t insert_retries() const { return insert_retries_; }
-  // Reads served by the database after a failed GET (fallback on).
-  int64_t fallback_reads() const { return fallback_reads_; }
 
   // Bits of unavailable(): which client answered Unavailable (and is thus
   // broken) since the last ClearUnavailable().
@@ -183,11 +178,11 @@ class CacheAside {
   Options options_;
   std::mt19937_64 jitter_rng_;
 
-  std::string key_;         // key_prefix followed by room for the id
+  std::string key_;  // key_prefix followed by room for the id
   size_t prefix_len_;
-  size_t key_len_ = 0;     // length of the key last formatted
-  std::string value_;       // GET result / SET payload
-  BookingCount row_;        // SELECT result
+  size_t key_len_ = 0;  // length of the key last formatted
+  std::string value_;   // GET result / SET payload
+  BookingCount row_;    // SELECT result
   NewBooking retry_booking_;
 
   int64_t epoch_offset_ns_;
@@ -195,7 +190,6 @@ class CacheAside {
   absl::Status last_error_;
   int64_t errors_ = 0;
   int64_t insert_retries_ = 0;
-  int64_t fallback_reads_ = 0;
   uint8_t unavailable_ = 0;
 };
 

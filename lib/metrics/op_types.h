@@ -1,8 +1,11 @@
 // File: lib/metrics/op_types.h
 //
 // The vocabulary shared by the pattern (lib/cache_aside), which produces one
-// OpResult per operation, and the metrics recorder (lib/metrics), which files
-// it. Plain value types; safe to copy between threads.
+// OpResult per operation, the engine (lib/engine), which runs the operations,
+// and the metrics recorder (lib/metrics), which files them. The classes and
+// steps are declared in lib/metrics/names.def, the one table of names; their
+// names and what each latency spans are there too (and in names.h).
+// Plain value types; safe to copy between threads.
 #ifndef CABENCH_LIB_METRICS_OP_TYPES_H_
 #define CABENCH_LIB_METRICS_OP_TYPES_H_
 
@@ -11,24 +14,36 @@
 
 namespace cabench {
 
-// What one operation turned out to be. Every operation is exactly one class.
+// What one operation turned out to be. Every operation is exactly one class:
+// kCacheHit, kCacheMiss, kDbRead (a read without a cache), kFallback (a read
+// the database served after the GET failed), kWrite, kError.
 enum class OpClass : uint8_t {
-  kCacheHit = 0,   // read served from the cache (negative entries included)
-  kCacheMiss = 1,  // read that went to the database (and filled the cache)
-  kWrite = 2,      // INSERT plus refresh or invalidate
-  kError = 3,      // any operation that failed
+#define CABENCH_CLASS(id, name, spans) id,
+#include "lib/metrics/names.def"
 };
-inline constexpr int kNumOpClasses = 4;
+inline constexpr int kNumOpClasses = 0
+#define CABENCH_CLASS(id, name, spans) +1
+#include "lib/metrics/names.def"
+    ;
+// The classes that are reads (every class but kWrite and kError).
+inline constexpr bool IsReadClass(OpClass c) {
+  return c != OpClass::kWrite && c != OpClass::kError;
+}
+// The classes whose operations reached the database.
+inline constexpr bool IsDbClass(OpClass c) {
+  return c == OpClass::kCacheMiss || c == OpClass::kDbRead ||
+         c == OpClass::kFallback || c == OpClass::kWrite;
+}
 
 // The individual server round trips inside an operation, each timed alone.
 enum class Step : uint8_t {
-  kCacheGet = 0,
-  kDbSelect = 1,
-  kCacheSet = 2,
-  kDbInsert = 3,
-  kCacheDel = 4,
+#define CABENCH_STEP(id, name, spans) id,
+#include "lib/metrics/names.def"
 };
-inline constexpr int kNumSteps = 5;
+inline constexpr int kNumSteps = 0
+#define CABENCH_STEP(id, name, spans) +1
+#include "lib/metrics/names.def"
+    ;
 
 // What kind of operation was attempted (an error still has a kind).
 enum class OpKind : uint8_t { kRead = 0, kWrite = 1 };
@@ -50,9 +65,7 @@ struct OpResult {
     steps_run |= static_cast<uint8_t>(1u << static_cast<int>(s));
     step_ns[static_cast<int>(s)] = ns;
   }
-  bool StepRan(Step s) const {
-    return (steps_run >> static_cast<int>(s)) & 1u;
-  }
+  bool StepRan(Step s) const { return (steps_run >> static_cast<int>(s)) & 1u; }
 };
 
 }  // namespace cabench

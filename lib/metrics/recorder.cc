@@ -73,9 +73,10 @@ size_t LatencyRecorder::MemoryBytes() const {
 }
 
 Histogram LatencyRecorder::Overall() const {
-  Histogram all = class_hist_[static_cast<int>(OpClass::kCacheHit)];
-  all.Merge(class_hist_[static_cast<int>(OpClass::kCacheMiss)]);
-  all.Merge(class_hist_[static_cast<int>(OpClass::kWrite)]);
+  Histogram all = class_hist_[0];
+  for (int c = 1; c < kNumOpClasses; ++c) {
+    if (c != static_cast<int>(OpClass::kError)) all.Merge(class_hist_[c]);
+  }
   return all;
 }
 
@@ -123,8 +124,6 @@ void LatencyRecorder::Merge(const LatencyRecorder& other) {
   for (int c = 0; c < kNumOpClasses; ++c)
     class_hist_[c].Merge(other.class_hist_[c]);
   for (int s = 0; s < kNumSteps; ++s) step_hist_[s].Merge(other.step_hist_[s]);
-  for (size_t k = 0; k < kind_count_.size(); ++k)
-    kind_count_[k] += other.kind_count_[k];
   for (size_t e = 0; e < errors_by_source_.size(); ++e) {
     errors_by_source_[e] += other.errors_by_source_[e];
   }
@@ -146,8 +145,6 @@ void LatencyRecorder::Merge(const LatencyRecorder& other) {
     }
     to->min_ns = std::min(to->min_ns, from.min_ns);
     to->max_ns = std::max(to->max_ns, from.max_ns);
-    for (size_t k = 0; k < to->kind_count.size(); ++k)
-      to->kind_count[k] += from.kind_count[k];
     for (int c = 0; c < kNumOpClasses; ++c) {
       to->class_count[c] += from.class_count[c];
       to->class_total_ns[c] += from.class_total_ns[c];
@@ -166,7 +163,6 @@ void LatencyRecorder::Merge(const LatencyRecorder& other) {
 void LatencyRecorder::Clear() {
   for (Histogram& h : class_hist_) h.Clear();
   for (Histogram& h : step_hist_) h.Clear();
-  kind_count_ = {};
   errors_by_source_ = {};
   first_start_ns_ = std::numeric_limits<int64_t>::max();
   last_end_ns_ = std::numeric_limits<int64_t>::min();

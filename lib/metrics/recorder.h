@@ -26,8 +26,8 @@
 //     per non-error class (16 sub-buckets per power of two: percentiles
 //     within ~3.2%) for per-second p99.
 //
-// Memory is flat in the number of operations: nine Histograms (about 285 KB,
-// allocated at construction) plus one SecondStats (about 6.7 KB) per second
+// Memory is flat in the number of operations: eleven Histograms (about 350 KB,
+// allocated at construction) plus one SecondStats (about 11 KB) per second
 // of run time. Record() takes no lock, uses no atomics and allocates only when
 // an operation starts in a second the recorder has not seen (amortized: the
 // per-second vector grows geometrically). The time series spans at most
@@ -64,12 +64,13 @@ struct SecondStats {
   static constexpr int kOverflowBucket =
       internal::LogLinearIndex<kSubBucketBits>(Histogram::kMaxTrackableNs) + 1;
   static constexpr int kNumBuckets = kOverflowBucket + 1;
-  // Classes with a per-second histogram: kCacheHit, kCacheMiss, kWrite.
-  static constexpr int kNumTimedClasses = 3;
+  // Classes with a per-second histogram: every class but kError, which is
+  // the last one.
+  static constexpr int kNumTimedClasses = kNumOpClasses - 1;
+  static_assert(static_cast<int>(OpClass::kError) == kNumOpClasses - 1);
 
   int64_t min_ns = std::numeric_limits<int64_t>::max();  // over all classes
   int64_t max_ns = 0;
-  std::array<int64_t, 2> kind_count{};  // indexed by OpKind
   std::array<int64_t, kNumOpClasses> class_count{};
   std::array<int64_t, kNumOpClasses> class_total_ns{};
   // Exact per-class maximum: bounds the coarse percentiles (with fewer than
@@ -77,25 +78,26 @@ struct SecondStats {
   std::array<int64_t, kNumOpClasses> class_max_ns{};
   // Exact per-class minimum (INT64_MAX while the class has no operation), so
   // that the database path's min/max per second are its own, not all ops'.
-  std::array<int64_t, kNumOpClasses> class_min_ns{
-      std::numeric_limits<int64_t>::max(), std::numeric_limits<int64_t>::max(),
-      std::numeric_limits<int64_t>::max(), std::numeric_limits<int64_t>::max()};
+  std::array<int64_t, kNumOpClasses> class_min_ns =
+      Filled(std::numeric_limits<int64_t>::max());
   std::array<std::array<uint32_t, kNumBuckets>, kNumTimedClasses>
       class_buckets{};
 
   // Operations that started in this second, of every class.
   int64_t count() const {
-    return class_count[0] + class_count[1] + class_count[2] + class_count[3];
+    int64_t n = 0;
+    for (int64_t c : class_count) n += c;
+    return n;
   }
   // Sum of their total latencies, in nanoseconds.
   int64_t total_ns() const {
-    return class_total_ns[0] + class_total_ns[1] + class_total_ns[2] +
-           class_total_ns[3];
+    int64_t n = 0;
+    for (int64_t t : class_total_ns) n += t;
+    return n;
   }
-  int64_t reads() const { return kind_count[static_cast<int>(OpKind::kRead)]; }
-  int64_t writes() const {
-    return kind_count[static_cast<int>(OpKind::kWrite)];
-  }
+  // Reads and writes that succeeded; count() == reads() + writes() + errors().
+  int64_t reads() const { return count() - writes() - errors(); }
+  int64_t writes() const { return ClassCount(OpClass::kWrite); }
   int64_t cache_hits() const { return ClassCount(OpClass::kCacheHit); }
   int64_t cache_misses() const { return ClassCount(OpClass::kCacheMiss); }
   int64_t errors() const { return ClassCount(OpClass::kError); }
@@ -113,6 +115,13 @@ struct SecondStats {
   // operations) is the class's exact maximum. Returns 0 when the class had no
   // operation this second, and for kError, which keeps no histogram.
   double ClassPercentile(OpClass c, double p) const;
+
+ private:
+  static constexpr std::array<int64_t, kNumOpClasses> Filled(int64_t v) {
+    std::array<int64_t, kNumOpClasses> a{};
+    for (int64_t& x : a) x = v;
+    return a;
+  }
 };
 
 class LatencyRecorder {
@@ -132,8 +141,8 @@ class LatencyRecorder {
 
   // Files one operation that started at `start_epoch_ns` (nanoseconds since
   // the Unix epoch, e.g. absl::GetCurrentTimeNanos()) as described in the
-  // file comment. Negative latencies count as 0; out-of-range enum values are
-  // masked into range rather than trusted as indexes. No locks, no atomics,
+  // file comment. Negative latencies count as 0; an out-of-range class counts
+  // as kError rather than being trusted as an index. No locks, no atomics,
   // no allocation except when a new second starts. Not safe to call
   // concurrently with anything else on the same recorder.
   inline void Record(const OpResult& op, int64_t start_epoch_ns);
@@ -147,12 +156,11 @@ class LatencyRecorder {
   // Forgets every operation (and repairs a moved-from recorder).
   void Clear();
 
-  // Counts. ops() counts every operation, errors included.
+  // Counts. ops() counts every operation, errors included; reads() and
+  // writes() those that succeeded, so ops() == reads() + writes() + errors().
   int64_t ops() const;
-  int64_t reads() const { return kind_count_[static_cast<int>(OpKind::kRead)]; }
-  int64_t writes() const {
-    return kind_count_[static_cast<int>(OpKind::kWrite)];
-  }
+  int64_t reads() const { return ops() - writes() - errors(); }
+  int64_t writes() const { return class_count(OpClass::kWrite); }
   int64_t class_count(OpClass c) const { return class_histogram(c).Count(); }
   int64_t cache_hits() const { return class_count(OpClass::kCacheHit); }
   int64_t cache_misses() const { return class_count(OpClass::kCacheMiss); }
@@ -171,8 +179,8 @@ class LatencyRecorder {
   const Histogram& step_histogram(Step s) const {
     return step_hist_[static_cast<int>(s)];
   }
-  // Hits, misses and writes together (no errors); built on each call by
-  // merging three class histograms, so call it once, after the run.
+  // Every class but kError together; built on each call by merging the
+  // class histograms, so call it once, after the run.
   Histogram Overall() const;
 
   // The start of the earliest operation and the end (start + total latency)
@@ -203,7 +211,6 @@ class LatencyRecorder {
 
   std::array<Histogram, kNumOpClasses> class_hist_;
   std::array<Histogram, kNumSteps> step_hist_;
-  std::array<int64_t, 2> kind_count_{};
   std::array<int64_t, 3> errors_by_source_{};
   int64_t first_start_ns_ = std::numeric_limits<int64_t>::max();
   int64_t last_end_ns_ = std::numeric_limits<int64_t>::min();
@@ -222,11 +229,10 @@ class LatencyRecorder {
 // get the hot path without a call.
 inline void LatencyRecorder::Record(const OpResult& op,
                                     int64_t start_epoch_ns) {
-  const int cls = static_cast<int>(op.op_class) & 3;
-  const int kind = static_cast<int>(op.kind) & 1;
+  const int raw = static_cast<int>(op.op_class);
+  const int cls = raw < kNumOpClasses ? raw : static_cast<int>(OpClass::kError);
   const int64_t ns = op.total_ns < 0 ? 0 : op.total_ns;
   class_hist_[cls].Record(ns);
-  ++kind_count_[kind];
   if (cls == static_cast<int>(OpClass::kError)) {
     const int src = static_cast<int>(op.error_source);
     ++errors_by_source_[src < 3 ? src : 0];
@@ -253,7 +259,6 @@ inline void LatencyRecorder::Record(const OpResult& op,
   }
   sec->min_ns = std::min(sec->min_ns, ns);
   sec->max_ns = std::max(sec->max_ns, ns);
-  ++sec->kind_count[kind];
   ++sec->class_count[cls];
   sec->class_total_ns[cls] += ns;
   sec->class_max_ns[cls] = std::max(sec->class_max_ns[cls], ns);

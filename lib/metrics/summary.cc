@@ -1,7 +1,7 @@
 #include "lib/metrics/summary.h"
 
+#include <algorithm>
 #include <cstdint>
-#include <string_view>
 
 #include "lib/metrics/histogram.h"
 #include "lib/metrics/recorder.h"
@@ -35,34 +35,13 @@ Summary Summarize(const LatencyRecorder& recorder) {
   s.writes = recorder.writes();
   s.cache_hits = recorder.cache_hits();
   s.cache_misses = recorder.cache_misses();
+  s.db_reads = recorder.class_count(OpClass::kDbRead);
+  s.fallback_reads = recorder.class_count(OpClass::kFallback);
   s.errors = recorder.errors();
   for (int e = 0; e < 3; ++e) {
     s.errors_by_source[e] =
         recorder.errors_by_source(static_cast<ErrorSource>(e));
   }
-
-  const Histogram& hits = recorder.class_histogram(OpClass::kCacheHit);
-  const Histogram& misses = recorder.class_histogram(OpClass::kCacheMiss);
-  const Histogram& writes = recorder.class_histogram(OpClass::kWrite);
-  s.hit_rate_pct = Ratio(100.0 * static_cast<double>(s.cache_hits),
-                         static_cast<double>(s.cache_hits + s.cache_misses));
-  s.cache_hit_avg_us = hits.Mean() / kNsPerUs;
-  // From the exact sums, not by averaging the two class means, so a few slow
-  // writes weigh as much as they cost.
-  s.db_avg_us = Ratio(static_cast<double>(misses.Sum()) +
-                          static_cast<double>(writes.Sum()),
-                      static_cast<double>(misses.Count() + writes.Count())) /
-                kNsPerUs;
-  // With no hits (or no database operations) there is nothing to compare;
-  // 0 keeps the counter finite rather than inventing a ratio.
-  s.speedup = s.db_avg_us > 0 ? Ratio(s.db_avg_us, s.cache_hit_avg_us) : 0.0;
-
-  const Histogram overall = recorder.Overall();
-  s.p50_us = overall.Percentile(50) / kNsPerUs;
-  s.p95_us = overall.Percentile(95) / kNsPerUs;
-  s.p99_us = overall.Percentile(99) / kNsPerUs;
-  s.p999_us = overall.Percentile(99.9) / kNsPerUs;
-
   for (int c = 0; c < kNumOpClasses; ++c) {
     s.by_class[c] =
         SummarizeClass(recorder.class_histogram(static_cast<OpClass>(c)));
@@ -74,45 +53,44 @@ Summary Summarize(const LatencyRecorder& recorder) {
     s.by_step[st].p99_us = h.Percentile(99) / kNsPerUs;
   }
 
+  s.has_hit_rate = s.cache_hits + s.cache_misses > 0;
+  s.hit_rate_pct = Ratio(100.0 * static_cast<double>(s.cache_hits),
+                         static_cast<double>(s.cache_hits + s.cache_misses));
+  s.hit_avg_us = s.of(OpClass::kCacheHit).avg_us;
+  // From the merged histogram (exact sums), not by averaging the class means,
+  // so a few slow writes weigh as much as they cost.
+  Histogram db;
+  for (int c = 0; c < kNumOpClasses; ++c) {
+    if (IsDbClass(static_cast<OpClass>(c)))
+      db.Merge(recorder.class_histogram(static_cast<OpClass>(c)));
+  }
+  s.db_avg_us = db.Mean() / kNsPerUs;
+  s.db_p99_us = db.Percentile(99) / kNsPerUs;
+  // With no hits (or nothing on the other side) there is nothing to compare;
+  // 0 keeps the field finite, and the report leaves such counters out.
+  s.speedup = s.db_avg_us > 0 ? Ratio(s.db_avg_us, s.hit_avg_us) : 0.0;
+  const double miss_avg = s.of(OpClass::kCacheMiss).avg_us;
+  s.miss_vs_hit = miss_avg > 0 ? Ratio(miss_avg, s.hit_avg_us) : 0.0;
+
+  const Histogram overall = recorder.Overall();
+  s.p50_us = overall.Percentile(50) / kNsPerUs;
+  s.p95_us = overall.Percentile(95) / kNsPerUs;
+  s.p99_us = overall.Percentile(99) / kNsPerUs;
+  s.p999_us = overall.Percentile(99.9) / kNsPerUs;
+  s.error_max_us = s.of(OpClass::kError).max_us;
+  for (const ClassSummary& c : s.by_class)
+    s.max_us = std::max(s.max_us, c.max_us);
+
   if (s.ops > 0 && recorder.last_end_ns() > recorder.first_start_ns()) {
     // Subtract in (exact) integers: epoch nanoseconds as doubles lose ~100 ns.
-    s.duration_s =
+    s.wall_s =
         static_cast<double>(static_cast<uint64_t>(recorder.last_end_ns()) -
                             static_cast<uint64_t>(recorder.first_start_ns())) /
         1e9;
+    s.ops_per_s = static_cast<double>(s.ops) / s.wall_s;
   }
   s.ops_outside_time_series = recorder.ops_outside_time_series();
   return s;
-}
-
-std::string_view OpClassName(OpClass c) {
-  switch (c) {
-    case OpClass::kCacheHit:
-      return "hit";
-    case OpClass::kCacheMiss:
-      return "miss";
-    case OpClass::kWrite:
-      return "write";
-    case OpClass::kError:
-      return "error";
-  }
-  return "?";
-}
-
-std::string_view StepName(Step s) {
-  switch (s) {
-    case Step::kCacheGet:
-      return "cache_get";
-    case Step::kDbSelect:
-      return "db_select";
-    case Step::kCacheSet:
-      return "cache_set";
-    case Step::kDbInsert:
-      return "db_insert";
-    case Step::kCacheDel:
-      return "cache_del";
-  }
-  return "?";
 }
 
 }  // namespace cabench

@@ -1,11 +1,12 @@
 // File: lib/metrics/summary.h
 //
-// Summary is the plain-number digest of a (merged) LatencyRecorder that the
-// benchmark turns into Google Benchmark counters (DESIGN.md section 4):
-// counts, hit rate, cache-hit and database averages and their ratio, overall
-// and per-class percentiles, per-step averages, and the run's duration. All
-// latencies are in microseconds. Every field is a finite number: a ratio or
-// average with nothing to divide is 0, never NaN or infinity.
+// Summary is the plain-number digest of a (merged) LatencyRecorder: counts,
+// hit rate, throughput over the run's wall time, cache-hit and database
+// averages and their ratios, overall and per-class percentiles, per-step
+// averages. The engine's report (lib/engine/report.h) turns it into the named
+// counters of lib/metrics/names.def. All latencies are in microseconds. Every
+// field is a finite number: a ratio or average with nothing to divide is 0,
+// never NaN or infinity; the has_* flags say whether it means anything.
 //
 // Summarize() is a pure function of the recorder; the struct is a plain value.
 // Thread safety: Summarize() only reads the recorder, so it may run
@@ -15,7 +16,6 @@
 
 #include <array>
 #include <cstdint>
-#include <string_view>
 
 #include "lib/metrics/histogram.h"
 #include "lib/metrics/op_types.h"
@@ -43,39 +43,50 @@ struct StepSummary {
 };
 
 struct Summary {
-  // Every operation, errors included; reads + writes == ops.
+  // Every operation, errors included: ops == reads + writes + errors.
   int64_t ops = 0;
-  int64_t reads = 0;   // reads attempted (OpKind::kRead), errors included
-  int64_t writes = 0;  // writes attempted (OpKind::kWrite), errors included
+  int64_t reads = 0;  // reads that succeeded (hits, misses, db reads, fallback)
+  int64_t writes = 0;  // writes that succeeded
   int64_t cache_hits = 0;
   int64_t cache_misses = 0;
+  int64_t db_reads = 0;        // reads of a run without a cache
+  int64_t fallback_reads = 0;  // reads the database served after a failed GET
   int64_t errors = 0;
   // errors_by_source[ErrorSource]; [kNone] counts errors with no source set.
   std::array<int64_t, 3> errors_by_source{};
 
-  // cache_hits / (cache_hits + cache_misses) * 100; 0 when there were none.
+  // cache_hits + cache_misses > 0: there is a hit rate to report.
+  bool has_hit_rate = false;
+  // cache_hits / (cache_hits + cache_misses) * 100.
   double hit_rate_pct = 0;
-  // Mean latency of cache hits.
-  double cache_hit_avg_us = 0;
-  // Mean latency of the operations that reached the database: cache misses
-  // and writes together (DESIGN.md section 4).
+  // Mean latency of cache hits (ClassSummary of kCacheHit, repeated).
+  double hit_avg_us = 0;
+  // Mean latency of the operations that reached the database: misses, db
+  // reads, fallback reads and writes together; and their p99.
   double db_avg_us = 0;
-  // db_avg_us / cache_hit_avg_us; 0 when either side has no operations.
+  double db_p99_us = 0;
+  // db_avg_us / hit_avg_us and miss avg / hit avg; 0 without hits or without
+  // the other side.
   double speedup = 0;
+  double miss_vs_hit = 0;
 
-  // Overall percentiles: hits, misses and writes (errors excluded).
+  // Overall percentiles: every operation that succeeded.
   double p50_us = 0;
   double p95_us = 0;
   double p99_us = 0;
   double p999_us = 0;
+  // The slowest operation, failed ones included, and the slowest failure.
+  double max_us = 0;
+  double error_max_us = 0;
 
   // Indexed by OpClass and by Step.
   std::array<ClassSummary, kNumOpClasses> by_class{};
   std::array<StepSummary, kNumSteps> by_step{};
 
-  // Wall time from the first operation's start to the last operation's end,
-  // in seconds (0 when empty); ops / duration_s is the throughput.
-  double duration_s = 0;
+  // Wall time from the first operation's start to the last operation's end
+  // over every thread, in seconds (0 when empty), and ops / wall_s.
+  double wall_s = 0;
+  double ops_per_s = 0;
   // Operations left out of the per-second series (see LatencyRecorder).
   int64_t ops_outside_time_series = 0;
 
@@ -89,12 +100,6 @@ struct Summary {
 // recorder gives an all-zero Summary. Safe to call concurrently with other
 // readers of `recorder`.
 Summary Summarize(const LatencyRecorder& recorder);
-
-// Short names for counter and JSON keys: "hit", "miss", "write", "error" and
-// "cache_get", "db_select", "cache_set", "db_insert", "cache_del" ("?" for an
-// out-of-range value). Thread-safe.
-std::string_view OpClassName(OpClass c);
-std::string_view StepName(Step s);
 
 }  // namespace cabench
 

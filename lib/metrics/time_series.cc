@@ -11,9 +11,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "lib/metrics/histogram.h"
+#include "lib/metrics/names.h"
 #include "lib/metrics/op_types.h"
 #include "lib/metrics/recorder.h"
-#include "lib/metrics/summary.h"
 
 namespace cabench {
 namespace {
@@ -32,8 +32,7 @@ void TrimZeros(std::string* s) {
 // Nanoseconds as exact microseconds.
 std::string NsToUs(int64_t ns) {
   const bool negative = ns < 0;
-  const uint64_t mag =
-      negative ? 0 - static_cast<uint64_t>(ns) : static_cast<uint64_t>(ns);
+  const uint64_t mag = negative ? 0 - static_cast<uint64_t>(ns) : static_cast<uint64_t>(ns);
   char frac[4];
   std::snprintf(frac, sizeof frac, "%03u", static_cast<unsigned>(mag % 1000));
   std::string out = absl::StrCat(negative ? "-" : "", mag / 1000, ".", frac);
@@ -49,15 +48,12 @@ std::string DoubleNsToUs(double ns) {
   return NsToUs(std::llround(ns));
 }
 
-void AppendField(std::string* out, const char* key, const std::string& value,
-                 bool last) {
+void AppendField(std::string* out, const std::string& key, const std::string& value, bool last) {
   absl::StrAppend(out, "    \"", key, "\": ", value, last ? "\n" : ",\n");
 }
 
 // Debian's abseil has its own absl::string_view, distinct from std's.
-absl::string_view View(std::string_view s) {
-  return absl::string_view(s.data(), s.size());
-}
+absl::string_view View(std::string_view s) { return absl::string_view(s.data(), s.size()); }
 
 std::string ClassAvg(const SecondStats& s, OpClass c) {
   const int i = static_cast<int>(c);
@@ -86,53 +82,74 @@ std::string ClassesMinMax(const SecondStats& s, std::initializer_list<OpClass> c
   return any ? NsToUs(v) : std::string("null");
 }
 
-void AppendSecond(std::string* out, int64_t second, const SecondStats& s) {
+std::string Count(int64_t n) { return absl::StrCat(n); }
+
+// The value of a fixed series field for second `s`.
+std::string FieldValue(const SecondStats& s, SeriesField f) {
+  const std::initializer_list<OpClass> kDb = {OpClass::kCacheMiss, OpClass::kDbRead,
+                                              OpClass::kFallback, OpClass::kWrite};
   const int64_t count = s.count();
-  absl::StrAppend(out, "  \"", second, "\": {\n");
-  AppendField(out, "count", absl::StrCat(count), false);
-  AppendField(out, "total_time_us", NsToUs(s.total_ns()), false);
-  if (count == 0) {
-    AppendField(out, "avg_time_us", "null", false);
-    AppendField(out, "min_time_us", "null", false);
-    AppendField(out, "max_time_us", "null", false);
-  } else {
-    AppendField(out, "avg_time_us",
-                DoubleNsToUs(static_cast<double>(s.total_ns()) /
-                             static_cast<double>(count)),
-                false);
-    AppendField(out, "min_time_us", NsToUs(s.min()), false);
-    AppendField(out, "max_time_us", NsToUs(s.max()), false);
+  switch (f) {
+    case SeriesField::kCount:
+      return Count(count);
+    case SeriesField::kTotalTimeUs:
+      return NsToUs(s.total_ns());
+    case SeriesField::kAvgTimeUs:
+      return count == 0
+                 ? "null"
+                 : DoubleNsToUs(static_cast<double>(s.total_ns()) / static_cast<double>(count));
+    case SeriesField::kMinTimeUs:
+      return count == 0 ? "null" : NsToUs(s.min());
+    case SeriesField::kMaxTimeUs:
+      return count == 0 ? "null" : NsToUs(s.max());
+    case SeriesField::kSeriesReads:
+      return Count(s.reads());
+    case SeriesField::kSeriesWrites:
+      return Count(s.writes());
+    case SeriesField::kSeriesCacheHits:
+      return Count(s.cache_hits());
+    case SeriesField::kSeriesCacheMisses:
+      return Count(s.cache_misses());
+    case SeriesField::kSeriesErrors:
+      return Count(s.errors());
+    case SeriesField::kSeriesDbReads:
+      return Count(s.ClassCount(OpClass::kDbRead));
+    case SeriesField::kSeriesFallbackReads:
+      return Count(s.ClassCount(OpClass::kFallback));
+    case SeriesField::kSeriesDbAvgUs: {
+      int64_t n = 0, total = 0;
+      for (OpClass c : kDb) {
+        n += s.ClassCount(c);
+        total += s.class_total_ns[static_cast<int>(c)];
+      }
+      return n == 0 ? "null" : DoubleNsToUs(static_cast<double>(total) / static_cast<double>(n));
+    }
+    case SeriesField::kSeriesDbMinUs:
+      return ClassesMinMax(s, kDb, false);
+    case SeriesField::kSeriesDbMaxUs:
+      return ClassesMinMax(s, kDb, true);
+    case SeriesField::kSeriesHitMinUs:
+      return ClassesMinMax(s, {OpClass::kCacheHit}, false);
+    case SeriesField::kSeriesHitMaxUs:
+      return ClassesMinMax(s, {OpClass::kCacheHit}, true);
+    case SeriesField::kNumSeriesFields:
+      break;
   }
-  AppendField(out, "reads", absl::StrCat(s.reads()), false);
-  AppendField(out, "writes", absl::StrCat(s.writes()), false);
-  AppendField(out, "cache_hits", absl::StrCat(s.cache_hits()), false);
-  AppendField(out, "cache_misses", absl::StrCat(s.cache_misses()), false);
-  AppendField(out, "errors", absl::StrCat(s.errors()), false);
-  AppendField(out, "cache_hit_avg_us", ClassAvg(s, OpClass::kCacheHit), false);
-  AppendField(out, "cache_miss_avg_us", ClassAvg(s, OpClass::kCacheMiss),
-              false);
-  AppendField(out, "write_avg_us", ClassAvg(s, OpClass::kWrite), false);
-  const int64_t db_count = s.cache_misses() + s.ClassCount(OpClass::kWrite);
-  const int64_t db_total =
-      s.class_total_ns[static_cast<int>(OpClass::kCacheMiss)] +
-      s.class_total_ns[static_cast<int>(OpClass::kWrite)];
-  AppendField(out, "db_avg_us",
-              db_count == 0 ? std::string("null")
-                            : DoubleNsToUs(static_cast<double>(db_total) /
-                                           static_cast<double>(db_count)),
-              false);
-  AppendField(out, "db_min_us",
-              ClassesMinMax(s, {OpClass::kCacheMiss, OpClass::kWrite}, false), false);
-  AppendField(out, "db_max_us",
-              ClassesMinMax(s, {OpClass::kCacheMiss, OpClass::kWrite}, true), false);
-  AppendField(out, "cache_hit_min_us", ClassesMinMax(s, {OpClass::kCacheHit}, false),
-              false);
-  AppendField(out, "cache_hit_max_us", ClassesMinMax(s, {OpClass::kCacheHit}, true),
-              false);
-  AppendField(out, "cache_hit_p99_us", ClassP99(s, OpClass::kCacheHit), false);
-  AppendField(out, "cache_miss_p99_us", ClassP99(s, OpClass::kCacheMiss),
-              false);
-  AppendField(out, "write_p99_us", ClassP99(s, OpClass::kWrite), true);
+  return "null";
+}
+
+void AppendSecond(std::string* out, int64_t second, const SecondStats& s) {
+  absl::StrAppend(out, "  \"", second, "\": {\n");
+  for (int f = 0; f < kNumSeriesFields; ++f) {
+    const auto field = static_cast<SeriesField>(f);
+    AppendField(out, std::string(SeriesFieldName(field)), FieldValue(s, field), false);
+  }
+  for (int c = 0; c < SecondStats::kNumTimedClasses; ++c) {
+    const auto cls = static_cast<OpClass>(c);
+    AppendField(out, ClassStatName(cls, "avg_us"), ClassAvg(s, cls), false);
+    AppendField(out, ClassStatName(cls, "p99_us"), ClassP99(s, cls),
+                c + 1 == SecondStats::kNumTimedClasses);
+  }
   absl::StrAppend(out, "  }");
 }
 
@@ -143,8 +160,7 @@ std::string TimeSeriesJson(const LatencyRecorder& recorder) {
   if (seconds.empty()) return "{}";
   std::string out = "{\n";
   for (size_t i = 0; i < seconds.size(); ++i) {
-    AppendSecond(&out, recorder.first_second() + static_cast<int64_t>(i),
-                 seconds[i]);
+    AppendSecond(&out, recorder.first_second() + static_cast<int64_t>(i), seconds[i]);
     out += i + 1 < seconds.size() ? ",\n" : "\n";
   }
   out += "}";
@@ -152,8 +168,7 @@ std::string TimeSeriesJson(const LatencyRecorder& recorder) {
 }
 
 std::string HistogramsJson(const LatencyRecorder& recorder) {
-  std::string out = absl::StrCat("{\n  \"overall\": \"",
-                                 recorder.Overall().Serialize(), "\"");
+  std::string out = absl::StrCat("{\n  \"overall\": \"", recorder.Overall().Serialize(), "\"");
   for (int c = 0; c < kNumOpClasses; ++c) {
     const auto cls = static_cast<OpClass>(c);
     absl::StrAppend(&out, ",\n  \"", View(OpClassName(cls)), "\": \"",

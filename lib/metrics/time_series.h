@@ -29,40 +29,42 @@ namespace cabench {
 //       "avg_time_us": 688.62,
 //       "min_time_us": 89.0,
 //       "max_time_us": 118364.0,
-//       "reads": 4461,            reads attempted (errors included)
-//       "writes": 1129,           writes attempted (errors included)
+//       "reads": 4461,            reads that succeeded
+//       "writes": 1129,           writes that succeeded
 //       "cache_hits": 3662,
 //       "cache_misses": 799,
 //       "errors": 0,
-//       "cache_hit_avg_us": 150.2,   mean of the class that second
-//       "cache_miss_avg_us": 3185.0,
-//       "write_avg_us": 2950.5,
-//       "db_avg_us": 3070.1,         misses and writes together
-//       "db_min_us": 85.0,           exact min and max of misses and writes
+//       "db_reads": 0,            reads of a run without a cache
+//       "fallback_reads": 0,      reads served by the database after a failed GET
+//       "db_avg_us": 3070.1,      misses, db reads, fallback reads and writes
+//       "db_min_us": 85.0,        exact min and max of the same
 //       "db_max_us": 118364.0,
-//       "cache_hit_min_us": 85.0,    exact min and max of cache hits
-//       "cache_hit_max_us": 291.0,
-//       "cache_hit_p99_us": 410.5,   p99 from a coarse histogram (~3% error)
-//       "cache_miss_p99_us": 9120.0,
-//       "write_p99_us": 8800.0
+//       "hit_min_us": 85.0,       exact min and max of cache hits
+//       "hit_max_us": 291.0,
+//       "hit_avg_us": 150.2,      then, per class (hit, miss, db_read,
+//       "hit_p99_us": 410.5,      fallback, write), the mean and the p99
+//       ...                       from a coarse histogram (~3% error)
 //     }
 //   }
 //
-// The first nine keys are the reference's, with the same meaning (but
-// `reads` is counted; the reference always wrote 0). count, total, avg, min
-// and max cover every operation, errors included, so count == reads +
-// writes. Every second object has every key. A per-class key is null when
-// that class had no operation in the second; a second between the first and
-// the last in which no operation started is present with count 0 and null
-// avg/min/max (a stall shows as a zero, not as a gap). Latencies are in
-// microseconds with up to three decimals (nanosecond resolution); counts are
-// integers. An empty recorder gives "{}". Never fails.
+// The names and their order come from lib/metrics/names.def (the
+// CABENCH_SERIES lines, then the per-class fields). The first nine keys are
+// the reference's, with the same meaning (but `reads` is counted; the
+// reference always wrote 0); count, total, avg, min and max cover every
+// operation, errors included, so count == reads + writes + errors. Every
+// second object has every key. A per-class key is null when that class had no
+// operation in the second; a second between the first and the last in which
+// no operation started is present with count 0 and null avg/min/max (a stall
+// shows as a zero, not as a gap). Latencies are in microseconds with up to
+// three decimals (nanosecond resolution); counts are integers. An empty
+// recorder gives "{}". Never fails.
 std::string TimeSeriesJson(const LatencyRecorder& recorder);
 
 // The recorder's histograms as one JSON object of Histogram::Serialize()
-// strings: "overall", then one key per OpClass ("hit", "miss", "write",
-// "error") and one per Step ("cache_get", ...). Histogram::Deserialize()
-// reads each value back. Never fails.
+// strings: "overall", then one key per OpClass ("hit", "miss", "db_read",
+// "fallback", "write", "error") and one per Step ("get", "select", ...), the
+// names of lib/metrics/names.h. Histogram::Deserialize() reads each value
+// back. Never fails.
 std::string HistogramsJson(const LatencyRecorder& recorder);
 
 }  // namespace cabench

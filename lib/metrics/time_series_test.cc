@@ -51,21 +51,27 @@ TEST(TimeSeriesJsonTest, HandBuiltInputGivesExactJson) {
     "avg_time_us": 861.5,
     "min_time_us": 7.0,
     "max_time_us": 3000.0,
-    "reads": 4,
+    "reads": 3,
     "writes": 1,
     "cache_hits": 2,
     "cache_misses": 1,
     "errors": 1,
-    "cache_hit_avg_us": 150.25,
-    "cache_miss_avg_us": 3000.0,
-    "write_avg_us": 1000.0,
+    "db_reads": 0,
+    "fallback_reads": 0,
     "db_avg_us": 2000.0,
     "db_min_us": 1000.0,
     "db_max_us": 3000.0,
-    "cache_hit_min_us": 100.0,
-    "cache_hit_max_us": 200.5,
-    "cache_hit_p99_us": 200.5,
-    "cache_miss_p99_us": 3000.0,
+    "hit_min_us": 100.0,
+    "hit_max_us": 200.5,
+    "hit_avg_us": 150.25,
+    "hit_p99_us": 200.5,
+    "miss_avg_us": 3000.0,
+    "miss_p99_us": 3000.0,
+    "db_read_avg_us": null,
+    "db_read_p99_us": null,
+    "fallback_avg_us": null,
+    "fallback_p99_us": null,
+    "write_avg_us": 1000.0,
     "write_p99_us": 1000.0
   },
   "1764081508": {
@@ -79,16 +85,22 @@ TEST(TimeSeriesJsonTest, HandBuiltInputGivesExactJson) {
     "cache_hits": 0,
     "cache_misses": 0,
     "errors": 0,
-    "cache_hit_avg_us": null,
-    "cache_miss_avg_us": null,
-    "write_avg_us": null,
+    "db_reads": 0,
+    "fallback_reads": 0,
     "db_avg_us": null,
     "db_min_us": null,
     "db_max_us": null,
-    "cache_hit_min_us": null,
-    "cache_hit_max_us": null,
-    "cache_hit_p99_us": null,
-    "cache_miss_p99_us": null,
+    "hit_min_us": null,
+    "hit_max_us": null,
+    "hit_avg_us": null,
+    "hit_p99_us": null,
+    "miss_avg_us": null,
+    "miss_p99_us": null,
+    "db_read_avg_us": null,
+    "db_read_p99_us": null,
+    "fallback_avg_us": null,
+    "fallback_p99_us": null,
+    "write_avg_us": null,
     "write_p99_us": null
   },
   "1764081509": {
@@ -102,16 +114,22 @@ TEST(TimeSeriesJsonTest, HandBuiltInputGivesExactJson) {
     "cache_hits": 0,
     "cache_misses": 0,
     "errors": 0,
-    "cache_hit_avg_us": null,
-    "cache_miss_avg_us": null,
-    "write_avg_us": 2000.001,
+    "db_reads": 0,
+    "fallback_reads": 0,
     "db_avg_us": 2000.001,
     "db_min_us": 2000.001,
     "db_max_us": 2000.001,
-    "cache_hit_min_us": null,
-    "cache_hit_max_us": null,
-    "cache_hit_p99_us": null,
-    "cache_miss_p99_us": null,
+    "hit_min_us": null,
+    "hit_max_us": null,
+    "hit_avg_us": null,
+    "hit_p99_us": null,
+    "miss_avg_us": null,
+    "miss_p99_us": null,
+    "db_read_avg_us": null,
+    "db_read_p99_us": null,
+    "fallback_avg_us": null,
+    "fallback_p99_us": null,
+    "write_avg_us": 2000.001,
     "write_p99_us": 2000.001
   }
 })";
@@ -143,9 +161,9 @@ TEST(TimeSeriesJsonTest, SecondsAscendEvenWhenRecordedOutOfOrder) {
   ASSERT_NE(first, std::string::npos);
   ASSERT_NE(last, std::string::npos);
   EXPECT_LT(first, last);
-  // Four seconds, each with 21 keys.
+  // Four seconds, each with 27 keys.
   EXPECT_EQ(std::count(json.begin(), json.end(), '{'), 1 + 4);
-  EXPECT_EQ(std::count(json.begin(), json.end(), ':'), 4 + 4 * 21);
+  EXPECT_EQ(std::count(json.begin(), json.end(), ':'), 4 + 4 * 27);
 }
 
 TEST(HistogramsJsonTest, ValuesDeserialize) {
@@ -166,7 +184,7 @@ TEST(HistogramsJsonTest, ValuesDeserialize) {
     if (absl::StartsWith(line, "  \"overall\"")) {
       EXPECT_EQ(h, r.Overall());
     }
-    if (absl::StartsWith(line, "  \"cache_get\"")) {
+    if (absl::StartsWith(line, "  \"get\"")) {
       EXPECT_EQ(h, r.step_histogram(Step::kCacheGet));
     }
     ++values;

@@ -12,6 +12,7 @@
 #include "lib/cache_aside/cache_aside.h"
 #include "lib/clients/kv_client.h"
 #include "lib/clients/sql_client.h"
+#include "lib/engine/thread_loop.h"
 #include "lib/workload/workload.h"
 
 namespace cabench {
@@ -150,6 +151,22 @@ class SimSql : public SqlClient {
   int64_t next_id_ = 0;
 };
 
+// The simulation's time: every operation, of any simulated thread, moves the
+// virtual clock to its own slot.
+class VirtualClock : public Schedule {
+ public:
+  VirtualClock(int64_t* now_ns, double ops_per_s) : now_ns_(now_ns), ops_per_s_(ops_per_s) {}
+  int64_t WaitNext() override {
+    *now_ns_ = SimOpTimeNs(next_op_++, ops_per_s_);
+    return *now_ns_;
+  }
+
+ private:
+  int64_t* now_ns_;
+  double ops_per_s_;
+  int64_t next_op_ = 0;
+};
+
 }  // namespace
 
 double PredictHitRatePct(const ModelInput& in) {
@@ -162,9 +179,9 @@ double PredictHitRatePct(const ModelInput& in) {
   m.warmup_ops = warmup;
 
   const double steps = static_cast<double>(warmup) + static_cast<double>(in.total_ops);
-  const double window =
-      in.ops_per_s > 0 ? std::floor(static_cast<double>(in.ttl_ms) * in.ops_per_s / 1000.0)
-                       : INFINITY;
+  const double window = in.ops_per_s > 0
+                            ? std::floor(static_cast<double>(in.ttl_ms) * in.ops_per_s / 1000.0)
+                            : INFINITY;
   double fraction;
   if (window >= steps) {
     fraction = LongTtlHitFraction(m, n_keys, r, c0);
@@ -174,8 +191,8 @@ double PredictHitRatePct(const ModelInput& in) {
   return 100.0 * Clamp01(fraction);
 }
 
-ModelInput ModelInputFor(const Scenario& scenario, const DataSetInfo& data_set,
-                         int threads, double measured_ops_per_s) {
+ModelInput ModelInputFor(const Scenario& scenario, const DataSetInfo& data_set, int threads,
+                         double measured_ops_per_s) {
   ModelInput in;
   in.cache = scenario.cache;
   in.key_universe = EffectivePassengerRange(scenario, data_set).count;
@@ -194,58 +211,44 @@ int64_t SimOpTimeNs(int64_t i, double ops_per_s) {
   return static_cast<int64_t>(std::floor(static_cast<double>(i) * (1e9 / ops_per_s)));
 }
 
-SimulationResult SimulateHitRate(const Scenario& scenario, const DataSetInfo& data_set,
-                                 int threads, double ops_per_s) {
-  SimulationResult result;
+SimulationResult SimulateHitRate(const Scenario& scenario, const DataSetInfo& data_set, int threads,
+                                 double ops_per_s) {
   threads = std::max(threads, 1);
   int64_t now_ns = 0;
   SimKv kv(&now_ns);
   SimSql sql;
+  // One clock for the warm-up and every simulated thread: op k of the whole
+  // simulation runs at SimOpTimeNs(k).
+  VirtualClock clock(&now_ns, ops_per_s);
+  WarmUp(&kv, &sql, scenario, data_set, &clock).IgnoreError();  // the fakes never fail
 
-  int64_t clock_op = 0;
-  if (scenario.cache && scenario.warmup_ops > 0) {
-    Workload warm_ids(scenario, data_set, Workload::kWarmupThreadIndex);
-    CacheAside::Options options;
-    options.thread_index = Workload::kWarmupThreadIndex;
-    CacheAside warm(&kv, &sql, scenario, options);
-    for (int64_t k = 0; k < scenario.warmup_ops; ++k) {
-      now_ns = SimOpTimeNs(clock_op++, ops_per_s);
-      warm.Read(warm_ids.NextPassengerId());
-    }
-  }
-
-  std::vector<std::unique_ptr<Workload>> workloads;
-  std::vector<std::unique_ptr<CacheAside>> patterns;
+  std::vector<std::unique_ptr<ThreadLoop>> loops;
   for (int t = 0; t < threads; ++t) {
-    workloads.push_back(std::make_unique<Workload>(scenario, data_set, t));
-    CacheAside::Options options;
+    ThreadLoop::Options options;
     options.thread_index = t;
-    options.seat_source = workloads.back().get();
-    patterns.push_back(std::make_unique<CacheAside>(&kv, &sql, scenario, options));
+    options.keep_inserted_ids = false;
+    options.reconnect = false;
+    options.schedule = &clock;
+    loops.push_back(std::make_unique<ThreadLoop>(&kv, &sql, scenario, data_set, options));
   }
-  const int64_t total = static_cast<int64_t>(threads) * scenario.queries_per_thread;
-  for (int64_t i = 0; i < total; ++i) {
-    const int t = static_cast<int>(i % threads);
-    now_ns = SimOpTimeNs(clock_op++, ops_per_s);
-    const Op& op = workloads[static_cast<size_t>(t)]->Next();
-    const OpResult r = patterns[static_cast<size_t>(t)]->Run(op);
-    if (op.kind == OpKind::kRead) {
-      ++result.reads;
-    } else {
-      ++result.writes;
-    }
-    switch (r.op_class) {
-      case OpClass::kCacheHit: ++result.hits; break;
-      case OpClass::kCacheMiss: ++result.misses; break;
-      case OpClass::kError: ++result.errors; break;
-      case OpClass::kWrite: break;
-    }
+  // Round robin: op i belongs to thread i % threads.
+  for (int64_t i = 0; i < scenario.queries_per_thread; ++i) {
+    for (auto& loop : loops) loop->Run(1).IgnoreError();
+  }
+  SimulationResult result;
+  for (auto& loop : loops) {
+    const LatencyRecorder& r = loop->result().recorder;
+    result.reads += r.reads();
+    result.writes += r.writes();
+    result.hits += r.cache_hits();
+    result.misses += r.cache_misses() + r.class_count(OpClass::kDbRead);
+    result.errors += r.errors();
   }
   return result;
 }
 
-double SimulateHitRatePct(const Scenario& scenario, const DataSetInfo& data_set,
-                          int threads, double ops_per_s) {
+double SimulateHitRatePct(const Scenario& scenario, const DataSetInfo& data_set, int threads,
+                          double ops_per_s) {
   return SimulateHitRate(scenario, data_set, threads, ops_per_s).hit_rate_pct();
 }
 

@@ -5,6 +5,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "lib/cache_aside/cache_aside.h"
+#include "lib/engine/thread_loop.h"
 #include "lib/testing/fake_kv_client.h"
 #include "lib/testing/fake_sql_client.h"
 #include "lib/testing/virtual_clock.h"
@@ -96,39 +97,42 @@ TEST(HitRateModelTest, ModelInputForFollowsTheScenario) {
   EXPECT_EQ(ModelInputFor(s, ds, 8, 0).key_universe, 10000);
 }
 
-// Runs thread 0 of `s` over the lib/testing fakes on the simulation's clock
-// schedule and counts hits and misses.
+// Moves the fakes' clock to the simulation's time of each operation.
+class SimSchedule : public Schedule {
+ public:
+  SimSchedule(VirtualClock* clock, double ops_per_s) : clock_(clock), ops_per_s_(ops_per_s) {}
+  int64_t WaitNext() override {
+    clock_->SetNs(SimOpTimeNs(tick_++, ops_per_s_));
+    return clock_->NowNs();
+  }
+
+ private:
+  VirtualClock* clock_;
+  double ops_per_s_;
+  int64_t tick_ = 0;
+};
+
+// Runs thread 0 of `s` over the lib/testing fakes, through the engine's
+// loop, on the simulation's clock schedule, and counts hits and misses.
 SimulationResult RunOnFakes(const Scenario& s, const DataSetInfo& ds, double ops_per_s) {
   VirtualClock clock;
   FakeKvClient kv(&clock);
   FakeSqlClient::Options sql_options;
   sql_options.passengers = ds.passengers;
   FakeSqlClient sql(sql_options);
-  int64_t tick = 0;
-  if (s.warmup_ops > 0) {
-    Workload ids(s, ds, Workload::kWarmupThreadIndex);
-    CacheAside::Options options;
-    options.thread_index = Workload::kWarmupThreadIndex;
-    CacheAside warm(&kv, &sql, s, options);
-    for (int64_t k = 0; k < s.warmup_ops; ++k) {
-      clock.SetNs(SimOpTimeNs(tick++, ops_per_s));
-      warm.Read(ids.NextPassengerId());
-    }
-  }
-  Workload w(s, ds, 0);
-  CacheAside::Options options;
-  options.seat_source = &w;
-  CacheAside ca(&kv, &sql, s, options);
+  SimSchedule schedule(&clock, ops_per_s);
+  EXPECT_TRUE(WarmUp(&kv, &sql, s, ds, &schedule).ok());
+  ThreadLoop::Options options;
+  options.schedule = &schedule;
+  ThreadLoop loop(&kv, &sql, s, ds, options);
+  EXPECT_TRUE(loop.Run(s.queries_per_thread).ok());
+  const LatencyRecorder& r = loop.result().recorder;
   SimulationResult out;
-  for (int64_t i = 0; i < s.queries_per_thread; ++i) {
-    clock.SetNs(SimOpTimeNs(tick++, ops_per_s));
-    const Op& op = w.Next();
-    const OpResult r = ca.Run(op);
-    (op.kind == OpKind::kRead ? out.reads : out.writes)++;
-    out.hits += r.op_class == OpClass::kCacheHit;
-    out.misses += r.op_class == OpClass::kCacheMiss;
-    out.errors += r.op_class == OpClass::kError;
-  }
+  out.reads = r.reads();
+  out.writes = r.writes();
+  out.hits = r.cache_hits();
+  out.misses = r.cache_misses();
+  out.errors = r.errors();
   return out;
 }
 
@@ -164,8 +168,8 @@ TEST(HitRateModelTest, ClosedFormAgreesWithSimulationColdPool) {
   const double predicted = PredictHitRatePct(ModelInputFor(s, ds, 4, 4791));
   EXPECT_NEAR(SimulateHitRatePct(s, ds, 4, 4791), predicted, 1.0);
   s.write_policy = WritePolicy::kInvalidate;
-  EXPECT_NEAR(SimulateHitRatePct(s, ds, 4, 4791),
-              PredictHitRatePct(ModelInputFor(s, ds, 4, 4791)), 1.0);
+  EXPECT_NEAR(SimulateHitRatePct(s, ds, 4, 4791), PredictHitRatePct(ModelInputFor(s, ds, 4, 4791)),
+              1.0);
 }
 
 TEST(HitRateModelTest, ShortTtlAndWarmupAgreeWithSimulation) {

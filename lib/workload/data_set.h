@@ -22,14 +22,11 @@ struct DataSetInfo {
   int64_t passengers = 0;  // ids 1..passengers
   int64_t flights = 0;     // ids 1..flights
   int64_t bookings = 0;    // rows loaded (not counting a run's inserts)
-  int64_t max_loaded_booking_id =
-      0;  // bookings above this id are a run's inserts
+  // The highest booking id the loader wrote. Runs do not rely on it: each
+  // removes exactly its own rows (lib/dataset/run_ledger.h).
+  int64_t max_loaded_booking_id = 0;
 };
 
 }  // namespace cabench
-
-// Transitional, until bench/ includes lib/dataset/schema_mark.h itself:
-// ReadDataSetInfo() moved there from this header.
-#include "lib/dataset/schema_mark.h"  // IWYU pragma: export
 
 #endif  // CABENCH_LIB_WORKLOAD_DATA_SET_H_

@@ -23,6 +23,12 @@ enum class AccessMode : int {
   kRandom = 1,  // uniform over every passenger id of the loaded data set
 };
 
+// The word for `mode` in scenario files and benchmark names: "pool",
+// "random".
+inline const char* AccessName(AccessMode mode) {
+  return mode == AccessMode::kPool ? "pool" : "random";
+}
+
 // What a write does to the cache after its INSERT is committed.
 enum class WritePolicy : int {
   kRefresh = 0,     // re-SELECT and SET the key (the reference's behaviour)

@@ -119,7 +119,7 @@ class RespTest(unittest.TestCase):
             self.assertEqual(r.delete_prefix("p:"), 2)
             self.assertEqual(set(fake.store), {b"q:1"})
             with self.assertRaisesRegex(servers.ServerError, "ERR unknown command"):
-                r.call("FLUSHALL")
+                r.call("NOSUCHCOMMAND")
         fake.join(10)
         self.assertEqual(fake.commands[0], [b"SELECT", b"2"])
 

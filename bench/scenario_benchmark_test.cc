@@ -1,0 +1,257 @@
+// How a run of the suite ends, through Google Benchmark's real runner and the
+// real ScenarioBenchmark, with fake clients: deterministic choreographies in
+// which some threads have finished (and wait in the library's end barrier)
+// while another is held back in an operation, then a signal arrives or a
+// server stays down. Every one must end within seconds, report the failure
+// and count it; none may hang (a watchdog ends the process if one does).
+#include "bench/scenario_benchmark.h"
+
+#include <signal.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "benchmark/benchmark.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "lib/engine/run_control.h"
+#include "lib/testing/fake_sql_client.h"
+
+namespace cabench {
+namespace {
+
+using ::testing::HasSubstr;
+
+constexpr int64_t kOpsPerThread = 300;
+
+// Opens once; every Wait() before that blocks.
+class Gate {
+ public:
+  void Wait() {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [this] { return open_; });
+  }
+  void Open() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      open_ = true;
+    }
+    cv_.notify_all();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool open_ = false;
+};
+
+// One thread's database client: forwards to a shared fake and counts its
+// reads. The held thread's client blocks in its first read until the gate
+// opens; with `down_after_gate` it then answers Unavailable to everything,
+// reconnects included (a server that stays down).
+class ThreadSql : public SqlClient {
+ public:
+  ThreadSql(FakeSqlClient* fake, Gate* hold, bool down_after_gate, std::atomic<int64_t>* reads)
+      : fake_(fake), hold_(hold), down_(down_after_gate), reads_(reads) {}
+
+  absl::Status QueryBookingCount(int64_t id, BookingCount* row) override {
+    if (hold_ != nullptr) {
+      hold_->Wait();
+      hold_ = nullptr;
+      if (down_) broken_ = true;
+    }
+    if (broken_) return absl::UnavailableError("fake database down");
+    reads_->fetch_add(1);
+    return fake_->QueryBookingCount(id, row);
+  }
+  absl::StatusOr<int64_t> InsertBooking(const NewBooking& b) override {
+    if (broken_) return absl::UnavailableError("fake database down");
+    return fake_->InsertBooking(b);
+  }
+  absl::StatusOr<int64_t> Execute(std::string_view sql) override { return fake_->Execute(sql); }
+  absl::StatusOr<std::optional<std::vector<std::optional<std::string>>>> QueryRow(
+      std::string_view sql) override {
+    return fake_->QueryRow(sql);
+  }
+  absl::Status Ping() override {
+    return broken_ ? absl::UnavailableError("fake database down") : absl::OkStatus();
+  }
+  absl::Status Reconnect() override { return Ping(); }
+  absl::StatusOr<std::string> ServerInfo() override { return std::string("fake"); }
+
+ private:
+  FakeSqlClient* fake_;
+  Gate* hold_;
+  bool down_;
+  bool broken_ = false;
+  std::atomic<int64_t>* reads_;
+};
+
+class CaptureReporter : public benchmark::BenchmarkReporter {
+ public:
+  bool ReportContext(const Context&) override { return true; }
+  void ReportRuns(const std::vector<Run>& runs) override {
+    for (const Run& r : runs) runs_.push_back(r);
+  }
+  const std::vector<Run>& runs() const { return runs_; }
+
+ private:
+  std::vector<Run> runs_;
+};
+
+struct Outcome {
+  std::vector<benchmark::BenchmarkReporter::Run> runs;
+  int failed_runs = 0;
+  double seconds = 0;
+};
+
+class ScenarioBenchmarkTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    static bool initialized = [] {
+      int argc = 1;
+      char arg0[] = "cabench_suite_tests";
+      char* argv[] = {arg0, nullptr};
+      benchmark::Initialize(&argc, argv);
+      return true;
+    }();
+    (void)initialized;
+    ClearStopRequest();
+    out_dir_ = std::filesystem::temp_directory_path() /
+               ("cabench_suite_test_" + std::to_string(::getpid()));
+    env_.data.preset = "fake";
+    env_.data.passengers = 1000;
+    env_.data.flights = 10;
+    env_.out_dir = out_dir_.string();
+    env_.max_outage_ms = 300;
+    scenario_.name = "stop_test";
+    scenario_.cache = false;
+    scenario_.read_pct = 100;
+    scenario_.queries_per_thread = kOpsPerThread;
+  }
+  void TearDown() override {
+    ClearStopRequest();
+    std::error_code ec;
+    std::filesystem::remove_all(out_dir_, ec);
+  }
+
+  // Runs the scenario at `threads` threads; thread `held` (-1: none) is held
+  // in its first read until every other thread has done all its reads, then
+  // `event` happens (a stop request, or nothing) and the gate opens.
+  Outcome RunWith(int threads, int held, bool down_after_gate, bool signal) {
+    std::vector<std::atomic<int64_t>> reads(static_cast<size_t>(threads));
+    for (auto& r : reads) r = 0;
+    env_.new_sql = [&](int t) -> absl::StatusOr<std::unique_ptr<SqlClient>> {
+      return std::make_unique<ThreadSql>(&fake_, t == held ? &gate_ : nullptr, down_after_gate,
+                                         &reads[static_cast<size_t>(t)]);
+    };
+    ScenarioBenchmark bench(scenario_, threads, &env_);
+    benchmark::ClearRegisteredBenchmarks();
+    bench.Register();
+    CaptureReporter reporter;
+    std::atomic<bool> done{false};
+    const auto start = std::chrono::steady_clock::now();
+    std::thread runner([&] {
+      benchmark::RunSpecifiedBenchmarks(&reporter);
+      done = true;
+    });
+    // The watchdog: a hang is a failure, not a stuck test run.
+    std::thread watchdog([&] {
+      for (int i = 0; i < 300 && !done; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+      if (!done) {
+        std::fprintf(stderr, "HANG: the run did not end within 30 s\n");
+        std::_Exit(1);
+      }
+    });
+    if (held >= 0) {
+      // Wait until every other thread has done all its reads, then give them
+      // time to reach the library's end barrier.
+      for (int i = 0; i < 1000; ++i) {
+        bool all = true;
+        for (int t = 0; t < threads; ++t) {
+          if (t != held && reads[static_cast<size_t>(t)] < kOpsPerThread) all = false;
+        }
+        if (all) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      if (signal) RequestStop(SIGINT);
+      gate_.Open();
+    }
+    runner.join();
+    watchdog.join();
+    Outcome o;
+    o.runs = reporter.runs();
+    o.failed_runs = bench.failed_runs();
+    o.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return o;
+  }
+
+  SuiteEnv env_;
+  Scenario scenario_;
+  FakeSqlClient fake_;
+  Gate gate_;
+  std::filesystem::path out_dir_;
+};
+
+TEST_F(ScenarioBenchmarkTest, SignalWhileThreadZeroIsHeldAndOthersHaveFinished) {
+  const Outcome o = RunWith(3, /*held=*/0, /*down_after_gate=*/false, /*signal=*/true);
+  ASSERT_EQ(o.runs.size(), 1u);
+  EXPECT_TRUE(o.runs[0].error_occurred);
+  EXPECT_THAT(o.runs[0].error_message, HasSubstr("interrupted by signal 2"));
+  EXPECT_EQ(o.failed_runs, 1);
+  EXPECT_LT(o.seconds, 10.0);
+}
+
+TEST_F(ScenarioBenchmarkTest, SignalWhileAnotherThreadIsHeldAndThreadZeroHasFinished) {
+  const Outcome o = RunWith(3, /*held=*/2, /*down_after_gate=*/false, /*signal=*/true);
+  ASSERT_EQ(o.runs.size(), 1u);
+  EXPECT_TRUE(o.runs[0].error_occurred);
+  EXPECT_THAT(o.runs[0].error_message, HasSubstr("interrupted by signal 2"));
+  EXPECT_EQ(o.failed_runs, 1);
+}
+
+TEST_F(ScenarioBenchmarkTest, OutageAbortsWhileOtherThreadsHaveFinished) {
+  const Outcome o = RunWith(2, /*held=*/0, /*down_after_gate=*/true, /*signal=*/false);
+  ASSERT_EQ(o.runs.size(), 1u);
+  EXPECT_TRUE(o.runs[0].error_occurred);
+  EXPECT_THAT(o.runs[0].error_message, HasSubstr("unavailable for"));
+  EXPECT_EQ(o.failed_runs, 1);
+  EXPECT_LT(o.seconds, 10.0);
+}
+
+TEST_F(ScenarioBenchmarkTest, UnevenRunCompletesAndThroughputIsOpsOverWallTime) {
+  // Thread 1 is held until thread 0 is done: the threads finish far apart,
+  // so ops / (average thread time) would overstate the throughput.
+  const Outcome o = RunWith(2, /*held=*/1, /*down_after_gate=*/false, /*signal=*/false);
+  ASSERT_EQ(o.runs.size(), 1u);
+  const auto& run = o.runs[0];
+  ASSERT_FALSE(run.error_occurred) << run.error_message;
+  EXPECT_EQ(o.failed_runs, 0);
+  const auto& c = run.counters;
+  ASSERT_TRUE(c.count("ops") && c.count("ops_per_s") && c.count("wall_s"));
+  EXPECT_EQ(c.at("ops").value, 2.0 * kOpsPerThread);
+  EXPECT_NEAR(c.at("ops_per_s").value * c.at("wall_s").value, c.at("ops").value,
+              c.at("ops").value * 1e-9);
+  EXPECT_EQ(c.at("db_reads").value, 2.0 * kOpsPerThread);
+  // A run without a cache reports no hit rate, misses or cache-hit figures.
+  EXPECT_EQ(c.count("hit_rate_pct"), 0u);
+  EXPECT_EQ(c.count("cache_misses"), 0u);
+  EXPECT_EQ(c.count("speedup"), 0u);
+  EXPECT_EQ(c.count("hit_avg_us"), 0u);
+  EXPECT_EQ(c.count("db_read_p99_us"), 1u);
+}
+
+}  // namespace
+}  // namespace cabench

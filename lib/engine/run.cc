@@ -1,0 +1,180 @@
+#include "lib/engine/run.h"
+
+#include <algorithm>
+#include <string_view>
+
+#include "lib/metrics/names.h"
+
+namespace cabench {
+namespace {
+
+// The value of a statistic names.def lists, by suffix (nullopt for one no
+// code computes yet).
+std::optional<double> ClassStat(const ClassSummary& c, std::string_view suffix) {
+  if (suffix == "avg_us") return c.avg_us;
+  if (suffix == "p50_us") return c.p50_us;
+  if (suffix == "p95_us") return c.p95_us;
+  if (suffix == "p99_us") return c.p99_us;
+  if (suffix == "p999_us") return c.p999_us;
+  if (suffix == "max_us") return c.max_us;
+  return std::nullopt;
+}
+
+std::optional<double> StepStat(const StepSummary& s, std::string_view suffix) {
+  if (suffix == "avg_us") return s.avg_us;
+  if (suffix == "p99_us") return s.p99_us;
+  return std::nullopt;
+}
+
+}  // namespace
+
+RunAggregate::RunAggregate(int threads) : threads_(std::max(threads, 1)) {}
+
+bool RunAggregate::Merge(const ThreadResult& thread) {
+  std::lock_guard<std::mutex> lock(mu_);
+  totals_.recorder.Merge(thread.recorder);
+  totals_.inserted_ids.insert(totals_.inserted_ids.end(), thread.inserted_ids.begin(),
+                              thread.inserted_ids.end());
+  totals_.insert_retries += thread.insert_retries;
+  totals_.reconnect.reconnects += thread.reconnect.reconnects;
+  totals_.reconnect.reconnect_failures += thread.reconnect.reconnect_failures;
+  totals_.reconnect.wait_ns += thread.reconnect.wait_ns;
+  if (!thread.last_op_error.ok()) totals_.last_op_error = thread.last_op_error;
+  return ++merged_ == threads_;
+}
+
+void RunAggregate::Reset() {
+  std::lock_guard<std::mutex> lock(mu_);
+  merged_ = 0;
+  totals_.recorder.Clear();
+  totals_.inserted_ids.clear();
+  totals_.insert_retries = 0;
+  totals_.reconnect = Reconnector::Stats();
+  totals_.last_op_error = absl::OkStatus();
+  control_.Reset();
+}
+
+std::vector<NamedValue> RunCounters(const ThreadResult& totals, const Summary& s,
+                                    const RunFacts& facts) {
+  const bool hits = facts.cache && s.cache_hits > 0;
+  std::vector<NamedValue> out;
+  for (int i = 0; i < kNumCounters; ++i) {
+    const auto id = static_cast<CounterId>(i);
+    std::optional<double> v;
+    switch (id) {
+      case CounterId::kOps:
+        v = static_cast<double>(s.ops);
+        break;
+      case CounterId::kReads:
+        v = static_cast<double>(s.reads);
+        break;
+      case CounterId::kWrites:
+        v = static_cast<double>(s.writes);
+        break;
+      case CounterId::kCacheHits:
+        if (facts.cache) v = static_cast<double>(s.cache_hits);
+        break;
+      case CounterId::kCacheMisses:
+        if (facts.cache) v = static_cast<double>(s.cache_misses);
+        break;
+      case CounterId::kDbReads:
+        v = static_cast<double>(s.db_reads);
+        break;
+      case CounterId::kFallbackReads:
+        if (facts.cache) v = static_cast<double>(s.fallback_reads);
+        break;
+      case CounterId::kErrors:
+        v = static_cast<double>(s.errors);
+        break;
+      case CounterId::kErrorsCache:
+        v = static_cast<double>(s.errors_by_source[static_cast<int>(ErrorSource::kCache)]);
+        break;
+      case CounterId::kErrorsDb:
+        v = static_cast<double>(s.errors_by_source[static_cast<int>(ErrorSource::kDb)]);
+        break;
+      case CounterId::kInsertRetries:
+        v = static_cast<double>(totals.insert_retries);
+        break;
+      case CounterId::kReconnects:
+        v = static_cast<double>(totals.reconnect.reconnects);
+        break;
+      case CounterId::kReconnectFailures:
+        v = static_cast<double>(totals.reconnect.reconnect_failures);
+        break;
+      case CounterId::kReconnectWaitMs:
+        v = static_cast<double>(totals.reconnect.wait_ns) / 1e6;
+        break;
+      case CounterId::kBookingsRemoved:
+        v = static_cast<double>(facts.bookings_removed);
+        break;
+      case CounterId::kWallS:
+        v = s.wall_s;
+        break;
+      case CounterId::kOpsPerS:
+        v = s.ops_per_s;
+        break;
+      case CounterId::kHitRatePct:
+        if (facts.cache && s.has_hit_rate) v = s.hit_rate_pct;
+        break;
+      case CounterId::kPredictedHitRatePct:
+        if (facts.cache) v = facts.predicted_hit_rate_pct;
+        break;
+      case CounterId::kDbAvgUs:
+        if (s.db_avg_us > 0) v = s.db_avg_us;
+        break;
+      case CounterId::kDbP99Us:
+        if (s.db_avg_us > 0) v = s.db_p99_us;
+        break;
+      case CounterId::kSpeedup:
+        if (hits && s.speedup > 0) v = s.speedup;
+        break;
+      case CounterId::kMissVsHit:
+        if (hits && s.miss_vs_hit > 0) v = s.miss_vs_hit;
+        break;
+      case CounterId::kP50Us:
+        v = s.p50_us;
+        break;
+      case CounterId::kP95Us:
+        v = s.p95_us;
+        break;
+      case CounterId::kP99Us:
+        v = s.p99_us;
+        break;
+      case CounterId::kP999Us:
+        v = s.p999_us;
+        break;
+      case CounterId::kMaxUs:
+        v = s.max_us;
+        break;
+      case CounterId::kErrorMaxUs:
+        if (s.errors > 0) v = s.error_max_us;
+        break;
+      case CounterId::kNumCounters:
+        break;
+    }
+    if (v.has_value()) out.emplace_back(std::string(CounterName(id)), *v);
+  }
+  for (int c = 0; c < kNumOpClasses; ++c) {
+    const auto cls = static_cast<OpClass>(c);
+    const ClassSummary& cs = s.of(cls);
+    if (cs.count == 0 || cls == OpClass::kError) continue;
+    for (std::string_view suffix : ClassStatSuffixes()) {
+      if (std::optional<double> v = ClassStat(cs, suffix)) {
+        out.emplace_back(ClassStatName(cls, suffix), *v);
+      }
+    }
+  }
+  for (int st = 0; st < kNumSteps; ++st) {
+    const auto step = static_cast<Step>(st);
+    const StepSummary& ss = s.of(step);
+    if (ss.count == 0) continue;
+    for (std::string_view suffix : StepStatSuffixes()) {
+      if (std::optional<double> v = StepStat(ss, suffix)) {
+        out.emplace_back(StepStatName(step, suffix), *v);
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace cabench

@@ -1,0 +1,124 @@
+#include "lib/engine/run.h"
+
+#include <map>
+#include <set>
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "lib/metrics/names.h"
+
+namespace cabench {
+namespace {
+
+constexpr int64_t kT0 = 1'764'081'507LL * kNanosPerSecond;
+
+OpResult Op(OpClass cls, int64_t ns) {
+  OpResult op;
+  op.kind = cls == OpClass::kWrite ? OpKind::kWrite : OpKind::kRead;
+  op.op_class = cls;
+  op.total_ns = ns;
+  return op;
+}
+
+std::map<std::string, double> AsMap(const std::vector<NamedValue>& v) {
+  std::map<std::string, double> m;
+  for (const auto& [name, value] : v) {
+    EXPECT_TRUE(m.emplace(name, value).second) << "twice: " << name;
+  }
+  return m;
+}
+
+TEST(RunAggregateTest, TheLastThreadToMergeFinishesTheRun) {
+  RunAggregate run(3);
+  ThreadResult t;
+  t.recorder.Record(Op(OpClass::kCacheHit, 1000), kT0);
+  t.inserted_ids = {7, 9};
+  t.insert_retries = 1;
+  EXPECT_FALSE(run.Merge(t));
+  EXPECT_FALSE(run.Merge(t));
+  EXPECT_TRUE(run.Merge(t));
+  EXPECT_EQ(run.totals().recorder.ops(), 3);
+  EXPECT_EQ(run.totals().inserted_ids.size(), 6u);
+  EXPECT_EQ(run.totals().insert_retries, 3);
+  run.control().Abort(absl::InternalError("x"));
+  run.Reset();
+  EXPECT_FALSE(run.control().stopping());
+  EXPECT_EQ(run.totals().recorder.ops(), 0);
+  EXPECT_FALSE(run.Merge(t));  // a new run: three merges again
+}
+
+TEST(RunCountersTest, ThroughputIsOperationsOverTheWallSpanOfAllThreads) {
+  ThreadResult t;
+  // Thread A: two ops in the first 10 ms; thread B: one op ending at 1 s.
+  t.recorder.Record(Op(OpClass::kCacheHit, 1'000'000), kT0);
+  t.recorder.Record(Op(OpClass::kCacheMiss, 9'000'000), kT0 + 1'000'000);
+  t.recorder.Record(Op(OpClass::kWrite, 10'000'000), kT0 + 990'000'000);
+  const Summary s = Summarize(t.recorder);
+  const auto m = AsMap(RunCounters(t, s, RunFacts{}));
+  EXPECT_DOUBLE_EQ(m.at("wall_s"), 1.0);
+  EXPECT_DOUBLE_EQ(m.at("ops_per_s"), 3.0);
+  EXPECT_DOUBLE_EQ(m.at("ops"), 3.0);
+  EXPECT_DOUBLE_EQ(m.at("hit_rate_pct"), 50.0);
+  EXPECT_DOUBLE_EQ(m.at("hit_avg_us"), 1000.0);
+  EXPECT_DOUBLE_EQ(m.at("miss_vs_hit"), 9.0);
+  EXPECT_DOUBLE_EQ(m.at("db_avg_us"), 9500.0);  // the miss and the write
+  EXPECT_DOUBLE_EQ(m.at("speedup"), 9.5);
+  // Classes without operations, and steps that never ran, are absent.
+  EXPECT_EQ(m.count("db_read_avg_us"), 0u);
+  EXPECT_EQ(m.count("fallback_p99_us"), 0u);
+  EXPECT_EQ(m.count("get_avg_us"), 0u);
+  EXPECT_EQ(m.count("error_max_us"), 0u);
+  EXPECT_EQ(m.count("cache_hit_avg_us"), 0u);  // one name per number
+}
+
+TEST(RunCountersTest, ARunWithoutACacheReportsNoHitRate) {
+  ThreadResult t;
+  t.recorder.Record(Op(OpClass::kDbRead, 100'000), kT0);
+  t.recorder.Record(Op(OpClass::kWrite, 300'000), kT0 + 1000);
+  const Summary s = Summarize(t.recorder);
+  RunFacts facts;
+  facts.cache = false;
+  facts.predicted_hit_rate_pct = 0;
+  const auto m = AsMap(RunCounters(t, s, facts));
+  for (const char* absent : {"hit_rate_pct", "predicted_hit_rate_pct", "speedup", "miss_vs_hit",
+                             "cache_hits", "cache_misses", "fallback_reads", "hit_avg_us"}) {
+    EXPECT_EQ(m.count(absent), 0u) << absent;
+  }
+  EXPECT_DOUBLE_EQ(m.at("db_reads"), 1.0);
+  EXPECT_DOUBLE_EQ(m.at("reads"), 1.0);
+  EXPECT_DOUBLE_EQ(m.at("db_read_avg_us"), 100.0);
+  EXPECT_DOUBLE_EQ(m.at("db_avg_us"), 200.0);
+}
+
+TEST(RunCountersTest, EveryNameComesFromTheTable) {
+  ThreadResult t;
+  for (int c = 0; c < kNumOpClasses; ++c) {
+    OpResult op = Op(static_cast<OpClass>(c), 1000 + c);
+    for (int st = 0; st < kNumSteps; ++st) op.SetStep(static_cast<Step>(st), 10);
+    t.recorder.Record(op, kT0 + c);
+  }
+  const Summary s = Summarize(t.recorder);
+  RunFacts facts;
+  facts.predicted_hit_rate_pct = 50;
+  std::set<std::string> known;
+  for (int i = 0; i < kNumCounters; ++i) known.emplace(CounterName(static_cast<CounterId>(i)));
+  for (const auto& [name, value] : RunCounters(t, s, facts)) {
+    bool ok = known.count(name) > 0;
+    for (int c = 0; c < kNumOpClasses && !ok; ++c) {
+      ok = name.rfind(std::string(OpClassName(static_cast<OpClass>(c))) + "_", 0) == 0;
+    }
+    for (int st = 0; st < kNumSteps && !ok; ++st) {
+      ok = name.rfind(std::string(StepName(static_cast<Step>(st))) + "_", 0) == 0;
+    }
+    EXPECT_TRUE(ok) << name;
+  }
+  const auto m = AsMap(RunCounters(t, s, facts));
+  EXPECT_EQ(m.count("fallback_p999_us"), 1u);
+  EXPECT_EQ(m.count("select_p99_us"), 1u);
+  EXPECT_EQ(m.count("error_avg_us"), 0u);  // errors have max only
+  EXPECT_DOUBLE_EQ(m.at("error_max_us"), 1.005);
+}
+
+}  // namespace
+}  // namespace cabench

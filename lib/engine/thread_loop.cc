@@ -1,0 +1,119 @@
+#include "lib/engine/thread_loop.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+
+namespace cabench {
+namespace {
+
+// Room for the ids of the writes a thread is expected to make (a quarter
+// more for the randomness of the op mix), capped: beyond it the vector grows
+// geometrically, an allocation every doubling, never per operation.
+constexpr int64_t kMaxReservedIds = int64_t{1} << 22;
+
+CacheAside::Options PatternOptions(const Scenario& scenario, const ThreadLoop::Options& options,
+                                   Workload* workload, std::vector<int64_t>* ids) {
+  CacheAside::Options o;
+  o.thread_index = options.thread_index;
+  o.seat_source = workload;
+  o.fallback_to_db_on_cache_error = scenario.fallback_to_db;
+  o.inserted_ids = options.keep_inserted_ids ? ids : nullptr;
+  return o;
+}
+
+Reconnector::Options ReconnectOptions(const Scenario& scenario,
+                                      const ThreadLoop::Options& options) {
+  Reconnector::Options o = options.reconnect_options;
+  o.cache_fallback = scenario.fallback_to_db;
+  return o;
+}
+
+// Aborts the warm-up at its first failed operation, with that error.
+class StopAtFirstError : public OpObserver {
+ public:
+  StopAtFirstError(RunControl* control, const CacheAside* pattern)
+      : control_(control), pattern_(pattern) {}
+  void OnOp(const Op&, const OpResult& result, int64_t) override {
+    if (result.op_class == OpClass::kError) control_->Abort(pattern_->last_error());
+  }
+
+ private:
+  RunControl* control_;
+  const CacheAside* pattern_;
+};
+
+}  // namespace
+
+ThreadLoop::ThreadLoop(KvClient* kv, SqlClient* sql, const Scenario& scenario,
+                       const DataSetInfo& data_set, const Options& options)
+    : options_(options),
+      workload_(scenario, data_set, options.thread_index, options.seat_tag),
+      pattern_(kv, sql, scenario,
+               PatternOptions(scenario, options, &workload_, &result_.inserted_ids)),
+      reconnector_(kv, sql, ReconnectOptions(scenario, options)) {
+  if (options.keep_inserted_ids) {
+    const int64_t writes =
+        scenario.queries_per_thread * (100 - std::clamp(scenario.read_pct, 0, 100)) / 100;
+    result_.inserted_ids.reserve(
+        static_cast<size_t>(std::min(kMaxReservedIds, writes + writes / 4 + 64)));
+  }
+}
+
+absl::Status ThreadLoop::Run(int64_t n) {
+  RunControl* const control = options_.control;
+  for (int64_t i = 0; i < n; ++i) {
+    if (control != nullptr && control->stopping()) return control->reason();
+    // Rare: a client answered Unavailable. Reconnect between operations,
+    // outside every operation's latency.
+    if (pattern_.unavailable() != 0 && options_.reconnect) {
+      if (absl::Status s = reconnector_.Recover(pattern_); !s.ok()) {
+        if (control == nullptr) return s;
+        control->Abort(s);
+        return control->reason();
+      }
+    }
+    if (options_.schedule != nullptr) options_.schedule->WaitNext();
+    const Op& op = workload_.Next();
+    const OpResult r = pattern_.Run(op);
+    const int64_t start = pattern_.last_start_epoch_ns();
+    result_.recorder.Record(r, start);
+    if (options_.observer != nullptr) options_.observer->OnOp(op, r, start);
+    if ((++ops_done_ & (kProgressStep - 1)) == 0) {
+      if (control != nullptr) control->AddOps(kProgressStep);
+      if (options_.progress != nullptr) {
+        options_.progress->OnProgress(control != nullptr ? control->ops_done() : ops_done_);
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status WarmUp(KvClient* kv, SqlClient* sql, const Scenario& scenario,
+                    const DataSetInfo& data_set, Schedule* schedule) {
+  if (!scenario.cache || scenario.warmup_ops <= 0) return absl::OkStatus();
+  Scenario reads_only = scenario;
+  reads_only.read_pct = 100;
+  RunControl control;
+  ThreadLoop::Options options;
+  options.thread_index = Workload::kWarmupThreadIndex;
+  options.keep_inserted_ids = false;
+  options.reconnect = false;
+  options.control = &control;
+  options.schedule = schedule;
+  ThreadLoop loop(kv, sql, reads_only, data_set, options);
+  StopAtFirstError stop(&control, &loop.pattern());
+  loop.set_observer(&stop);
+  absl::Status s = loop.Run(scenario.warmup_ops);
+  if (s.ok()) return s;
+  return absl::Status(s.code(), absl::StrCat("warm-up: ", s.message()));
+}
+
+const ThreadResult& ThreadLoop::result() {
+  result_.insert_retries = pattern_.insert_retries();
+  result_.reconnect = reconnector_.stats();
+  result_.last_op_error = pattern_.errors() > 0 ? pattern_.last_error() : absl::OkStatus();
+  return result_;
+}
+
+}  // namespace cabench

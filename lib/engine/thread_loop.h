@@ -1,0 +1,142 @@
+// File: lib/engine/thread_loop.h
+//
+// ThreadLoop is THE per-thread loop of cabench: every benchmark thread of the
+// suite, the micro-benchmark of the harness, the model's simulation and the
+// tests run their operations through it, so there is one copy of
+//
+//   before each operation   stop? (RunControl: an abort or a signal)
+//                           a client broken? reconnect it, between operations
+//                             (Reconnector), or abort the run when a server
+//                             stays down too long
+//                           wait for the schedule (none: closed loop)
+//   the operation           Workload::Next -> CacheAside::Run
+//   after it                LatencyRecorder::Record, the observer, progress
+//
+// A ThreadLoop owns one thread's parts: its Workload (seeded with the
+// scenario's seed + thread index), its CacheAside over the caller's clients,
+// its Reconnector, its LatencyRecorder and the ids of the bookings it
+// inserted (reserved up front: the hot path does not allocate). What it did is
+// in result(), which the run merges at the end (lib/engine/run.h).
+//
+// Ownership: the clients, the RunControl, the schedule, the observer and the
+// progress sink belong to the caller and must outlive the loop. Thread
+// safety: NOT safe for concurrent use; one ThreadLoop per thread, like the
+// clients it drives.
+#ifndef CABENCH_LIB_ENGINE_THREAD_LOOP_H_
+#define CABENCH_LIB_ENGINE_THREAD_LOOP_H_
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "lib/cache_aside/cache_aside.h"
+#include "lib/cache_aside/reconnector.h"
+#include "lib/clients/kv_client.h"
+#include "lib/clients/sql_client.h"
+#include "lib/engine/run_control.h"
+#include "lib/engine/schedule.h"
+#include "lib/metrics/recorder.h"
+#include "lib/workload/data_set.h"
+#include "lib/workload/scenario.h"
+#include "lib/workload/workload.h"
+
+namespace cabench {
+
+// What one thread did, for the run's merge.
+struct ThreadResult {
+  LatencyRecorder recorder;
+  // booking_id of every INSERT this thread committed.
+  std::vector<int64_t> inserted_ids;
+  int64_t insert_retries = 0;
+  Reconnector::Stats reconnect;
+  // The last failed operation's error (OK when none failed).
+  absl::Status last_op_error;
+};
+
+class ThreadLoop {
+ public:
+  // Every this many operations of a thread, the run's operation count and
+  // the progress sink are updated.
+  static constexpr int64_t kProgressStep = 1024;
+
+  struct Options {
+    // Seeds the Workload and the TTL jitter (scenario.seed + thread_index).
+    int thread_index = 0;
+    // The first character of every seat this thread inserts (the process's
+    // run slot, lib/dataset/run_ledger.h).
+    char seat_tag = '0';
+    // Keep the id of every inserted booking (room for the expected number of
+    // writes is reserved at construction).
+    bool keep_inserted_ids = true;
+    // Bring broken clients back between operations (else a broken client
+    // keeps failing its operations, counted as errors).
+    bool reconnect = true;
+    // Bounds of the reconnect backoff; cache_fallback is taken from the
+    // scenario's fallback_to_db.
+    Reconnector::Options reconnect_options;
+    // Shared by the threads of one run; null: the loop never stops early.
+    RunControl* control = nullptr;
+    // Null: closed loop.
+    Schedule* schedule = nullptr;
+    OpObserver* observer = nullptr;
+    ProgressSink* progress = nullptr;
+  };
+
+  // `kv` may be null for a scenario without a cache; `sql` may not. The
+  // scenario and data set are copied as needed.
+  ThreadLoop(KvClient* kv, SqlClient* sql, const Scenario& scenario, const DataSetInfo& data_set,
+             const Options& options);
+  ThreadLoop(const ThreadLoop&) = delete;
+  ThreadLoop& operator=(const ThreadLoop&) = delete;
+
+  // Runs up to `n` operations. Returns OK after all `n`, or, when the run was
+  // stopped (by this thread or another, or a signal), the RunControl's
+  // reason: the operation in progress finishes first, nothing waits for
+  // other threads. A server down for longer than the reconnect options allow
+  // aborts the run (Unavailable). May be called again to run more.
+  absl::Status Run(int64_t n);
+
+  // Operations run so far by this loop.
+  int64_t ops_done() const { return ops_done_; }
+
+  // Forgets the ids of inserted bookings kept so far (their rows are the
+  // caller's business then), keeping the reserved room. Not during Run().
+  void ClearInsertedIds() { result_.inserted_ids.clear(); }
+
+  // Replaces the observer (null: none). Not during Run().
+  void set_observer(OpObserver* observer) { options_.observer = observer; }
+
+  // What the loop did so far (result().recorder is the thread's recorder),
+  // with the pattern's and the reconnector's counts brought up to date.
+  const ThreadResult& result();
+
+  // The parts, for untimed work around the loop (warm-up, clean-up
+  // reconnects) on the same clients.
+  CacheAside& pattern() { return pattern_; }
+  Reconnector& reconnector() { return reconnector_; }
+  Workload& workload() { return workload_; }
+
+ private:
+  Options options_;
+  ThreadResult result_;  // before pattern_, which appends to its ids
+  Workload workload_;
+  CacheAside pattern_;
+  Reconnector reconnector_;
+  int64_t ops_done_ = 0;
+};
+
+// The untimed warm-up of a run: scenario.warmup_ops reads through the pattern,
+// run by a ThreadLoop of their own (reads only, thread index
+// Workload::kWarmupThreadIndex, so the timed operations' sequence does not
+// shift), over the caller's clients. `schedule` (may be null) paces them, as
+// the model's simulation does with its virtual clock. Stops at the first
+// failed read and returns its status (prefixed "warm-up: "), or Cancelled when
+// the process is asked to stop; OK otherwise (also when there is no cache or
+// no warm-up). Not safe for concurrent use of the same clients.
+absl::Status WarmUp(KvClient* kv, SqlClient* sql, const Scenario& scenario,
+                    const DataSetInfo& data_set, Schedule* schedule = nullptr);
+
+}  // namespace cabench
+
+#endif  // CABENCH_LIB_ENGINE_THREAD_LOOP_H_

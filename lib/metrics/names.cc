@@ -1,0 +1,96 @@
+#include "lib/metrics/names.h"
+
+#include <string>
+#include <string_view>
+
+namespace cabench {
+namespace {
+
+constexpr std::string_view kClassNames[] = {
+#define CABENCH_CLASS(id, name, spans) name,
+#include "lib/metrics/names.def"
+};
+constexpr std::string_view kClassSpans[] = {
+#define CABENCH_CLASS(id, name, spans) spans,
+#include "lib/metrics/names.def"
+};
+constexpr std::string_view kStepNames[] = {
+#define CABENCH_STEP(id, name, spans) name,
+#include "lib/metrics/names.def"
+};
+constexpr std::string_view kStepSpans[] = {
+#define CABENCH_STEP(id, name, spans) spans,
+#include "lib/metrics/names.def"
+};
+constexpr std::string_view kCounterNames[] = {
+#define CABENCH_COUNTER(id, name, better, meaning) name,
+#include "lib/metrics/names.def"
+};
+constexpr Better kNone = Better::kNone;
+constexpr Better kHigher = Better::kHigher;
+constexpr Better kLower = Better::kLower;
+#define none kNone
+#define higher kHigher
+#define lower kLower
+constexpr Better kCounterBetter[] = {
+#define CABENCH_COUNTER(id, name, better, meaning) better,
+#include "lib/metrics/names.def"
+};
+#undef none
+#undef higher
+#undef lower
+constexpr std::string_view kClassStats[] = {
+#define CABENCH_CLASS_STAT(suffix, better, meaning) suffix,
+#include "lib/metrics/names.def"
+};
+constexpr std::string_view kStepStats[] = {
+#define CABENCH_STEP_STAT(suffix, better, meaning) suffix,
+#include "lib/metrics/names.def"
+};
+constexpr std::string_view kSeriesNames[] = {
+#define CABENCH_SERIES(id, name, meaning) name,
+#include "lib/metrics/names.def"
+};
+
+static_assert(std::size(kClassNames) == kNumOpClasses);
+static_assert(std::size(kStepNames) == kNumSteps);
+static_assert(std::size(kCounterNames) == kNumCounters);
+static_assert(std::size(kSeriesNames) == kNumSeriesFields);
+
+template <typename Table>
+std::string_view At(const Table& table, int i) {
+  return i >= 0 && i < static_cast<int>(std::size(table)) ? table[i] : std::string_view("?");
+}
+
+}  // namespace
+
+std::string_view OpClassName(OpClass c) { return At(kClassNames, static_cast<int>(c)); }
+std::string_view StepName(Step s) { return At(kStepNames, static_cast<int>(s)); }
+std::string_view OpClassSpans(OpClass c) { return At(kClassSpans, static_cast<int>(c)); }
+std::string_view StepSpans(Step s) { return At(kStepSpans, static_cast<int>(s)); }
+std::string_view CounterName(CounterId id) { return At(kCounterNames, static_cast<int>(id)); }
+std::string_view SeriesFieldName(SeriesField f) { return At(kSeriesNames, static_cast<int>(f)); }
+
+Better CounterBetter(CounterId id) {
+  const int i = static_cast<int>(id);
+  return i >= 0 && i < kNumCounters ? kCounterBetter[i] : Better::kNone;
+}
+
+std::span<const std::string_view> ClassStatSuffixes() { return kClassStats; }
+std::span<const std::string_view> StepStatSuffixes() { return kStepStats; }
+
+std::string ClassStatName(OpClass c, std::string_view suffix) {
+  std::string out(OpClassName(c));
+  out += '_';
+  out += suffix;
+  return out;
+}
+
+std::string StepStatName(Step s, std::string_view suffix) {
+  std::string out(StepName(s));
+  out += '_';
+  out += suffix;
+  return out;
+}
+
+}  // namespace cabench
