@@ -19,6 +19,8 @@
 //                      always explicit, never hidden inside a timed call.
 //   Internal           a protocol error or an unexpected reply type.
 //   InvalidArgument    a bad argument (for example a TTL <= 0, an empty prefix).
+//   Unimplemented      a statistics call (Info, DbSize) this client does not
+//                      offer.
 // Messages carry the server's own error text.
 #ifndef CABENCH_LIB_CLIENTS_KV_CLIENT_H_
 #define CABENCH_LIB_CLIENTS_KV_CLIENT_H_
@@ -47,8 +49,7 @@ class KvClient {
 
   // SET key value PX ttl_ms. ttl_ms must be > 0 (InvalidArgument otherwise).
   // Fails with Unavailable or Internal.
-  virtual absl::Status Set(std::string_view key, std::string_view value,
-                           int64_t ttl_ms) = 0;
+  virtual absl::Status Set(std::string_view key, std::string_view value, int64_t ttl_ms) = 0;
 
   // DEL key. Returns OK whether or not the key existed.
   // Fails with Unavailable or Internal.
@@ -71,7 +72,31 @@ class KvClient {
   // A one-line description of the server from INFO server, such as
   // "redis 7.0.15" or "valkey 8.0.1". Fails with Unavailable or Internal.
   virtual absl::StatusOr<std::string> ServerInfo() = 0;
+
+  // Server statistics, for lib/servers. They are optional capabilities: an
+  // implementation without them keeps these defaults, which fail with
+  // Unimplemented, and the statistics are then reported as absent (as
+  // leveldb's Env::NewAppendableFile defaults to NotSupported). Neither call
+  // touches the keyspace: INFO and DBSIZE count no hits or misses.
+
+  // INFO `section` ("stats", "memory", "server", ...; empty: the default
+  // sections). Returns the server's text as is: "# Section" headers and
+  // "name:value" lines ending in "\r\n". Fails with Unavailable, Internal or
+  // Unimplemented.
+  virtual absl::StatusOr<std::string> Info(std::string_view section);
+
+  // DBSIZE: the number of keys in the connection's database, expired keys not
+  // yet collected included. Fails with Unavailable, Internal or Unimplemented.
+  virtual absl::StatusOr<int64_t> DbSize();
 };
+
+inline absl::StatusOr<std::string> KvClient::Info(std::string_view) {
+  return absl::UnimplementedError("this KvClient does not read INFO");
+}
+
+inline absl::StatusOr<int64_t> KvClient::DbSize() {
+  return absl::UnimplementedError("this KvClient does not read DBSIZE");
+}
 
 }  // namespace cabench
 

@@ -3,7 +3,8 @@
 // SqlClient is the small interface cabench uses to talk to the database
 // (MySQL or MariaDB) holding the flughafendb subset of fixtures/. It exposes
 // the two statements the cache-aside pattern runs, as server-side prepared
-// statements, plus generic calls for set-up and clean-up:
+// statements, plus generic calls for set-up, clean-up and the server's own
+// statistics (QueryPairs, for lib/servers):
 //
 //   QueryBookingCount  the reference's read query:
 //                        SELECT p.firstname, p.lastname, COUNT(*)
@@ -31,6 +32,7 @@
 //   NotFound            unknown database (schema) on connect.
 //   AlreadyExists       a duplicate key on INSERT (MySQL 1062).
 //   Internal            any other server error.
+//   Unimplemented       QueryPairs, on a client that does not offer it.
 // Messages carry the server's errno and message, e.g. "mysql 1045: Access
 // denied for user 'cabench'@'localhost'".
 #ifndef CABENCH_LIB_CLIENTS_SQL_CLIENT_H_
@@ -40,6 +42,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -75,8 +78,7 @@ class SqlClient {
 
   // Runs the read query for `passenger_id` and fills *result (reusing its
   // string buffers). Fails with Unavailable or Internal.
-  virtual absl::Status QueryBookingCount(int64_t passenger_id,
-                                         BookingCount* result) = 0;
+  virtual absl::Status QueryBookingCount(int64_t passenger_id, BookingCount* result) = 0;
 
   // Inserts `booking` and commits it. Returns the new booking_id.
   // Fails with AlreadyExists (duplicate (flight_id, seat)), Unavailable or
@@ -89,8 +91,8 @@ class SqlClient {
 
   // Runs a query and returns its first row as strings (NULL as nullopt), or
   // nullopt when it returned no row.
-  virtual absl::StatusOr<std::optional<std::vector<std::optional<std::string>>>>
-  QueryRow(std::string_view sql) = 0;
+  virtual absl::StatusOr<std::optional<std::vector<std::optional<std::string>>>> QueryRow(
+      std::string_view sql) = 0;
 
   // Pings the server. Fails with Unavailable when the connection is gone.
   virtual absl::Status Ping() = 0;
@@ -101,7 +103,22 @@ class SqlClient {
 
   // A one-line description of the server, such as "mariadb 10.11.19".
   virtual absl::StatusOr<std::string> ServerInfo() = 0;
+
+  // Runs a query whose rows are (name, value) pairs, such as SHOW GLOBAL
+  // STATUS or SHOW GLOBAL VARIABLES, and returns them in the server's order
+  // (NULL as ""). An optional capability, for lib/servers: the default fails
+  // with Unimplemented (as leveldb's Env::NewAppendableFile defaults to
+  // NotSupported), and the statistics are then reported as absent.
+  // Fails with InvalidArgument (the result does not have exactly two
+  // columns), Unavailable, Internal or Unimplemented.
+  virtual absl::StatusOr<std::vector<std::pair<std::string, std::string>>> QueryPairs(
+      std::string_view sql);
 };
+
+inline absl::StatusOr<std::vector<std::pair<std::string, std::string>>> SqlClient::QueryPairs(
+    std::string_view) {
+  return absl::UnimplementedError("this SqlClient does not run QueryPairs");
+}
 
 }  // namespace cabench
 

@@ -46,7 +46,7 @@ constexpr unsigned kAccessDenied = 1045;        // ER_ACCESS_DENIED_ERROR
 constexpr unsigned kBadDb = 1049;               // ER_BAD_DB_ERROR
 constexpr unsigned kServerShutdown = 1053;      // ER_SERVER_SHUTDOWN
 constexpr unsigned kDupEntry = 1062;            // ER_DUP_ENTRY
-constexpr unsigned kConnectionKilled = 1927;  // ER_CONNECTION_KILLED (MariaDB)
+constexpr unsigned kConnectionKilled = 1927;    // ER_CONNECTION_KILLED (MariaDB)
 
 // Per-handle deleters: one unique_ptr type per C handle.
 struct MysqlCloser {
@@ -80,10 +80,9 @@ bool IsConnectionLost(unsigned err) {
   }
 }
 
-absl::Status MakeError(unsigned err, const char* text,
-                       absl::string_view context) {
-  std::string message = absl::StrCat(
-      "mysql ", err, ": ", text == nullptr ? "" : text, " (", context, ")");
+absl::Status MakeError(unsigned err, const char* text, absl::string_view context) {
+  std::string message =
+      absl::StrCat("mysql ", err, ": ", text == nullptr ? "" : text, " (", context, ")");
   if (IsConnectionLost(err)) return absl::UnavailableError(message);
   switch (err) {
     case kAccessDenied:
@@ -108,25 +107,21 @@ unsigned TimeoutSeconds(int64_t ms) {
 // "mysql 8.0.36".
 std::string DescribeServer(const char* raw) {
   absl::string_view version = raw == nullptr ? "" : raw;
-  const bool mariadb =
-      absl::StrContains(absl::AsciiStrToLower(version), "mariadb");
+  const bool mariadb = absl::StrContains(absl::AsciiStrToLower(version), "mariadb");
   // Old MariaDB servers announce "5.5.5-10.x" for the sake of old clients.
   if (mariadb && absl::StartsWith(version, "5.5.5-")) version.remove_prefix(6);
   size_t end = 0;
   while (end < version.size() &&
-         (absl::ascii_isdigit(static_cast<unsigned char>(version[end])) ||
-          version[end] == '.')) {
+         (absl::ascii_isdigit(static_cast<unsigned char>(version[end])) || version[end] == '.')) {
     ++end;
   }
-  return absl::StrCat(mariadb ? "mariadb " : "mysql ",
-                      end == 0 ? version : version.substr(0, end));
+  return absl::StrCat(mariadb ? "mariadb " : "mysql ", end == 0 ? version : version.substr(0, end));
 }
 
 // Writes `cents` as a decimal such as "-12.05" into buf; returns the length.
 unsigned long FormatCents(int64_t cents, char* buf) {
   // Work on the unsigned magnitude so that INT64_MIN does not overflow.
-  uint64_t magnitude = cents < 0 ? ~static_cast<uint64_t>(cents) + 1
-                                 : static_cast<uint64_t>(cents);
+  uint64_t magnitude = cents < 0 ? ~static_cast<uint64_t>(cents) + 1 : static_cast<uint64_t>(cents);
   char digits[24];
   int n = 0;
   uint64_t whole = magnitude / 100;
@@ -149,12 +144,13 @@ class MysqlClient final : public SqlClient {
 
   absl::Status Connect();
 
-  absl::Status QueryBookingCount(int64_t passenger_id,
-                                 BookingCount* result) override;
+  absl::Status QueryBookingCount(int64_t passenger_id, BookingCount* result) override;
   absl::StatusOr<int64_t> InsertBooking(const NewBooking& booking) override;
   absl::StatusOr<int64_t> Execute(std::string_view sql) override;
-  absl::StatusOr<std::optional<std::vector<std::optional<std::string>>>>
-  QueryRow(std::string_view sql) override;
+  absl::StatusOr<std::optional<std::vector<std::optional<std::string>>>> QueryRow(
+      std::string_view sql) override;
+  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> QueryPairs(
+      std::string_view sql) override;
   absl::Status Ping() override;
   absl::Status Reconnect() override;
   absl::StatusOr<std::string> ServerInfo() override;
@@ -170,8 +166,7 @@ class MysqlClient final : public SqlClient {
   absl::Status CheckUsable(absl::string_view context) const;
   absl::Status StmtError(MYSQL_STMT* stmt, absl::string_view context);
   absl::Status ConnError(absl::string_view context);
-  absl::Status FetchName(int column, const char* buffer, unsigned long length,
-                         std::string* out);
+  absl::Status FetchName(int column, const char* buffer, unsigned long length, std::string* out);
 
   DbEndpoint endpoint_;
   std::string server_info_;
@@ -207,11 +202,9 @@ class MysqlClient final : public SqlClient {
 absl::Status MysqlClient::Connect() {
   Close();
   MysqlPtr mysql(mysql_init(nullptr));
-  if (mysql == nullptr)
-    return absl::ResourceExhaustedError("mysql_init: out of memory");
+  if (mysql == nullptr) return absl::ResourceExhaustedError("mysql_init: out of memory");
 
-  const unsigned connect_timeout =
-      TimeoutSeconds(endpoint_.timeouts.connect_ms);
+  const unsigned connect_timeout = TimeoutSeconds(endpoint_.timeouts.connect_ms);
   const unsigned io_timeout = TimeoutSeconds(endpoint_.timeouts.io_ms);
   const unsigned protocol = MYSQL_PROTOCOL_TCP;
   const my_bool no_reconnect = 0;  // reconnecting is explicit, never silent
@@ -222,19 +215,16 @@ absl::Status MysqlClient::Connect() {
   mysql_options(mysql.get(), MYSQL_OPT_RECONNECT, &no_reconnect);
   mysql_options(mysql.get(), MYSQL_SET_CHARSET_NAME, "utf8mb4");
 
-  const char* schema =
-      endpoint_.schema.empty() ? nullptr : endpoint_.schema.c_str();
-  if (mysql_real_connect(mysql.get(), endpoint_.host.c_str(),
-                         endpoint_.user.c_str(), endpoint_.password.c_str(),
-                         schema, static_cast<unsigned>(endpoint_.port),
+  const char* schema = endpoint_.schema.empty() ? nullptr : endpoint_.schema.c_str();
+  if (mysql_real_connect(mysql.get(), endpoint_.host.c_str(), endpoint_.user.c_str(),
+                         endpoint_.password.c_str(), schema, static_cast<unsigned>(endpoint_.port),
                          /*unix_socket=*/nullptr,
                          /*clientflag=*/0) == nullptr) {
     return MakeError(mysql_errno(mysql.get()), mysql_error(mysql.get()),
                      absl::StrCat("connecting to ", endpoint_.ToString()));
   }
   if (mysql_autocommit(mysql.get(), 1) != 0) {
-    return MakeError(mysql_errno(mysql.get()), mysql_error(mysql.get()),
-                     "autocommit");
+    return MakeError(mysql_errno(mysql.get()), mysql_error(mysql.get()), "autocommit");
   }
   server_info_ = DescribeServer(mysql_get_server_info(mysql.get()));
   mysql_ = std::move(mysql);
@@ -265,8 +255,7 @@ absl::Status MysqlClient::PrepareStatements() {
   if (mysql_stmt_prepare(read.get(), kReadSql, sizeof(kReadSql) - 1) != 0) {
     return StmtError(read.get(), "preparing the read query");
   }
-  if (mysql_stmt_prepare(insert.get(), kInsertSql, sizeof(kInsertSql) - 1) !=
-      0) {
+  if (mysql_stmt_prepare(insert.get(), kInsertSql, sizeof(kInsertSql) - 1) != 0) {
     return StmtError(insert.get(), "preparing the booking insert");
   }
 
@@ -304,11 +293,9 @@ absl::Status MysqlClient::PrepareStatements() {
   insert_params_[3].buffer_length = sizeof(insert_price_);
   insert_params_[3].length = &insert_price_len_;
 
-  if (mysql_stmt_param_count(read.get()) != 1 ||
-      mysql_stmt_field_count(read.get()) != 3 ||
+  if (mysql_stmt_param_count(read.get()) != 1 || mysql_stmt_field_count(read.get()) != 3 ||
       mysql_stmt_param_count(insert.get()) != 4) {
-    return absl::InternalError(
-        "prepared statements have unexpected parameter counts");
+    return absl::InternalError("prepared statements have unexpected parameter counts");
   }
   if (mysql_stmt_bind_param(read.get(), read_param_) != 0) {
     return StmtError(read.get(), "binding the read query's parameter");
@@ -326,15 +313,13 @@ absl::Status MysqlClient::PrepareStatements() {
 
 absl::Status MysqlClient::CheckUsable(absl::string_view context) const {
   if (broken_ || mysql_ == nullptr) {
-    return absl::UnavailableError(
-        absl::StrCat("mysql connection to ", endpoint_.ToString(),
-                     " is broken; call Reconnect() (", context, ")"));
+    return absl::UnavailableError(absl::StrCat("mysql connection to ", endpoint_.ToString(),
+                                               " is broken; call Reconnect() (", context, ")"));
   }
   return absl::OkStatus();
 }
 
-absl::Status MysqlClient::StmtError(MYSQL_STMT* stmt,
-                                    absl::string_view context) {
+absl::Status MysqlClient::StmtError(MYSQL_STMT* stmt, absl::string_view context) {
   const unsigned err = mysql_stmt_errno(stmt);
   if (IsConnectionLost(err)) broken_ = true;
   return MakeError(err, mysql_stmt_error(stmt), context);
@@ -346,8 +331,8 @@ absl::Status MysqlClient::ConnError(absl::string_view context) {
   return MakeError(err, mysql_error(mysql_.get()), context);
 }
 
-absl::Status MysqlClient::FetchName(int column, const char* buffer,
-                                    unsigned long length, std::string* out) {
+absl::Status MysqlClient::FetchName(int column, const char* buffer, unsigned long length,
+                                    std::string* out) {
   if (length <= kNameBufferSize) {
     out->assign(buffer, length);
     return absl::OkStatus();
@@ -361,27 +346,22 @@ absl::Status MysqlClient::FetchName(int column, const char* buffer,
   bind.buffer = out->data();
   bind.buffer_length = length;
   bind.length = &fetched;
-  if (mysql_stmt_fetch_column(read_stmt_.get(), &bind,
-                              static_cast<unsigned>(column), 0) != 0) {
-    return StmtError(read_stmt_.get(),
-                     "QueryBookingCount: fetching a long name");
+  if (mysql_stmt_fetch_column(read_stmt_.get(), &bind, static_cast<unsigned>(column), 0) != 0) {
+    return StmtError(read_stmt_.get(), "QueryBookingCount: fetching a long name");
   }
   out->resize(std::min(fetched, length));
   return absl::OkStatus();
 }
 
-absl::Status MysqlClient::QueryBookingCount(int64_t passenger_id,
-                                            BookingCount* result) {
-  if (absl::Status status = CheckUsable("QueryBookingCount"); !status.ok())
-    return status;
+absl::Status MysqlClient::QueryBookingCount(int64_t passenger_id, BookingCount* result) {
+  if (absl::Status status = CheckUsable("QueryBookingCount"); !status.ok()) return status;
   if (read_stmt_ == nullptr) {
     return absl::FailedPreconditionError(
         "QueryBookingCount: the client was created without a schema");
   }
   MYSQL_STMT* stmt = read_stmt_.get();
   read_passenger_id_ = passenger_id;
-  if (mysql_stmt_execute(stmt) != 0)
-    return StmtError(stmt, "QueryBookingCount");
+  if (mysql_stmt_execute(stmt) != 0) return StmtError(stmt, "QueryBookingCount");
 
   int rc = mysql_stmt_fetch(stmt);
   if (rc == MYSQL_NO_DATA) {
@@ -396,11 +376,9 @@ absl::Status MysqlClient::QueryBookingCount(int64_t passenger_id,
   result->found = true;
   result->count = count_;
   absl::Status status =
-      FetchName(0, firstname_buf_, firstname_null_ ? 0 : firstname_len_,
-                &result->firstname);
+      FetchName(0, firstname_buf_, firstname_null_ ? 0 : firstname_len_, &result->firstname);
   if (status.ok()) {
-    status = FetchName(1, lastname_buf_, lastname_null_ ? 0 : lastname_len_,
-                       &result->lastname);
+    status = FetchName(1, lastname_buf_, lastname_null_ ? 0 : lastname_len_, &result->lastname);
   }
   // Drain the rest (GROUP BY gives one row per name) so the statement is
   // ready for the next execution.
@@ -412,16 +390,14 @@ absl::Status MysqlClient::QueryBookingCount(int64_t passenger_id,
 }
 
 absl::StatusOr<int64_t> MysqlClient::InsertBooking(const NewBooking& booking) {
-  if (absl::Status status = CheckUsable("InsertBooking"); !status.ok())
-    return status;
+  if (absl::Status status = CheckUsable("InsertBooking"); !status.ok()) return status;
   if (insert_stmt_ == nullptr) {
-    return absl::FailedPreconditionError(
-        "InsertBooking: the client was created without a schema");
+    return absl::FailedPreconditionError("InsertBooking: the client was created without a schema");
   }
   if (booking.seat.size() > kSeatBufferSize) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "InsertBooking: seat '", booking.seat.substr(0, kSeatBufferSize),
-        "...' is longer than 4 characters"));
+    return absl::InvalidArgumentError(absl::StrCat("InsertBooking: seat '",
+                                                   booking.seat.substr(0, kSeatBufferSize),
+                                                   "...' is longer than 4 characters"));
   }
   insert_flight_id_ = booking.flight_id;
   std::memcpy(insert_seat_, booking.seat.data(), booking.seat.size());
@@ -437,8 +413,7 @@ absl::StatusOr<int64_t> MysqlClient::InsertBooking(const NewBooking& booking) {
 absl::StatusOr<int64_t> MysqlClient::Execute(std::string_view sql) {
   if (absl::Status status = CheckUsable("Execute"); !status.ok()) return status;
   MYSQL* mysql = mysql_.get();
-  if (mysql_real_query(mysql, sql.data(), sql.size()) != 0)
-    return ConnError("Execute");
+  if (mysql_real_query(mysql, sql.data(), sql.size()) != 0) return ConnError("Execute");
   if (mysql_field_count(mysql) != 0) {
     // The statement returned rows after all: discard them.
     ResultPtr rows(mysql_use_result(mysql));
@@ -451,21 +426,18 @@ absl::StatusOr<int64_t> MysqlClient::Execute(std::string_view sql) {
   return static_cast<int64_t>(mysql_affected_rows(mysql));
 }
 
-absl::StatusOr<std::optional<std::vector<std::optional<std::string>>>>
-MysqlClient::QueryRow(std::string_view sql) {
-  if (absl::Status status = CheckUsable("QueryRow"); !status.ok())
-    return status;
+absl::StatusOr<std::optional<std::vector<std::optional<std::string>>>> MysqlClient::QueryRow(
+    std::string_view sql) {
+  if (absl::Status status = CheckUsable("QueryRow"); !status.ok()) return status;
   MYSQL* mysql = mysql_.get();
-  if (mysql_real_query(mysql, sql.data(), sql.size()) != 0)
-    return ConnError("QueryRow");
+  if (mysql_real_query(mysql, sql.data(), sql.size()) != 0) return ConnError("QueryRow");
   if (mysql_field_count(mysql) == 0) {
     return std::optional<std::vector<std::optional<std::string>>>();
   }
   ResultPtr rows(mysql_store_result(mysql));
   if (rows == nullptr) return ConnError("QueryRow");
   MYSQL_ROW row = mysql_fetch_row(rows.get());
-  if (row == nullptr)
-    return std::optional<std::vector<std::optional<std::string>>>();
+  if (row == nullptr) return std::optional<std::vector<std::optional<std::string>>>();
   const unsigned fields = mysql_num_fields(rows.get());
   const unsigned long* lengths = mysql_fetch_lengths(rows.get());
   std::vector<std::optional<std::string>> values;
@@ -477,8 +449,34 @@ MysqlClient::QueryRow(std::string_view sql) {
       values.emplace_back(std::string(row[i], lengths[i]));
     }
   }
-  return std::optional<std::vector<std::optional<std::string>>>(
-      std::move(values));
+  return std::optional<std::vector<std::optional<std::string>>>(std::move(values));
+}
+
+absl::StatusOr<std::vector<std::pair<std::string, std::string>>> MysqlClient::QueryPairs(
+    std::string_view sql) {
+  if (absl::Status status = CheckUsable("QueryPairs"); !status.ok()) return status;
+  MYSQL* mysql = mysql_.get();
+  if (mysql_real_query(mysql, sql.data(), sql.size()) != 0) return ConnError("QueryPairs");
+  // Read the result (if any) before judging its shape, so that the
+  // connection is ready for the next statement either way.
+  ResultPtr rows;
+  if (mysql_field_count(mysql) != 0) {
+    rows.reset(mysql_store_result(mysql));
+    if (rows == nullptr) return ConnError("QueryPairs");
+  }
+  const unsigned fields = rows == nullptr ? 0 : mysql_num_fields(rows.get());
+  if (fields != 2) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("QueryPairs: the statement returned ", fields, " columns, not 2"));
+  }
+  std::vector<std::pair<std::string, std::string>> pairs;
+  pairs.reserve(mysql_num_rows(rows.get()));
+  while (MYSQL_ROW row = mysql_fetch_row(rows.get())) {
+    const unsigned long* lengths = mysql_fetch_lengths(rows.get());
+    pairs.emplace_back(row[0] == nullptr ? std::string() : std::string(row[0], lengths[0]),
+                       row[1] == nullptr ? std::string() : std::string(row[1], lengths[1]));
+  }
+  return pairs;
 }
 
 absl::Status MysqlClient::Ping() {
@@ -501,8 +499,7 @@ absl::StatusOr<std::string> MysqlClient::ServerInfo() {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<SqlClient>> NewMysqlClient(
-    const DbEndpoint& endpoint) {
+absl::StatusOr<std::unique_ptr<SqlClient>> NewMysqlClient(const DbEndpoint& endpoint) {
   auto client = std::make_unique<MysqlClient>(endpoint);
   if (absl::Status status = client->Connect(); !status.ok()) return status;
   return std::unique_ptr<SqlClient>(std::move(client));

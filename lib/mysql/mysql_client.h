@@ -5,9 +5,11 @@
 // connection (autocommit on, utf8mb4) and prepares the two statements of the
 // cache-aside pattern as server-side prepared statements:
 //
-//   read   SELECT p.firstname, p.lastname, COUNT(*) ... WHERE p.passenger_id =
-//   ? write  INSERT INTO booking (flight_id, seat, passenger_id, price)
-//          VALUES (?,?,?,?)
+//   read   SELECT p.firstname, p.lastname, COUNT(*) ... WHERE p.passenger_id = ?
+//   write  INSERT INTO booking (flight_id, seat, passenger_id, price) VALUES (?,?,?,?)
+//
+// Execute(), QueryRow() and QueryPairs() (SHOW GLOBAL STATUS and the like, for
+// lib/servers) send plain text statements over the same connection.
 //
 // Both statements and their parameter and result buffers are set up once per
 // connection (again on Reconnect()), so QueryBookingCount() and
@@ -58,8 +60,7 @@ namespace cabench {
 //
 // Safe to call concurrently from several threads, once a MysqlLibrary exists
 // in the process.
-absl::StatusOr<std::unique_ptr<SqlClient>> NewMysqlClient(
-    const DbEndpoint& endpoint);
+absl::StatusOr<std::unique_ptr<SqlClient>> NewMysqlClient(const DbEndpoint& endpoint);
 
 // Process-wide initialisation of Connector/C: mysql_library_init() in the
 // constructor, mysql_library_end() in the destructor. Create exactly one, in

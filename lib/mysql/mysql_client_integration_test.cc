@@ -32,9 +32,8 @@ using ::testing::Not;
 // environment does not name one.
 DbEndpoint TestEndpoint() {
   absl::StatusOr<DbEndpoint> endpoint = DbEndpointFromEnv();
-  EXPECT_TRUE(endpoint.ok())
-      << endpoint.status()
-      << "; start the test servers: eval \"$(tools/servers start)\"";
+  EXPECT_TRUE(endpoint.ok()) << endpoint.status()
+                             << "; start the test servers: eval \"$(tools/servers start)\"";
   return endpoint.ok() ? *endpoint : DbEndpoint{};
 }
 
@@ -45,17 +44,14 @@ class MysqlClientTest : public ::testing::Test {
     ASSERT_FALSE(endpoint_.host.empty());
     // Schema names have at most 64 characters.
     const std::string test_name =
-        std::string(
-            ::testing::UnitTest::GetInstance()->current_test_info()->name())
-            .substr(0, 32);
+        std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()).substr(0, 32);
     schema_ = absl::StrCat("cabench_it_", getpid(), "_", test_name);
     DbEndpoint server = endpoint_;
     server.schema.clear();
     ASSERT_OK_AND_ASSIGN(admin_, NewMysqlClient(server));
     for (const std::string& sql : {
              absl::StrCat("DROP DATABASE IF EXISTS `", schema_, "`"),
-             absl::StrCat("CREATE DATABASE `", schema_,
-                          "` CHARACTER SET utf8mb4"),
+             absl::StrCat("CREATE DATABASE `", schema_, "` CHARACTER SET utf8mb4"),
              absl::StrCat("USE `", schema_, "`"),
              // Names wider than flughafendb's VARCHAR(100), to test long
              // values.
@@ -70,10 +66,9 @@ class MysqlClientTest : public ::testing::Test {
                          "price DECIMAL(10,2) NOT NULL, "
                          "UNIQUE KEY seatplan_unq (flight_id, seat), KEY "
                          "passenger_idx (passenger_id))"),
-             absl::StrCat(
-                 "INSERT INTO passenger VALUES (1, 'Ada', 'Lovelace'), "
-                 "(2, 'Nobody', 'Booked'), (3, '",
-                 LongName('f'), "', '", LongName('l'), "')"),
+             absl::StrCat("INSERT INTO passenger VALUES (1, 'Ada', 'Lovelace'), "
+                          "(2, 'Nobody', 'Booked'), (3, '",
+                          LongName('f'), "', '", LongName('l'), "')"),
              std::string("INSERT INTO booking (flight_id, seat, passenger_id, "
                          "price) VALUES "
                          "(10, '1A', 1, 100.00), (10, '1B', 1, 200.00), (11, "
@@ -87,9 +82,7 @@ class MysqlClientTest : public ::testing::Test {
   void TearDown() override {
     if (admin_ != nullptr) {
       (void)admin_->Reconnect();
-      EXPECT_THAT(admin_->Execute(
-                      absl::StrCat("DROP DATABASE IF EXISTS `", schema_, "`")),
-                  IsOk());
+      EXPECT_THAT(admin_->Execute(absl::StrCat("DROP DATABASE IF EXISTS `", schema_, "`")), IsOk());
     }
   }
 
@@ -152,30 +145,23 @@ TEST_F(MysqlClientTest, LongNamesAreReadWhole) {
 TEST_F(MysqlClientTest, InsertIsCommittedAndVisibleFromAnotherConnection) {
   ASSERT_OK_AND_ASSIGN(auto writer, NewMysqlClient(SchemaEndpoint()));
   ASSERT_OK_AND_ASSIGN(auto reader, NewMysqlClient(SchemaEndpoint()));
-  ASSERT_OK_AND_ASSIGN(int64_t id,
-                       writer->InsertBooking({.flight_id = 10,
-                                              .seat = "W01A",
-                                              .passenger_id = 2,
-                                              .price_cents = 12345}));
+  ASSERT_OK_AND_ASSIGN(
+      int64_t id, writer->InsertBooking(
+                      {.flight_id = 10, .seat = "W01A", .passenger_id = 2, .price_cents = 12345}));
   EXPECT_GT(id, 4);
   ASSERT_OK_AND_ASSIGN(int64_t cheap,
-                       writer->InsertBooking({.flight_id = 10,
-                                              .seat = "W01B",
-                                              .passenger_id = 2,
-                                              .price_cents = 5}));
+                       writer->InsertBooking(
+                           {.flight_id = 10, .seat = "W01B", .passenger_id = 2, .price_cents = 5}));
   EXPECT_EQ(cheap, id + 1);
 
-  ASSERT_OK_AND_ASSIGN(
-      auto row, reader->QueryRow(absl::StrCat(
-                    "SELECT flight_id, seat, passenger_id, price FROM booking "
-                    "WHERE booking_id = ",
-                    id)));
+  ASSERT_OK_AND_ASSIGN(auto row, reader->QueryRow(absl::StrCat(
+                                     "SELECT flight_id, seat, passenger_id, price FROM booking "
+                                     "WHERE booking_id = ",
+                                     id)));
   ASSERT_TRUE(row.has_value());
-  EXPECT_EQ(*row, (std::vector<std::optional<std::string>>{"10", "W01A", "2",
-                                                           "123.45"}));
-  ASSERT_OK_AND_ASSIGN(
-      auto price, reader->QueryRow(absl::StrCat(
-                      "SELECT price FROM booking WHERE booking_id = ", cheap)));
+  EXPECT_EQ(*row, (std::vector<std::optional<std::string>>{"10", "W01A", "2", "123.45"}));
+  ASSERT_OK_AND_ASSIGN(auto price, reader->QueryRow(absl::StrCat(
+                                       "SELECT price FROM booking WHERE booking_id = ", cheap)));
   ASSERT_TRUE(price.has_value());
   EXPECT_EQ((*price)[0], "0.05");
 
@@ -188,16 +174,13 @@ TEST_F(MysqlClientTest, InsertIsCommittedAndVisibleFromAnotherConnection) {
 
 TEST_F(MysqlClientTest, DuplicateSeatIsAlreadyExists) {
   ASSERT_OK_AND_ASSIGN(auto client, NewMysqlClient(SchemaEndpoint()));
-  NewBooking booking{
-      .flight_id = 10, .seat = "1A", .passenger_id = 2, .price_cents = 100};
-  EXPECT_THAT(
-      client->InsertBooking(booking),
-      StatusIs(absl::StatusCode::kAlreadyExists, HasSubstr("mysql 1062")));
+  NewBooking booking{.flight_id = 10, .seat = "1A", .passenger_id = 2, .price_cents = 100};
+  EXPECT_THAT(client->InsertBooking(booking),
+              StatusIs(absl::StatusCode::kAlreadyExists, HasSubstr("mysql 1062")));
   // The connection stays usable after a duplicate.
   booking.seat = "D99Z";
   EXPECT_THAT(client->InsertBooking(booking), IsOk());
-  EXPECT_THAT(client->InsertBooking(booking),
-              StatusIs(absl::StatusCode::kAlreadyExists, _));
+  EXPECT_THAT(client->InsertBooking(booking), StatusIs(absl::StatusCode::kAlreadyExists, _));
 }
 
 TEST_F(MysqlClientTest, ClosedPortIsUnavailableWithinTheTimeout) {
@@ -217,13 +200,10 @@ TEST_F(MysqlClientTest, WrongPasswordIsPermissionDeniedWithoutThePassword) {
   const std::string real_password = endpoint.password;
   endpoint.password = "not-the-password-7c1e";
   absl::StatusOr<std::unique_ptr<SqlClient>> client = NewMysqlClient(endpoint);
-  EXPECT_THAT(client, StatusIs(absl::StatusCode::kPermissionDenied,
-                               HasSubstr("mysql 1045")));
-  EXPECT_THAT(std::string(client.status().message()),
-              Not(HasSubstr(endpoint.password)));
+  EXPECT_THAT(client, StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("mysql 1045")));
+  EXPECT_THAT(std::string(client.status().message()), Not(HasSubstr(endpoint.password)));
   if (!real_password.empty()) {
-    EXPECT_THAT(std::string(client.status().message()),
-                Not(HasSubstr(real_password)));
+    EXPECT_THAT(std::string(client.status().message()), Not(HasSubstr(real_password)));
   }
 }
 
@@ -244,22 +224,18 @@ TEST_F(MysqlClientTest, KilledConnectionIsUnavailableUntilReconnect) {
   EXPECT_THAT(client->QueryBookingCount(1, &result),
               StatusIs(absl::StatusCode::kUnavailable, HasSubstr("mysql ")));
   // Broken until Reconnect(): every call fails fast.
-  EXPECT_THAT(
-      client->InsertBooking({.flight_id = 20, .seat = "K1", .passenger_id = 1}),
-      StatusIs(absl::StatusCode::kUnavailable, HasSubstr("Reconnect")));
+  EXPECT_THAT(client->InsertBooking({.flight_id = 20, .seat = "K1", .passenger_id = 1}),
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("Reconnect")));
   EXPECT_THAT(client->Ping(), StatusIs(absl::StatusCode::kUnavailable, _));
-  EXPECT_THAT(client->Execute("SELECT 1"),
-              StatusIs(absl::StatusCode::kUnavailable, _));
+  EXPECT_THAT(client->Execute("SELECT 1"), StatusIs(absl::StatusCode::kUnavailable, _));
 
   ASSERT_THAT(client->Reconnect(), IsOk());
   EXPECT_THAT(client->Ping(), IsOk());
   ASSERT_THAT(client->QueryBookingCount(1, &result), IsOk());
   EXPECT_EQ(result.count, 3);
-  EXPECT_THAT(client->InsertBooking({.flight_id = 20,
-                                     .seat = "K001",
-                                     .passenger_id = 1,
-                                     .price_cents = 1}),
-              IsOk());
+  EXPECT_THAT(
+      client->InsertBooking({.flight_id = 20, .seat = "K001", .passenger_id = 1, .price_cents = 1}),
+      IsOk());
   ASSERT_OK_AND_ASSIGN(auto new_id, client->QueryRow("SELECT CONNECTION_ID()"));
   EXPECT_NE(new_id, id_row);
 }
@@ -268,16 +244,12 @@ TEST_F(MysqlClientTest, ExecuteAndQueryRow) {
   ASSERT_OK_AND_ASSIGN(auto client, NewMysqlClient(SchemaEndpoint()));
   ASSERT_OK_AND_ASSIGN(
       int64_t updated,
-      client->Execute(
-          "UPDATE booking SET price = price + 1 WHERE passenger_id = 1"));
+      client->Execute("UPDATE booking SET price = price + 1 WHERE passenger_id = 1"));
   EXPECT_EQ(updated, 3);
-  ASSERT_OK_AND_ASSIGN(
-      auto row, client->QueryRow("SELECT NULL, 'x', SUM(price) FROM booking"));
+  ASSERT_OK_AND_ASSIGN(auto row, client->QueryRow("SELECT NULL, 'x', SUM(price) FROM booking"));
   ASSERT_TRUE(row.has_value());
-  EXPECT_EQ(*row, (std::vector<std::optional<std::string>>{std::nullopt, "x",
-                                                           "653.00"}));
-  ASSERT_OK_AND_ASSIGN(auto none,
-                       client->QueryRow("SELECT 1 FROM booking WHERE 1 = 0"));
+  EXPECT_EQ(*row, (std::vector<std::optional<std::string>>{std::nullopt, "x", "653.00"}));
+  ASSERT_OK_AND_ASSIGN(auto none, client->QueryRow("SELECT 1 FROM booking WHERE 1 = 0"));
   EXPECT_FALSE(none.has_value());
   EXPECT_THAT(client->Execute("SELECT * FROM no_such_table"),
               StatusIs(absl::StatusCode::kInternal, HasSubstr("mysql 1146")));
@@ -285,11 +257,35 @@ TEST_F(MysqlClientTest, ExecuteAndQueryRow) {
   EXPECT_THAT(client->Ping(), IsOk());
 }
 
+TEST_F(MysqlClientTest, QueryPairsReturnsNameValueRows) {
+  ASSERT_OK_AND_ASSIGN(auto client, NewMysqlClient(SchemaEndpoint()));
+  ASSERT_OK_AND_ASSIGN(
+      auto status,
+      client->QueryPairs("SHOW GLOBAL STATUS WHERE Variable_name IN ('Questions', 'Uptime')"));
+  ASSERT_EQ(status.size(), 2u);
+  for (const auto& [name, value] : status) {
+    EXPECT_THAT(name, ::testing::AnyOf("Questions", "Uptime"));
+    EXPECT_THAT(value, ::testing::MatchesRegex("[0-9]+"));
+  }
+  ASSERT_OK_AND_ASSIGN(auto rows, client->QueryPairs("SELECT 'a', 'b' UNION ALL SELECT 'c', NULL"));
+  EXPECT_EQ(rows, (std::vector<std::pair<std::string, std::string>>{{"a", "b"}, {"c", ""}}));
+  ASSERT_OK_AND_ASSIGN(auto empty, client->QueryPairs("SHOW GLOBAL STATUS LIKE 'no_such_%'"));
+  EXPECT_TRUE(empty.empty());
+  EXPECT_THAT(client->QueryPairs("SELECT 1"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("1 columns")));
+  EXPECT_THAT(client->QueryPairs("DO 1"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("0 columns")));
+  EXPECT_THAT(client->QueryPairs("SHOW NO SUCH THING"),
+              StatusIs(absl::StatusCode::kInternal, HasSubstr("mysql 1064")));
+  // None of these broke the connection.
+  EXPECT_THAT(client->QueryPairs("SHOW GLOBAL VARIABLES LIKE 'pid_file'"), IsOk());
+  EXPECT_THAT(client->Ping(), IsOk());
+}
+
 TEST_F(MysqlClientTest, ServerInfoNamesTheServer) {
   ASSERT_OK_AND_ASSIGN(auto client, NewMysqlClient(SchemaEndpoint()));
   ASSERT_OK_AND_ASSIGN(std::string info, client->ServerInfo());
-  EXPECT_THAT(info, ::testing::MatchesRegex(
-                        "(mariadb|mysql) [0-9]+\\.[0-9]+\\.[0-9]+"));
+  EXPECT_THAT(info, ::testing::MatchesRegex("(mariadb|mysql) [0-9]+\\.[0-9]+\\.[0-9]+"));
 }
 
 TEST_F(MysqlClientTest, ClientWithoutSchemaHasNoStatements) {
@@ -308,12 +304,10 @@ TEST_F(MysqlClientTest, ClientsWorkInThreadsWithThreadScopes) {
   for (int i = 0; i < 2; ++i) {
     threads.emplace_back([&, i] {
       MysqlThreadScope mysql_thread;
-      absl::StatusOr<std::unique_ptr<SqlClient>> client =
-          NewMysqlClient(SchemaEndpoint());
+      absl::StatusOr<std::unique_ptr<SqlClient>> client = NewMysqlClient(SchemaEndpoint());
       if (!client.ok()) return;
       BookingCount result;
-      if ((*client)->QueryBookingCount(1, &result).ok())
-        counts[i] = result.count;
+      if ((*client)->QueryBookingCount(1, &result).ok()) counts[i] = result.count;
     });
   }
   for (std::thread& thread : threads) thread.join();

@@ -99,6 +99,7 @@ constexpr char kScanCount[] = "1000";
 constexpr char kUnlink[] = "UNLINK";
 constexpr char kInfo[] = "INFO";
 constexpr char kServer[] = "server";
+constexpr char kDbSize[] = "DBSIZE";
 
 class RedisClient final : public KvClient {
  public:
@@ -113,21 +114,21 @@ class RedisClient final : public KvClient {
   absl::Status Connect();
 
   absl::StatusOr<bool> Get(std::string_view key, std::string* value) override;
-  absl::Status Set(std::string_view key, std::string_view value,
-                   int64_t ttl_ms) override;
+  absl::Status Set(std::string_view key, std::string_view value, int64_t ttl_ms) override;
   absl::Status Del(std::string_view key) override;
   absl::StatusOr<int64_t> DeletePrefix(std::string_view prefix) override;
   absl::Status Ping() override;
   absl::Status Reconnect() override { return Connect(); }
   absl::StatusOr<std::string> ServerInfo() override;
+  absl::StatusOr<std::string> Info(std::string_view section) override;
+  absl::StatusOr<int64_t> DbSize() override;
 
  private:
   // Sends one command and reads its reply into *reply (never null on OK).
   // Fails fast with Unavailable when broken. A null reply from hiredis leaves
   // the context dead: the client becomes broken and this returns Unavailable
   // (I/O error, EOF, timeout) or Internal (protocol error).
-  absl::Status Run(int argc, const char** argv, const size_t* lens,
-                   ReplyPtr* reply);
+  absl::Status Run(int argc, const char** argv, const size_t* lens, ReplyPtr* reply);
   absl::Status Broken(absl::string_view reason);
   absl::Status ServerError(const char* command, const redisReply& reply) const;
   absl::Status Unexpected(const char* command, const redisReply& reply) const;
@@ -146,22 +147,17 @@ absl::Status RedisClient::Broken(absl::string_view reason) {
 
 absl::Status RedisClient::Connect() {
   context_.reset();
-  ContextPtr context(
-      redisConnectWithTimeout(endpoint_.host.c_str(), endpoint_.port,
-                              ToTimeval(endpoint_.timeouts.connect_ms)));
+  ContextPtr context(redisConnectWithTimeout(endpoint_.host.c_str(), endpoint_.port,
+                                             ToTimeval(endpoint_.timeouts.connect_ms)));
   if (context == nullptr) {
-    return Broken(absl::StrCat("redis ", address_,
-                               ": cannot allocate a hiredis context"));
+    return Broken(absl::StrCat("redis ", address_, ": cannot allocate a hiredis context"));
   }
   if (context->err != 0) {
-    return Broken(absl::StrCat(
-        "redis ", address_, ": connect: ", context->errstr,
-        " (connect timeout ", endpoint_.timeouts.connect_ms, " ms)"));
+    return Broken(absl::StrCat("redis ", address_, ": connect: ", context->errstr,
+                               " (connect timeout ", endpoint_.timeouts.connect_ms, " ms)"));
   }
-  if (redisSetTimeout(context.get(), ToTimeval(endpoint_.timeouts.io_ms)) !=
-      REDIS_OK) {
-    return Broken(absl::StrCat("redis ", address_,
-                               ": setting the timeout: ", context->errstr));
+  if (redisSetTimeout(context.get(), ToTimeval(endpoint_.timeouts.io_ms)) != REDIS_OK) {
+    return Broken(absl::StrCat("redis ", address_, ": setting the timeout: ", context->errstr));
   }
   context_ = std::move(context);
   broken_reason_.clear();
@@ -187,14 +183,12 @@ absl::Status RedisClient::Connect() {
   return status;
 }
 
-absl::Status RedisClient::Run(int argc, const char** argv, const size_t* lens,
-                              ReplyPtr* reply) {
+absl::Status RedisClient::Run(int argc, const char** argv, const size_t* lens, ReplyPtr* reply) {
   if (context_ == nullptr) {
-    return absl::UnavailableError(
-        absl::StrCat("redis ", address_,
-                     ": connection broken by an earlier "
-                     "error; call Reconnect() (",
-                     broken_reason_, ")"));
+    return absl::UnavailableError(absl::StrCat("redis ", address_,
+                                               ": connection broken by an earlier "
+                                               "error; call Reconnect() (",
+                                               broken_reason_, ")"));
   }
   errno = 0;
   void* raw = redisCommandArgv(context_.get(), argc, argv, lens);
@@ -204,38 +198,30 @@ absl::Status RedisClient::Run(int argc, const char** argv, const size_t* lens,
     return absl::OkStatus();
   }
   const int err = context_->err;
-  std::string message =
-      absl::StrCat("redis ", address_, ": ",
-                   absl::string_view(argv[0], lens[0]), ": ", context_->errstr);
-  if (err == REDIS_ERR_IO &&
-      (saved_errno == EAGAIN || saved_errno == EWOULDBLOCK)) {
-    absl::StrAppend(&message, " (timed out after ", endpoint_.timeouts.io_ms,
-                    " ms)");
+  std::string message = absl::StrCat("redis ", address_, ": ", absl::string_view(argv[0], lens[0]),
+                                     ": ", context_->errstr);
+  if (err == REDIS_ERR_IO && (saved_errno == EAGAIN || saved_errno == EWOULDBLOCK)) {
+    absl::StrAppend(&message, " (timed out after ", endpoint_.timeouts.io_ms, " ms)");
   }
   absl::Status status = Broken(message);
-  if (err == REDIS_ERR_PROTOCOL || err == REDIS_ERR_OOM ||
-      err == REDIS_ERR_OTHER) {
+  if (err == REDIS_ERR_PROTOCOL || err == REDIS_ERR_OOM || err == REDIS_ERR_OTHER) {
     return absl::InternalError(message);
   }
   return status;
 }
 
-absl::Status RedisClient::ServerError(const char* command,
-                                      const redisReply& reply) const {
+absl::Status RedisClient::ServerError(const char* command, const redisReply& reply) const {
+  return absl::InternalError(
+      absl::StrCat("redis ", address_, ": ", command, ": ",
+                   absl::string_view(reply.str, static_cast<size_t>(reply.len))));
+}
+
+absl::Status RedisClient::Unexpected(const char* command, const redisReply& reply) const {
   return absl::InternalError(absl::StrCat(
-      "redis ", address_, ": ", command, ": ",
-      absl::string_view(reply.str, static_cast<size_t>(reply.len))));
+      "redis ", address_, ": ", command, ": unexpected reply of type ", ReplyTypeName(reply.type)));
 }
 
-absl::Status RedisClient::Unexpected(const char* command,
-                                     const redisReply& reply) const {
-  return absl::InternalError(absl::StrCat("redis ", address_, ": ", command,
-                                          ": unexpected reply of type ",
-                                          ReplyTypeName(reply.type)));
-}
-
-absl::StatusOr<bool> RedisClient::Get(std::string_view key,
-                                      std::string* value) {
+absl::StatusOr<bool> RedisClient::Get(std::string_view key, std::string* value) {
   const char* argv[] = {kGet, DataOf(key)};
   const size_t lens[] = {Len(kGet), key.size()};
   ReplyPtr reply;
@@ -254,11 +240,9 @@ absl::StatusOr<bool> RedisClient::Get(std::string_view key,
   }
 }
 
-absl::Status RedisClient::Set(std::string_view key, std::string_view value,
-                              int64_t ttl_ms) {
+absl::Status RedisClient::Set(std::string_view key, std::string_view value, int64_t ttl_ms) {
   if (ttl_ms <= 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("redis SET: ttl_ms must be > 0, got ", ttl_ms));
+    return absl::InvalidArgumentError(absl::StrCat("redis SET: ttl_ms must be > 0, got ", ttl_ms));
   }
   char ttl[24];
   auto [end, ec] = std::to_chars(ttl, ttl + sizeof(ttl), ttl_ms);
@@ -285,8 +269,7 @@ absl::Status RedisClient::Del(std::string_view key) {
 
 absl::StatusOr<int64_t> RedisClient::DeletePrefix(std::string_view prefix) {
   if (prefix.empty()) {
-    return absl::InvalidArgumentError(
-        "redis DeletePrefix: an empty prefix would match every key");
+    return absl::InvalidArgumentError("redis DeletePrefix: an empty prefix would match every key");
   }
   const std::string pattern = internal::EscapeRedisGlob(prefix) + "*";
   std::string cursor = "0";
@@ -298,9 +281,8 @@ absl::StatusOr<int64_t> RedisClient::DeletePrefix(std::string_view prefix) {
     {
       const char* scan_argv[] = {kScan,           cursor.c_str(), kMatch,
                                  pattern.c_str(), kCount,         kScanCount};
-      const size_t scan_lens[] = {Len(kScan),  cursor.size(),
-                                  Len(kMatch), pattern.size(),
-                                  Len(kCount), Len(kScanCount)};
+      const size_t scan_lens[] = {Len(kScan),     cursor.size(), Len(kMatch),
+                                  pattern.size(), Len(kCount),   Len(kScanCount)};
       ReplyPtr reply;
       if (absl::Status s = Run(6, scan_argv, scan_lens, &reply); !s.ok()) {
         return s;
@@ -330,8 +312,7 @@ absl::StatusOr<int64_t> RedisClient::DeletePrefix(std::string_view prefix) {
       lens.push_back(key.size());
     }
     ReplyPtr reply;
-    if (absl::Status s = Run(static_cast<int>(argv.size()), argv.data(),
-                             lens.data(), &reply);
+    if (absl::Status s = Run(static_cast<int>(argv.size()), argv.data(), lens.data(), &reply);
         !s.ok()) {
       return s;
     }
@@ -347,8 +328,7 @@ absl::Status RedisClient::Ping() {
   const size_t lens[] = {Len(kPing)};
   ReplyPtr reply;
   if (absl::Status s = Run(1, argv, lens, &reply); !s.ok()) return s;
-  if (reply->type == REDIS_REPLY_STATUS &&
-      absl::string_view(reply->str, reply->len) == "PONG") {
+  if (reply->type == REDIS_REPLY_STATUS && absl::string_view(reply->str, reply->len) == "PONG") {
     return absl::OkStatus();
   }
   if (reply->type == REDIS_REPLY_ERROR) return ServerError(kPing, *reply);
@@ -371,26 +351,44 @@ absl::StatusOr<std::string> RedisClient::ServerInfo() {
   return description;
 }
 
+absl::StatusOr<std::string> RedisClient::Info(std::string_view section) {
+  const char* argv[] = {kInfo, DataOf(section)};
+  const size_t lens[] = {Len(kInfo), section.size()};
+  ReplyPtr reply;
+  if (absl::Status s = Run(section.empty() ? 1 : 2, argv, lens, &reply); !s.ok()) return s;
+  if (reply->type == REDIS_REPLY_ERROR) return ServerError(kInfo, *reply);
+  if (reply->type != REDIS_REPLY_STRING) return Unexpected(kInfo, *reply);
+  return std::string(reply->str, reply->len);
+}
+
+absl::StatusOr<int64_t> RedisClient::DbSize() {
+  const char* argv[] = {kDbSize};
+  const size_t lens[] = {Len(kDbSize)};
+  ReplyPtr reply;
+  if (absl::Status s = Run(1, argv, lens, &reply); !s.ok()) return s;
+  if (reply->type == REDIS_REPLY_ERROR) return ServerError(kDbSize, *reply);
+  if (reply->type != REDIS_REPLY_INTEGER) return Unexpected(kDbSize, *reply);
+  return static_cast<int64_t>(reply->integer);
+}
+
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<KvClient>> NewRedisClient(
-    const CacheEndpoint& endpoint) {
+absl::StatusOr<std::unique_ptr<KvClient>> NewRedisClient(const CacheEndpoint& endpoint) {
   if (endpoint.host.empty()) {
     return absl::InvalidArgumentError("redis endpoint: empty host");
   }
   if (endpoint.port < 1 || endpoint.port > 65535) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "redis endpoint: port ", endpoint.port, " is out of range 1..65535"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("redis endpoint: port ", endpoint.port, " is out of range 1..65535"));
   }
   if (endpoint.db < 0) {
     return absl::InvalidArgumentError(
         absl::StrCat("redis endpoint: negative database ", endpoint.db));
   }
   if (endpoint.timeouts.connect_ms <= 0 || endpoint.timeouts.io_ms <= 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("redis endpoint: timeouts must be > 0 (connect ",
-                     endpoint.timeouts.connect_ms, " ms, io ",
-                     endpoint.timeouts.io_ms, " ms)"));
+    return absl::InvalidArgumentError(absl::StrCat("redis endpoint: timeouts must be > 0 (connect ",
+                                                   endpoint.timeouts.connect_ms, " ms, io ",
+                                                   endpoint.timeouts.io_ms, " ms)"));
   }
   IgnoreSigpipeOnce();
   auto client = std::make_unique<RedisClient>(endpoint);
@@ -427,8 +425,7 @@ absl::StatusOr<std::string> DescribeServer(std::string_view info) {
   while (!info.empty()) {
     size_t eol = info.find('\n');
     std::string_view line = info.substr(0, eol);
-    info = eol == std::string_view::npos ? std::string_view()
-                                         : info.substr(eol + 1);
+    info = eol == std::string_view::npos ? std::string_view() : info.substr(eol + 1);
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     size_t colon = line.find(':');
     if (colon == std::string_view::npos) continue;
@@ -446,8 +443,7 @@ absl::StatusOr<std::string> DescribeServer(std::string_view info) {
     return absl::StrCat("valkey ", Sv(valkey_version));
   }
   if (redis_version.empty()) {
-    return absl::InternalError(
-        "INFO server has neither redis_version nor valkey_version");
+    return absl::InternalError("INFO server has neither redis_version nor valkey_version");
   }
   return absl::StrCat(valkey_name ? "valkey " : "redis ", Sv(redis_version));
 }

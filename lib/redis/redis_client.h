@@ -5,9 +5,12 @@
 // the only code in cabench that sees hiredis; callers get a KvClient.
 //
 //   ASSERT_OK_AND_ASSIGN(auto endpoint, CacheEndpointFromEnv());
-//   absl::StatusOr<std::unique_ptr<KvClient>> client =
-//   NewRedisClient(endpoint); std::string value; absl::StatusOr<bool> hit =
-//   (*client)->Get("bookings:42", &value);
+//   absl::StatusOr<std::unique_ptr<KvClient>> client = NewRedisClient(endpoint);
+//   std::string value;
+//   absl::StatusOr<bool> hit = (*client)->Get("bookings:42", &value);
+//
+// Besides the pattern's commands it offers INFO and DBSIZE (KvClient::Info,
+// KvClient::DbSize), which lib/servers reads on a connection of its own.
 //
 // Ownership: the returned client owns its connection (a redisContext freed by
 // redisFree) and frees every reply before the next command. The caller owns
@@ -54,8 +57,7 @@ namespace cabench {
 // timeout <= 0), Unavailable (cannot connect, or no answer to SELECT in time)
 // or Internal (SELECT refused, e.g. NOAUTH or a db index out of range).
 // Safe to call concurrently.
-absl::StatusOr<std::unique_ptr<KvClient>> NewRedisClient(
-    const CacheEndpoint& endpoint);
+absl::StatusOr<std::unique_ptr<KvClient>> NewRedisClient(const CacheEndpoint& endpoint);
 
 namespace internal {
 

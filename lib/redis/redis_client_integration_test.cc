@@ -35,6 +35,7 @@ namespace {
 using ::testing::AllOf;
 using ::testing::AnyOf;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::StartsWith;
 
 constexpr int64_t kLongTtlMs = 10 * 60 * 1000;
@@ -51,8 +52,7 @@ class RawRedis {
 
   explicit RawRedis(const CacheEndpoint& endpoint) {
     timeval tv = {2, 0};
-    context_.reset(
-        redisConnectWithTimeout(endpoint.host.c_str(), endpoint.port, tv));
+    context_.reset(redisConnectWithTimeout(endpoint.host.c_str(), endpoint.port, tv));
   }
 
   bool ok() const { return context_ != nullptr && context_->err == 0; }
@@ -64,8 +64,8 @@ class RawRedis {
       argv.push_back(arg.c_str());
       lens.push_back(arg.size());
     }
-    void* raw = redisCommandArgv(context_.get(), static_cast<int>(args.size()),
-                                 argv.data(), lens.data());
+    void* raw =
+        redisCommandArgv(context_.get(), static_cast<int>(args.size()), argv.data(), lens.data());
     if (raw == nullptr) return std::nullopt;
     auto* r = static_cast<redisReply*>(raw);
     Reply reply;
@@ -117,8 +117,7 @@ class LoopbackSocket {
 };
 
 double SecondsSince(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
-      .count();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
 class RedisClientTest : public ::testing::Test {
@@ -126,26 +125,21 @@ class RedisClientTest : public ::testing::Test {
   void SetUp() override {
     ASSERT_OK_AND_ASSIGN(endpoint_, CacheEndpointFromEnv());
     ASSERT_TRUE(IsLoopbackHost(endpoint_.host))
-        << "integration tests only talk to loopback servers, not "
-        << endpoint_.ToString();
-    prefix_ = absl::StrCat(
-        "cabench_test:", getpid(), ":",
-        ::testing::UnitTest::GetInstance()->current_test_info()->name(), ":");
+        << "integration tests only talk to loopback servers, not " << endpoint_.ToString();
+    prefix_ = absl::StrCat("cabench_test:", getpid(), ":",
+                           ::testing::UnitTest::GetInstance()->current_test_info()->name(), ":");
     ASSERT_OK_AND_ASSIGN(client_, NewRedisClient(endpoint_));
   }
 
   void TearDown() override {
     if (client_ == nullptr) return;  // SetUp failed before writing anything
     // A fresh client: the test's own one may have been broken on purpose.
-    absl::StatusOr<std::unique_ptr<KvClient>> cleaner =
-        NewRedisClient(endpoint_);
+    absl::StatusOr<std::unique_ptr<KvClient>> cleaner = NewRedisClient(endpoint_);
     ASSERT_THAT(cleaner, IsOk());
     EXPECT_THAT((*cleaner)->DeletePrefix(prefix_), IsOk());
   }
 
-  std::string Key(absl::string_view suffix) const {
-    return absl::StrCat(prefix_, suffix);
-  }
+  std::string Key(absl::string_view suffix) const { return absl::StrCat(prefix_, suffix); }
 
   CacheEndpoint endpoint_;
   std::string prefix_;
@@ -298,14 +292,46 @@ TEST_F(RedisClientTest, ServerErrorReplyIsInternalAndKeepsConnection) {
   EXPECT_THAT(client_->Ping(), IsOk());
 }
 
+TEST_F(RedisClientTest, InfoAndDbSizeReadStatisticsWithoutTouchingThem) {
+  ASSERT_OK_AND_ASSIGN(std::string server, client_->Info("server"));
+  EXPECT_THAT(server, AllOf(StartsWith("# Server\r\n"), HasSubstr("\r\nprocess_id:"),
+                            Not(HasSubstr("keyspace_hits:"))));
+  ASSERT_OK_AND_ASSIGN(std::string all, client_->Info(""));
+  EXPECT_THAT(all, AllOf(HasSubstr("\r\nkeyspace_hits:"), HasSubstr("\r\nused_memory:"),
+                         HasSubstr("\r\nuptime_in_seconds:")));
+  // An unknown section is an empty answer, as the server gives it.
+  ASSERT_OK_AND_ASSIGN(std::string none, client_->Info("no_such_section"));
+  EXPECT_EQ(none, "");
+
+  ASSERT_OK_AND_ASSIGN(int64_t keys_before, client_->DbSize());
+  for (const char* k : {"a", "b", "c"}) {
+    ASSERT_THAT(client_->Set(Key(k), "v", kLongTtlMs), IsOk());
+  }
+  ASSERT_OK_AND_ASSIGN(int64_t keys_after, client_->DbSize());
+  EXPECT_EQ(keys_after - keys_before, 3);
+
+  // Neither INFO nor DBSIZE counts as a keyspace hit or miss.
+  auto hits_and_misses = [this]() -> std::string {
+    absl::StatusOr<std::string> stats = client_->Info("stats");
+    if (!stats.ok()) return std::string(stats.status().message());
+    std::string out;
+    for (absl::string_view line : absl::StrSplit(*stats, "\r\n")) {
+      if (absl::StartsWith(line, "keyspace_")) absl::StrAppend(&out, line, ";");
+    }
+    return out;
+  };
+  const std::string first = hits_and_misses();
+  ASSERT_THAT(client_->DbSize(), IsOk());
+  ASSERT_THAT(client_->Info(""), IsOk());
+  EXPECT_EQ(hits_and_misses(), first);
+  EXPECT_THAT(first, HasSubstr("keyspace_hits:"));
+}
+
 TEST_F(RedisClientTest, SelectsTheEndpointDatabase) {
   CacheEndpoint other = endpoint_;
   other.db = endpoint_.db == 15 ? 14 : endpoint_.db + 1;
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<KvClient> other_client,
-                       NewRedisClient(other));
-  absl::Cleanup clean = [&] {
-    EXPECT_THAT(other_client->DeletePrefix(prefix_), IsOk());
-  };
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<KvClient> other_client, NewRedisClient(other));
+  absl::Cleanup clean = [&] { EXPECT_THAT(other_client->DeletePrefix(prefix_), IsOk()); };
   ASSERT_THAT(other_client->Set(Key("k"), "other db", kLongTtlMs), IsOk());
   std::string got;
   ASSERT_OK_AND_ASSIGN(bool hit, client_->Get(Key("k"), &got));
@@ -317,8 +343,7 @@ TEST_F(RedisClientTest, SelectsTheEndpointDatabase) {
 TEST_F(RedisClientTest, DatabaseOutOfServerRangeIsInternal) {
   CacheEndpoint bad = endpoint_;
   bad.db = 100000;  // beyond any default "databases" setting
-  EXPECT_THAT(NewRedisClient(bad),
-              StatusIs(absl::StatusCode::kInternal, HasSubstr("SELECT")));
+  EXPECT_THAT(NewRedisClient(bad), StatusIs(absl::StatusCode::kInternal, HasSubstr("SELECT")));
 }
 
 TEST_F(RedisClientTest, BrokenAfterServerClosesConnectionUntilReconnect) {
@@ -329,8 +354,7 @@ TEST_F(RedisClientTest, BrokenAfterServerClosesConnectionUntilReconnect) {
   ASSERT_EQ(own_id->type, REDIS_REPLY_INTEGER);
   // The victim connects after the killer, so its id is the smallest one
   // above the killer's.
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<KvClient> victim,
-                       NewRedisClient(endpoint_));
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<KvClient> victim, NewRedisClient(endpoint_));
   ASSERT_THAT(victim->Set(Key("k"), "v", kLongTtlMs), IsOk());
   std::optional<RawRedis::Reply> list = killer.Command({"CLIENT", "LIST"});
   ASSERT_TRUE(list.has_value());
@@ -349,16 +373,14 @@ TEST_F(RedisClientTest, BrokenAfterServerClosesConnectionUntilReconnect) {
   ASSERT_TRUE(killed.has_value());
   ASSERT_EQ(killed->integer, 1) << "CLIENT KILL ID " << victim_id;
 
-  const std::string address =
-      endpoint_.host.find(':') == std::string::npos
-          ? absl::StrCat(endpoint_.host, ":", endpoint_.port)
-          : absl::StrCat("[", endpoint_.host, "]:", endpoint_.port);
+  const std::string address = endpoint_.host.find(':') == std::string::npos
+                                  ? absl::StrCat(endpoint_.host, ":", endpoint_.port)
+                                  : absl::StrCat("[", endpoint_.host, "]:", endpoint_.port);
   std::string got;
   EXPECT_THAT(victim->Get(Key("k"), &got),
               StatusIs(absl::StatusCode::kUnavailable, HasSubstr(address)));
   // Broken now: every call fails at once, without touching the network.
-  EXPECT_THAT(victim->Ping(),
-              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("Reconnect")));
+  EXPECT_THAT(victim->Ping(), StatusIs(absl::StatusCode::kUnavailable, HasSubstr("Reconnect")));
   EXPECT_THAT(victim->Set(Key("k"), "v", kLongTtlMs),
               StatusIs(absl::StatusCode::kUnavailable, HasSubstr("Reconnect")));
   EXPECT_THAT(victim->DeletePrefix(prefix_),
@@ -397,8 +419,7 @@ TEST(RedisClientConnectTest, ClosedPortIsUnavailableWithinConnectTimeout) {
   const double elapsed = SecondsSince(start);
   EXPECT_THAT(client,
               StatusIs(absl::StatusCode::kUnavailable,
-                       AllOf(HasSubstr(absl::StrCat("127.0.0.1:", port)),
-                             HasSubstr("refused"))));
+                       AllOf(HasSubstr(absl::StrCat("127.0.0.1:", port)), HasSubstr("refused"))));
   EXPECT_LT(elapsed, endpoint.timeouts.connect_ms / 1000.0 + 1.0);
 }
 
@@ -416,11 +437,9 @@ TEST(RedisClientConnectTest, SilentServerIsUnavailableAfterIoTimeout) {
   const auto start = std::chrono::steady_clock::now();
   absl::StatusOr<std::unique_ptr<KvClient>> client = NewRedisClient(endpoint);
   const double elapsed = SecondsSince(start);
-  EXPECT_THAT(
-      client,
-      StatusIs(absl::StatusCode::kUnavailable,
-               AllOf(HasSubstr(absl::StrCat("127.0.0.1:", socket.port())),
-                     HasSubstr("timed out after 200 ms"))));
+  EXPECT_THAT(client, StatusIs(absl::StatusCode::kUnavailable,
+                               AllOf(HasSubstr(absl::StrCat("127.0.0.1:", socket.port())),
+                                     HasSubstr("timed out after 200 ms"))));
   EXPECT_GE(elapsed, 0.15);
   EXPECT_LT(elapsed, endpoint.timeouts.io_ms / 1000.0 + 1.0);
 }
@@ -437,16 +456,14 @@ TEST(RedisClientConnectTest, BadEndpointIsInvalidArgument) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("host")));
   endpoint.host = "127.0.0.1";
   endpoint.timeouts.io_ms = 0;
-  EXPECT_THAT(
-      NewRedisClient(endpoint),
-      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("timeout")));
+  EXPECT_THAT(NewRedisClient(endpoint),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("timeout")));
 }
 
 // Pure helpers; they sit here because only this binary links lib/redis.
 TEST(RedisEscapeGlobTest, EscapesEveryMetacharacter) {
   EXPECT_EQ(internal::EscapeRedisGlob("bookings:"), "bookings:");
-  EXPECT_EQ(internal::EscapeRedisGlob("a*b?c[d]e\\f"),
-            "a\\*b\\?c\\[d\\]e\\\\f");
+  EXPECT_EQ(internal::EscapeRedisGlob("a*b?c[d]e\\f"), "a\\*b\\?c\\[d\\]e\\\\f");
   EXPECT_EQ(internal::EscapeRedisGlob("^-!"), "^-!");
   EXPECT_EQ(internal::EscapeRedisGlob(""), "");
 }
@@ -458,13 +475,11 @@ std::string Describe(absl::string_view info) {
 }
 
 TEST(RedisDescribeServerTest, NamesRedisOrValkey) {
-  EXPECT_EQ(Describe("# Server\r\nredis_version:7.0.15\r\nredis_mode:x\r\n"),
-            "redis 7.0.15");
+  EXPECT_EQ(Describe("# Server\r\nredis_version:7.0.15\r\nredis_mode:x\r\n"), "redis 7.0.15");
   EXPECT_EQ(Describe("# Server\r\nredis_version:7.2.4\r\n"
                      "server_name:valkey\r\nvalkey_version:8.0.1\r\n"),
             "valkey 8.0.1");
-  EXPECT_EQ(Describe("redis_version:7.2.4\r\nserver_name:valkey\r\n"),
-            "valkey 7.2.4");
+  EXPECT_EQ(Describe("redis_version:7.2.4\r\nserver_name:valkey\r\n"), "valkey 7.2.4");
   EXPECT_EQ(Describe("redis_version:6.2.6\n"), "redis 6.2.6");
   EXPECT_EQ(Describe("redis_version:6.2.6"), "redis 6.2.6");
   EXPECT_THAT(internal::DescribeServer("# Server\r\nuptime:1\r\n"),

@@ -4,6 +4,10 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+
 namespace cabench {
 
 FakeKvClient::FakeKvClient(VirtualClock* clock) : clock_(clock) {}
@@ -40,15 +44,16 @@ absl::StatusOr<bool> FakeKvClient::Get(std::string_view key, std::string* value)
   std::lock_guard<std::mutex> lock(mu_);
   const Entry* e = FindLive(key);
   if (e == nullptr) {
+    ++keyspace_misses_;
     value->clear();
     return false;
   }
+  ++keyspace_hits_;
   value->assign(e->value);
   return true;
 }
 
-absl::Status FakeKvClient::Set(std::string_view key, std::string_view value,
-                               int64_t ttl_ms) {
+absl::Status FakeKvClient::Set(std::string_view key, std::string_view value, int64_t ttl_ms) {
   if (absl::Status s = Enter(KvMethod::kSet); !s.ok()) return s;
   if (ttl_ms <= 0) return absl::InvalidArgumentError("fake kv: ttl_ms must be > 0");
   Put(key, value, ttl_ms);
@@ -99,6 +104,46 @@ absl::Status FakeKvClient::Reconnect() { return Enter(KvMethod::kReconnect); }
 absl::StatusOr<std::string> FakeKvClient::ServerInfo() {
   if (absl::Status s = Enter(KvMethod::kServerInfo); !s.ok()) return s;
   return std::string("fake-kv 1.0");
+}
+
+absl::StatusOr<std::string> FakeKvClient::Info(std::string_view section) {
+  if (absl::Status s = Enter(KvMethod::kInfo); !s.ok()) return s;
+  const std::string name = absl::AsciiStrToLower(absl::string_view(section.data(), section.size()));
+  const bool all = name.empty() || name == "default" || name == "all" || name == "everything";
+  std::lock_guard<std::mutex> lock(mu_);
+  std::string text;
+  if (all || name == "server") {
+    absl::StrAppend(&text, "# Server\r\nredis_version:7.0.0\r\n");
+    if (process_id_.has_value()) absl::StrAppend(&text, "process_id:", *process_id_, "\r\n");
+    absl::StrAppend(&text, "uptime_in_seconds:", uptime_s_, "\r\n\r\n");
+  }
+  if (all || name == "memory") {
+    int64_t bytes = 0;
+    for (const auto& [key, e] : map_) bytes += static_cast<int64_t>(key.size() + e.value.size());
+    absl::StrAppend(&text, "# Memory\r\nused_memory:", bytes, "\r\n\r\n");
+  }
+  if (all || name == "stats") {
+    absl::StrAppend(&text,
+                    "# Stats\r\nexpired_keys:0\r\nevicted_keys:0\r\nkeyspace_hits:", keyspace_hits_,
+                    "\r\nkeyspace_misses:", keyspace_misses_, "\r\n");
+  }
+  return text;
+}
+
+absl::StatusOr<int64_t> FakeKvClient::DbSize() {
+  if (absl::Status s = Enter(KvMethod::kDbSize); !s.ok()) return s;
+  std::lock_guard<std::mutex> lock(mu_);
+  return static_cast<int64_t>(map_.size());
+}
+
+void FakeKvClient::set_process_id(std::optional<int64_t> pid) {
+  std::lock_guard<std::mutex> lock(mu_);
+  process_id_ = pid;
+}
+
+void FakeKvClient::set_uptime_s(int64_t uptime_s) {
+  std::lock_guard<std::mutex> lock(mu_);
+  uptime_s_ = uptime_s;
 }
 
 void FakeKvClient::ClearFailures() {

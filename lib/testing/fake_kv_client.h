@@ -10,6 +10,13 @@
 // a real connection: every later call fails fast with Unavailable until
 // Reconnect() succeeds.
 //
+// Statistics, as a server keeps them: Get counts keyspace_hits and
+// keyspace_misses; Info() reports them with expired_keys and evicted_keys
+// (always 0), used_memory (the bytes of the keys and values held),
+// uptime_in_seconds and, when set, process_id, in the server's INFO format;
+// DbSize() counts the keys held, expired ones not yet overwritten included
+// (as DBSIZE counts keys the server has not yet collected).
+//
 // Ownership: the caller owns the fake and the clock (which must outlive it).
 // Thread safety: unlike the real clients, safe for concurrent use (one
 // internal mutex), so a multi-threaded test may share one fake.
@@ -40,8 +47,10 @@ enum class KvMethod : int {
   kPing,
   kReconnect,
   kServerInfo,
+  kInfo,
+  kDbSize,
 };
-inline constexpr int kNumKvMethods = 7;
+inline constexpr int kNumKvMethods = 9;
 
 class FakeKvClient : public KvClient, public FaultTable<KvMethod, kNumKvMethods> {
  public:
@@ -51,13 +60,19 @@ class FakeKvClient : public KvClient, public FaultTable<KvMethod, kNumKvMethods>
   // KvClient. Same contract as the interface; injected failures return the
   // injected status before doing anything (the call is still counted).
   absl::StatusOr<bool> Get(std::string_view key, std::string* value) override;
-  absl::Status Set(std::string_view key, std::string_view value,
-                   int64_t ttl_ms) override;
+  absl::Status Set(std::string_view key, std::string_view value, int64_t ttl_ms) override;
   absl::Status Del(std::string_view key) override;
   absl::StatusOr<int64_t> DeletePrefix(std::string_view prefix) override;
   absl::Status Ping() override;
   absl::Status Reconnect() override;
   absl::StatusOr<std::string> ServerInfo() override;
+  absl::StatusOr<std::string> Info(std::string_view section) override;
+  absl::StatusOr<int64_t> DbSize() override;
+
+  // What INFO server reports: process_id (none when nullopt, the default) and
+  // uptime_in_seconds (default 100).
+  void set_process_id(std::optional<int64_t> pid);
+  void set_uptime_s(int64_t uptime_s);
 
   // Error and latency injection per method, and calls()/total_calls(), come
   // from FaultTable (fault_injector.h). ClearFailures() also mends a broken
@@ -83,9 +98,7 @@ class FakeKvClient : public KvClient, public FaultTable<KvMethod, kNumKvMethods>
   };
   struct Hash {
     using is_transparent = void;
-    size_t operator()(std::string_view s) const {
-      return std::hash<std::string_view>()(s);
-    }
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
   };
   using Map = std::unordered_map<std::string, Entry, Hash, std::equal_to<>>;
 
@@ -102,6 +115,10 @@ class FakeKvClient : public KvClient, public FaultTable<KvMethod, kNumKvMethods>
   Map map_;
   bool emulate_broken_ = false;
   bool broken_ = false;
+  int64_t keyspace_hits_ = 0;
+  int64_t keyspace_misses_ = 0;
+  std::optional<int64_t> process_id_;
+  int64_t uptime_s_ = 100;
 };
 
 }  // namespace cabench

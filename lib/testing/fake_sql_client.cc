@@ -5,7 +5,9 @@
 #include <thread>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 
 namespace cabench {
 
@@ -14,24 +16,60 @@ FakeSqlClient::FakeSqlClient() : FakeSqlClient(Options()) {}
 FakeSqlClient::FakeSqlClient(Options options)
     : options_(std::move(options)), next_booking_id_(options_.first_booking_id + 1) {}
 
+namespace {
+
+void SetRow(std::vector<std::pair<std::string, std::string>>& rows, std::string_view name,
+            std::string_view value) {
+  for (auto& [row_name, row_value] : rows) {
+    if (row_name == name) {
+      row_value.assign(value);
+      return;
+    }
+  }
+  rows.emplace_back(std::string(name), std::string(value));
+}
+
+}  // namespace
+
+absl::Status FakeSqlClient::Enter(SqlMethod method) {
+  absl::Status status = OnCall(method);
+  if (!status.ok()) return status;
+  std::lock_guard<std::mutex> lock(mu_);
+  switch (method) {
+    case SqlMethod::kQueryBookingCount:
+      ++com_select_;
+      ++questions_;
+      break;
+    case SqlMethod::kInsertBooking:
+      ++com_insert_;
+      ++questions_;
+      break;
+    case SqlMethod::kExecute:
+    case SqlMethod::kQueryRow:
+    case SqlMethod::kQueryPairs:
+      ++questions_;
+      break;
+    default:
+      break;
+  }
+  return status;
+}
+
 int64_t FakeSqlClient::CountLocked(int64_t passenger_id) const {
   if (passenger_id < 1 || passenger_id > options_.passengers) return 0;
-  int64_t n = options_.initial_count ? options_.initial_count(passenger_id)
-                                     : passenger_id % 4;
+  int64_t n = options_.initial_count ? options_.initial_count(passenger_id) : passenger_id % 4;
   auto it = inserted_per_passenger_.find(passenger_id);
   if (it != inserted_per_passenger_.end()) n += it->second;
   return n;
 }
 
-std::pair<int64_t, std::string> FakeSqlClient::SeatKey(int64_t flight_id,
-                                                       std::string_view seat) {
+std::pair<int64_t, std::string> FakeSqlClient::SeatKey(int64_t flight_id, std::string_view seat) {
   std::string lower(seat);
   for (char& ch : lower) ch = absl::ascii_tolower(static_cast<unsigned char>(ch));
   return {flight_id, std::move(lower)};
 }
 
-absl::Status FakeSqlClient::QueryBookingCount(int64_t passenger_id,
-                                              BookingCount* result) {
+absl::Status FakeSqlClient::QueryBookingCount(int64_t passenger_id, BookingCount* result) {
   if (absl::Status s = Enter(SqlMethod::kQueryBookingCount); !s.ok()) return s;
   std::lock_guard<std::mutex> lock(mu_);
   const int64_t n = CountLocked(passenger_id);
@@ -42,8 +80,8 @@ absl::Status FakeSqlClient::QueryBookingCount(int64_t passenger_id,
   if (n > 0) {
     // Formatted by hand into the reused buffers: no allocation per query.
     char digits[24];
-    const int len = std::snprintf(digits, sizeof(digits), "%lld",
-                                  static_cast<long long>(passenger_id));
+    const int len =
+        std::snprintf(digits, sizeof(digits), "%lld", static_cast<long long>(passenger_id));
     result->firstname.append("First").append(digits, static_cast<size_t>(len));
     result->lastname.append("Last").append(digits, static_cast<size_t>(len));
   }
@@ -53,8 +91,8 @@ absl::Status FakeSqlClient::QueryBookingCount(int64_t passenger_id,
 absl::StatusOr<int64_t> FakeSqlClient::InsertBooking(const NewBooking& booking) {
   if (absl::Status s = Enter(SqlMethod::kInsertBooking); !s.ok()) return s;
   if (booking.seat.size() > 4) {
-    return absl::InternalError(absl::StrCat("mysql 1406: Data too long for column 'seat': '",
-                                            booking.seat, "'"));
+    return absl::InternalError(
+        absl::StrCat("mysql 1406: Data too long for column 'seat': '", booking.seat, "'"));
   }
   std::lock_guard<std::mutex> lock(mu_);
   if (booking.passenger_id < 1 || booking.passenger_id > options_.passengers) {
@@ -62,9 +100,8 @@ absl::StatusOr<int64_t> FakeSqlClient::InsertBooking(const NewBooking& booking) 
         "mysql 1452: Cannot add or update a child row: no passenger ", booking.passenger_id));
   }
   if (!seats_.insert(SeatKey(booking.flight_id, booking.seat)).second) {
-    return absl::AlreadyExistsError(absl::StrCat("mysql 1062: Duplicate entry '",
-                                                 booking.flight_id, "-", booking.seat,
-                                                 "' for key 'flight_seat'"));
+    return absl::AlreadyExistsError(absl::StrCat("mysql 1062: Duplicate entry '", booking.flight_id,
+                                                 "-", booking.seat, "' for key 'flight_seat'"));
   }
   ++inserted_per_passenger_[booking.passenger_id];
   ++inserted_;
@@ -78,8 +115,8 @@ absl::StatusOr<int64_t> FakeSqlClient::Execute(std::string_view sql) {
   return 0;
 }
 
-absl::StatusOr<std::optional<std::vector<std::optional<std::string>>>>
-FakeSqlClient::QueryRow(std::string_view sql) {
+absl::StatusOr<std::optional<std::vector<std::optional<std::string>>>> FakeSqlClient::QueryRow(
+    std::string_view sql) {
   if (absl::Status s = Enter(SqlMethod::kQueryRow); !s.ok()) return s;
   std::lock_guard<std::mutex> lock(mu_);
   statements_.emplace_back(sql);
@@ -93,6 +130,35 @@ absl::Status FakeSqlClient::Reconnect() { return Enter(SqlMethod::kReconnect); }
 absl::StatusOr<std::string> FakeSqlClient::ServerInfo() {
   if (absl::Status s = Enter(SqlMethod::kServerInfo); !s.ok()) return s;
   return std::string("fake-sql 1.0");
+}
+
+absl::StatusOr<std::vector<std::pair<std::string, std::string>>> FakeSqlClient::QueryPairs(
+    std::string_view sql) {
+  if (absl::Status s = Enter(SqlMethod::kQueryPairs); !s.ok()) return s;
+  std::lock_guard<std::mutex> lock(mu_);
+  statements_.emplace_back(sql);
+  const absl::string_view text(sql.data(), sql.size());
+  if (absl::StartsWithIgnoreCase(text, "SHOW GLOBAL VARIABLES")) return variables_;
+  if (!absl::StartsWithIgnoreCase(text, "SHOW GLOBAL STATUS")) {
+    return std::vector<std::pair<std::string, std::string>>();
+  }
+  std::vector<std::pair<std::string, std::string>> rows = {
+      {"Com_insert", absl::StrCat(com_insert_)},
+      {"Com_select", absl::StrCat(com_select_)},
+      {"Questions", absl::StrCat(questions_)},
+  };
+  for (const auto& [name, value] : status_) SetRow(rows, name, value);
+  return rows;
+}
+
+void FakeSqlClient::SetStatus(std::string_view name, std::string_view value) {
+  std::lock_guard<std::mutex> lock(mu_);
+  SetRow(status_, name, value);
+}
+
+void FakeSqlClient::SetVariable(std::string_view name, std::string_view value) {
+  std::lock_guard<std::mutex> lock(mu_);
+  SetRow(variables_, name, value);
 }
 
 int64_t FakeSqlClient::BookingCountOf(int64_t passenger_id) const {

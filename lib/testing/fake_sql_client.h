@@ -15,6 +15,14 @@
 // ("mysql 1062: Duplicate entry ...") on a taken (flight, seat) and with
 // Internal ("mysql 1452: ...") for an unknown passenger; ids start after
 // `first_booking_id`. Execute() and QueryRow() only record the statement.
+//
+// Statistics, as a server keeps them: every statement a call runs
+// (QueryBookingCount, InsertBooking, Execute, QueryRow, QueryPairs; not one
+// failed by injection) counts in Questions, QueryBookingCount also in
+// Com_select and InsertBooking in Com_insert. QueryPairs answers "SHOW GLOBAL
+// STATUS ..." with those three and the rows set by SetStatus(), "SHOW GLOBAL
+// VARIABLES ..." with the rows set by SetVariable() (any WHERE or LIKE is
+// ignored: every row is returned), and anything else with no rows.
 // Every method can fail on demand and take artificial latency (see
 // fault_injector.h).
 //
@@ -49,8 +57,9 @@ enum class SqlMethod : int {
   kPing,
   kReconnect,
   kServerInfo,
+  kQueryPairs,
 };
-inline constexpr int kNumSqlMethods = 7;
+inline constexpr int kNumSqlMethods = 8;
 
 class FakeSqlClient : public SqlClient, public FaultTable<SqlMethod, kNumSqlMethods> {
  public:
@@ -73,6 +82,14 @@ class FakeSqlClient : public SqlClient, public FaultTable<SqlMethod, kNumSqlMeth
   absl::Status Ping() override;
   absl::Status Reconnect() override;
   absl::StatusOr<std::string> ServerInfo() override;
+  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> QueryPairs(
+      std::string_view sql) override;
+
+  // Adds or replaces a row of SHOW GLOBAL STATUS (Questions, Com_select and
+  // Com_insert included: the value set replaces the count) or of SHOW GLOBAL
+  // VARIABLES.
+  void SetStatus(std::string_view name, std::string_view value);
+  void SetVariable(std::string_view name, std::string_view value);
 
   // Error and latency injection per method, and calls(), come from
   // FaultTable (fault_injector.h).
@@ -88,7 +105,9 @@ class FakeSqlClient : public SqlClient, public FaultTable<SqlMethod, kNumSqlMeth
   std::vector<std::string> statements() const;
 
  private:
-  absl::Status Enter(SqlMethod method) { return OnCall(method); }
+  // Applies injected faults; when the call goes ahead and runs a statement,
+  // counts it in the statistics.
+  absl::Status Enter(SqlMethod method);
   int64_t CountLocked(int64_t passenger_id) const;
   static std::pair<int64_t, std::string> SeatKey(int64_t flight_id, std::string_view seat);
 
@@ -102,6 +121,11 @@ class FakeSqlClient : public SqlClient, public FaultTable<SqlMethod, kNumSqlMeth
   int64_t next_booking_id_;
   int64_t inserted_ = 0;
   std::vector<std::string> statements_;
+  int64_t questions_ = 0;
+  int64_t com_select_ = 0;
+  int64_t com_insert_ = 0;
+  std::vector<std::pair<std::string, std::string>> status_;
+  std::vector<std::pair<std::string, std::string>> variables_;
 };
 
 }  // namespace cabench

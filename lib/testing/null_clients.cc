@@ -4,8 +4,7 @@
 
 namespace cabench {
 
-NullKvClient::NullKvClient(bool hit, std::string value)
-    : hit_(hit), value_(std::move(value)) {}
+NullKvClient::NullKvClient(bool hit, std::string value) : hit_(hit), value_(std::move(value)) {}
 
 absl::StatusOr<bool> NullKvClient::Get(std::string_view, std::string* value) {
   if (!hit_) {
@@ -24,6 +23,8 @@ absl::StatusOr<int64_t> NullKvClient::DeletePrefix(std::string_view) { return 0;
 absl::Status NullKvClient::Ping() { return absl::OkStatus(); }
 absl::Status NullKvClient::Reconnect() { return absl::OkStatus(); }
 absl::StatusOr<std::string> NullKvClient::ServerInfo() { return std::string("null"); }
+absl::StatusOr<std::string> NullKvClient::Info(std::string_view) { return std::string(); }
+absl::StatusOr<int64_t> NullKvClient::DbSize() { return 0; }
 
 absl::Status NullSqlClient::QueryBookingCount(int64_t, BookingCount* result) {
   result->found = true;
@@ -32,16 +33,18 @@ absl::Status NullSqlClient::QueryBookingCount(int64_t, BookingCount* result) {
   result->lastname.assign("Last");
   return absl::OkStatus();
 }
-absl::StatusOr<int64_t> NullSqlClient::InsertBooking(const NewBooking&) {
-  return next_id_++;
-}
+absl::StatusOr<int64_t> NullSqlClient::InsertBooking(const NewBooking&) { return next_id_++; }
 absl::StatusOr<int64_t> NullSqlClient::Execute(std::string_view) { return 0; }
-absl::StatusOr<std::optional<std::vector<std::optional<std::string>>>>
-NullSqlClient::QueryRow(std::string_view) {
+absl::StatusOr<std::optional<std::vector<std::optional<std::string>>>> NullSqlClient::QueryRow(
+    std::string_view) {
   return std::optional<std::vector<std::optional<std::string>>>();
 }
 absl::Status NullSqlClient::Ping() { return absl::OkStatus(); }
 absl::Status NullSqlClient::Reconnect() { return absl::OkStatus(); }
 absl::StatusOr<std::string> NullSqlClient::ServerInfo() { return std::string("null"); }
+absl::StatusOr<std::vector<std::pair<std::string, std::string>>> NullSqlClient::QueryPairs(
+    std::string_view) {
+  return std::vector<std::pair<std::string, std::string>>();
+}
 
 }  // namespace cabench

@@ -17,6 +17,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "lib/clients/kv_client.h"
@@ -34,13 +35,15 @@ class NullKvClient : public KvClient {
   // Get: true with the fixed value (copied into *value, reusing its buffer),
   // or false, per set_hit(). Everything else: OK, no work.
   absl::StatusOr<bool> Get(std::string_view key, std::string* value) override;
-  absl::Status Set(std::string_view key, std::string_view value,
-                   int64_t ttl_ms) override;
+  absl::Status Set(std::string_view key, std::string_view value, int64_t ttl_ms) override;
   absl::Status Del(std::string_view key) override;
   absl::StatusOr<int64_t> DeletePrefix(std::string_view prefix) override;
   absl::Status Ping() override;
   absl::Status Reconnect() override;
   absl::StatusOr<std::string> ServerInfo() override;
+  // Info: "" (no figures); DbSize: 0.
+  absl::StatusOr<std::string> Info(std::string_view section) override;
+  absl::StatusOr<int64_t> DbSize() override;
 
  private:
   bool hit_;
@@ -61,6 +64,9 @@ class NullSqlClient : public SqlClient {
   absl::Status Ping() override;
   absl::Status Reconnect() override;
   absl::StatusOr<std::string> ServerInfo() override;
+  // No rows.
+  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> QueryPairs(
+      std::string_view sql) override;
 
  private:
   int64_t next_id_ = 1;
