@@ -1,6 +1,7 @@
 // cabench: the cache-aside benchmark suite.
 //
-//   cabench [--scenarios=DIR] [--queries=N] [--out_dir=DIR] [--allow_remote]
+//   cabench [--scenarios=DIR] [--queries=N] [--rate_per_s=R] [--no_twins] [--out_dir=DIR]
+//           [--allow_remote]
 //           [--timeout_ms=N] [--connect_timeout_ms=N] [--max_outage_ms=N]
 //           [--benchmark_...]
 //
@@ -16,8 +17,10 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <memory>
@@ -50,7 +53,9 @@ constexpr int kExitUsage = 2;
 
 struct Flags {
   std::string scenarios_dir = "scenarios";
-  int64_t queries = 0;  // 0: as each scenario says
+  int64_t queries = 0;      // 0: as each scenario says
+  int64_t rate_per_s = -1;  // -1: as each scenario says; 0: closed loop
+  bool no_twins = false;    // do not run the scenarios' no-cache twins
   std::string out_dir;
   bool allow_remote = false;
   std::string cache_url;           // overrides CABENCH_CACHE_URL
@@ -64,7 +69,7 @@ constexpr int64_t kMaxTimeoutMs = 3'600'000;
 
 void PrintHelp() {
   std::fprintf(stdout,
-               "usage: cabench [--scenarios=DIR] [--queries=N] [--out_dir=DIR] "
+               "usage: cabench [--scenarios=DIR] [--queries=N] [--rate_per_s=R] [--out_dir=DIR] "
                "[--allow_remote]\n"
                "               [--timeout_ms=N] [--connect_timeout_ms=N] "
                "[--max_outage_ms=N]\n"
@@ -72,6 +77,10 @@ void PrintHelp() {
                "\n"
                "  --scenarios=DIR   folder of scenario YAML files (default: scenarios)\n"
                "  --queries=N       override queries per thread of every scenario\n"
+               "  --rate_per_s=R    run every scenario open-loop at R operations/s in total\n"
+               "                    (0: closed loop), instead of its own rate_per_s\n"
+               "  --no_twins        do not run the no-cache twins of scenarios that ask for\n"
+               "                    one (baseline: no_cache); gain_ops_x etc. are then absent\n"
                "  --out_dir=DIR     where per-run time series go (default:\n"
                "                    results/runs/<date>_<git rev>)\n"
                "  --allow_remote    allow endpoints that are not on loopback\n"
@@ -123,6 +132,13 @@ Flags ParseFlags(int argc, char** argv) {
         Fail(kExitUsage,
              absl::StrCat("--queries: expected a whole number 1..1000000000, got '", value, "'"));
       }
+    } else if (take("--rate_per_s=")) {
+      if (!absl::SimpleAtoi(value, &flags.rate_per_s) || flags.rate_per_s < 0 ||
+          flags.rate_per_s > 100'000'000) {
+        Fail(kExitUsage, absl::StrCat("--rate_per_s: expected operations per second 0..100000000 "
+                                      "(0: closed loop), got '",
+                                      value, "'"));
+      }
     } else if (take("--out_dir=")) {
       if (value.empty()) Fail(kExitUsage, "--out_dir: expected a folder");
       flags.out_dir = std::string(value);
@@ -138,6 +154,8 @@ Flags ParseFlags(int argc, char** argv) {
         Fail(kExitUsage, absl::StrCat(arg.substr(0, arg.find('=')), ": expected milliseconds 1..",
                                       kMaxTimeoutMs, ", got '", value, "'"));
       }
+    } else if (arg == "--no_twins") {
+      flags.no_twins = true;
     } else if (arg == "--allow_remote") {
       flags.allow_remote = true;
     } else {
@@ -166,13 +184,14 @@ void InstallStopHandlers() {
   sigaction(SIGTERM, &stop, nullptr);
 }
 
-// True when Google Benchmark's --benchmark_filter selects at least one of
-// `names`, with its rules: a POSIX extended regex searched in the full name,
-// "" and "all" select everything, a leading '-' negates. Checked before any
-// server is contacted, so that a filter matching nothing is one usage error.
-// Fails (InvalidArgument) when the filter is not a valid regex.
-absl::StatusOr<bool> FilterSelectsAny(std::string filter, const std::vector<std::string>& names) {
-  if (filter.empty() || filter == "all") return true;
+// Which of `names` Google Benchmark's --benchmark_filter selects, with its
+// rules: a POSIX extended regex searched in the full name, "" and "all"
+// select everything, a leading '-' negates. Checked before any server is
+// contacted, so that a filter matching nothing is one usage error. Fails
+// (InvalidArgument) when the filter is not a valid regex.
+absl::StatusOr<std::vector<bool>> FilterSelects(std::string filter,
+                                                const std::vector<std::string>& names) {
+  if (filter.empty() || filter == "all") return std::vector<bool>(names.size(), true);
   bool negate = false;
   if (filter[0] == '-') {
     negate = true;
@@ -183,16 +202,49 @@ absl::StatusOr<bool> FilterSelectsAny(std::string filter, const std::vector<std:
     return absl::InvalidArgumentError(
         absl::StrCat("--benchmark_filter: '", filter, "' is not a valid regular expression"));
   }
-  bool any = false;
+  std::vector<bool> selected;
   for (const std::string& name : names) {
-    const bool matched = regexec(&re, name.c_str(), 0, nullptr, 0) == 0;
-    if (matched != negate) {
-      any = true;
-      break;
-    }
+    selected.push_back((regexec(&re, name.c_str(), 0, nullptr, 0) == 0) != negate);
   }
   regfree(&re);
-  return any;
+  return selected;
+}
+
+// A regular expression matching exactly `name` (POSIX extended).
+std::string ExactPattern(const std::string& name) {
+  std::string out;
+  for (char c : name) {
+    if (std::strchr(".[]()*+?{}|^$\\", c) != nullptr) out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+// One benchmark to register: a scenario at a thread count, and the index of
+// its no-cache twin in the same list (-1: none).
+struct Planned {
+  Scenario scenario;
+  int threads = 1;
+  int twin = -1;
+  std::string name;
+};
+
+// Every benchmark of `scenarios`, each no-cache twin just before the
+// scenario it belongs to.
+std::vector<Planned> PlanBenchmarks(const std::vector<Scenario>& scenarios) {
+  std::vector<Planned> plan;
+  for (const Scenario& scenario : scenarios) {
+    for (int threads : scenario.threads) {
+      int twin = -1;
+      if (scenario.baseline_no_cache) {
+        twin = static_cast<int>(plan.size());
+        const Scenario t = ScenarioBenchmark::NoCacheTwin(scenario);
+        plan.push_back({t, threads, -1, ScenarioBenchmark::FullName(t, threads)});
+      }
+      plan.push_back({scenario, threads, twin, ScenarioBenchmark::FullName(scenario, threads)});
+    }
+  }
+  return plan;
 }
 
 std::string DefaultOutDir() {
@@ -245,18 +297,41 @@ int Main(int argc, char** argv) {
     for (Scenario& s : *scenarios) s.queries_per_thread = flags.queries;
   }
 
+  if (flags.rate_per_s >= 0) {
+    for (Scenario& s : *scenarios) s.rate_per_s = flags.rate_per_s;
+  }
+  if (flags.no_twins) {
+    for (Scenario& s : *scenarios) s.baseline_no_cache = false;
+  }
+
+  // A filter that selects a scenario also selects its no-cache twin: the
+  // scenario's report is measured against it.
+  const std::vector<Planned> plan = PlanBenchmarks(*scenarios);
   {
     std::vector<std::string> names;
-    for (const Scenario& scenario : *scenarios) {
-      for (int threads : scenario.threads) {
-        names.push_back(ScenarioBenchmark::FullName(scenario, threads));
+    for (const Planned& p : plan) names.push_back(p.name);
+    absl::StatusOr<std::vector<bool>> selected =
+        FilterSelects(benchmark::GetBenchmarkFilter(), names);
+    if (!selected.ok()) Fail(kExitUsage, selected.status().message());
+    std::vector<bool> with_twins = *selected;
+    bool added = false;
+    for (size_t i = 0; i < plan.size(); ++i) {
+      if (with_twins[i] && plan[i].twin >= 0 && !with_twins[plan[i].twin]) {
+        with_twins[plan[i].twin] = true;
+        added = true;
       }
     }
-    absl::StatusOr<bool> any = FilterSelectsAny(benchmark::GetBenchmarkFilter(), names);
-    if (!any.ok()) Fail(kExitUsage, any.status().message());
-    if (!*any) {
+    if (std::find(with_twins.begin(), with_twins.end(), true) == with_twins.end()) {
       Fail(kExitUsage, absl::StrCat("no benchmark matches --benchmark_filter='",
                                     benchmark::GetBenchmarkFilter(), "'"));
+    }
+    if (added) {
+      std::string exact;
+      for (size_t i = 0; i < plan.size(); ++i) {
+        if (!with_twins[i]) continue;
+        absl::StrAppend(&exact, exact.empty() ? "^(" : "|", ExactPattern(plan[i].name));
+      }
+      benchmark::SetBenchmarkFilter(exact + ")$");
     }
   }
 
@@ -320,11 +395,10 @@ int Main(int argc, char** argv) {
   AddSuiteContext(env, flags.scenarios_dir, *scenarios);
 
   std::vector<std::unique_ptr<ScenarioBenchmark>> benchmarks;
-  for (const Scenario& scenario : *scenarios) {
-    for (int threads : scenario.threads) {
-      benchmarks.push_back(std::make_unique<ScenarioBenchmark>(scenario, threads, &env));
-      benchmarks.back()->Register();
-    }
+  for (const Planned& p : plan) {
+    benchmarks.push_back(std::make_unique<ScenarioBenchmark>(p.scenario, p.threads, &env));
+    if (p.twin >= 0) benchmarks.back()->set_twin(benchmarks[static_cast<size_t>(p.twin)].get());
+    benchmarks.back()->Register();
   }
 
   InstallStopHandlers();

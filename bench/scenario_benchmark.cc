@@ -74,18 +74,39 @@ ScenarioBenchmark::ScenarioBenchmark(const Scenario& scenario, int threads, cons
   full_name_ = FullName(scenario_, threads_);
 }
 
+namespace {
+
+// The name up to the part the library appends (/iterations:Q/...). The
+// arguments are in the name itself (access as a word, which Args cannot
+// carry); an open-loop scenario's rate too, so that runs at different rates
+// never share a name.
+std::string BaseName(const Scenario& scenario) {
+  std::string name =
+      absl::StrCat("CacheAside/", scenario.name, "/read_pct:", scenario.read_pct,
+                   "/ttl_ms:", scenario.ttl_ms, "/access:", AccessName(scenario.access));
+  if (scenario.rate_per_s > 0) absl::StrAppend(&name, "/rate:", scenario.rate_per_s);
+  return name;
+}
+
+}  // namespace
+
 std::string ScenarioBenchmark::FullName(const Scenario& scenario, int threads) {
-  return absl::StrCat("CacheAside/", scenario.name, "/read_pct:", scenario.read_pct,
-                      "/ttl_ms:", scenario.ttl_ms, "/access:", AccessName(scenario.access),
-                      "/iterations:", scenario.queries_per_thread, "/real_time/threads:", threads);
+  return absl::StrCat(BaseName(scenario), "/iterations:", scenario.queries_per_thread,
+                      "/real_time/threads:", threads);
+}
+
+Scenario ScenarioBenchmark::NoCacheTwin(const Scenario& scenario) {
+  Scenario twin = scenario;
+  twin.name = scenario.name + "@no_cache";
+  twin.cache = false;
+  twin.baseline_no_cache = false;
+  twin.warmup_ops = 0;
+  twin.fallback_to_db = false;
+  return twin;
 }
 
 void ScenarioBenchmark::Register() {
-  // The arguments are in the name itself (access as a word, which Args
-  // cannot carry); the library appends /iterations:Q/real_time/threads:N.
-  const std::string base =
-      absl::StrCat("CacheAside/", scenario_.name, "/read_pct:", scenario_.read_pct,
-                   "/ttl_ms:", scenario_.ttl_ms, "/access:", AccessName(scenario_.access));
+  const std::string base = BaseName(scenario_);
   benchmark::RegisterBenchmark(base.c_str(), [this](benchmark::State& state) { Run(state); })
       ->Iterations(scenario_.queries_per_thread)
       ->UseRealTime()
@@ -139,6 +160,7 @@ void ScenarioBenchmark::Run(benchmark::State& state) {
   Progress progress(full_name_, scenario_.queries_per_thread * threads_);
   ThreadLoop::Options options;
   options.thread_index = thread_index;
+  options.threads = threads_;
   if (env_->ledger != nullptr) options.seat_tag = env_->ledger->seat_tag();
   options.reconnect_options.max_outage_ms = env_->max_outage_ms;
   options.control = &control;
@@ -202,9 +224,18 @@ void ScenarioBenchmark::FinishRun(benchmark::State& state, ThreadLoop& loop, KvC
     facts.predicted_hit_rate_pct =
         PredictHitRatePct(ModelInputFor(scenario_, env_->data, threads_, summary.ops_per_s));
     facts.bookings_removed = removed.value_or(0);
+    facts.target_rate_per_s = static_cast<double>(scenario_.rate_per_s);
+    Outcome outcome;
+    outcome.ops_per_s = summary.ops_per_s;
+    if (twin_ != nullptr && twin_->last_outcome().has_value()) {
+      const Outcome& base = *twin_->last_outcome();
+      if (base.ops_per_s > 0)
+        facts.measured[CounterId::kGainOpsX] = summary.ops_per_s / base.ops_per_s;
+    }
     for (const auto& [name, value] : RunCounters(totals, summary, facts)) {
       state.counters[name] = value;
     }
+    last_outcome_ = outcome;
     if (summary.errors > 0) {
       std::fprintf(stderr, "cabench: %s: %lld operation(s) failed; last error: %s\n",
                    full_name_.c_str(), static_cast<long long>(summary.errors),

@@ -44,6 +44,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "bench/suite_env.h"
@@ -73,10 +74,28 @@ class ScenarioBenchmark {
   // Runs that ended with an error so far. Read after the benchmarks ran.
   int failed_runs() const { return failed_runs_.load(); }
 
-  // "CacheAside/<scenario>/read_pct:R/ttl_ms:T/access:A/iterations:Q/real_time/threads:N"
+  // "CacheAside/<scenario>/read_pct:R/ttl_ms:T/access:A[/rate:R]/iterations:Q/real_time/threads:N"
+  // (rate only for an open-loop scenario).
   const std::string& full_name() const { return full_name_; }
   // The same name for `scenario` at `threads`, without an object.
   static std::string FullName(const Scenario& scenario, int threads);
+
+  // The no-cache twin of `scenario` (baseline: no_cache): the same workload
+  // with the cache off, named "<scenario>@no_cache".
+  static Scenario NoCacheTwin(const Scenario& scenario);
+
+  // What the last successful run measured, for the run that compares
+  // itself with this one (its twin). Empty before.
+  struct Outcome {
+    double ops_per_s = 0;
+    std::optional<double> db_queries_per_s;
+    std::optional<double> db_cpu_ms_per_s;
+  };
+  const std::optional<Outcome>& last_outcome() const { return last_outcome_; }
+
+  // This run measures itself against `twin`, which runs just before it and
+  // must outlive it. Call before the benchmarks run.
+  void set_twin(const ScenarioBenchmark* twin) { twin_ = twin; }
 
  private:
   // Thread 0, before the loop: flush, warm up.
@@ -94,6 +113,8 @@ class ScenarioBenchmark {
   std::atomic<int> failed_runs_{0};
   int run_index_ = 0;  // the finishing thread only (one run at a time)
   RunAggregate run_;
+  const ScenarioBenchmark* twin_ = nullptr;
+  std::optional<Outcome> last_outcome_;  // the finishing thread only
 };
 
 }  // namespace cabench

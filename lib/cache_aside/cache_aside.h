@@ -133,8 +133,10 @@ class CacheAside {
   // call on this object.
   std::string_view KeyFor(int64_t passenger_id);
 
-  // Start of the last operation, in nanoseconds since the Unix epoch.
+  // Start of the last operation, in nanoseconds since the Unix epoch, and on
+  // the monotonic clock (MonoNowNs).
   int64_t last_start_epoch_ns() const { return start_mono_ns_ + epoch_offset_ns_; }
+  int64_t last_start_mono_ns() const { return start_mono_ns_; }
   // Status of the most recent failed step (OK until one fails). A GET failure
   // served by the fallback is recorded here too.
   const absl::Status& last_error() const { return last_error_; }

@@ -10,7 +10,15 @@ namespace {
 
 // The value of a statistic names.def lists, by suffix (nullopt for one no
 // code computes yet).
-std::optional<double> ClassStat(const ClassSummary& c, std::string_view suffix) {
+std::optional<double> ClassStat(const ClassSummary& c, bool open_loop, std::string_view suffix) {
+  if (suffix.substr(0, 9) == "intended_") {
+    if (!open_loop) return std::nullopt;
+    if (suffix == "intended_avg_us") return c.intended_avg_us;
+    if (suffix == "intended_p50_us") return c.intended_p50_us;
+    if (suffix == "intended_p99_us") return c.intended_p99_us;
+    if (suffix == "intended_p999_us") return c.intended_p999_us;
+    return std::nullopt;
+  }
   if (suffix == "avg_us") return c.avg_us;
   if (suffix == "p50_us") return c.p50_us;
   if (suffix == "p95_us") return c.p95_us;
@@ -149,9 +157,41 @@ std::vector<NamedValue> RunCounters(const ThreadResult& totals, const Summary& s
       case CounterId::kErrorMaxUs:
         if (s.errors > 0) v = s.error_max_us;
         break;
-      case CounterId::kNumCounters:
+      case CounterId::kLateOps:
+        if (s.has_intended) v = static_cast<double>(s.late_ops);
         break;
+      case CounterId::kStartLagAvgUs:
+        if (s.has_intended) v = s.start_lag_avg_us;
+        break;
+      case CounterId::kStartLagP99Us:
+        if (s.has_intended) v = s.start_lag_p99_us;
+        break;
+      case CounterId::kIntendedP50Us:
+        if (s.has_intended) v = s.intended_p50_us;
+        break;
+      case CounterId::kIntendedP99Us:
+        if (s.has_intended) v = s.intended_p99_us;
+        break;
+      case CounterId::kIntendedP999Us:
+        if (s.has_intended) v = s.intended_p999_us;
+        break;
+      case CounterId::kTargetRatePerS:
+        if (facts.target_rate_per_s > 0) v = facts.target_rate_per_s;
+        break;
+      case CounterId::kTargetMissed:
+        // Against what the schedule asked for: a finite Poisson run asks for
+        // a little more or less than the target by chance.
+        if (facts.target_rate_per_s > 0) {
+          const double asked = s.scheduled_rate_per_s > 0
+                                   ? std::min(s.scheduled_rate_per_s, facts.target_rate_per_s)
+                                   : facts.target_rate_per_s;
+          v = s.ops_per_s < 0.99 * asked ? 1 : 0;
+        }
+        break;
+      default:
+        break;  // measured elsewhere: facts.measured
     }
+    if (auto m = facts.measured.find(id); m != facts.measured.end()) v = m->second;
     if (v.has_value()) out.emplace_back(std::string(CounterName(id)), *v);
   }
   for (int c = 0; c < kNumOpClasses; ++c) {
@@ -159,7 +199,7 @@ std::vector<NamedValue> RunCounters(const ThreadResult& totals, const Summary& s
     const ClassSummary& cs = s.of(cls);
     if (cs.count == 0 || cls == OpClass::kError) continue;
     for (std::string_view suffix : ClassStatSuffixes()) {
-      if (std::optional<double> v = ClassStat(cs, suffix)) {
+      if (std::optional<double> v = ClassStat(cs, s.has_intended, suffix)) {
         out.emplace_back(ClassStatName(cls, suffix), *v);
       }
     }

@@ -21,6 +21,7 @@
 #define CABENCH_LIB_ENGINE_RUN_H_
 
 #include <cstdint>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -31,6 +32,7 @@
 #include "absl/status/status.h"
 #include "lib/engine/run_control.h"
 #include "lib/engine/thread_loop.h"
+#include "lib/metrics/names.h"
 #include "lib/metrics/summary.h"
 
 namespace cabench {
@@ -78,6 +80,12 @@ struct RunFacts {
   std::optional<double> predicted_hit_rate_pct;
   // Bookings the run inserted and removed at its end.
   int64_t bookings_removed = 0;
+  // Open loop: the target rate of all threads together (0: closed loop).
+  double target_rate_per_s = 0;
+  // Counters measured outside the threads' results (the servers' own
+  // statistics, the no-cache twin, the connection pool, the schedule), by
+  // id. They take precedence over what the summary gives.
+  std::map<CounterId, double> measured;
 };
 
 // The counters of a finished run, in the order of names.def: every run

@@ -34,11 +34,20 @@ absl::Status RunControl::reason() const {
   return absl::OkStatus();
 }
 
+int64_t RunControl::ScheduleOrigin(int64_t proposed_ns) {
+  int64_t expected = 0;
+  if (origin_ns_.compare_exchange_strong(expected, proposed_ns, std::memory_order_acq_rel)) {
+    return proposed_ns;
+  }
+  return expected;
+}
+
 void RunControl::Reset() {
   std::lock_guard<std::mutex> lock(mu_);
   first_reason_ = absl::OkStatus();
   aborted_.store(false, std::memory_order_release);
   ops_done_.store(0, std::memory_order_relaxed);
+  origin_ns_.store(0, std::memory_order_relaxed);
 }
 
 }  // namespace cabench

@@ -60,12 +60,19 @@ class RunControl {
   void AddOps(int64_t n) { ops_done_.fetch_add(n, std::memory_order_relaxed); }
   int64_t ops_done() const { return ops_done_.load(std::memory_order_relaxed); }
 
+  // The time origin of the run's open-loop schedules, on the monotonic clock:
+  // the first caller sets it to `proposed_ns`, every later caller (the other
+  // threads of the run) gets that same value, so the threads' schedules are
+  // phase-staggered against one origin.
+  int64_t ScheduleOrigin(int64_t proposed_ns);
+
   // Back to a fresh run's state (call when no thread of the run is running).
   void Reset();
 
  private:
   std::atomic<bool> aborted_{false};
   std::atomic<int64_t> ops_done_{0};
+  std::atomic<int64_t> origin_ns_{0};  // 0: not set
   mutable std::mutex mu_;
   absl::Status first_reason_ ABSL_GUARDED_BY(mu_);
 };

@@ -30,7 +30,10 @@ class Schedule {
  public:
   virtual ~Schedule() = default;
   // Waits until the next operation is due and returns its intended start on
-  // the monotonic clock (CacheAside::MonoNowNs), in nanoseconds.
+  // the monotonic clock (CacheAside::MonoNowNs), in nanoseconds; the loop
+  // then records the operation's response time from that start too. A
+  // schedule whose time is not the monotonic clock (a simulation's virtual
+  // clock) returns a negative value: nothing extra is recorded.
   virtual int64_t WaitNext() = 0;
 };
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "lib/engine/open_loop.h"
 
 namespace cabench {
 namespace {
@@ -52,6 +53,18 @@ ThreadLoop::ThreadLoop(KvClient* kv, SqlClient* sql, const Scenario& scenario,
       pattern_(kv, sql, scenario,
                PatternOptions(scenario, options, &workload_, &result_.inserted_ids)),
       reconnector_(kv, sql, ReconnectOptions(scenario, options)) {
+  schedule_ = options.schedule;
+  if (schedule_ == nullptr && scenario.rate_per_s > 0) {
+    OpenLoopSchedule::Options o;
+    o.rate_per_s = static_cast<double>(scenario.rate_per_s);
+    o.threads = options.threads;
+    o.thread_index = options.thread_index;
+    o.arrival = scenario.arrival;
+    o.seed = scenario.seed;
+    o.control = options.control;
+    own_schedule_ = std::make_unique<OpenLoopSchedule>(o);
+    schedule_ = own_schedule_.get();
+  }
   if (options.keep_inserted_ids) {
     const int64_t writes =
         scenario.queries_per_thread * (100 - std::clamp(scenario.read_pct, 0, 100)) / 100;
@@ -73,11 +86,19 @@ absl::Status ThreadLoop::Run(int64_t n) {
         return control->reason();
       }
     }
-    if (options_.schedule != nullptr) options_.schedule->WaitNext();
+    int64_t intended = -1;
+    if (schedule_ != nullptr) {
+      intended = schedule_->WaitNext();
+      if (control != nullptr && control->stopping()) return control->reason();
+    }
     const Op& op = workload_.Next();
     const OpResult r = pattern_.Run(op);
     const int64_t start = pattern_.last_start_epoch_ns();
-    result_.recorder.Record(r, start);
+    if (intended < 0) {
+      result_.recorder.Record(r, start);
+    } else {
+      result_.recorder.RecordOpenLoop(r, start, pattern_.last_start_mono_ns() - intended);
+    }
     if (options_.observer != nullptr) options_.observer->OnOp(op, r, start);
     if ((++ops_done_ & (kProgressStep - 1)) == 0) {
       if (control != nullptr) control->AddOps(kProgressStep);
@@ -94,6 +115,7 @@ absl::Status WarmUp(KvClient* kv, SqlClient* sql, const Scenario& scenario,
   if (!scenario.cache || scenario.warmup_ops <= 0) return absl::OkStatus();
   Scenario reads_only = scenario;
   reads_only.read_pct = 100;
+  reads_only.rate_per_s = 0;  // as fast as it goes, closed loop
   RunControl control;
   ThreadLoop::Options options;
   options.thread_index = Workload::kWarmupThreadIndex;

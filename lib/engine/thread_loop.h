@@ -8,9 +8,12 @@
 //                           a client broken? reconnect it, between operations
 //                             (Reconnector), or abort the run when a server
 //                             stays down too long
-//                           wait for the schedule (none: closed loop)
+//                           wait for the schedule (none: closed loop; the
+//                             scenario's rate_per_s: open loop)
 //   the operation           Workload::Next -> CacheAside::Run
-//   after it                LatencyRecorder::Record, the observer, progress
+//   after it                LatencyRecorder::Record (open loop: also the
+//                             response time from the intended start), the
+//                             observer, progress
 //
 // A ThreadLoop owns one thread's parts: its Workload (seeded with the
 // scenario's seed + thread index), its CacheAside over the caller's clients,
@@ -26,6 +29,7 @@
 #define CABENCH_LIB_ENGINE_THREAD_LOOP_H_
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -77,7 +81,10 @@ class ThreadLoop {
     Reconnector::Options reconnect_options;
     // Shared by the threads of one run; null: the loop never stops early.
     RunControl* control = nullptr;
-    // Null: closed loop.
+    // The run's thread count (an open-loop thread runs at rate_per_s / threads).
+    int threads = 1;
+    // Null: the scenario's own: open loop at its rate_per_s (lib/engine/
+    // open_loop.h), or closed loop when it has none.
     Schedule* schedule = nullptr;
     OpObserver* observer = nullptr;
     ProgressSink* progress = nullptr;
@@ -119,7 +126,9 @@ class ThreadLoop {
 
  private:
   Options options_;
-  ThreadResult result_;  // before pattern_, which appends to its ids
+  std::unique_ptr<Schedule> own_schedule_;  // the scenario's open loop, if any
+  Schedule* schedule_;                      // options_.schedule or own_schedule_
+  ThreadResult result_;                     // before pattern_, which appends to its ids
   Workload workload_;
   CacheAside pattern_;
   Reconnector reconnector_;

@@ -48,9 +48,19 @@ constexpr std::string_view kStepStats[] = {
 #include "lib/metrics/names.def"
 };
 constexpr std::string_view kSeriesNames[] = {
-#define CABENCH_SERIES(id, name, meaning) name,
+#define CABENCH_SERIES(id, name, when, meaning) name,
 #include "lib/metrics/names.def"
 };
+#define always SeriesWhen::kAlways
+#define open_loop SeriesWhen::kOpenLoop
+#define server SeriesWhen::kServer
+constexpr SeriesWhen kSeriesWhen[] = {
+#define CABENCH_SERIES(id, name, when, meaning) when,
+#include "lib/metrics/names.def"
+};
+#undef always
+#undef open_loop
+#undef server
 
 static_assert(std::size(kClassNames) == kNumOpClasses);
 static_assert(std::size(kStepNames) == kNumSteps);
@@ -70,6 +80,11 @@ std::string_view OpClassSpans(OpClass c) { return At(kClassSpans, static_cast<in
 std::string_view StepSpans(Step s) { return At(kStepSpans, static_cast<int>(s)); }
 std::string_view CounterName(CounterId id) { return At(kCounterNames, static_cast<int>(id)); }
 std::string_view SeriesFieldName(SeriesField f) { return At(kSeriesNames, static_cast<int>(f)); }
+
+SeriesWhen SeriesFieldWhen(SeriesField f) {
+  const int i = static_cast<int>(f);
+  return i >= 0 && i < kNumSeriesFields ? kSeriesWhen[i] : SeriesWhen::kAlways;
+}
 
 Better CounterBetter(CounterId id) {
   const int i = static_cast<int>(id);

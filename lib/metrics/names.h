@@ -34,7 +34,7 @@ inline constexpr int kNumCounters = static_cast<int>(CounterId::kNumCounters);
 
 // The fixed per-second series fields (CABENCH_SERIES lines), in table order.
 enum class SeriesField : int {
-#define CABENCH_SERIES(id, name, meaning) id,
+#define CABENCH_SERIES(id, name, when, meaning) id,
 #include "lib/metrics/names.def"
   kNumSeriesFields
 };
@@ -54,8 +54,10 @@ std::string_view StepSpans(Step s);
 // The counter's name, e.g. "ops_per_s", and which way is better.
 std::string_view CounterName(CounterId id);
 Better CounterBetter(CounterId id);
-// The series field's name, e.g. "cache_hits".
+// The series field's name, e.g. "cache_hits", and when a file has it.
 std::string_view SeriesFieldName(SeriesField f);
+enum class SeriesWhen : int { kAlways, kOpenLoop, kServer };
+SeriesWhen SeriesFieldWhen(SeriesField f);
 
 // The statistics kept per class ("avg_us", "p50_us", ...) and per step
 // ("avg_us", "p99_us"), in table order.

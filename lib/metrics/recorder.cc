@@ -24,32 +24,46 @@ int64_t FloorSecond(int64_t epoch_ns) {
 
 }  // namespace
 
-double SecondStats::ClassPercentile(OpClass c, double p) const {
-  const int cls = static_cast<int>(c);
-  if (cls >= kNumTimedClasses || class_count[cls] == 0) return 0.0;
-  const auto& buckets = class_buckets[cls];
-  const int64_t n = class_count[cls];
+void CoarseBuckets::Merge(const CoarseBuckets& other) {
+  if (other.counts.empty()) return;
+  if (counts.empty()) counts.resize(kNumBuckets);
+  for (int b = 0; b < kNumBuckets; ++b) counts[b] += other.counts[b];
+}
+
+double CoarseBuckets::Percentile(int64_t n, double p, double lo, double hi) const {
+  if (n <= 0 || counts.empty()) return 0.0;
   if (std::isnan(p)) p = 0.0;
   p = std::clamp(p, 0.0, 100.0);
-  int64_t rank = static_cast<int64_t>(
-      std::ceil(p / 100.0 * static_cast<double>(n) * (1.0 - 1e-12)));
+  int64_t rank =
+      static_cast<int64_t>(std::ceil(p / 100.0 * static_cast<double>(n) * (1.0 - 1e-12)));
   rank = std::clamp<int64_t>(rank, 1, n);
-  const double hi = static_cast<double>(class_max_ns[cls]);
-  const double lo = std::min(static_cast<double>(min()), hi);
-  // The top rank is the class's exact maximum (any p99 with < 100 samples).
+  lo = std::min(lo, hi);
+  // The top rank is the exact maximum (any p99 with < 100 samples).
   if (rank == n) return hi;
   int64_t seen = 0;
   for (int i = 0; i < kNumBuckets; ++i) {
-    seen += buckets[i];
+    seen += counts[i];
     if (seen < rank) continue;
     if (i == kOverflowBucket) return hi;
-    const double lower =
-        static_cast<double>(internal::LogLinearLower<kSubBucketBits>(i));
-    const double width =
-        static_cast<double>(internal::LogLinearWidth<kSubBucketBits>(i));
+    const double lower = static_cast<double>(internal::LogLinearLower<kSubBucketBits>(i));
+    const double width = static_cast<double>(internal::LogLinearWidth<kSubBucketBits>(i));
     return std::clamp(lower + (width - 1.0) / 2.0, lo, hi);
   }
   return hi;
+}
+
+double SecondStats::ClassPercentile(OpClass c, double p) const {
+  const int cls = static_cast<int>(c);
+  if (cls < 0 || cls >= kNumTimedClasses) return 0.0;
+  return class_buckets[cls].Percentile(class_count[cls], p, static_cast<double>(min()),
+                                       static_cast<double>(class_max_ns[cls]));
+}
+
+double SecondStats::IntendedPercentile(OpClass c, double p) const {
+  const int cls = static_cast<int>(c);
+  if (cls < 0 || cls >= kNumTimedClasses) return 0.0;
+  return intended_buckets[cls].Percentile(class_count[cls], p, 0.0,
+                                          static_cast<double>(intended_max_ns[cls]));
 }
 
 LatencyRecorder::LatencyRecorder() = default;
@@ -68,8 +82,65 @@ int64_t LatencyRecorder::total_ns() const {
 
 size_t LatencyRecorder::MemoryBytes() const {
   constexpr size_t kHistogramBytes = sizeof(int64_t) * Histogram::kNumBuckets;
-  return (class_hist_.size() + step_hist_.size()) * kHistogramBytes +
-         seconds_.capacity() * sizeof(SecondStats);
+  size_t bytes = (class_hist_.size() + step_hist_.size() + intended_hist_.size()) *
+                     kHistogramBytes +
+                 seconds_.capacity() * sizeof(SecondStats);
+  for (const SecondStats& sec : seconds_) {
+    for (const auto* buckets : {&sec.class_buckets, &sec.intended_buckets}) {
+      for (const CoarseBuckets& b : *buckets) bytes += b.counts.capacity() * sizeof(uint32_t);
+    }
+  }
+  return bytes;
+}
+
+namespace {
+const Histogram& EmptyHistogram() {
+  static const Histogram* const empty = new Histogram();
+  return *empty;
+}
+}  // namespace
+
+const Histogram& LatencyRecorder::intended_histogram(OpClass c) const {
+  const int cls = static_cast<int>(c);
+  if (intended_hist_.empty() || cls < 0 || cls >= kNumOpClasses) return EmptyHistogram();
+  return intended_hist_[static_cast<size_t>(cls)];
+}
+
+const Histogram& LatencyRecorder::start_lag() const {
+  return intended_hist_.empty() ? EmptyHistogram() : intended_hist_[kNumOpClasses];
+}
+
+Histogram LatencyRecorder::IntendedOverall() const {
+  Histogram all;
+  if (intended_hist_.empty()) return all;
+  for (int c = 0; c < kNumOpClasses; ++c) {
+    if (c != static_cast<int>(OpClass::kError)) all.Merge(intended_hist_[static_cast<size_t>(c)]);
+  }
+  return all;
+}
+
+void LatencyRecorder::RecordOpenLoop(const OpResult& op, int64_t start_epoch_ns, int64_t lag_ns) {
+  Record(op, start_epoch_ns);
+  if (intended_hist_.empty()) intended_hist_.resize(kNumOpClasses + 1);
+  const int raw = static_cast<int>(op.op_class);
+  const int cls = raw < kNumOpClasses ? raw : static_cast<int>(OpClass::kError);
+  const int64_t lag = std::max<int64_t>(0, lag_ns);
+  const int64_t ns = std::max<int64_t>(0, op.total_ns) + lag;
+  intended_hist_[static_cast<size_t>(cls)].Record(ns);
+  intended_hist_[kNumOpClasses].Record(lag);
+  const bool late = lag > kLateNs;
+  late_ops_ += late;
+  const int64_t intended_start = start_epoch_ns - lag;
+  first_intended_ns_ = std::min(first_intended_ns_, intended_start);
+  last_intended_ns_ = std::max(last_intended_ns_, intended_start);
+  // Record() made the operation's second the current one, unless the second
+  // was outside the series.
+  if (static_cast<uint64_t>(start_epoch_ns) - cur_lo_ >= cur_width_) return;
+  SecondStats& sec = seconds_[cur_index_];
+  sec.intended_total_ns[cls] += ns;
+  sec.intended_max_ns[cls] = std::max(sec.intended_max_ns[cls], ns);
+  if (cls < SecondStats::kNumTimedClasses) sec.intended_buckets[cls].Add(ns);
+  sec.late_ops += late;
 }
 
 Histogram LatencyRecorder::Overall() const {
@@ -124,6 +195,15 @@ void LatencyRecorder::Merge(const LatencyRecorder& other) {
   for (int c = 0; c < kNumOpClasses; ++c)
     class_hist_[c].Merge(other.class_hist_[c]);
   for (int s = 0; s < kNumSteps; ++s) step_hist_[s].Merge(other.step_hist_[s]);
+  if (!other.intended_hist_.empty()) {
+    if (intended_hist_.empty()) intended_hist_.resize(kNumOpClasses + 1);
+    for (size_t h = 0; h < intended_hist_.size(); ++h) {
+      intended_hist_[h].Merge(other.intended_hist_[h]);
+    }
+  }
+  late_ops_ += other.late_ops_;
+  first_intended_ns_ = std::min(first_intended_ns_, other.first_intended_ns_);
+  last_intended_ns_ = std::max(last_intended_ns_, other.last_intended_ns_);
   for (size_t e = 0; e < errors_by_source_.size(); ++e) {
     errors_by_source_[e] += other.errors_by_source_[e];
   }
@@ -151,11 +231,15 @@ void LatencyRecorder::Merge(const LatencyRecorder& other) {
       to->class_max_ns[c] = std::max(to->class_max_ns[c], from.class_max_ns[c]);
       to->class_min_ns[c] = std::min(to->class_min_ns[c], from.class_min_ns[c]);
     }
-    for (int c = 0; c < SecondStats::kNumTimedClasses; ++c) {
-      for (int b = 0; b < SecondStats::kNumBuckets; ++b) {
-        to->class_buckets[c][b] += from.class_buckets[c][b];
-      }
+    for (int c = 0; c < kNumOpClasses; ++c) {
+      to->intended_total_ns[c] += from.intended_total_ns[c];
+      to->intended_max_ns[c] = std::max(to->intended_max_ns[c], from.intended_max_ns[c]);
     }
+    for (int c = 0; c < SecondStats::kNumTimedClasses; ++c) {
+      to->class_buckets[c].Merge(from.class_buckets[c]);
+      to->intended_buckets[c].Merge(from.intended_buckets[c]);
+    }
+    to->late_ops += from.late_ops;
   }
   cur_width_ = 0;
 }
@@ -163,6 +247,10 @@ void LatencyRecorder::Merge(const LatencyRecorder& other) {
 void LatencyRecorder::Clear() {
   for (Histogram& h : class_hist_) h.Clear();
   for (Histogram& h : step_hist_) h.Clear();
+  intended_hist_.clear();
+  late_ops_ = 0;
+  first_intended_ns_ = std::numeric_limits<int64_t>::max();
+  last_intended_ns_ = std::numeric_limits<int64_t>::min();
   errors_by_source_ = {};
   first_start_ns_ = std::numeric_limits<int64_t>::max();
   last_end_ns_ = std::numeric_limits<int64_t>::min();

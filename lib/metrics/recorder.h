@@ -55,15 +55,45 @@ namespace cabench {
 
 inline constexpr int64_t kNanosPerSecond = 1'000'000'000;
 
-// The aggregate of the operations that started in one epoch second. A plain
-// value; thread-compatible.
-struct SecondStats {
-  // Coarse per-second histograms: 2^4 sub-buckets per power of two over the
-  // same 0 .. 2^37 ns range as Histogram, plus an overflow bucket.
+// A coarse latency histogram of one class in one second: 2^4 sub-buckets
+// per power of two over the same 0 .. 2^37 ns range as Histogram, plus an
+// overflow bucket (percentiles within ~3.2%). Empty (no allocation) until the
+// class's first operation in that second, so a second costs memory only for
+// the classes it saw. A plain value; thread-compatible.
+struct CoarseBuckets {
   static constexpr int kSubBucketBits = 4;
   static constexpr int kOverflowBucket =
       internal::LogLinearIndex<kSubBucketBits>(Histogram::kMaxTrackableNs) + 1;
   static constexpr int kNumBuckets = kOverflowBucket + 1;
+
+  std::vector<uint32_t> counts;  // kNumBuckets once used
+
+  // Adds one latency (>= 0). Allocates on the first call only.
+  void Add(int64_t ns) {
+    if (counts.empty()) counts.resize(kNumBuckets);
+    const int b = ns <= Histogram::kMaxTrackableNs
+                      ? internal::LogLinearIndex<kSubBucketBits>(static_cast<uint64_t>(ns))
+                      : kOverflowBucket;
+    ++counts[static_cast<size_t>(b)];
+  }
+  void Merge(const CoarseBuckets& other);
+  // Equal counts (never allocated equals all zero).
+  friend bool operator==(const CoarseBuckets& a, const CoarseBuckets& b) {
+    if (a.counts.empty() || b.counts.empty()) {
+      const auto& c = a.counts.empty() ? b.counts : a.counts;
+      return std::all_of(c.begin(), c.end(), [](uint32_t x) { return x == 0; });
+    }
+    return a.counts == b.counts;
+  }
+  // The p-th percentile (nearest rank) of the `n` latencies added, as the
+  // bucket midpoint clamped to [lo, hi]; the top rank is `hi` (the exact
+  // maximum). 0 when n is 0.
+  double Percentile(int64_t n, double p, double lo, double hi) const;
+};
+
+// The aggregate of the operations that started in one epoch second. A plain
+// value; thread-compatible.
+struct SecondStats {
   // Classes with a per-second histogram: every class but kError, which is
   // the last one.
   static constexpr int kNumTimedClasses = kNumOpClasses - 1;
@@ -78,10 +108,15 @@ struct SecondStats {
   std::array<int64_t, kNumOpClasses> class_max_ns{};
   // Exact per-class minimum (INT64_MAX while the class has no operation), so
   // that the database path's min/max per second are its own, not all ops'.
-  std::array<int64_t, kNumOpClasses> class_min_ns =
-      Filled(std::numeric_limits<int64_t>::max());
-  std::array<std::array<uint32_t, kNumBuckets>, kNumTimedClasses>
-      class_buckets{};
+  std::array<int64_t, kNumOpClasses> class_min_ns = Filled(std::numeric_limits<int64_t>::max());
+  std::array<CoarseBuckets, kNumTimedClasses> class_buckets;
+
+  // Open loop only (all zero or empty otherwise): the response time from the
+  // intended start, per class, and the operations sent late.
+  std::array<int64_t, kNumOpClasses> intended_total_ns{};
+  std::array<int64_t, kNumOpClasses> intended_max_ns{};
+  std::array<CoarseBuckets, kNumTimedClasses> intended_buckets;
+  int64_t late_ops = 0;
 
   // Operations that started in this second, of every class.
   int64_t count() const {
@@ -101,9 +136,7 @@ struct SecondStats {
   int64_t cache_hits() const { return ClassCount(OpClass::kCacheHit); }
   int64_t cache_misses() const { return ClassCount(OpClass::kCacheMiss); }
   int64_t errors() const { return ClassCount(OpClass::kError); }
-  int64_t ClassCount(OpClass c) const {
-    return class_count[static_cast<int>(c)];
-  }
+  int64_t ClassCount(OpClass c) const { return class_count[static_cast<int>(c)]; }
   // Min and max latency of the second; 0 when the second is empty.
   int64_t min() const { return count() == 0 ? 0 : min_ns; }
   int64_t max() const { return count() == 0 ? 0 : max_ns; }
@@ -115,6 +148,9 @@ struct SecondStats {
   // operations) is the class's exact maximum. Returns 0 when the class had no
   // operation this second, and for kError, which keeps no histogram.
   double ClassPercentile(OpClass c, double p) const;
+  // The same for the response time from the intended start (open loop; 0
+  // when the second has none).
+  double IntendedPercentile(OpClass c, double p) const;
 
  private:
   static constexpr std::array<int64_t, kNumOpClasses> Filled(int64_t v) {
@@ -143,9 +179,20 @@ class LatencyRecorder {
   // the Unix epoch, e.g. absl::GetCurrentTimeNanos()) as described in the
   // file comment. Negative latencies count as 0; an out-of-range class counts
   // as kError rather than being trusted as an index. No locks, no atomics,
-  // no allocation except when a new second starts. Not safe to call
-  // concurrently with anything else on the same recorder.
+  // no allocation except when a new second starts (or a class's first
+  // operation in a second). Not safe to call concurrently with anything else
+  // on the same recorder.
   inline void Record(const OpResult& op, int64_t start_epoch_ns);
+
+  // The same for an open-loop operation sent `lag_ns` (>= 0) after its
+  // intended start: also files its response time from the intended start
+  // (op.total_ns + lag_ns) per class, the lag itself, and whether it was
+  // late (lag > kLateNs). Allocates the open-loop histograms on first use.
+  void RecordOpenLoop(const OpResult& op, int64_t start_epoch_ns, int64_t lag_ns);
+
+  // An open-loop operation is late when sent more than this after its
+  // intended start.
+  static constexpr int64_t kLateNs = 1'000'000;
 
   // Adds everything `other` recorded, seconds aligned by epoch second, so that
   // merging per-thread recorders equals recording all operations in one.
@@ -183,6 +230,20 @@ class LatencyRecorder {
   // class histograms, so call it once, after the run.
   Histogram Overall() const;
 
+  // Open loop: true once RecordOpenLoop() was called (or merged in).
+  bool has_intended() const { return !intended_hist_.empty(); }
+  // The response time from the intended start of class `c`'s operations, and
+  // of every class but kError together; the lag from intended start to send;
+  // operations sent late. Empty histograms and 0 without open loop.
+  const Histogram& intended_histogram(OpClass c) const;
+  Histogram IntendedOverall() const;
+  const Histogram& start_lag() const;
+  int64_t late_ops() const { return late_ops_; }
+  // The earliest and the latest intended start (epoch nanoseconds) of the
+  // open-loop operations; both 0 without.
+  int64_t first_intended_ns() const { return has_intended() ? first_intended_ns_ : 0; }
+  int64_t last_intended_ns() const { return has_intended() ? last_intended_ns_ : 0; }
+
   // The start of the earliest operation and the end (start + total latency)
   // of the latest-ending one, in epoch nanoseconds; both 0 when empty.
   int64_t first_start_ns() const { return ops() == 0 ? 0 : first_start_ns_; }
@@ -211,6 +272,12 @@ class LatencyRecorder {
 
   std::array<Histogram, kNumOpClasses> class_hist_;
   std::array<Histogram, kNumSteps> step_hist_;
+  // Open loop only: kNumOpClasses histograms of the response time from the
+  // intended start, then one of the start lag; empty until first used.
+  std::vector<Histogram> intended_hist_;
+  int64_t late_ops_ = 0;
+  int64_t first_intended_ns_ = std::numeric_limits<int64_t>::max();
+  int64_t last_intended_ns_ = std::numeric_limits<int64_t>::min();
   std::array<int64_t, 3> errors_by_source_{};
   int64_t first_start_ns_ = std::numeric_limits<int64_t>::max();
   int64_t last_end_ns_ = std::numeric_limits<int64_t>::min();
@@ -263,13 +330,7 @@ inline void LatencyRecorder::Record(const OpResult& op,
   sec->class_total_ns[cls] += ns;
   sec->class_max_ns[cls] = std::max(sec->class_max_ns[cls], ns);
   sec->class_min_ns[cls] = std::min(sec->class_min_ns[cls], ns);
-  if (cls < SecondStats::kNumTimedClasses) {
-    const int b = ns <= Histogram::kMaxTrackableNs
-                      ? internal::LogLinearIndex<SecondStats::kSubBucketBits>(
-                            static_cast<uint64_t>(ns))
-                      : SecondStats::kOverflowBucket;
-    ++sec->class_buckets[cls][b];
-  }
+  if (cls < SecondStats::kNumTimedClasses) sec->class_buckets[cls].Add(ns);
 }
 
 }  // namespace cabench

@@ -43,8 +43,13 @@ Summary Summarize(const LatencyRecorder& recorder) {
         recorder.errors_by_source(static_cast<ErrorSource>(e));
   }
   for (int c = 0; c < kNumOpClasses; ++c) {
-    s.by_class[c] =
-        SummarizeClass(recorder.class_histogram(static_cast<OpClass>(c)));
+    const auto cls = static_cast<OpClass>(c);
+    s.by_class[c] = SummarizeClass(recorder.class_histogram(cls));
+    const Histogram& intended = recorder.intended_histogram(cls);
+    s.by_class[c].intended_avg_us = intended.Mean() / kNsPerUs;
+    s.by_class[c].intended_p50_us = intended.Percentile(50) / kNsPerUs;
+    s.by_class[c].intended_p99_us = intended.Percentile(99) / kNsPerUs;
+    s.by_class[c].intended_p999_us = intended.Percentile(99.9) / kNsPerUs;
   }
   for (int st = 0; st < kNumSteps; ++st) {
     const Histogram& h = recorder.step_histogram(static_cast<Step>(st));
@@ -90,6 +95,21 @@ Summary Summarize(const LatencyRecorder& recorder) {
     s.ops_per_s = static_cast<double>(s.ops) / s.wall_s;
   }
   s.ops_outside_time_series = recorder.ops_outside_time_series();
+
+  s.has_intended = recorder.has_intended();
+  if (s.has_intended) {
+    const Histogram intended = recorder.IntendedOverall();
+    s.intended_p50_us = intended.Percentile(50) / kNsPerUs;
+    s.intended_p99_us = intended.Percentile(99) / kNsPerUs;
+    s.intended_p999_us = intended.Percentile(99.9) / kNsPerUs;
+    s.late_ops = recorder.late_ops();
+    const int64_t span = recorder.last_intended_ns() - recorder.first_intended_ns();
+    if (s.ops > 1 && span > 0) {
+      s.scheduled_rate_per_s = static_cast<double>(s.ops - 1) / (static_cast<double>(span) / 1e9);
+    }
+    s.start_lag_avg_us = recorder.start_lag().Mean() / kNsPerUs;
+    s.start_lag_p99_us = recorder.start_lag().Percentile(99) / kNsPerUs;
+  }
   return s;
 }
 

@@ -33,6 +33,11 @@ struct ClassSummary {
   double p99_us = 0;
   double p999_us = 0;
   double max_us = 0;
+  // Open loop: the response time from the intended start (0 without).
+  double intended_avg_us = 0;
+  double intended_p50_us = 0;
+  double intended_p99_us = 0;
+  double intended_p999_us = 0;
 };
 
 // Latency digest of one Step (one server round trip).
@@ -89,6 +94,21 @@ struct Summary {
   double ops_per_s = 0;
   // Operations left out of the per-second series (see LatencyRecorder).
   int64_t ops_outside_time_series = 0;
+
+  // Open loop (has_intended): the response time from each operation's
+  // intended start, every operation that succeeded; operations sent more
+  // than LatencyRecorder::kLateNs late; the lag from intended start to send.
+  bool has_intended = false;
+  double intended_p50_us = 0;
+  double intended_p99_us = 0;
+  double intended_p999_us = 0;
+  int64_t late_ops = 0;
+  // The rate the schedule asked for during the run: (ops - 1) over the span
+  // of the intended starts (the target, up to the randomness of Poisson
+  // arrivals in a finite run); 0 with fewer than two operations.
+  double scheduled_rate_per_s = 0;
+  double start_lag_avg_us = 0;
+  double start_lag_p99_us = 0;
 
   const ClassSummary& of(OpClass c) const {
     return by_class[static_cast<int>(c)];

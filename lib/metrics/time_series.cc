@@ -7,6 +7,8 @@
 #include <initializer_list>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
@@ -48,12 +50,12 @@ std::string DoubleNsToUs(double ns) {
   return NsToUs(std::llround(ns));
 }
 
-void AppendField(std::string* out, const std::string& key, const std::string& value, bool last) {
-  absl::StrAppend(out, "    \"", key, "\": ", value, last ? "\n" : ",\n");
-}
-
 // Debian's abseil has its own absl::string_view, distinct from std's.
 absl::string_view View(std::string_view s) { return absl::string_view(s.data(), s.size()); }
+
+void AppendField(std::string* out, std::string_view key, const std::string& value, bool last) {
+  absl::StrAppend(out, "    \"", View(key), "\": ", value, last ? "\n" : ",\n");
+}
 
 std::string ClassAvg(const SecondStats& s, OpClass c) {
   const int i = static_cast<int>(c);
@@ -132,35 +134,111 @@ std::string FieldValue(const SecondStats& s, SeriesField f) {
       return ClassesMinMax(s, {OpClass::kCacheHit}, false);
     case SeriesField::kSeriesHitMaxUs:
       return ClassesMinMax(s, {OpClass::kCacheHit}, true);
-    case SeriesField::kNumSeriesFields:
-      break;
+    case SeriesField::kSeriesIntendedAvgUs: {
+      int64_t n = 0, total = 0;
+      for (int c = 0; c < kNumOpClasses; ++c) {
+        if (c == static_cast<int>(OpClass::kError)) continue;
+        n += s.class_count[c];
+        total += s.intended_total_ns[c];
+      }
+      return n == 0 ? "null" : DoubleNsToUs(static_cast<double>(total) / static_cast<double>(n));
+    }
+    case SeriesField::kSeriesLateOps:
+      return Count(s.late_ops);
+    default:
+      break;  // server-side fields: from the extras
   }
   return "null";
 }
 
-void AppendSecond(std::string* out, int64_t second, const SecondStats& s) {
+bool IsOpenLoopField(SeriesField f) { return SeriesFieldWhen(f) == SeriesWhen::kOpenLoop; }
+
+bool IsServerField(SeriesField f) { return SeriesFieldWhen(f) == SeriesWhen::kServer; }
+
+std::string Number(double v) {
+  if (!std::isfinite(v)) return "null";
+  std::string out = absl::StrCat(v);
+  if (out.find_first_of(".e") == std::string::npos) out += ".0";
+  return out;
+}
+
+std::string IntendedAvg(const SecondStats& s, OpClass c) {
+  const int i = static_cast<int>(c);
+  if (s.class_count[i] == 0) return "null";
+  return DoubleNsToUs(static_cast<double>(s.intended_total_ns[i]) /
+                      static_cast<double>(s.class_count[i]));
+}
+
+std::string IntendedP99(const SecondStats& s, OpClass c) {
+  if (s.ClassCount(c) == 0) return "null";
+  return DoubleNsToUs(s.IntendedPercentile(c, 99.0));
+}
+
+// Which optional groups of fields the file has.
+struct Layout {
+  bool open_loop = false;
+  std::vector<SeriesField> server_fields;
+};
+
+void AppendSecond(std::string* out, int64_t second, const SecondStats& s, const Layout& layout,
+                  const std::map<SeriesField, double>* extra) {
   absl::StrAppend(out, "  \"", second, "\": {\n");
+  std::vector<std::pair<std::string, std::string>> fields;
   for (int f = 0; f < kNumSeriesFields; ++f) {
     const auto field = static_cast<SeriesField>(f);
-    AppendField(out, std::string(SeriesFieldName(field)), FieldValue(s, field), false);
+    if (IsServerField(field)) continue;
+    if (IsOpenLoopField(field) && !layout.open_loop) continue;
+    fields.emplace_back(SeriesFieldName(field), FieldValue(s, field));
+  }
+  for (SeriesField field : layout.server_fields) {
+    std::string value = "null";
+    if (extra != nullptr) {
+      if (auto it = extra->find(field); it != extra->end()) value = Number(it->second);
+    }
+    fields.emplace_back(SeriesFieldName(field), std::move(value));
   }
   for (int c = 0; c < SecondStats::kNumTimedClasses; ++c) {
     const auto cls = static_cast<OpClass>(c);
-    AppendField(out, ClassStatName(cls, "avg_us"), ClassAvg(s, cls), false);
-    AppendField(out, ClassStatName(cls, "p99_us"), ClassP99(s, cls),
-                c + 1 == SecondStats::kNumTimedClasses);
+    fields.emplace_back(ClassStatName(cls, "avg_us"), ClassAvg(s, cls));
+    fields.emplace_back(ClassStatName(cls, "p99_us"), ClassP99(s, cls));
+    if (layout.open_loop) {
+      fields.emplace_back(ClassStatName(cls, "intended_avg_us"), IntendedAvg(s, cls));
+      fields.emplace_back(ClassStatName(cls, "intended_p99_us"), IntendedP99(s, cls));
+    }
+  }
+  for (size_t i = 0; i < fields.size(); ++i) {
+    AppendField(out, fields[i].first, fields[i].second, i + 1 == fields.size());
   }
   absl::StrAppend(out, "  }");
 }
 
 }  // namespace
 
-std::string TimeSeriesJson(const LatencyRecorder& recorder) {
+std::string TimeSeriesJson(const LatencyRecorder& recorder, const SeriesExtras* extras) {
   const auto& seconds = recorder.seconds();
   if (seconds.empty()) return "{}";
+  Layout layout;
+  layout.open_loop = recorder.has_intended();
+  if (extras != nullptr) {
+    for (int f = 0; f < kNumSeriesFields; ++f) {
+      const auto field = static_cast<SeriesField>(f);
+      if (!IsServerField(field)) continue;
+      for (const auto& [second, values] : *extras) {
+        if (values.count(field)) {
+          layout.server_fields.push_back(field);
+          break;
+        }
+      }
+    }
+  }
   std::string out = "{\n";
   for (size_t i = 0; i < seconds.size(); ++i) {
-    AppendSecond(&out, recorder.first_second() + static_cast<int64_t>(i), seconds[i]);
+    const int64_t second = recorder.first_second() + static_cast<int64_t>(i);
+    const std::map<SeriesField, double>* extra = nullptr;
+    if (extras != nullptr) {
+      if (auto it = extras->find(second); it != extras->end()) extra = &it->second;
+    }
+    AppendSecond(&out, second, seconds[i], layout, extra);
     out += i + 1 < seconds.size() ? ",\n" : "\n";
   }
   out += "}";

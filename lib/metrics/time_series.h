@@ -13,8 +13,10 @@
 #ifndef CABENCH_LIB_METRICS_TIME_SERIES_H_
 #define CABENCH_LIB_METRICS_TIME_SERIES_H_
 
+#include <map>
 #include <string>
 
+#include "lib/metrics/names.h"
 #include "lib/metrics/recorder.h"
 
 namespace cabench {
@@ -58,7 +60,14 @@ namespace cabench {
 // shows as a zero, not as a gap). Latencies are in microseconds with up to
 // three decimals (nanosecond resolution); counts are integers. An empty
 // recorder gives "{}". Never fails.
-std::string TimeSeriesJson(const LatencyRecorder& recorder);
+//
+// Open-loop runs (recorder.has_intended()) add intended_avg_us, late_ops and
+// per class <class>_intended_avg_us and <class>_intended_p99_us. `extras`,
+// when given and not empty, adds the server-side fields it holds (db_queries,
+// db_cpu_ms, cache_cpu_ms: every field any second has, to every second, null
+// where a second lacks it).
+using SeriesExtras = std::map<int64_t, std::map<SeriesField, double>>;
+std::string TimeSeriesJson(const LatencyRecorder& recorder, const SeriesExtras* extras = nullptr);
 
 // The recorder's histograms as one JSON object of Histogram::Serialize()
 // strings: "overall", then one key per OpClass ("hit", "miss", "db_read",

@@ -158,7 +158,7 @@ class VirtualClock : public Schedule {
   VirtualClock(int64_t* now_ns, double ops_per_s) : now_ns_(now_ns), ops_per_s_(ops_per_s) {}
   int64_t WaitNext() override {
     *now_ns_ = SimOpTimeNs(next_op_++, ops_per_s_);
-    return *now_ns_;
+    return -1;  // virtual time: no intended start to record
   }
 
  private:

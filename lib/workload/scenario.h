@@ -35,6 +35,16 @@ enum class WritePolicy : int {
   kInvalidate = 1,  // DEL the key; the next read misses and refills it
 };
 
+// How an open-loop run spaces its operations.
+enum class Arrival : int {
+  kPoisson = 0,  // exponential gaps: independent users (the default)
+  kUniform = 1,  // equal gaps: a metronome
+};
+
+inline const char* ArrivalName(Arrival arrival) {
+  return arrival == Arrival::kPoisson ? "poisson" : "uniform";
+}
+
 struct Scenario {
   // Must equal the YAML file's stem; used in benchmark names.
   std::string name;
@@ -80,6 +90,25 @@ struct Scenario {
 
   // Seeds every thread's generator (seed + thread index).
   uint64_t seed = 42;
+
+  // Open loop: the total target rate of all threads, operations per second,
+  // each operation scheduled at an intended start whatever happened to the
+  // previous ones (0: closed loop, each thread sends when its last request
+  // returned). The threads' schedules are phase-staggered so the total is
+  // smooth.
+  int64_t rate_per_s = 0;
+  Arrival arrival = Arrival::kPoisson;
+
+  // Register a twin of the scenario with the cache off (same seed, threads,
+  // rate and ids), run just before it, which the cache run is measured
+  // against (gain_ops_x, db_load_reduction_pct, ...).
+  bool baseline_no_cache = false;
+
+  // The threads share this many database connections (0: one each); the
+  // wait for one counts in the operation's latency, and a wait longer than
+  // db_pool_timeout_ms fails the operation.
+  int db_pool_size = 0;
+  int64_t db_pool_timeout_ms = 1000;
 };
 
 }  // namespace cabench

@@ -42,7 +42,8 @@ constexpr const char* kKnownKeys[] = {
     "read_pct",      "cache",       "ttl_ms",         "ttl_jitter_pct",
     "write_policy",  "access",      "pool_size",      "pool_first_id",
     "key_prefix",    "flush",       "warmup_ops",     "clean_end",
-    "seed",          "fallback_to_db"};
+    "seed",          "fallback_to_db", "rate_per_s",  "arrival",
+    "baseline",      "db_pool_size",   "db_pool_timeout_ms"};
 
 // yaml-cpp tags: "?" is a plain (unquoted) scalar, "!" a quoted one.
 constexpr absl::string_view kPlainTag = "?";
@@ -338,6 +339,28 @@ absl::Status ScenarioParser::ApplyKey(const std::string& key, const YAML::Node& 
   if (key == "fallback_to_db") return ReadBool(key, value, line, &sc->fallback_to_db);
   if (key == "warmup_ops") return ReadInt64(key, value, line, 0, kInt64Max, &sc->warmup_ops);
   if (key == "clean_end") return ReadBool(key, value, line, &sc->clean_end);
+  if (key == "rate_per_s") {
+    return ReadInt64(key, value, line, 1, 100'000'000, &sc->rate_per_s);
+  }
+  if (key == "arrival") {
+    if (value.IsScalar() && (value.Scalar() == "poisson" || value.Scalar() == "uniform")) {
+      sc->arrival = value.Scalar() == "poisson" ? Arrival::kPoisson : Arrival::kUniform;
+      return absl::OkStatus();
+    }
+    return Error(line, absl::StrCat(key, ": expected poisson or uniform, got ", Describe(value)));
+  }
+  if (key == "baseline") {
+    if (value.IsScalar() && value.Scalar() == "no_cache") {
+      sc->baseline_no_cache = true;
+      return absl::OkStatus();
+    }
+    return Error(line, absl::StrCat(key, ": expected no_cache (the only baseline there is), got ",
+                                    Describe(value)));
+  }
+  if (key == "db_pool_size") return ReadInt(key, value, line, 1, 10'000, &sc->db_pool_size);
+  if (key == "db_pool_timeout_ms") {
+    return ReadInt64(key, value, line, 1, 3'600'000, &sc->db_pool_timeout_ms);
+  }
   if (key == "seed") {
     DecimalInt v;
     absl::Status s = ReadInteger(key, value, line, 0, kUint64Max, "an integer", &v);
@@ -429,6 +452,31 @@ absl::StatusOr<Scenario> ScenarioParser::Parse(absl::string_view text, absl::str
     return Error(name_line->second,
                  absl::StrCat("name: ", Quote(scenario.name), " differs from the file name stem ",
                               Quote(stem)));
+  }
+  // Keys that contradict each other.
+  auto line_of = [&](const char* key) { return key_lines.find(key)->second; };
+  if (key_lines.count("arrival") && scenario.rate_per_s == 0) {
+    return Error(line_of("arrival"),
+                 "arrival: needs rate_per_s (an arrival process is for an open-loop run)");
+  }
+  if (scenario.baseline_no_cache && !scenario.cache) {
+    return Error(line_of("baseline"),
+                 "baseline: no_cache compares a run with a cache to its twin without one; this "
+                 "scenario has cache: false");
+  }
+  if (key_lines.count("db_pool_timeout_ms") && scenario.db_pool_size == 0) {
+    return Error(line_of("db_pool_timeout_ms"),
+                 "db_pool_timeout_ms: needs db_pool_size (without a pool each thread has its own "
+                 "connection)");
+  }
+  if (scenario.db_pool_size > 0) {
+    const int fewest = *std::min_element(scenario.threads.begin(), scenario.threads.end());
+    if (scenario.db_pool_size > fewest) {
+      return Error(line_of("db_pool_size"),
+                   absl::StrCat("db_pool_size: ", scenario.db_pool_size,
+                                " connections for ", fewest,
+                                " thread(s): a pool larger than the threads is no bound"));
+    }
   }
   if (scenario.pool_first_id - 1 > kInt64Max - scenario.pool_size) {
     auto where = key_lines.find("pool_size");

@@ -99,7 +99,7 @@ TEST(ScenarioFilesTest, EveryScenarioFileLoads) {
     EXPECT_TRUE(prefixes.insert(s.key_prefix).second) << "shared key_prefix " << s.key_prefix;
   }
   EXPECT_THAT(names, ElementsAre("concurrency", "no_cache_baseline", "random_balanced",
-                                 "read_heavy", "short_ttl", "thread_sweep"));
+                                 "read_heavy", "short_ttl", "steady_load", "thread_sweep"));
 }
 
 // One row of the documented scenario values (seed/performance-testing.md).
@@ -145,6 +145,10 @@ TEST(ScenarioFilesTest, ScenariosHaveTheDocumentedValues) {
     EXPECT_EQ(s.pool_size, 10000);
     EXPECT_EQ(s.pool_first_id, 4);
     EXPECT_FALSE(s.clean_end);
+    // Issue 11: the seed's "without cache / with cache-aside" comparison.
+    EXPECT_EQ(s.baseline_no_cache, d.name == "concurrency" || d.name == "read_heavy" ||
+                                       d.name == "random_balanced");
+    EXPECT_EQ(s.rate_per_s, 0);  // the seed's scenarios stay closed-loop
   }
 }
 
@@ -199,8 +203,16 @@ TEST(ParseScenarioTest, EveryKeyIsRead) {
       "warmup_ops: 0\n"
       "clean_end: true\n"
       "seed: 18446744073709551615\n"
-      "fallback_to_db: true\n";
+      "fallback_to_db: true\n"
+      "rate_per_s: 100000000\n"
+      "arrival: uniform\n"
+      "db_pool_size: 1\n"
+      "db_pool_timeout_ms: 3600000\n";
   ASSERT_OK_AND_ASSIGN(Scenario s, ParseScenario(kText, "full.yaml"));
+  EXPECT_EQ(s.rate_per_s, 100000000);
+  EXPECT_EQ(s.arrival, Arrival::kUniform);
+  EXPECT_EQ(s.db_pool_size, 1);
+  EXPECT_EQ(s.db_pool_timeout_ms, 3600000);
   EXPECT_EQ(s.description, "two\nlines\n");
   EXPECT_EQ(s.threads, std::vector<int>({3, 1}));  // order kept
   EXPECT_EQ(s.queries_per_thread, 1000000000);
@@ -359,6 +371,21 @@ const BadInput kBadInputs[] = {
     {"key_prefix_space", "name: bad\nkey_prefix: 'a b:'\n", 2, "key_prefix"},
     {"key_prefix_non_ascii", "name: bad\nkey_prefix: \"caf\xC3\xA9:\"\n", 2, "key_prefix"},
     {"key_prefix_control", "name: bad\nkey_prefix: \"a\\tb\"\n", 2, "key_prefix"},
+    // Open loop, twins and pools (issue 11): out of range, misspelt or
+    // contradictory.
+    {"rate_zero", "name: bad\nrate_per_s: 0\n", 2, "rate_per_s"},
+    {"rate_negative", "name: bad\nrate_per_s: -5\n", 2, "rate_per_s"},
+    {"rate_word", "name: bad\nrate_per_s: fast\n", 2, "rate_per_s"},
+    {"arrival_misspelt", "name: bad\nrate_per_s: 10\narrival: poison\n", 3, "arrival"},
+    {"arrival_without_rate", "name: bad\narrival: uniform\n", 2, "arrival"},
+    {"baseline_unknown", "name: bad\nbaseline: nocache\n", 2, "baseline"},
+    {"baseline_without_cache", "name: bad\ncache: false\nbaseline: no_cache\n", 3, "baseline"},
+    {"pool_zero", "name: bad\ndb_pool_size: 0\n", 2, "db_pool_size"},
+    {"pool_larger_than_threads", "name: bad\nthreads: [2, 8]\ndb_pool_size: 4\n", 3,
+     "db_pool_size"},
+    {"pool_timeout_without_pool", "name: bad\ndb_pool_timeout_ms: 10\n", 2, "db_pool_timeout_ms"},
+    {"pool_timeout_zero", "name: bad\ndb_pool_size: 1\ndb_pool_timeout_ms: 0\n", 3,
+     "db_pool_timeout_ms"},
     {"key_prefix_too_long",
      "name: bad\nkey_prefix: "
      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"

@@ -1,4 +1,5 @@
-"""Shared package of the cabench Python tools (tools/compare, plot, summarize, limits).
+"""Shared package of the cabench Python tools (tools/compare, plot, summarize, limits,
+capacity).
 
 Modules:
   names      lib/metrics/names.def parsed: classes, steps, counters with their
@@ -13,6 +14,8 @@ Modules:
              a RESP2 client
   plotting   matplotlib (Agg) loading and saving for image files
   termplot   Unicode terminal charts: braille line charts, bars, sparklines
+  capacity   tools/capacity: the rate search under a p99 objective, its table,
+             JSON and curves
 
 Every file a tool reads goes through one of these loaders, which bring old
 names to today's once, at load time. Python 3 standard library only;

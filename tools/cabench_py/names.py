@@ -45,7 +45,10 @@ LEGACY_ACCESS = {"0": "pool", "1": "random"}
 Name = collections.namedtuple("Name", "id name spans")
 Stat = collections.namedtuple("Stat", "suffix better meaning")
 Counter = collections.namedtuple("Counter", "id name better meaning")
-SeriesField = collections.namedtuple("SeriesField", "id name meaning")
+SeriesField = collections.namedtuple("SeriesField", "id name when meaning")
+# When a series file has a field: always, in open-loop runs, or when the
+# servers' statistics were read.
+SERIES_WHEN = ("always", "open_loop", "server")
 
 # Macro -> the kind of each argument: 'id' an identifier, 'str' a quoted
 # string, 'better' one of higher/lower/none.
@@ -55,7 +58,7 @@ _MACROS = {
     "CABENCH_CLASS_STAT": ("str", "better", "str"),
     "CABENCH_STEP_STAT": ("str", "better", "str"),
     "CABENCH_COUNTER": ("id", "str", "better", "str"),
-    "CABENCH_SERIES": ("id", "str", "str"),
+    "CABENCH_SERIES": ("id", "str", "when", "str"),
     "CABENCH_ALIAS": ("str", "str"),
 }
 # A use of a macro: the line starts with its name and an opening parenthesis.
@@ -122,6 +125,8 @@ def _parse_args(text, kinds, where):
             raise NamesError(f"{where}: argument {i + 1} must be an identifier")
         if kind == "better" and ident not in (HIGHER, LOWER, "none"):
             raise NamesError(f"{where}: argument {i + 1} must be higher, lower or none")
+        if kind == "when" and ident not in SERIES_WHEN:
+            raise NamesError(f"{where}: argument {i + 1} must be one of {', '.join(SERIES_WHEN)}")
         args.append(string if string is not None else ident)
         pos = m.end()
         if (sep == ")") != (i == len(kinds) - 1):
@@ -219,13 +224,18 @@ def all_counter_names():
     return out
 
 
-def series_fields():
-    """Every per-second field: the fixed ones, then '<class>_avg_us' and '<class>_p99_us'
-    of each class but the error class."""
-    out = [f.name for f in table().series]
+def series_fields(open_loop=False, server=False):
+    """The per-second fields a file has: the fixed ones (those of open-loop runs and of the
+    servers' statistics only when asked), then '<class>_avg_us' and '<class>_p99_us' of each
+    class but the error class (and, open loop, '<class>_intended_avg_us' and
+    '<class>_intended_p99_us')."""
+    wanted = {"always"} | ({"open_loop"} if open_loop else set()) | ({"server"} if server else set())
+    out = [f.name for f in table().series if f.when in wanted]
     for c in class_names():
         if c != ERROR_CLASS:
             out += [class_counter(c, "avg_us"), class_counter(c, "p99_us")]
+            if open_loop:
+                out += [class_counter(c, "intended_avg_us"), class_counter(c, "intended_p99_us")]
     return out
 
 

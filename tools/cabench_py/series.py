@@ -20,7 +20,8 @@ from .common import ToolError, is_number, load_json
 
 def count_fields():
     """The series fields that are counts: every field not in microseconds."""
-    return [k for k in names.series_fields() if not k.endswith("_us")]
+    fields = names.series_fields(open_loop=True, server=True)
+    return [k for k in fields if not k.endswith(("_us", "_ms"))]
 
 
 class Second:

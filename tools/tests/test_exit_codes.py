@@ -7,7 +7,7 @@ import unittest
 from helpers import TOOLS, data, run_path, run_tool
 
 PYTHON_TOOLS = ["compare", "plot", "summarize", "limits"]
-SHELL_TOOLS = ["run", "test", "sanitize", "fuzz", "servers"]
+SHELL_TOOLS = ["run", "test", "sanitize", "fuzz", "servers", "capacity"]
 RULE = "Exit status (the rule of every cabench tool): 0"
 
 

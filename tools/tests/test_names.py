@@ -98,7 +98,7 @@ class MalformedTableTest(unittest.TestCase):
     GOOD = ('CABENCH_CLASS(kHit, "hit", "a read")\n'
             'CABENCH_CLASS_STAT("avg_us", lower, "mean")\n'
             'CABENCH_COUNTER(kOps, "ops", none, "operations")\n'
-            'CABENCH_SERIES(kCount, "count", "operations")\n'
+            'CABENCH_SERIES(kCount, "count", always, "operations")\n'
             'CABENCH_ALIAS("cache_hit_avg_us", "hit_avg_us")\n')
 
     def parse(self, text):
