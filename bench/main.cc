@@ -370,8 +370,21 @@ int Main(int argc, char** argv) {
   env.out_dir = flags.out_dir.empty() ? DefaultOutDir() : flags.out_dir;
   env.max_outage_ms = flags.max_outage_ms;
 
-  env.new_kv = [&env](int) { return NewRedisClient(env.cache); };
-  env.new_sql = [&env](int) { return NewMysqlClient(env.db); };
+  // Thread index -1 is the reader of the servers' statistics: short
+  // timeouts, and no schema (so no statements prepared on its connection).
+  env.new_kv = [&env](int thread_index) {
+    CacheEndpoint cache = env.cache;
+    if (thread_index < 0) cache.timeouts.io_ms = std::min<int64_t>(cache.timeouts.io_ms, 1000);
+    return NewRedisClient(cache);
+  };
+  env.new_sql = [&env](int thread_index) {
+    DbEndpoint db = env.db;
+    if (thread_index < 0) {
+      db.timeouts.io_ms = std::min<int64_t>(db.timeouts.io_ms, 1000);
+      db.schema.clear();
+    }
+    return NewMysqlClient(db);
+  };
 
   MysqlLibrary mysql_library;
   FastClockInit();  // calibrate the operation clock now, not inside a SetUp

@@ -11,6 +11,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "lib/config/endpoints.h"
 #include "lib/metrics/summary.h"
 #include "lib/metrics/time_series.h"
 #include "lib/model/hit_rate_model.h"
@@ -113,6 +114,39 @@ void ScenarioBenchmark::Register() {
       ->Threads(threads_);
 }
 
+absl::StatusOr<std::shared_ptr<SqlPool>> ScenarioBenchmark::RunPool(int thread_index) {
+  std::lock_guard<std::mutex> lock(pool_mu_);
+  if (std::shared_ptr<SqlPool> pool = pool_.lock()) return pool;
+  SqlPool::Options options;
+  options.timeout_ms = scenario_.db_pool_timeout_ms;
+  absl::StatusOr<std::shared_ptr<SqlPool>> pool = SqlPool::Create(
+      scenario_.db_pool_size, [this, thread_index] { return env_->new_sql(thread_index); },
+      options);
+  if (pool.ok()) pool_ = *pool;
+  return pool;
+}
+
+void ScenarioBenchmark::StartServerStats() {
+  // Connections of its own (thread index -1: short timeouts, no statements
+  // prepared), so that reading the servers never waits behind the run.
+  std::unique_ptr<KvClient> kv;
+  if (scenario_.cache) {
+    if (absl::StatusOr<std::unique_ptr<KvClient>> c = env_->new_kv(-1); c.ok()) kv = *std::move(c);
+  }
+  std::unique_ptr<SqlClient> sql;
+  if (absl::StatusOr<std::unique_ptr<SqlClient>> c = env_->new_sql(-1); c.ok()) {
+    sql = *std::move(c);
+  }
+  ServerStatsOptions options;
+  options.cache_local = IsLoopbackHost(env_->cache.host);
+  options.db_local = IsLoopbackHost(env_->db.host);
+  stats_reader_ = std::make_unique<ServerStatsReader>(std::move(kv), std::move(sql), options);
+  ServerSampler::Options sampler_options;
+  sampler_options.thread_scope = [] { return std::make_shared<MysqlThreadScope>(); };
+  sampler_ = std::make_unique<ServerSampler>(stats_reader_.get(), sampler_options);
+  sampler_->Start();
+}
+
 absl::Status ScenarioBenchmark::PrepareRun(KvClient* kv, SqlClient* sql) {
   // The run slot is still this process's (a database restart drops the
   // ledger's connection and its lock: take it back, or stop writing if
@@ -146,7 +180,18 @@ void ScenarioBenchmark::Run(benchmark::State& state) {
       status = Connected(c.status(), "cache server", env_->cache.ToString());
     }
   }
-  if (status.ok()) {
+  std::shared_ptr<SqlPool> pool;
+  if (status.ok() && scenario_.db_pool_size > 0) {
+    // The threads share db_pool_size connections; waiting for one is inside
+    // the operation's latency.
+    absl::StatusOr<std::shared_ptr<SqlPool>> p = RunPool(thread_index);
+    if (p.ok()) {
+      pool = *p;
+      sql = std::make_unique<PooledSqlClient>(pool);
+    } else {
+      status = Connected(p.status(), "database pool", env_->db.ToString());
+    }
+  } else if (status.ok()) {
     absl::StatusOr<std::unique_ptr<SqlClient>> c = env_->new_sql(thread_index);
     if (c.ok()) {
       sql = *std::move(c);
@@ -155,6 +200,11 @@ void ScenarioBenchmark::Run(benchmark::State& state) {
     }
   }
   if (status.ok() && thread_index == 0) status = PrepareRun(kv.get(), sql.get());
+  if (thread_index == 0) {
+    run_pool_ = pool;
+    if (pool != nullptr) pool->ResetStats();  // the warm-up is not the run
+    if (status.ok()) StartServerStats();
+  }
   if (!status.ok()) control.Abort(status);
 
   Progress progress(full_name_, scenario_.queries_per_thread * threads_);
@@ -199,6 +249,7 @@ void ScenarioBenchmark::FinishRun(benchmark::State& state, ThreadLoop& loop, KvC
   const int run = run_index_++;
   const ThreadResult& totals = run_.totals();
   const absl::Status reason = run_.control().reason();
+  if (sampler_ != nullptr) sampler_->Stop();
 
   // Leave the data set as it was: remove exactly this run's inserts (also
   // after a failed run).
@@ -225,12 +276,57 @@ void ScenarioBenchmark::FinishRun(benchmark::State& state, ThreadLoop& loop, KvC
         PredictHitRatePct(ModelInputFor(scenario_, env_->data, threads_, summary.ops_per_s));
     facts.bookings_removed = removed.value_or(0);
     facts.target_rate_per_s = static_cast<double>(scenario_.rate_per_s);
+    SeriesExtras extras;
+    if (sampler_ != nullptr) {
+      ServerCounters server = sampler_->Counters(summary.ops, summary.wall_s);
+      facts.measured.insert(server.values.begin(), server.values.end());
+      if (!scenario_.cache) {
+        // Without a cache its figures do not apply: absent, and no news.
+        for (CounterId id : {CounterId::kCacheServerHits, CounterId::kCacheServerMisses,
+                             CounterId::kCacheExpiredKeys, CounterId::kCacheEvictedKeys,
+                             CounterId::kCacheUsedMemoryMb, CounterId::kCacheKeys,
+                             CounterId::kCacheCpuMs, CounterId::kCacheCpuUsPerOp}) {
+          server.absent.erase(id);
+        }
+      }
+      if (!absent_reported_ && !server.absent.empty()) {
+        absent_reported_ = true;
+        for (const std::string& why : AbsentReasons(server)) {
+          std::fprintf(stderr, "cabench: %s: not reported: %s\n", full_name_.c_str(), why.c_str());
+        }
+      }
+      for (const ServerSecond& second : sampler_->Seconds()) {
+        extras[second.epoch_s].insert(second.values.begin(), second.values.end());
+      }
+    }
+    if (run_pool_ != nullptr) {
+      for (const auto& [id, value] : SqlPoolCounters(run_pool_->Stats())) {
+        facts.measured[id] = value;
+      }
+    }
     Outcome outcome;
     outcome.ops_per_s = summary.ops_per_s;
+    if (auto q = facts.measured.find(CounterId::kDbQueriesPerS); q != facts.measured.end()) {
+      outcome.db_queries_per_s = q->second;
+    }
+    if (auto cpu = facts.measured.find(CounterId::kDbCpuMs);
+        cpu != facts.measured.end() && summary.wall_s > 0) {
+      outcome.db_cpu_ms_per_s = cpu->second / summary.wall_s;
+    }
     if (twin_ != nullptr && twin_->last_outcome().has_value()) {
+      // What the cache bought against the same workload without it.
       const Outcome& base = *twin_->last_outcome();
-      if (base.ops_per_s > 0)
+      if (base.ops_per_s > 0) {
         facts.measured[CounterId::kGainOpsX] = summary.ops_per_s / base.ops_per_s;
+      }
+      if (outcome.db_queries_per_s && base.db_queries_per_s && *base.db_queries_per_s > 0) {
+        facts.measured[CounterId::kDbLoadReductionPct] =
+            100.0 * (1.0 - *outcome.db_queries_per_s / *base.db_queries_per_s);
+      }
+      if (outcome.db_cpu_ms_per_s && base.db_cpu_ms_per_s && *base.db_cpu_ms_per_s > 0) {
+        facts.measured[CounterId::kDbCpuReductionPct] =
+            100.0 * (1.0 - *outcome.db_cpu_ms_per_s / *base.db_cpu_ms_per_s);
+      }
     }
     for (const auto& [name, value] : RunCounters(totals, summary, facts)) {
       state.counters[name] = value;
@@ -245,7 +341,8 @@ void ScenarioBenchmark::FinishRun(benchmark::State& state, ThreadLoop& loop, KvC
     std::string file = absl::StrReplaceAll(full_name_, {{"/", "_"}, {":", "-"}});
     if (run > 0) absl::StrAppend(&file, "_run", run);
     const std::filesystem::path out(env_->out_dir);
-    absl::Status s = WriteFile(out / "series" / (file + ".json"), TimeSeriesJson(totals.recorder));
+    absl::Status s =
+        WriteFile(out / "series" / (file + ".json"), TimeSeriesJson(totals.recorder, &extras));
     if (s.ok()) {
       s = WriteFile(out / "histograms" / (file + ".json"), HistogramsJson(totals.recorder));
     }
@@ -270,6 +367,9 @@ void ScenarioBenchmark::FinishRun(benchmark::State& state, ThreadLoop& loop, KvC
   }
   // Every other thread of this run has merged and is done with the
   // aggregate; the next run (a repetition) starts after this one returns.
+  sampler_.reset();
+  stats_reader_.reset();
+  run_pool_.reset();
   run_.Reset();
 }
 

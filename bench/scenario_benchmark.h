@@ -44,15 +44,21 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
+#include "absl/base/thread_annotations.h"
 #include "bench/suite_env.h"
 #include "benchmark/benchmark.h"
 #include "lib/clients/kv_client.h"
 #include "lib/clients/sql_client.h"
+#include "lib/clients/sql_pool.h"
 #include "lib/engine/run.h"
 #include "lib/engine/thread_loop.h"
+#include "lib/servers/server_sampler.h"
+#include "lib/servers/server_stats.h"
 #include "lib/workload/scenario.h"
 
 namespace cabench {
@@ -105,6 +111,13 @@ class ScenarioBenchmark {
   // Removes the run's bookings through `sql` (reconnecting it through `loop`
   // if broken). Returns how many, or the error.
   absl::StatusOr<int64_t> RemoveBookings(ThreadLoop& loop, SqlClient* sql);
+  // The run's shared connection pool (db_pool_size): the first thread to ask
+  // creates it, the others of the same run get it; it ends with the run's
+  // last client.
+  absl::StatusOr<std::shared_ptr<SqlPool>> RunPool(int thread_index);
+  // Thread 0, before the loop: connect the statistics reader and start the
+  // sampler; the finisher stops it. Failures only make figures absent.
+  void StartServerStats();
 
   const Scenario scenario_;
   const int threads_;
@@ -115,6 +128,13 @@ class ScenarioBenchmark {
   RunAggregate run_;
   const ScenarioBenchmark* twin_ = nullptr;
   std::optional<Outcome> last_outcome_;  // the finishing thread only
+  std::mutex pool_mu_;
+  std::weak_ptr<SqlPool> pool_ ABSL_GUARDED_BY(pool_mu_);
+  // Set by thread 0 before the start barrier, used by the finisher after it.
+  std::shared_ptr<SqlPool> run_pool_;
+  std::unique_ptr<ServerStatsReader> stats_reader_;
+  std::unique_ptr<ServerSampler> sampler_;
+  bool absent_reported_ = false;  // the finishing thread only
 };
 
 }  // namespace cabench

@@ -36,9 +36,10 @@ struct SuiteEnv {
   // A server down for longer than this during a run ends the run as failed
   // (see Reconnector::Options::max_outage_ms).
   int64_t max_outage_ms = 10'000;
-  // Connect one benchmark thread's clients (thread index given). main() sets
-  // the real ones (NewRedisClient, NewMysqlClient on the endpoints above);
-  // tests plug in fakes.
+  // Connect one benchmark thread's clients (thread index given; -1 for the
+  // reader of the servers' statistics). main() sets the real ones
+  // (NewRedisClient, NewMysqlClient on the endpoints above); tests plug in
+  // fakes.
   std::function<absl::StatusOr<std::unique_ptr<KvClient>>(int)> new_kv;
   std::function<absl::StatusOr<std::unique_ptr<SqlClient>>(int)> new_sql;
   // This process's run in the schema: the seat tag of its inserts and the

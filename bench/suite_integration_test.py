@@ -83,13 +83,22 @@ class SuiteTest(unittest.TestCase):
             benches = report["benchmarks"]
             names = {scenario_of(b) for b in benches}
             expected = {f[:-5] for f in os.listdir(SCENARIOS) if f.endswith(".yaml")}
-            self.assertEqual(names, expected)
+            twins = {"concurrency", "read_heavy", "random_balanced", "steady_load",
+                     "pool_exhaustion"}
+            self.assertEqual(names, expected | {t + "@no_cache" for t in twins})
+            # Each twin runs just before its scenario, which reports against it.
+            for i, b in enumerate(benches):
+                if "@no_cache" in b["name"]:
+                    following = benches[i + 1]
+                    self.assertEqual(following["name"], b["name"].replace("@no_cache", ""))
+                    for key in ("gain_ops_x", "db_load_reduction_pct", "db_cpu_reduction_pct"):
+                        self.assertIn(key, following, following["name"])
             for b in benches:
                 self.assertFalse(b.get("error_occurred"), b.get("error_message"))
                 self.assertEqual(b["iterations"], 100 * b["threads"], b["name"])  # summed over threads
-                self.assertRegex(b["name"], r"^CacheAside/\w+/read_pct:\d+/ttl_ms:\d+/"
-                                            r"access:(pool|random)/iterations:100/real_time/"
-                                            r"threads:\d+$")
+                self.assertRegex(b["name"], r"^CacheAside/\w+(@no_cache)?/read_pct:\d+/"
+                                            r"ttl_ms:\d+/access:(pool|random)(/rate:\d+)?/"
+                                            r"iterations:100/real_time/threads:\d+$")
                 cache = "cache_hits" in b
                 expected_keys = EVERY_RUN + (WITH_CACHE if cache else NO_CACHE_ONLY)
                 if cache and b["cache_hits"] > 0 and b["cache_misses"] > 0:
@@ -116,6 +125,27 @@ class SuiteTest(unittest.TestCase):
                                        msg=b["name"])
                 # The run removed exactly what it inserted.
                 self.assertEqual(b["bookings_removed"], b["writes"], b["name"])
+                # What the servers counted themselves agrees with the client
+                # (prepared SELECTs count in Com_select; refresh writes
+                # re-SELECT).
+                selects = (b.get("cache_misses", 0) + b["db_reads"] + b.get("fallback_reads", 0)
+                           + (b["writes"] if cache else 0))
+                self.assertEqual(b["db_selects"], selects, b["name"])
+                self.assertEqual(b["db_inserts"], b["writes"] + b["insert_retries"], b["name"])
+                if cache:
+                    self.assertEqual(b["cache_server_hits"], b["cache_hits"], b["name"])
+                for key in ("db_queries", "db_cpu_ms", "client_cpu_ms", "db_connections"):
+                    self.assertIn(key, b, b["name"])
+                if "@no_cache" in b["name"]:
+                    self.assertNotIn("cache_cpu_ms", b)
+                elif cache:
+                    self.assertIn("cache_cpu_ms", b, b["name"])
+                if "pool_exhaustion" in b["name"]:
+                    self.assertEqual(b["db_pool_size"], 4)
+                    self.assertEqual(b["db_pool_timeouts"], 0)
+                    self.assertIn("db_pool_wait_p99_us", b)
+                    # 16 threads, 4 pooled connections (+ the run ledger's).
+                    self.assertLessEqual(b["db_connections"], 5)
             context = report["context"]
             for key in ["cache_server", "db_server", "cabench_git_rev", "cabench_build_type",
                         "data_passengers", "data_seed", "scenarios_dir"]:
@@ -156,10 +186,12 @@ class SuiteTest(unittest.TestCase):
     def test_documented_hit_rates_match_model_and_reference(self):
         with tempfile.TemporaryDirectory() as out:
             report, _ = run_cabench(
-                out, "--benchmark_filter=^CacheAside/(concurrency|read_heavy|random_balanced)/")
+                out, "--benchmark_filter=^CacheAside/(concurrency|read_heavy|random_balanced)/",
+                "--no_twins")
             seen = set()
             for b in report["benchmarks"]:
                 name = scenario_of(b)
+                self.assertNotIn("@no_cache", name)  # --no_twins
                 seen.add(name)
                 self.assertFalse(b.get("error_occurred"), b.get("error_message"))
                 self.assertEqual(b["reads"] + b["writes"], 40000, b["name"])

@@ -98,8 +98,9 @@ TEST(ScenarioFilesTest, EveryScenarioFileLoads) {
     EXPECT_EQ(s.key_prefix, absl::StrCat("cabench:", s.name, ":bookings:"));
     EXPECT_TRUE(prefixes.insert(s.key_prefix).second) << "shared key_prefix " << s.key_prefix;
   }
-  EXPECT_THAT(names, ElementsAre("concurrency", "no_cache_baseline", "random_balanced",
-                                 "read_heavy", "short_ttl", "steady_load", "thread_sweep"));
+  EXPECT_THAT(names, ElementsAre("concurrency", "no_cache_baseline", "pool_exhaustion",
+                                 "random_balanced", "read_heavy", "short_ttl", "steady_load",
+                                 "thread_sweep"));
 }
 
 // One row of the documented scenario values (seed/performance-testing.md).
