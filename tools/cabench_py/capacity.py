@@ -141,10 +141,17 @@ def parse_name(name):
 
 def bench_filter(scenario, curves, threads):
     """--benchmark_filter for `curves` of the scenario at `threads`. cabench selects the
-    twin whenever it selects the scenario, so the cache curve never runs alone."""
+    twin whenever it selects the scenario; a step of the cache curve alone adds
+    --no_twins (twin_flags) so the twin does not run."""
     twin = "(@no_cache)?" if CACHE in curves and TWIN in curves else \
         ("@no_cache" if TWIN in curves else "")
     return f"^CacheAside/{scenario}{twin}/.*/threads:{threads}$"
+
+
+def twin_flags(curves):
+    """Extra cabench flags for a step of `curves`: the cache curve alone runs without its
+    twin."""
+    return ["--no_twins"] if list(curves) == [CACHE] else []
 
 
 def number(entry, key):
@@ -341,13 +348,13 @@ class Cabench:
         with open(log_path, errors="replace") as f:
             return [ln.strip() for ln in f if parse_name(ln.strip())]
 
-    def step(self, tag, filt, rate, queries, timeout):
+    def step(self, tag, filt, rate, queries, timeout, extra=()):
         """Runs one step; returns (Results, folder, wall seconds of the invocation)."""
         folder = os.path.join(self.steps_dir, tag)
         out = os.path.join(folder, "cabench.json")
         rc, folder, log_path, wall = self._invoke(
             tag, [f"--benchmark_filter={filt}", f"--rate_per_s={rate}", f"--queries={queries}",
-                  f"--benchmark_out={out}", "--benchmark_out_format=json"], timeout)
+                  f"--benchmark_out={out}", "--benchmark_out_format=json", *extra], timeout)
         self._check_rc(rc, tag, log_path)
         try:
             results = load_results(out)
@@ -520,7 +527,8 @@ class Search:
         filt = bench_filter(self.opts.scenario, list(phases), self.threads)
         started = self.elapsed()
         results, folder, wall = self.cabench.step(tag, filt, rate, queries,
-                                                  max(10, self.remaining()) + STOP_GRACE_S)
+                                                  max(10, self.remaining()) + STOP_GRACE_S,
+                                                  twin_flags(phases))
         if not self.context:
             self.context = dict(results.context)
         step = {"step": index, "rate_per_s": rate, "queries": queries, "filter": filt,

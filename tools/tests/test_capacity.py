@@ -37,12 +37,15 @@ import json, math, os, random, re, sys
 cfg = json.load(open(os.environ["FAKE_CABENCH_CONFIG"]))
 flags = {}
 for a in sys.argv[1:]:
+    if a == "--no_twins":
+        flags["no_twins"] = "true"
+        continue
     if not a.startswith("--") or "=" not in a:
         print("cabench: unknown flag '%s'" % a, file=sys.stderr); sys.exit(2)
     k, v = a[2:].split("=", 1)
     flags[k] = v
 known = {"scenarios", "benchmark_filter", "rate_per_s", "queries", "out_dir", "benchmark_out",
-         "benchmark_out_format", "benchmark_list_tests"}
+         "benchmark_out_format", "benchmark_list_tests", "no_twins"}
 if set(flags) - known:
     print("cabench: unknown flag", file=sys.stderr); sys.exit(2)
 state = cfg["state"]
@@ -62,7 +65,8 @@ for s, sc in sorted(cfg["scenarios"].items()):
             "rate:%d/" % rate if rate else "", q, t)
         cache = "CacheAside/%s/%s" % (s, tail)
         twin = "CacheAside/%s@no_cache/%s" % (s, tail)
-        if sc.get("twin") and (filt.search(twin) or filt.search(cache)):
+        if (sc.get("twin") and "no_twins" not in flags
+                and (filt.search(twin) or filt.search(cache))):
             names.append((s, "no_cache", t, twin))   # registered just before the scenario
         if filt.search(cache):
             names.append((s, "cache", t, cache))
@@ -224,6 +228,11 @@ class CapacityTest(ToolTestCase):
         progress = [ln for ln in proc.stderr.splitlines() if " rate " in ln and "step" in ln]
         self.assertEqual(len(progress), len(doc["steps"]))
         self.assertTrue(all("with cache" in ln and "no cache" in ln for ln in progress))
+
+    def test_a_step_of_the_cache_curve_alone_runs_without_the_twin(self):
+        self.assertEqual(capacity.twin_flags([capacity.CACHE]), ["--no_twins"])
+        self.assertEqual(capacity.twin_flags([capacity.CACHE, capacity.TWIN]), [])
+        self.assertEqual(capacity.twin_flags([capacity.TWIN]), [])
 
     def test_json_records_every_step_of_both_curves(self):
         self.configure()
