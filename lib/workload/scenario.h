@@ -12,6 +12,7 @@
 #define CABENCH_LIB_WORKLOAD_SCENARIO_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -19,15 +20,40 @@ namespace cabench {
 
 // How a thread chooses the passenger an operation is about.
 enum class AccessMode : int {
-  kPool = 0,    // uniform over pool_size ids starting at pool_first_id
-  kRandom = 1,  // uniform over every passenger id of the loaded data set
+  kPool = 0,     // uniform over pool_size ids starting at pool_first_id
+  kRandom = 1,   // uniform over every passenger id of the loaded data set
+  kZipf = 2,     // Zipf(zipf_s) over the pool's ids, ranks scattered over the ids
+  kHotspot = 3,  // hot_ops_pct of operations uniformly over hot_keys_pct of the pool
+  kTrace = 4,    // a recorded key sequence (trace_file), replayed in order
 };
 
 // The word for `mode` in scenario files and benchmark names: "pool",
 // "random".
 inline const char* AccessName(AccessMode mode) {
-  return mode == AccessMode::kPool ? "pool" : "random";
+  switch (mode) {
+    case AccessMode::kPool:
+      return "pool";
+    case AccessMode::kRandom:
+      return "random";
+    case AccessMode::kZipf:
+      return "zipf";
+    case AccessMode::kHotspot:
+      return "hotspot";
+    case AccessMode::kTrace:
+      return "trace";
+  }
+  return "?";
 }
+
+// A recorded sequence of operations (access: trace), loaded once from
+// trace_file by the scenario loader and shared, read-only, by every thread:
+// the passenger id of each operation and whether it is a read.
+struct KeyTrace {
+  std::string source;                 // the file it was read from
+  std::vector<int64_t> passenger_ids;  // in trace order
+  std::vector<bool> is_read;           // same length; true: a read
+  int64_t distinct_keys = 0;           // distinct keys of the file
+};
 
 // What a write does to the cache after its INSERT is committed.
 enum class WritePolicy : int {
@@ -109,6 +135,19 @@ struct Scenario {
   // db_pool_timeout_ms fails the operation.
   int db_pool_size = 0;
   int64_t db_pool_timeout_ms = 1000;
+
+  // Key popularity (issue 12), for access zipf, hotspot and trace.
+  double zipf_s = 0.99;     // Zipf exponent (> 0)
+  double hot_keys_pct = 20;  // hotspot: this share of the pool's keys ...
+  double hot_ops_pct = 80;   // ... gets this share of the operations
+  std::string trace_file;    // access: trace; relative to the scenario file
+  std::shared_ptr<const KeyTrace> trace;  // loaded from trace_file
+
+  // A memory-bounded cache: maxmemory in bytes (0: the server's own
+  // setting, untouched) and maxmemory-policy ("": untouched), applied with
+  // CONFIG SET for the run and restored after it.
+  int64_t cache_max_memory = 0;
+  std::string eviction_policy;
 };
 
 }  // namespace cabench
