@@ -373,17 +373,19 @@ int Main(int argc, char** argv) {
   // Thread index -1 is the reader of the servers' statistics: short
   // timeouts, and no schema (so no statements prepared on its connection).
   env.new_kv = [&env](int thread_index) {
-    CacheEndpoint cache = env.cache;
-    if (thread_index < 0) cache.timeouts.io_ms = std::min<int64_t>(cache.timeouts.io_ms, 1000);
-    return NewRedisClient(cache);
+    CacheEndpoint endpoint = env.cache;
+    if (thread_index < 0) {
+      endpoint.timeouts.io_ms = std::min<int64_t>(endpoint.timeouts.io_ms, 1000);
+    }
+    return NewRedisClient(endpoint);
   };
   env.new_sql = [&env](int thread_index) {
-    DbEndpoint db = env.db;
+    DbEndpoint endpoint = env.db;
     if (thread_index < 0) {
-      db.timeouts.io_ms = std::min<int64_t>(db.timeouts.io_ms, 1000);
-      db.schema.clear();
+      endpoint.timeouts.io_ms = std::min<int64_t>(endpoint.timeouts.io_ms, 1000);
+      endpoint.schema.clear();
     }
-    return NewMysqlClient(db);
+    return NewMysqlClient(endpoint);
   };
 
   MysqlLibrary mysql_library;
