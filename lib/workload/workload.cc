@@ -9,10 +9,6 @@
 namespace cabench {
 namespace {
 
-// GCC and Clang both have a 128-bit integer; __extension__ keeps -Wpedantic
-// quiet about it.
-__extension__ typedef unsigned __int128 Uint128;
-
 constexpr char kBase36[] = "0123456789abcdefghijklmnopqrstuvwxyz";
 
 char ValidSeatTag(char tag) {
@@ -22,35 +18,6 @@ char ValidSeatTag(char tag) {
 
 }  // namespace
 
-uint64_t UniformBelow(std::mt19937_64& rng, uint64_t bound) {
-  if (bound == 0) return 0;
-  // Lemire, "Fast Random Integer Generation in an Interval" (2019): the high
-  // word of x * bound is uniform once the low word is outside the small
-  // biased zone [0, 2^64 mod bound), which is re-drawn.
-  Uint128 m = static_cast<Uint128>(rng()) * bound;
-  uint64_t low = static_cast<uint64_t>(m);
-  if (low < bound) {
-    const uint64_t threshold = (0 - bound) % bound;  // 2^64 mod bound
-    while (low < threshold) {
-      m = static_cast<Uint128>(rng()) * bound;
-      low = static_cast<uint64_t>(m);
-    }
-  }
-  return static_cast<uint64_t>(m >> 64);
-}
-
-IdRange EffectivePassengerRange(const Scenario& scenario,
-                                const DataSetInfo& data_set) {
-  const int64_t passengers = std::max<int64_t>(1, data_set.passengers);
-  if (scenario.access == AccessMode::kRandom) return IdRange{1, passengers};
-  const int64_t size = std::max<int64_t>(1, scenario.pool_size);
-  const int64_t lo = std::max<int64_t>(1, scenario.pool_first_id);
-  // pool_first_id + pool_size - 1 fits in int64 (the loader checks it).
-  const int64_t hi = std::min(passengers, scenario.pool_first_id + size - 1);
-  if (lo <= hi) return IdRange{lo, hi - lo + 1};
-  return IdRange{1, std::min(size, passengers)};
-}
-
 absl::Status CheckWorkload(const Scenario& scenario,
                            const DataSetInfo& data_set) {
   if (data_set.passengers < 1 || data_set.flights < 1) {
@@ -58,7 +25,16 @@ absl::Status CheckWorkload(const Scenario& scenario,
         absl::StrCat("data set has ", data_set.passengers, " passengers and ",
                      data_set.flights, " flights: load it with cabench_load"));
   }
-  if (scenario.access == AccessMode::kPool) {
+  if (scenario.access == AccessMode::kTrace && UsableTrace(scenario) == nullptr) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("scenario '", scenario.name,
+                     "': access: trace without a loaded trace (trace_file '",
+                     scenario.trace_file, "'); load the scenario with LoadScenarioFile()"));
+  }
+  const bool uses_pool = scenario.access == AccessMode::kPool ||
+                         scenario.access == AccessMode::kZipf ||
+                         scenario.access == AccessMode::kHotspot;
+  if (uses_pool) {
     const int64_t last = scenario.pool_first_id + scenario.pool_size - 1;
     if (scenario.pool_first_id < 1 || last > data_set.passengers) {
       return absl::FailedPreconditionError(absl::StrCat(
@@ -81,20 +57,24 @@ size_t FormatCacheKey(std::string_view prefix, int64_t id, char* out,
 }
 
 Workload::Workload(const Scenario& scenario, const DataSetInfo& data_set,
-                   int thread_index, char seat_tag)
+                   int thread_index, char seat_tag, int threads)
     : rng_(scenario.seed + static_cast<uint64_t>(thread_index)),
       thread_index_(thread_index),
+      threads_(std::max(1, threads)),
       seat_tag_(ValidSeatTag(seat_tag)),
       read_pct_(static_cast<uint64_t>(std::clamp(scenario.read_pct, 0, 100))),
-      range_(EffectivePassengerRange(scenario, data_set)),
+      chooser_(scenario, data_set, thread_index, threads_),
       flights_(std::max<int64_t>(1, data_set.flights)) {
   op_.booking.seat.assign(kSeatChars, '0');
   op_.booking.seat[0] = seat_tag_;
 }
 
 int64_t Workload::NextPassengerId() {
-  return range_.first_id + static_cast<int64_t>(UniformBelow(
-                               rng_, static_cast<uint64_t>(range_.count)));
+  if (chooser_.replays_trace()) {
+    bool is_read;
+    return chooser_.NextTrace(&is_read);
+  }
+  return chooser_.Next(rng_);
 }
 
 void Workload::NextSeat(std::string* seat) {
@@ -113,8 +93,14 @@ void Workload::NextSeat(std::string* seat) {
 const Op& Workload::Next() {
   // Draw order (kind, passenger, then flight for writes) is part of the
   // reproducibility contract: changing it changes every recorded run.
-  const bool read = UniformBelow(rng_, 100) < read_pct_;
-  op_.passenger_id = NextPassengerId();
+  bool read;
+  if (ABSL_PREDICT_FALSE(chooser_.replays_trace())) {
+    op_.passenger_id = chooser_.NextTrace(&read);
+    read = read || read_pct_ == 100;
+  } else {
+    read = UniformBelow(rng_, 100) < read_pct_;
+    op_.passenger_id = chooser_.Next(rng_);
+  }
   if (read) {
     op_.kind = OpKind::kRead;
     return op_;

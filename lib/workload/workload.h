@@ -13,19 +13,42 @@
 // nothing from this generator (TTL jitter in CacheAside has its own stream).
 // A run with the cache and its no-cache baseline therefore see the same ops.
 //
-// Ranges are drawn with Lemire's multiply-shift with rejection (exactly
-// uniform; one 64-bit draw almost always), not std::uniform_int_distribution,
-// whose algorithm is implementation-defined and could change between standard
-// libraries.
+// Ranges are drawn with UniformBelow() (Lemire's multiply-shift with
+// rejection: exactly uniform, one 64-bit draw almost always), not
+// std::uniform_int_distribution, whose algorithm is implementation-defined and
+// could change between standard libraries.
 //
-// Passenger ids:
-//   pool    uniform over pool_first_id .. pool_first_id + pool_size - 1,
-//           clamped to the data set's ids 1..passengers. When that
-//           intersection is empty the pool is moved to start at id 1 (ids
-//           1..min(pool_size, passengers)). EffectivePassengerRange() states
-//           the rule in code; CheckWorkload() reports both cases so that the
-//           benchmark can refuse or warn.
-//   random  uniform over every passenger id, 1..passengers.
+// Passenger ids come from the thread's KeyChooser (lib/workload/
+// key_chooser.h), which states every access mode exactly:
+//   pool     uniform over pool_first_id .. pool_first_id + pool_size - 1,
+//            clamped to the data set's ids 1..passengers. When that
+//            intersection is empty the pool is moved to start at id 1 (ids
+//            1..min(pool_size, passengers)). EffectivePassengerRange() states
+//            the rule in code; CheckWorkload() reports both cases so that the
+//            benchmark can refuse or warn.
+//   random   uniform over every passenger id, 1..passengers.
+//   zipf     Zipf(zipf_s) over the same (clamped) pool: rank k with
+//            probability k^-s / H(N, s), the ranks scattered over the pool's
+//            ids by a permutation fixed by the scenario's seed (the same for
+//            every thread).
+//   hotspot  the same pool, permuted; hot_ops_pct of the operations go
+//            uniformly to the first ceil(N * hot_keys_pct / 100) of it.
+//   trace    scenario.trace, replayed: thread t of `threads` takes operations
+//            t, t+threads, t+2*threads, ... and starts again at t when its
+//            share is used up. The op's kind is the trace's (read_pct is not
+//            used), except that read_pct 100 makes every op a read (the
+//            reads-only copy of the scenario that a warm-up runs; the loader
+//            refuses any other read_pct with a trace). Ids fold into
+//            1..passengers (FoldTraceId()).
+//
+// Draw order of Next(), part of the reproducibility contract (changing it
+// changes every recorded run): for every mode but trace, kind (one
+// UniformBelow(100)), then the passenger (pool and random: one
+// UniformBelow(N); zipf: its rejection-inversion draws; hotspot: one draw
+// for hot or cold, then one UniformBelow() for the key, the first omitted
+// when hot_ops_pct is 100 or when no key or every key is hot), then for a
+// write the flight (one UniformBelow(flights)). In trace mode only a write's
+// flight is drawn.
 //
 // Writes: flight uniform over 1..flights; price_cents a deterministic function
 // of the per-thread write counter; seat a 4-character string, all in [0-9a-z]
@@ -64,34 +87,21 @@
 #include "lib/clients/sql_client.h"
 #include "lib/metrics/op_types.h"
 #include "lib/workload/data_set.h"
+#include "lib/workload/key_chooser.h"
 #include "lib/workload/scenario.h"
 
 namespace cabench {
 
-// Returns a uniform integer in [0, bound) from one (rarely more) 64-bit draws
-// of `rng`, by Lemire's multiply-shift with rejection. `bound` must be > 0
-// (0 returns 0). Deterministic for a given generator state.
-uint64_t UniformBelow(std::mt19937_64& rng, uint64_t bound);
-
-// The passenger ids one thread draws from: first_id .. first_id + count - 1.
-struct IdRange {
-  int64_t first_id = 1;
-  int64_t count = 1;
-};
-
-// The ids a Workload for `scenario` over `data_set` draws from, with the
-// clamping rule described at the top of this file. `count` is at least 1 even
-// when the data set is empty (passengers < 1 is treated as 1; CheckWorkload()
-// reports it). Pure; safe to call concurrently.
-IdRange EffectivePassengerRange(const Scenario& scenario,
-                                const DataSetInfo& data_set);
+// UniformBelow(), IdRange and EffectivePassengerRange() are declared in
+// lib/workload/key_chooser.h, which this header includes.
 
 // OK when `scenario` can run as written on `data_set`. Fails with
-// FailedPrecondition when the data set has no passengers or no flights, or
-// when pool mode's pool is not entirely inside 1..passengers (the message
-// names the pool and the data set's range). Pure; safe to call concurrently.
-absl::Status CheckWorkload(const Scenario& scenario,
-                           const DataSetInfo& data_set);
+// FailedPrecondition when the data set has no passengers or no flights, when
+// the pool of pool, zipf or hotspot mode is not entirely inside
+// 1..passengers (the message names the pool and the data set's range), or
+// when a trace mode scenario has no loaded trace (it would draw as random
+// does). Pure; safe to call concurrently.
+absl::Status CheckWorkload(const Scenario& scenario, const DataSetInfo& data_set);
 
 // Longest decimal int64 ("-9223372036854775808").
 inline constexpr size_t kMaxIdChars = 20;
@@ -100,8 +110,7 @@ inline constexpr size_t kMaxIdChars = 20;
 // returns the number of characters written (no terminating NUL), or 0 when
 // the key does not fit (out_size < prefix.size() + digits). Never allocates.
 // Safe to call concurrently (on distinct buffers).
-size_t FormatCacheKey(std::string_view prefix, int64_t id, char* out,
-                      size_t out_size);
+size_t FormatCacheKey(std::string_view prefix, int64_t id, char* out, size_t out_size);
 
 // Seats are 4 characters: the seat tag, then 3 base-36 digits.
 inline constexpr int kSeatChars = 4;
@@ -127,11 +136,14 @@ class Workload {
 
   // `thread_index` >= 0. `seat_tag` is the first character of every seat,
   // one of [0-9a-z] (RunLedger::seat_tag()); anything else is replaced by
-  // kDefaultSeatTag. The scenario and data set are copied as needed; the
-  // arguments need not outlive the Workload. Never fails: an incompatible
-  // data set is clamped as described above (see CheckWorkload()).
-  Workload(const Scenario& scenario, const DataSetInfo& data_set,
-           int thread_index, char seat_tag = kDefaultSeatTag);
+  // kDefaultSeatTag. `threads` (>= 1) is the run's thread count, which only
+  // trace mode uses (to split the trace into shares); a thread_index >=
+  // threads (the warm-up's) takes the share of thread_index % threads. The
+  // scenario and data set are copied as needed and need not outlive the
+  // Workload (a trace is shared). Never fails: an incompatible data set is
+  // clamped as described above (see CheckWorkload()).
+  Workload(const Scenario& scenario, const DataSetInfo& data_set, int thread_index,
+           char seat_tag = kDefaultSeatTag, int threads = 1);
 
   Workload(const Workload&) = delete;
   Workload& operator=(const Workload&) = delete;
@@ -140,7 +152,8 @@ class Workload {
   // of Next() or NextSeat() on this Workload. Never allocates.
   const Op& Next();
 
-  // Draws only a passenger id (as Next() would for a read), for warm-up.
+  // Draws only a passenger id (as Next() would for a read), for warm-up; in
+  // trace mode, the id of this thread's next trace operation.
   int64_t NextPassengerId();
 
   // Replaces *seat with this thread's next seat and advances the counter.
@@ -150,8 +163,9 @@ class Workload {
   void NextSeat(std::string* seat);
 
   // The ids this Workload draws passengers from.
-  const IdRange& passenger_range() const { return range_; }
+  const IdRange& passenger_range() const { return chooser_.range(); }
   int thread_index() const { return thread_index_; }
+  int threads() const { return threads_; }
   char seat_tag() const { return seat_tag_; }
   // Seats handed out so far (writes plus NextSeat() calls).
   int64_t seats_issued() const { return seat_counter_; }
@@ -159,9 +173,10 @@ class Workload {
  private:
   std::mt19937_64 rng_;
   int thread_index_;
+  int threads_;
   char seat_tag_;
   uint64_t read_pct_;
-  IdRange range_;
+  KeyChooser chooser_;
   int64_t flights_;
   int64_t seat_counter_ = 0;
   Op op_;

@@ -1,6 +1,10 @@
 #include "lib/workload/workload.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
+#include <memory>
+#include <random>
 #include <set>
 #include <string>
 #include <vector>
@@ -8,9 +12,14 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "lib/testing/status_matchers.h"
+#include "lib/workload/key_chooser.h"
+#include "lib/workload/popularity.h"
 
 namespace cabench {
 namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 
 DataSetInfo SmallDataSet() {
   DataSetInfo ds;
@@ -234,6 +243,145 @@ TEST(FormatCacheKeyTest, WritesPrefixAndId) {
   EXPECT_EQ(std::string(buf, n), "k:-9223372036854775808");
   EXPECT_EQ(FormatCacheKey("cabench:bookings:", 12345, buf, 19), 0u);
   EXPECT_EQ(FormatCacheKey("cabench:bookings:", 12345, buf, 10), 0u);
+}
+
+// ---------------------------------------------------------------------------
+// The access modes of issue 12: passengers come from the KeyChooser
+// (key_chooser_test.cc tests the distributions themselves).
+
+TEST(WorkloadAccessTest, ZipfWorkloadsTopKeyHasItsExactShare) {
+  Scenario s;
+  s.access = AccessMode::kZipf;
+  s.zipf_s = 0.99;
+  s.read_pct = 50;
+  Workload w(s, SmallDataSet(), 0);
+  ASSERT_EQ(w.passenger_range().count, 10000);
+  constexpr int kOps = 200000;
+  std::vector<int64_t> counts(10000, 0);
+  int reads = 0;
+  for (int i = 0; i < kOps; ++i) {
+    const Op& op = w.Next();
+    ASSERT_GE(op.passenger_id, 4);
+    ASSERT_LE(op.passenger_id, 10003);
+    ++counts[static_cast<size_t>(op.passenger_id - 4)];
+    reads += op.kind == OpKind::kRead;
+  }
+  // The most popular id is rank 1's, wherever the permutation put it, with
+  // probability 1 / H(10000, 0.99).
+  const int64_t top = static_cast<int64_t>(KeyPermutation(10000, s.seed)(0));
+  EXPECT_EQ(std::max_element(counts.begin(), counts.end()) - counts.begin(), top);
+  const double p = 1 / PowerSum(1, 10000, 0.99);
+  EXPECT_NEAR(static_cast<double>(counts[static_cast<size_t>(top)]) / kOps, p,
+              5 * std::sqrt(p * (1 - p) / kOps));
+  EXPECT_NEAR(KeyPopularity(s, SmallDataSet())[0].p / p, 1, 1e-12);
+  // The kind is still drawn with read_pct.
+  EXPECT_NEAR(reads / double{kOps}, 0.5, 0.005);
+}
+
+TEST(WorkloadAccessTest, HotspotWorkloadSendsHotOpsToHotKeys) {
+  Scenario s;
+  s.access = AccessMode::kHotspot;
+  s.pool_size = 1000;
+  s.hot_keys_pct = 10;
+  s.hot_ops_pct = 90;
+  Workload w(s, SmallDataSet(), 1);
+  const KeyPermutation perm(1000, s.seed);
+  std::vector<bool> hot(1000, false);
+  for (uint64_t pos = 0; pos < 100; ++pos) hot[perm(pos)] = true;
+  constexpr int kOps = 100000;
+  int hot_ops = 0;
+  for (int i = 0; i < kOps; ++i) hot_ops += hot[static_cast<size_t>(w.Next().passenger_id - 4)];
+  EXPECT_NEAR(hot_ops / double{kOps}, 0.9, 5 * std::sqrt(0.9 * 0.1 / kOps));
+}
+
+TEST(WorkloadAccessTest, PoolAndRandomDrawOrderIsUnchanged) {
+  // Kind, then passenger, then a write's flight, each one UniformBelow():
+  // the sequence of runs recorded before key choosers existed.
+  for (AccessMode mode : {AccessMode::kPool, AccessMode::kRandom}) {
+    Scenario s;
+    s.access = mode;
+    s.read_pct = 70;
+    Workload w(s, SmallDataSet(), 3);
+    std::mt19937_64 rng(s.seed + 3);
+    const uint64_t count = mode == AccessMode::kPool ? 10000 : 36000;
+    const int64_t first = mode == AccessMode::kPool ? 4 : 1;
+    for (int i = 0; i < 5000; ++i) {
+      const bool read = UniformBelow(rng, 100) < 70;
+      const int64_t id = first + static_cast<int64_t>(UniformBelow(rng, count));
+      const Op& op = w.Next();
+      ASSERT_EQ(op.kind == OpKind::kRead, read) << i;
+      ASSERT_EQ(op.passenger_id, id) << i;
+      if (!read) {
+        ASSERT_EQ(op.booking.flight_id, 1 + static_cast<int64_t>(UniformBelow(rng, 500)));
+      }
+    }
+  }
+}
+
+Scenario TraceScenario() {
+  auto trace = std::make_shared<KeyTrace>();
+  trace->source = "test";
+  trace->passenger_ids = {10, 11, 12, 13, 14, 15};
+  trace->is_read = {true, false, true, true, false, false};
+  Scenario s;
+  s.access = AccessMode::kTrace;
+  s.trace_file = "test";
+  s.trace = std::move(trace);
+  return s;
+}
+
+TEST(WorkloadAccessTest, TraceWorkloadReplaysIdsAndKindsOfItsShare) {
+  Scenario s = TraceScenario();
+  s.read_pct = 0;  // ignored: the trace says which operations are reads
+  Workload t0(s, SmallDataSet(), 0, kDefaultSeatTag, 2);
+  Workload t1(s, SmallDataSet(), 1, kDefaultSeatTag, 2);
+  EXPECT_EQ(t0.threads(), 2);
+  std::vector<int64_t> ids0, ids1;
+  std::vector<bool> reads0;
+  for (int i = 0; i < 4; ++i) {
+    const Op& op = t0.Next();
+    ids0.push_back(op.passenger_id);
+    reads0.push_back(op.kind == OpKind::kRead);
+    if (op.kind == OpKind::kWrite) {
+      EXPECT_EQ(op.booking.passenger_id, op.passenger_id);
+      EXPECT_GE(op.booking.flight_id, 1);
+      EXPECT_LE(op.booking.flight_id, 500);
+    }
+    ids1.push_back(t1.Next().passenger_id);
+  }
+  EXPECT_THAT(ids0, ElementsAre(10, 12, 14, 10));
+  EXPECT_THAT(reads0, ElementsAre(true, true, false, true));
+  EXPECT_THAT(ids1, ElementsAre(11, 13, 15, 11));
+
+  // read_pct 100 (a warm-up's reads-only copy) makes every operation a read.
+  s.read_pct = 100;
+  Workload reads_only(s, SmallDataSet(), 0);
+  for (int i = 0; i < 6; ++i) EXPECT_EQ(reads_only.Next().kind, OpKind::kRead) << i;
+  // NextPassengerId() takes the next operation of the share too.
+  Workload warmup(s, SmallDataSet(), 1, kDefaultSeatTag, 2);
+  EXPECT_EQ(warmup.NextPassengerId(), 11);
+  EXPECT_EQ(warmup.NextPassengerId(), 13);
+  EXPECT_EQ(warmup.Next().passenger_id, 15);
+}
+
+TEST(WorkloadAccessTest, CheckWorkloadKnowsTheNewModes) {
+  Scenario trace;
+  trace.name = "t";
+  trace.access = AccessMode::kTrace;
+  trace.trace_file = "x.trace";
+  EXPECT_THAT(CheckWorkload(trace, SmallDataSet()),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("without a loaded trace")));
+  EXPECT_THAT(CheckWorkload(TraceScenario(), SmallDataSet()), IsOk());
+
+  for (AccessMode mode : {AccessMode::kZipf, AccessMode::kHotspot}) {
+    Scenario s;
+    s.access = mode;
+    EXPECT_THAT(CheckWorkload(s, SmallDataSet()), IsOk());
+    DataSetInfo small = SmallDataSet();
+    small.passengers = 5000;  // the pool 4..10003 does not fit
+    EXPECT_THAT(CheckWorkload(s, small),
+                StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("1..5000")));
+  }
 }
 
 }  // namespace
