@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cstdint>
 #include <cstring>
 #include <exception>
@@ -10,6 +11,7 @@
 #include <iterator>
 #include <limits>
 #include <map>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -23,6 +25,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
+#include "lib/workload/key_trace.h"
 #include "yaml-cpp/depthguard.h"
 #include "yaml-cpp/eventhandler.h"
 #include "yaml-cpp/parser.h"
@@ -37,18 +40,33 @@ constexpr std::uintmax_t kMaxFileBytes = 1 << 20;
 constexpr int64_t kInt64Max = std::numeric_limits<int64_t>::max();
 constexpr uint64_t kUint64Max = std::numeric_limits<uint64_t>::max();
 
+// clang-format off
 constexpr const char* kKnownKeys[] = {
-    "name",          "description", "threads",        "queries_per_thread",
-    "read_pct",      "cache",       "ttl_ms",         "ttl_jitter_pct",
-    "write_policy",  "access",      "pool_size",      "pool_first_id",
-    "key_prefix",    "flush",       "warmup_ops",     "clean_end",
-    "seed",          "fallback_to_db", "rate_per_s",  "arrival",
-    "baseline",      "db_pool_size",   "db_pool_timeout_ms"};
+    "name",          "description",    "threads",            "queries_per_thread",
+    "read_pct",      "cache",          "ttl_ms",             "ttl_jitter_pct",
+    "write_policy",  "access",         "pool_size",          "pool_first_id",
+    "key_prefix",    "flush",          "warmup_ops",         "clean_end",
+    "seed",          "fallback_to_db", "rate_per_s",         "arrival",
+    "baseline",      "db_pool_size",   "db_pool_timeout_ms", "zipf_s",
+    "hot_keys_pct",  "hot_ops_pct",    "trace_file",         "cache_max_memory",
+    "eviction_policy"};
+// clang-format on
+
+// Redis's maxmemory-policy values (redis.conf).
+constexpr const char* kEvictionPolicies[] = {"noeviction",      "allkeys-lru",  "allkeys-lfu",
+                                             "allkeys-random",  "volatile-lru", "volatile-lfu",
+                                             "volatile-random", "volatile-ttl"};
+
+// cache_max_memory: below 1 MiB Redis has no room for a benchmark's keys
+// next to its own overhead; above 1 TiB is a typo.
+constexpr int64_t kMinMaxMemory = int64_t{1} << 20;
+constexpr int64_t kMaxMaxMemory = int64_t{1} << 40;
 
 // yaml-cpp tags: "?" is a plain (unquoted) scalar, "!" a quoted one.
 constexpr absl::string_view kPlainTag = "?";
 constexpr absl::string_view kIntTag = "tag:yaml.org,2002:int";
 constexpr absl::string_view kBoolTag = "tag:yaml.org,2002:bool";
+constexpr absl::string_view kFloatTag = "tag:yaml.org,2002:float";
 
 // A scalar written as a number or boolean: plain, or with YAML's explicit
 // !!int / !!bool tag. A quoted "80" is a string and stays one.
@@ -133,6 +151,88 @@ int64_t ToInt64(const DecimalInt& v) {
   return -static_cast<int64_t>(v.magnitude - 1) - 1;
 }
 
+// Strict decimal: optional '-', digits without a leading zero, an optional
+// fraction and an optional exponent ("0.99", "2", "1.5e-3"). No "+1", ".5",
+// "5.", "0x1p3", ".inf" or ".nan": a benchmark parameter is a plain number.
+// std::from_chars reads it exactly as the C locale would, whatever the
+// process's locale.
+bool ParseDecimalDouble(absl::string_view text, double* out) {
+  size_t i = 0;
+  const auto digits = [&]() {
+    const size_t start = i;
+    while (i < text.size() && text[i] >= '0' && text[i] <= '9') ++i;
+    return i - start;
+  };
+  if (i < text.size() && text[i] == '-') ++i;
+  const size_t int_start = i;
+  const size_t int_digits = digits();
+  if (int_digits == 0 || (int_digits > 1 && text[int_start] == '0')) return false;
+  if (i < text.size() && text[i] == '.') {
+    ++i;
+    if (digits() == 0) return false;
+  }
+  if (i < text.size() && (text[i] == 'e' || text[i] == 'E')) {
+    ++i;
+    if (i < text.size() && (text[i] == '-' || text[i] == '+')) ++i;
+    if (digits() == 0) return false;
+  }
+  if (i != text.size()) return false;
+  const std::from_chars_result r = std::from_chars(text.data(), text.data() + text.size(), *out);
+  // Out of double's range (1e999) parses as no number at all: out of every
+  // range a key has.
+  if (r.ec == std::errc::result_out_of_range) *out = std::numeric_limits<double>::infinity();
+  return r.ptr == text.data() + text.size();
+}
+
+// A memory size as redis.conf writes one: digits, then optionally a unit b,
+// kb, mb or gb in any case ("32mb", "1GB", "100000"), with no blanks or
+// sign. The units are powers of 1024. Redis's k, m and g mean powers of 1000;
+// they are refused rather than guessed (*why says so). Sets *bytes (clamped
+// to INT64_MAX on overflow, which is out of every range).
+bool ParseMemorySize(absl::string_view text, int64_t* bytes, std::string* why) {
+  size_t digits = 0;
+  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
+  if (digits == 0) {
+    *why = "expected a size in bytes, or a whole number with a unit b, kb, mb or gb";
+    return false;
+  }
+  std::string unit(text.substr(digits));
+  for (char& c : unit) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+  int shift;
+  if (unit.empty() || unit == "b") {
+    shift = 0;
+  } else if (unit == "kb") {
+    shift = 10;
+  } else if (unit == "mb") {
+    shift = 20;
+  } else if (unit == "gb") {
+    shift = 30;
+  } else if (unit == "k" || unit == "m" || unit == "g") {
+    *why = absl::StrCat("unit '", unit, "' is ambiguous (Redis reads it as a power of 1000); ",
+                        "write ", unit, "b for a power of 1024");
+    return false;
+  } else {
+    *why = absl::StrCat("unknown unit ", Quote(text.substr(digits)), " (b, kb, mb or gb)");
+    return false;
+  }
+  uint64_t v = 0;
+  bool overflow = false;
+  for (size_t i = 0; i < digits; ++i) {
+    const uint64_t digit = static_cast<uint64_t>(text[i] - '0');
+    if (v > (static_cast<uint64_t>(kInt64Max) - digit) / 10) {
+      overflow = true;
+      break;
+    }
+    v = v * 10 + digit;
+  }
+  if (overflow || v > (static_cast<uint64_t>(kInt64Max) >> shift)) {
+    *bytes = kInt64Max;
+  } else {
+    *bytes = static_cast<int64_t>(v << shift);
+  }
+  return true;
+}
+
 // Records where each YAML document starts (yaml-cpp's event interface).
 struct DocumentStarts : YAML::EventHandler {
   void OnDocumentStart(const YAML::Mark& mark) override { marks.push_back(mark); }
@@ -156,7 +256,9 @@ struct DocumentStarts : YAML::EventHandler {
 // marks an empty value at the following line and an alias at its anchor.
 class ScenarioParser {
  public:
-  explicit ScenarioParser(std::string file) : file_(std::move(file)) {}
+  // `dir`: the folder relative trace_file paths start from ("" for the
+  // working directory).
+  ScenarioParser(std::string file, fs::path dir) : file_(std::move(file)), dir_(std::move(dir)) {}
 
   absl::Status Error(int line, absl::string_view message) const {
     return absl::InvalidArgumentError(absl::StrCat(file_, ":", line, ": ", message));
@@ -176,25 +278,30 @@ class ScenarioParser {
 
   // Reads an integer in lo..hi. `expected` completes "expected ..." in the
   // type error ("an integer" or "an integer or a list of integers").
-  absl::Status ReadInteger(absl::string_view key, const YAML::Node& value, int line,
-                           int64_t lo, uint64_t hi, absl::string_view expected,
-                           DecimalInt* out) const;
-  absl::Status ReadInt64(absl::string_view key, const YAML::Node& value, int line,
-                         int64_t lo, int64_t hi, int64_t* out) const;
-  absl::Status ReadInt(absl::string_view key, const YAML::Node& value, int line, int lo,
-                       int hi, int* out) const;
-  absl::Status ReadBool(absl::string_view key, const YAML::Node& value, int line,
-                        bool* out) const;
+  absl::Status ReadInteger(absl::string_view key, const YAML::Node& value, int line, int64_t lo,
+                           uint64_t hi, absl::string_view expected, DecimalInt* out) const;
+  absl::Status ReadInt64(absl::string_view key, const YAML::Node& value, int line, int64_t lo,
+                         int64_t hi, int64_t* out) const;
+  absl::Status ReadInt(absl::string_view key, const YAML::Node& value, int line, int lo, int hi,
+                       int* out) const;
+  // Reads a number (integer or decimal fraction) in (lo, hi] when
+  // `lo_open`, else in [lo, hi].
+  absl::Status ReadDouble(absl::string_view key, const YAML::Node& value, int line, double lo,
+                          bool lo_open, double hi, double* out) const;
+  absl::Status ReadBool(absl::string_view key, const YAML::Node& value, int line, bool* out) const;
   absl::Status ReadString(absl::string_view key, const YAML::Node& value, int line,
                           std::string* out) const;
   absl::Status ReadThreads(const YAML::Node& value, int line, std::vector<int>* out) const;
+  // The keys of access modes: contradictions, then the trace.
+  absl::Status CheckAccess(const std::map<std::string, int>& key_lines, Scenario* sc) const;
 
   std::string file_;
+  fs::path dir_;
 };
 
-absl::Status ScenarioParser::ReadInteger(absl::string_view key, const YAML::Node& value,
-                                         int line, int64_t lo, uint64_t hi,
-                                         absl::string_view expected, DecimalInt* out) const {
+absl::Status ScenarioParser::ReadInteger(absl::string_view key, const YAML::Node& value, int line,
+                                         int64_t lo, uint64_t hi, absl::string_view expected,
+                                         DecimalInt* out) const {
   if (!IsPlainOrTagged(value, kIntTag) || !ParseDecimal(value.Scalar(), out)) {
     return Error(line, absl::StrCat(key, ": expected ", expected, ", got ", Describe(value)));
   }
@@ -207,8 +314,7 @@ absl::Status ScenarioParser::ReadInteger(absl::string_view key, const YAML::Node
 absl::Status ScenarioParser::ReadInt64(absl::string_view key, const YAML::Node& value, int line,
                                        int64_t lo, int64_t hi, int64_t* out) const {
   DecimalInt v;
-  absl::Status s =
-      ReadInteger(key, value, line, lo, static_cast<uint64_t>(hi), "an integer", &v);
+  absl::Status s = ReadInteger(key, value, line, lo, static_cast<uint64_t>(hi), "an integer", &v);
   if (!s.ok()) return s;
   *out = ToInt64(v);
   return absl::OkStatus();
@@ -220,6 +326,22 @@ absl::Status ScenarioParser::ReadInt(absl::string_view key, const YAML::Node& va
   absl::Status s = ReadInt64(key, value, line, lo, hi, &v);
   if (s.ok()) *out = static_cast<int>(v);
   return s;
+}
+
+absl::Status ScenarioParser::ReadDouble(absl::string_view key, const YAML::Node& value, int line,
+                                        double lo, bool lo_open, double hi, double* out) const {
+  const bool tagged = IsPlainOrTagged(value, kFloatTag) || IsPlainOrTagged(value, kIntTag);
+  double v = 0;
+  if (!tagged || !ParseDecimalDouble(value.Scalar(), &v)) {
+    return Error(line, absl::StrCat(key, ": expected a number, got ", Describe(value)));
+  }
+  if ((lo_open ? v <= lo : v < lo) || v > hi) {
+    return Error(line, absl::StrCat(key, ": ", value.Scalar(), " is out of range ",
+                                    lo_open ? absl::StrCat("(", lo, ", ", hi, "]")
+                                            : absl::StrCat(lo, "..", hi)));
+  }
+  *out = v;
+  return absl::OkStatus();
 }
 
 absl::Status ScenarioParser::ReadBool(absl::string_view key, const YAML::Node& value, int line,
@@ -266,9 +388,8 @@ absl::Status ScenarioParser::ReadThreads(const YAML::Node& value, int line,
       const int n = static_cast<int>(ToInt64(v));
       auto [it, inserted] = first_line.emplace(n, item_line);
       if (!inserted) {
-        return Error(item_line,
-                     absl::StrCat("threads: ", n, " is listed twice (first at line ",
-                                  it->second, ")"));
+        return Error(item_line, absl::StrCat("threads: ", n, " is listed twice (first at line ",
+                                             it->second, ")"));
       }
       threads.push_back(n);
     }
@@ -294,21 +415,68 @@ absl::Status ScenarioParser::ApplyKey(const std::string& key, const YAML::Node& 
   if (key == "cache") return ReadBool(key, value, line, &sc->cache);
   if (key == "ttl_ms") return ReadInt64(key, value, line, 1, 10'000'000'000, &sc->ttl_ms);
   if (key == "ttl_jitter_pct") return ReadInt(key, value, line, 0, 90, &sc->ttl_jitter_pct);
-  if (key == "write_policy" || key == "access") {
-    const bool is_policy = key == "write_policy";
-    const char* first = is_policy ? "refresh" : "pool";
-    const char* second = is_policy ? "invalidate" : "random";
-    if (value.IsScalar() && (value.Scalar() == first || value.Scalar() == second)) {
-      const bool is_first = value.Scalar() == first;
-      if (is_policy) {
-        sc->write_policy = is_first ? WritePolicy::kRefresh : WritePolicy::kInvalidate;
-      } else {
-        sc->access = is_first ? AccessMode::kPool : AccessMode::kRandom;
-      }
+  if (key == "write_policy") {
+    if (value.IsScalar() && (value.Scalar() == "refresh" || value.Scalar() == "invalidate")) {
+      sc->write_policy =
+          value.Scalar() == "refresh" ? WritePolicy::kRefresh : WritePolicy::kInvalidate;
       return absl::OkStatus();
     }
-    return Error(line, absl::StrCat(key, ": expected ", first, " or ", second, ", got ",
+    return Error(line,
+                 absl::StrCat(key, ": expected refresh or invalidate, got ", Describe(value)));
+  }
+  if (key == "access") {
+    constexpr AccessMode kModes[] = {AccessMode::kPool, AccessMode::kRandom, AccessMode::kZipf,
+                                     AccessMode::kHotspot, AccessMode::kTrace};
+    for (AccessMode mode : kModes) {
+      if (value.IsScalar() && value.Scalar() == AccessName(mode)) {
+        sc->access = mode;
+        return absl::OkStatus();
+      }
+    }
+    return Error(line, absl::StrCat(key, ": expected pool, random, zipf, hotspot or trace, got ",
                                     Describe(value)));
+  }
+  // Exponents above 10 put all but 1e-3 of the operations on one key
+  // (1 / H(N, 10) > 0.999): not a popularity anyone measures.
+  if (key == "zipf_s") return ReadDouble(key, value, line, 0, true, 10, &sc->zipf_s);
+  if (key == "hot_keys_pct") return ReadDouble(key, value, line, 0, false, 100, &sc->hot_keys_pct);
+  if (key == "hot_ops_pct") return ReadDouble(key, value, line, 0, false, 100, &sc->hot_ops_pct);
+  if (key == "trace_file") {
+    absl::Status s = ReadString(key, value, line, &sc->trace_file);
+    if (s.ok() && sc->trace_file.empty()) return Error(line, "trace_file: must not be empty");
+    return s;
+  }
+  if (key == "cache_max_memory") {
+    // Plain or quoted: "32mb" is a string either way.
+    const bool scalar = value.IsScalar() &&
+                        (value.Tag() == kPlainTag || value.Tag() == "!" || value.Tag() == kIntTag);
+    int64_t bytes = 0;
+    std::string why;
+    if (!scalar) {
+      return Error(
+          line, absl::StrCat(key, ": expected a memory size such as 32mb, got ", Describe(value)));
+    }
+    if (!ParseMemorySize(value.Scalar(), &bytes, &why)) {
+      return Error(line, absl::StrCat(key, ": ", Quote(value.Scalar()), ": ", why));
+    }
+    if (bytes < kMinMaxMemory || bytes > kMaxMaxMemory) {
+      return Error(
+          line, absl::StrCat(key, ": ", value.Scalar(), " is out of range 1mb..1024gb (1048576..",
+                             kMaxMaxMemory, " bytes)"));
+    }
+    sc->cache_max_memory = bytes;
+    return absl::OkStatus();
+  }
+  if (key == "eviction_policy") {
+    for (const char* policy : kEvictionPolicies) {
+      if (value.IsScalar() && value.Scalar() == policy) {
+        sc->eviction_policy = policy;
+        return absl::OkStatus();
+      }
+    }
+    return Error(line,
+                 absl::StrCat(key, ": expected one of ", absl::StrJoin(kEvictionPolicies, ", "),
+                              ", got ", Describe(value)));
   }
   if (key == "pool_size") return ReadInt64(key, value, line, 1, kInt64Max, &sc->pool_size);
   if (key == "pool_first_id") {
@@ -367,8 +535,76 @@ absl::Status ScenarioParser::ApplyKey(const std::string& key, const YAML::Node& 
     if (s.ok()) sc->seed = v.magnitude;
     return s;
   }
-  return Error(line, absl::StrCat("unknown key ", Quote(key), " (known keys: ",
-                                  absl::StrJoin(kKnownKeys, ", "), ")"));
+  return Error(line, absl::StrCat("unknown key ", Quote(key),
+                                  " (known keys: ", absl::StrJoin(kKnownKeys, ", "), ")"));
+}
+
+absl::Status ScenarioParser::CheckAccess(const std::map<std::string, int>& key_lines,
+                                         Scenario* sc) const {
+  // A key that belongs to another access mode is a contradiction, not a
+  // default: `zipf_s: 1.2` under `access: pool` would otherwise be ignored.
+  struct Owned {
+    const char* key;
+    AccessMode mode;
+  };
+  constexpr Owned kOwned[] = {{"zipf_s", AccessMode::kZipf},
+                              {"hot_keys_pct", AccessMode::kHotspot},
+                              {"hot_ops_pct", AccessMode::kHotspot},
+                              {"trace_file", AccessMode::kTrace}};
+  for (const Owned& owned : kOwned) {
+    auto it = key_lines.find(owned.key);
+    if (it != key_lines.end() && sc->access != owned.mode) {
+      return Error(it->second,
+                   absl::StrCat(owned.key, ": needs access: ", AccessName(owned.mode),
+                                " (this scenario has access: ", AccessName(sc->access), ")"));
+    }
+  }
+  if (sc->access == AccessMode::kHotspot) {
+    // Shares that cannot both hold: no hot key to take the hot operations,
+    // or no cold key to take the rest. (Only a written hot_keys_pct can be
+    // 0 or 100.)
+    const bool no_hot = sc->hot_keys_pct == 0 && sc->hot_ops_pct > 0;
+    const bool no_cold = sc->hot_keys_pct == 100 && sc->hot_ops_pct < 100;
+    if (no_hot || no_cold) {
+      return Error(
+          key_lines.find("hot_keys_pct")->second,
+          absl::StrCat("hot_keys_pct: ", sc->hot_keys_pct, " leaves no ", no_hot ? "hot" : "cold",
+                       " key for the ", no_hot ? sc->hot_ops_pct : 100 - sc->hot_ops_pct,
+                       "% of the operations that hot_ops_pct: ", sc->hot_ops_pct, " sends there"));
+    }
+  }
+  if (sc->access != AccessMode::kTrace) return absl::OkStatus();
+  auto access_line = key_lines.find("access");
+  auto trace_line = key_lines.find("trace_file");
+  if (trace_line == key_lines.end()) {
+    return Error(access_line->second,
+                 "access: trace needs trace_file (the recorded keys to replay)");
+  }
+  if (auto read_line = key_lines.find("read_pct");
+      read_line != key_lines.end() && sc->read_pct != 100) {
+    return Error(read_line->second,
+                 "read_pct: with access: trace the trace says which operations are reads; only "
+                 "100 (replay every operation as a read) may be set");
+  }
+  fs::path path(sc->trace_file);
+  if (path.is_relative()) path = dir_ / path;
+  std::error_code ec;
+  const fs::file_status status = fs::status(path, ec);
+  if (!fs::is_regular_file(status)) {
+    return Error(trace_line->second,
+                 // The whole path (Quote() would cut it): it says where
+                 // a relative trace_file was looked for.
+                 absl::StrCat("trace_file: '", absl::CHexEscape(path.string()),
+                              "': ", fs::exists(status) ? "not a regular file" : "no such file"));
+  }
+  absl::StatusOr<std::shared_ptr<const KeyTrace>> trace = LoadKeyTrace(path.string());
+  if (!trace.ok()) {
+    // The trace's own "<trace>:<line>: <reason>" after the key: that line
+    // is what to fix.
+    return Error(trace_line->second, absl::StrCat("trace_file: ", trace.status().message()));
+  }
+  sc->trace = *std::move(trace);
+  return absl::OkStatus();
 }
 
 bool IsSnakeName(absl::string_view name) {
@@ -403,8 +639,7 @@ absl::StatusOr<Scenario> ScenarioParser::Parse(absl::string_view text, absl::str
       }
     }
     if (m.size() > 1) {
-      return Error(m[1].line + 1,
-                   "a second YAML document ('---'); a scenario file holds one map");
+      return Error(m[1].line + 1, "a second YAML document ('---'); a scenario file holds one map");
     }
   }
   const YAML::Node root = YAML::Load(owned);  // one document: bounded
@@ -431,8 +666,8 @@ absl::StatusOr<Scenario> ScenarioParser::Parse(absl::string_view text, absl::str
     const std::string& key = key_node.Scalar();
     auto [seen, inserted] = key_lines.emplace(key, line);
     if (!inserted) {
-      return Error(line, absl::StrCat("duplicate key ", Quote(key), " (first at line ",
-                                      seen->second, ")"));
+      return Error(
+          line, absl::StrCat("duplicate key ", Quote(key), " (first at line ", seen->second, ")"));
     }
     absl::Status s = ApplyKey(key, value, line, &scenario);
     if (!s.ok()) return s;
@@ -444,14 +679,14 @@ absl::StatusOr<Scenario> ScenarioParser::Parse(absl::string_view text, absl::str
                                          stem.empty() ? "" : absl::StrCat(" (name: ", stem, ")")));
   }
   if (!IsSnakeName(scenario.name)) {
-    return Error(name_line->second,
-                 absl::StrCat("name: ", Quote(scenario.name),
-                              " must be lowercase letters, digits and '_', starting with a letter"));
+    return Error(
+        name_line->second,
+        absl::StrCat("name: ", Quote(scenario.name),
+                     " must be lowercase letters, digits and '_', starting with a letter"));
   }
   if (!stem.empty() && scenario.name != stem) {
-    return Error(name_line->second,
-                 absl::StrCat("name: ", Quote(scenario.name), " differs from the file name stem ",
-                              Quote(stem)));
+    return Error(name_line->second, absl::StrCat("name: ", Quote(scenario.name),
+                                                 " differs from the file name stem ", Quote(stem)));
   }
   // Keys that contradict each other.
   auto line_of = [&](const char* key) { return key_lines.find(key)->second; };
@@ -473,18 +708,26 @@ absl::StatusOr<Scenario> ScenarioParser::Parse(absl::string_view text, absl::str
     const int fewest = *std::min_element(scenario.threads.begin(), scenario.threads.end());
     if (scenario.db_pool_size > fewest) {
       return Error(line_of("db_pool_size"),
-                   absl::StrCat("db_pool_size: ", scenario.db_pool_size,
-                                " connections for ", fewest,
-                                " thread(s): a pool larger than the threads is no bound"));
+                   absl::StrCat("db_pool_size: ", scenario.db_pool_size, " connections for ",
+                                fewest, " thread(s): a pool larger than the threads is no bound"));
     }
   }
+  if (key_lines.count("eviction_policy") && scenario.cache_max_memory == 0) {
+    return Error(line_of("eviction_policy"),
+                 "eviction_policy: needs cache_max_memory (a policy acts only under a memory "
+                 "limit, and a run states the limit it is measured under)");
+  }
+  if (scenario.cache_max_memory > 0 && !scenario.cache) {
+    return Error(line_of("cache_max_memory"),
+                 "cache_max_memory: needs cache: true (this scenario uses no cache)");
+  }
+  if (absl::Status s = CheckAccess(key_lines, &scenario); !s.ok()) return s;
   if (scenario.pool_first_id - 1 > kInt64Max - scenario.pool_size) {
     auto where = key_lines.find("pool_size");
     if (where == key_lines.end()) where = key_lines.find("pool_first_id");
     return Error(where->second,
-                 absl::StrCat("pool_size: pool_first_id ", scenario.pool_first_id,
-                              " + pool_size ", scenario.pool_size,
-                              " - 1 does not fit in a 64-bit id"));
+                 absl::StrCat("pool_size: pool_first_id ", scenario.pool_first_id, " + pool_size ",
+                              scenario.pool_size, " - 1 does not fit in a 64-bit id"));
   }
   return scenario;
 }
@@ -506,16 +749,17 @@ absl::StatusOr<Scenario> ParseScenario(std::string_view yaml_text, std::string_v
   const std::string file = file_name.empty() ? "<string>" : std::string(file_name);
   const std::string stem =
       file_name.empty() ? std::string() : fs::path(std::string(file_name)).stem().string();
-  ScenarioParser parser(file);
+  ScenarioParser parser(
+      file, file_name.empty() ? fs::path() : fs::path(std::string(file_name)).parent_path());
   try {
     absl::StatusOr<Scenario> scenario = parser.Parse(ToAbsl(yaml_text), stem);
     if (scenario.ok()) scenario->source_file = std::string(file_name);
     return scenario;
   } catch (const YAML::DeepRecursion& e) {
     // yaml-cpp's own text for this is "bad file".
-    return parser.Error(e.mark.line >= 0 ? e.mark.line + 1 : 1,
-                        absl::StrCat("YAML syntax error: nested more than ", e.depth(),
-                                     " levels deep"));
+    return parser.Error(
+        e.mark.line >= 0 ? e.mark.line + 1 : 1,
+        absl::StrCat("YAML syntax error: nested more than ", e.depth(), " levels deep"));
   } catch (const YAML::ParserException& e) {
     return parser.Error(e.mark.line >= 0 ? e.mark.line + 1 : 1,
                         absl::StrCat("YAML syntax error: ", OneLine(e.msg)));
@@ -565,8 +809,7 @@ absl::StatusOr<std::vector<Scenario>> LoadScenarioDir(const std::string& dir) {
     std::error_code ec;
     const fs::file_status status = fs::status(dir, ec);
     if (!fs::exists(status)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(dir, ": scenario folder does not exist"));
+      return absl::InvalidArgumentError(absl::StrCat(dir, ": scenario folder does not exist"));
     }
     if (!fs::is_directory(status)) {
       return absl::InvalidArgumentError(absl::StrCat(dir, ": not a folder"));

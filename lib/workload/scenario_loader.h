@@ -22,7 +22,28 @@
 //   ttl_jitter_pct       0..90
 //   write_policy         refresh | invalidate
 //   fallback_to_db       true | false
-//   access               pool | random
+//   access               pool | random | zipf | hotspot | trace
+//   zipf_s               access: zipf only; a number > 0 and <= 10 (0.99)
+//   hot_keys_pct         access: hotspot only; a number 0..100 (20): the
+//   hot_ops_pct          share of the pool's keys that gets this share of
+//                        the operations (80), as YCSB's hotspot. 0% of the
+//                        keys with hot operations, or 100% with cold ones,
+//                        is an error
+//   trace_file           access: trace only, and required by it: the trace
+//                        to replay (lib/workload/key_trace.h), a path
+//                        relative to the scenario file's folder or absolute;
+//                        read_pct may then only be 100 (the trace says which
+//                        operations are reads)
+//   cache_max_memory     the cache's maxmemory for the run: bytes
+//                        ("33554432") or a whole number with a unit b, kb,
+//                        mb or gb, any case, powers of 1024 ("32mb", "1GB"),
+//                        plain or quoted; 1mb..1024gb. Redis's k, m, g
+//                        (powers of 1000) are refused as ambiguous. Needs
+//                        cache: true
+//   eviction_policy      noeviction | allkeys-lru | allkeys-lfu |
+//                        allkeys-random | volatile-lru | volatile-lfu |
+//                        volatile-random | volatile-ttl (maxmemory-policy);
+//                        needs cache_max_memory
 //   pool_size            >= 1          pool_first_id  >= 1 (the pool's last id
 //                                      must fit in int64)
 //   key_prefix           1..100 printable ASCII characters, no spaces
@@ -30,19 +51,35 @@
 //   warmup_ops           >= 0
 //   clean_end            true | false
 //   seed                 0..18446744073709551615
+//   rate_per_s           1..100,000,000: open loop at this total rate
+//   arrival              poisson | uniform; needs rate_per_s
+//   baseline             no_cache (a twin without the cache); needs cache: true
+//   db_pool_size         1..10,000, at most the fewest threads
+//   db_pool_timeout_ms   1..3,600,000; needs db_pool_size
 //
 // Parsing is strict, so that a typo never silently becomes a default:
 // unknown and duplicate keys are errors; integers are plain decimal digits
 // with an optional '-' (no "1.5", "1e3", "0x10", "+5", "10_000", leading
-// zeros or quotes); booleans are exactly `true` or `false` (YAML 1.1's
-// yes/no/on/off are refused); YAML's explicit !!int and !!bool tags are
-// accepted, a quoted "80" is a string; enum values are lowercase words.
+// zeros or quotes); numbers (zipf_s, the *_pct of a hotspot) are integers or
+// decimals with an optional exponent ("0.99", "1.5e-1"; no ".5", "+1", ".inf"
+// or ".nan"); booleans are exactly `true` or `false` (YAML 1.1's
+// yes/no/on/off are refused); YAML's explicit !!int, !!float and !!bool tags
+// are accepted, a quoted "80" is a string; enum values are lowercase words.
+// A key that belongs to another access mode (zipf_s without access: zipf) is
+// an error too, as is access: trace without trace_file.
+//
+// The trace of access: trace is loaded with the scenario (LoadKeyTrace()), into
+// Scenario::trace, so a bad trace stops the run before anything starts. Its
+// errors are reported at the trace_file line, followed by the trace's own
+// "<trace file>:<line>: <reason>" for a malformed line or an empty trace.
 //
 // Every error message is one line that starts with "<file>:<line>: " (line
 // 1-based) and names the offending key, e.g.
 //   scenarios/concurrency.yaml:4: read_pct: 150 is out of range 0..100
 //   x.yaml:3: unknown key 'read_ratio'
 //   x.yaml:2: threads: expected an integer or a list of integers, got 'four'
+//   x.yaml:5: zipf_s: needs access: zipf (this scenario has access: pool)
+//   x.yaml:4: trace_file: x.trace:7: expected r or w after the passenger id, ...
 //
 // Thread safety: every function here is safe to call concurrently; they share
 // no state.
@@ -67,8 +104,11 @@ namespace cabench {
 // default. Fails with InvalidArgument for anything else: a YAML syntax error
 // (at yaml-cpp's line), an empty file, more than one document, a top level
 // that is not a map, an unknown or duplicate key, a value of the wrong type or
-// out of range, a missing `name` or one that differs from the file stem.
-// Safe to call concurrently.
+// out of range, a missing `name` or one that differs from the file stem,
+// contradicting keys, a trace file that cannot be read or is malformed. Reads
+// the trace_file of access: trace (relative to the folder of `file_name`, or
+// to the working directory when `file_name` has none). Safe to call
+// concurrently.
 absl::StatusOr<Scenario> ParseScenario(std::string_view yaml_text, std::string_view file_name);
 
 // Reads the file at `path` and parses it with ParseScenario(text, path).

@@ -277,6 +277,80 @@ TEST(ParseScenarioTest, MessagesHaveTheDocumentedShape) {
                        "x.yaml:2: threads: expected an integer or a list of integers, got 'four'"));
 }
 
+// Issue 12: access modes zipf, hotspot and trace; a memory-bounded cache.
+
+TEST(ScenarioLoaderAccessTest, ZipfAndHotspotKeysAreRead) {
+  ASSERT_OK_AND_ASSIGN(Scenario s, ParseScenario("name: z\naccess: zipf\nzipf_s: 1.5\n", "z.yaml"));
+  EXPECT_EQ(s.access, AccessMode::kZipf);
+  EXPECT_EQ(s.zipf_s, 1.5);
+  ASSERT_OK_AND_ASSIGN(s, ParseScenario("name: z\naccess: zipf\n", "z.yaml"));
+  EXPECT_EQ(s.zipf_s, 0.99);  // the default
+  ASSERT_OK_AND_ASSIGN(
+      s, ParseScenario("name: h\naccess: hotspot\nhot_keys_pct: 0.5\nhot_ops_pct: 99\n", "h.yaml"));
+  EXPECT_EQ(s.access, AccessMode::kHotspot);
+  EXPECT_EQ(s.hot_keys_pct, 0.5);
+  EXPECT_EQ(s.hot_ops_pct, 99);
+  ASSERT_OK_AND_ASSIGN(s, ParseScenario("name: h\naccess: hotspot\n", "h.yaml"));
+  EXPECT_EQ(s.hot_keys_pct, 20);
+  EXPECT_EQ(s.hot_ops_pct, 80);
+  EXPECT_EQ(s.cache_max_memory, 0);
+  EXPECT_EQ(s.eviction_policy, "");
+  EXPECT_EQ(s.trace, nullptr);
+}
+
+TEST(ScenarioLoaderAccessTest, NumbersAcceptTheirWholeRange) {
+  struct Case {
+    const char* text;
+    double value;
+  };
+  for (const Case& c : {Case{"0.99", 0.99}, Case{"1", 1}, Case{"2.7", 2.7}, Case{"10", 10},
+                        Case{"1e-3", 0.001}, Case{"1.5E+0", 1.5}, Case{"!!float 0.6", 0.6},
+                        Case{"!!int 2", 2}, Case{"0.000001", 1e-6}}) {
+    ASSERT_OK_AND_ASSIGN(
+        Scenario s,
+        ParseScenario(absl::StrCat("name: z\naccess: zipf\nzipf_s: ", c.text, "\n"), "z.yaml"));
+    EXPECT_EQ(s.zipf_s, c.value) << c.text;
+  }
+  for (const char* pct : {"0", "100", "0.0", "33.3", "!!float 50"}) {
+    EXPECT_THAT(ParseScenario(absl::StrCat("name: h\naccess: hotspot\nhot_keys_pct: ", pct,
+                                           "\nhot_ops_pct: ", pct, "\n"),
+                              "h.yaml"),
+                IsOk())
+        << pct;
+  }
+}
+
+TEST(ScenarioLoaderAccessTest, MemorySizesReadAsRedisDoes) {
+  struct Case {
+    const char* text;
+    int64_t bytes;
+  };
+  for (const Case& c :
+       {Case{"1048576", 1048576}, Case{"2097152b", 2097152}, Case{"2097152B", 2097152},
+        Case{"1024kb", 1048576}, Case{"1mb", 1048576}, Case{"32mb", 33554432},
+        Case{"32MB", 33554432}, Case{"32Mb", 33554432}, Case{"1gb", 1073741824},
+        Case{"1GB", 1073741824}, Case{"\"64mb\"", 67108864}, Case{"'1gb'", 1073741824},
+        Case{"1024gb", int64_t{1} << 40}, Case{"1099511627776", int64_t{1} << 40}}) {
+    ASSERT_OK_AND_ASSIGN(
+        Scenario s,
+        ParseScenario(absl::StrCat("name: m\ncache_max_memory: ", c.text, "\n"), "m.yaml"));
+    EXPECT_EQ(s.cache_max_memory, c.bytes) << c.text;
+    EXPECT_EQ(s.eviction_policy, "") << "the server's policy stays untouched";
+  }
+}
+
+TEST(ScenarioLoaderAccessTest, EveryRedisEvictionPolicyIsAccepted) {
+  for (const char* policy : {"noeviction", "allkeys-lru", "allkeys-lfu", "allkeys-random",
+                             "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl"}) {
+    ASSERT_OK_AND_ASSIGN(Scenario s, ParseScenario(absl::StrCat("name: m\ncache_max_memory: 32mb\n"
+                                                                "eviction_policy: ",
+                                                                policy, "\n"),
+                                                   "m.yaml"));
+    EXPECT_EQ(s.eviction_policy, policy);
+    EXPECT_EQ(s.cache_max_memory, 32 << 20);
+  }
+}
+
 // ---------------------------------------------------------------------------
 // Rejected input: every error names the file, the line and the field.
 
@@ -366,7 +440,7 @@ const BadInput kBadInputs[] = {
     {"int_wrong_tag", "name: bad\nread_pct: !!float 5\n", 2, "read_pct"},
     // Enums and strings.
     {"write_policy_unknown", "name: bad\nwrite_policy: delete\n", 2, "write_policy"},
-    {"access_unknown", "name: bad\naccess: zipf\n", 2, "access"},
+    {"access_unknown", "name: bad\naccess: zipfian\n", 2, "access"},
     {"access_list", "name: bad\naccess: [pool]\n", 2, "access"},
     {"key_prefix_empty", "name: bad\nkey_prefix: ''\n", 2, "key_prefix"},
     {"key_prefix_space", "name: bad\nkey_prefix: 'a b:'\n", 2, "key_prefix"},
@@ -392,6 +466,87 @@ const BadInput kBadInputs[] = {
      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
      "aaaaaaaaaaaa\n",
      2, "key_prefix"},
+    // Issue 12: key popularity and a memory-bounded cache.
+    // zipf_s <= 0 or absurd, or not a number.
+    {"zipf_s_zero", "name: bad\naccess: zipf\nzipf_s: 0\n", 3, "zipf_s: 0 is out of range"},
+    {"zipf_s_zero_point", "name: bad\naccess: zipf\nzipf_s: 0.0\n", 3, "zipf_s"},
+    {"zipf_s_negative", "name: bad\naccess: zipf\nzipf_s: -0.5\n", 3, "zipf_s"},
+    {"zipf_s_negative_zero", "name: bad\naccess: zipf\nzipf_s: -0\n", 3, "zipf_s"},
+    {"zipf_s_absurd", "name: bad\naccess: zipf\nzipf_s: 10.5\n", 3, "zipf_s: 10.5 is out of range"},
+    {"zipf_s_huge", "name: bad\naccess: zipf\nzipf_s: 1e999\n", 3, "zipf_s"},
+    {"zipf_s_inf", "name: bad\naccess: zipf\nzipf_s: .inf\n", 3, "zipf_s"},
+    {"zipf_s_nan", "name: bad\naccess: zipf\nzipf_s: .nan\n", 3, "zipf_s"},
+    {"zipf_s_word", "name: bad\naccess: zipf\nzipf_s: steep\n", 3, "zipf_s: expected a number"},
+    {"zipf_s_quoted", "name: bad\naccess: zipf\nzipf_s: \"1.2\"\n", 3, "zipf_s"},
+    {"zipf_s_leading_dot", "name: bad\naccess: zipf\nzipf_s: .5\n", 3, "zipf_s"},
+    {"zipf_s_trailing_dot", "name: bad\naccess: zipf\nzipf_s: 5.\n", 3, "zipf_s"},
+    {"zipf_s_comma", "name: bad\naccess: zipf\nzipf_s: 0,99\n", 3, "zipf_s"},
+    {"zipf_s_list", "name: bad\naccess: zipf\nzipf_s: [1]\n", 3, "zipf_s"},
+    {"zipf_s_null", "name: bad\naccess: zipf\nzipf_s:\n", 3, "zipf_s"},
+    // Percentages outside 0..100.
+    {"hot_keys_pct_negative", "name: bad\naccess: hotspot\nhot_keys_pct: -1\n", 3,
+     "hot_keys_pct: -1 is out of range 0..100"},
+    {"hot_keys_pct_high", "name: bad\naccess: hotspot\nhot_keys_pct: 100.5\n", 3, "hot_keys_pct"},
+    {"hot_ops_pct_high", "name: bad\naccess: hotspot\nhot_ops_pct: 101\n", 3, "hot_ops_pct"},
+    {"hot_ops_pct_negative", "name: bad\naccess: hotspot\nhot_ops_pct: -0.1\n", 3, "hot_ops_pct"},
+    {"hot_ops_pct_percent_sign", "name: bad\naccess: hotspot\nhot_ops_pct: 80%\n", 3,
+     "hot_ops_pct"},
+    {"hot_ops_pct_fraction", "name: bad\naccess: hotspot\nhot_ops_pct: 1/2\n", 3, "hot_ops_pct"},
+    // Shares that cannot both hold.
+    {"hot_keys_pct_zero_with_hot_ops", "name: bad\naccess: hotspot\nhot_keys_pct: 0\n", 3,
+     "hot_keys_pct: 0 leaves no hot key for the 80% of the operations"},
+    {"hot_keys_pct_all_with_cold_ops",
+     "name: bad\naccess: hotspot\nhot_ops_pct: 90\nhot_keys_pct: 100\n", 4,
+     "hot_keys_pct: 100 leaves no cold key for the 10% of the operations"},
+    // Unknown policies.
+    {"policy_unknown", "name: bad\ncache_max_memory: 32mb\neviction_policy: lru\n", 3,
+     "eviction_policy: expected one of noeviction, allkeys-lru"},
+    {"policy_underscore", "name: bad\ncache_max_memory: 32mb\neviction_policy: allkeys_lru\n", 3,
+     "eviction_policy"},
+    {"policy_uppercase", "name: bad\ncache_max_memory: 32mb\neviction_policy: ALLKEYS-LRU\n", 3,
+     "eviction_policy"},
+    {"policy_list", "name: bad\ncache_max_memory: 32mb\neviction_policy: [allkeys-lru]\n", 3,
+     "eviction_policy"},
+    {"policy_without_memory", "name: bad\n\neviction_policy: allkeys-lru\n", 3,
+     "eviction_policy: needs cache_max_memory"},
+    // Memory sizes that do not parse or are out of range.
+    {"memory_word", "name: bad\ncache_max_memory: lots\n", 2, "cache_max_memory: 'lots'"},
+    {"memory_blank_before_unit", "name: bad\ncache_max_memory: 32 mb\n", 2, "cache_max_memory"},
+    {"memory_ambiguous_m", "name: bad\ncache_max_memory: 32m\n", 2, "cache_max_memory"},
+    {"memory_ambiguous_g", "name: bad\ncache_max_memory: 1G\n", 2, "cache_max_memory"},
+    {"memory_unknown_unit", "name: bad\ncache_max_memory: 1tb\n", 2, "unknown unit"},
+    {"memory_mib", "name: bad\ncache_max_memory: 32mib\n", 2, "cache_max_memory"},
+    {"memory_fraction", "name: bad\ncache_max_memory: 1.5gb\n", 2, "cache_max_memory"},
+    {"memory_negative", "name: bad\ncache_max_memory: -5mb\n", 2, "cache_max_memory"},
+    {"memory_plus", "name: bad\ncache_max_memory: +5mb\n", 2, "cache_max_memory"},
+    {"memory_empty_quoted", "name: bad\ncache_max_memory: ''\n", 2, "cache_max_memory"},
+    {"memory_null", "name: bad\ncache_max_memory:\nflush: true\n", 2, "cache_max_memory"},
+    {"memory_list", "name: bad\ncache_max_memory: [32mb]\n", 2, "cache_max_memory"},
+    {"memory_zero", "name: bad\ncache_max_memory: 0\n", 2, "cache_max_memory: 0 is out of range"},
+    {"memory_below_1mb", "name: bad\ncache_max_memory: 1048575\n", 2, "out of range"},
+    {"memory_1023kb", "name: bad\ncache_max_memory: 1023kb\n", 2, "out of range"},
+    {"memory_above_1tb", "name: bad\ncache_max_memory: 1025gb\n", 2, "out of range"},
+    {"memory_overflow", "name: bad\ncache_max_memory: 99999999999999999999gb\n", 2, "out of range"},
+    {"memory_without_cache", "name: bad\ncache: false\ncache_max_memory: 32mb\n", 3,
+     "cache_max_memory: needs cache: true"},
+    // A key of another access mode.
+    {"zipf_s_under_pool", "name: bad\nzipf_s: 1.2\n", 2,
+     "zipf_s: needs access: zipf (this scenario has access: pool)"},
+    {"zipf_s_under_hotspot", "name: bad\naccess: hotspot\nzipf_s: 1.2\n", 3, "zipf_s"},
+    {"hot_keys_pct_under_zipf", "name: bad\naccess: zipf\nhot_keys_pct: 10\n", 3,
+     "hot_keys_pct: needs access: hotspot"},
+    {"hot_ops_pct_under_random", "name: bad\naccess: random\nhot_ops_pct: 10\n", 3,
+     "hot_ops_pct: needs access: hotspot"},
+    {"trace_file_under_zipf", "name: bad\naccess: zipf\ntrace_file: x.trace\n", 3,
+     "trace_file: needs access: trace"},
+    // Trace mode without a trace, or with a read_pct it would ignore.
+    {"trace_without_file", "name: bad\naccess: trace\n", 2, "needs trace_file"},
+    {"trace_file_empty", "name: bad\naccess: trace\ntrace_file: ''\n", 3, "trace_file"},
+    {"trace_file_list", "name: bad\naccess: trace\ntrace_file: [a]\n", 3, "trace_file"},
+    {"trace_file_missing", "name: bad\naccess: trace\ntrace_file: no_such.trace\n", 3,
+     "trace_file: 'scenarios/no_such.trace': no such file"},
+    {"trace_read_pct", "name: bad\naccess: trace\nread_pct: 80\ntrace_file: x.trace\n", 3,
+     "read_pct"},
 };
 
 class BadInputTest : public ::testing::TestWithParam<BadInput> {};
@@ -533,6 +688,74 @@ TEST_F(ScenarioDirTest, LoadScenarioFileErrors) {
   ASSERT_OK_AND_ASSIGN(Scenario s, LoadScenarioFile(Path("ok.yaml")));
   EXPECT_EQ(s.seed, 7u);
   EXPECT_EQ(s.source_file, Path("ok.yaml"));
+}
+
+// Trace files, found beside the scenario file x.yaml of the test's folder.
+class ScenarioLoaderTraceTest : public ScenarioDirTest {
+ protected:
+  void SetUp() override {
+    ScenarioDirTest::SetUp();
+    ASSERT_TRUE(fs::create_directories(dir_ / "traces"));
+  }
+  absl::StatusOr<Scenario> Parse(const std::string& yaml) const {
+    return ParseScenario(yaml, Path("x.yaml"));
+  }
+};
+
+TEST_F(ScenarioLoaderTraceTest, RelativeAndAbsolutePathsLoadTheTrace) {
+  Write("traces/ops.trace", "5\n6 w\n5 r\n");
+  ASSERT_OK_AND_ASSIGN(Scenario s, Parse("name: x\naccess: trace\ntrace_file: traces/ops.trace\n"));
+  ASSERT_NE(s.trace, nullptr);
+  EXPECT_THAT(s.trace->passenger_ids, ElementsAre(5, 6, 5));
+  EXPECT_THAT(s.trace->is_read, ElementsAre(true, false, true));
+  EXPECT_EQ(s.trace->source, Path("traces/ops.trace"));
+  EXPECT_EQ(s.trace_file, "traces/ops.trace");  // as written
+
+  ASSERT_OK_AND_ASSIGN(s, Parse(absl::StrCat("name: x\naccess: trace\nread_pct: 100\n",
+                                             "trace_file: ", Path("traces/ops.trace"), "\n")));
+  EXPECT_EQ(s.read_pct, 100);
+  EXPECT_EQ(s.trace->passenger_ids.size(), 3u);
+
+  // LoadScenarioFile() resolves against the file's folder as well.
+  Write("x.yaml", "name: x\naccess: trace\ntrace_file: traces/ops.trace\n");
+  ASSERT_OK_AND_ASSIGN(s, LoadScenarioFile(Path("x.yaml")));
+  EXPECT_EQ(s.trace->distinct_keys, 2);
+}
+
+TEST_F(ScenarioLoaderTraceTest, TwitterTraceLoads) {
+  Write("t.csv", "0,a,1,1,1,get,0\n1,b,1,1,1,set,0\n2,a,1,1,1,gets,0\n");
+  ASSERT_OK_AND_ASSIGN(Scenario s, Parse("name: x\naccess: trace\ntrace_file: t.csv\n"));
+  EXPECT_THAT(s.trace->passenger_ids, ElementsAre(1, 2, 1));
+  EXPECT_THAT(s.trace->is_read, ElementsAre(true, false, true));
+}
+
+TEST_F(ScenarioLoaderTraceTest, MissingEmptyAndMalformedTracesAreOneLineErrors) {
+  const std::string x = Path("x.yaml");
+  EXPECT_THAT(
+      Parse("name: x\naccess: trace\n\ntrace_file: gone.trace\n"),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               absl::StrCat(x, ":4: trace_file: '", Path("gone.trace"), "': no such file")));
+  EXPECT_THAT(
+      Parse("name: x\naccess: trace\ntrace_file: traces\n"),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               absl::StrCat(x, ":3: trace_file: '", Path("traces"), "': not a regular file")));
+  Write("empty.trace", "");
+  EXPECT_THAT(
+      Parse("name: x\naccess: trace\ntrace_file: empty.trace\n"),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               AllOf(StartsWith(absl::StrCat(x, ":3: trace_file: ", Path("empty.trace"), ":1: ")),
+                     HasSubstr("no operations"), Not(HasSubstr("\n")))));
+  Write("bad.trace", "1\n2\n3 maybe\n4\n");
+  EXPECT_THAT(Parse("name: x\ntrace_file: bad.trace\naccess: trace\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(StartsWith(absl::StrCat(x, ":2: trace_file: ", Path("bad.trace"),
+                                                     ":3: expected r or w")),
+                             HasSubstr("'maybe'"), Not(HasSubstr("\n")))));
+  Write("bad.csv", "0,a,1,1,1,get,0\n0,a,1,1,1,touch,0\n");
+  EXPECT_THAT(Parse("name: x\naccess: trace\ntrace_file: bad.csv\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       StartsWith(absl::StrCat(x, ":3: trace_file: ", Path("bad.csv"),
+                                               ":2: operation: unknown 'touch'"))));
 }
 
 }  // namespace
