@@ -127,7 +127,8 @@ int64_t CacheAside::SelectAndSet(int64_t passenger_id, int64_t t_start, OpResult
     return t_selected;
   }
   EncodeBookingCount(row_, &value_);
-  st = kv_->Set(std::string_view(key_.data(), key_len_), value_, TtlForSet());
+  r.ttl_ms = TtlForSet();
+  st = kv_->Set(std::string_view(key_.data(), key_len_), value_, r.ttl_ms);
   const int64_t t_set = MonoNowNs();
   r.SetStep(Step::kCacheSet, t_set - t_selected);
   if (!st.ok()) Fail(r, ErrorSource::kCache, std::move(st));

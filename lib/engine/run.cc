@@ -157,6 +157,15 @@ std::vector<NamedValue> RunCounters(const ThreadResult& totals, const Summary& s
       case CounterId::kErrorMaxUs:
         if (s.errors > 0) v = s.error_max_us;
         break;
+      case CounterId::kMissCold:
+      case CounterId::kMissExpired:
+      case CounterId::kMissInvalidated:
+      case CounterId::kMissEvicted:
+        if (facts.cache && (s.miss_causes_known || s.cache_misses == 0)) {
+          const int cause = static_cast<int>(id) - static_cast<int>(CounterId::kMissCold);
+          v = static_cast<double>(s.miss_causes[cause]);
+        }
+        break;
       case CounterId::kLateOps:
         if (s.has_intended) v = static_cast<double>(s.late_ops);
         break;

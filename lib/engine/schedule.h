@@ -8,8 +8,9 @@
 //                  An open-loop schedule (a target rate) waits until the next
 //                  operation's intended start and returns it, so the loop can
 //                  record the time a user waiting in line would see.
-//   OpObserver     sees every finished operation after it is recorded (miss
-//                  causes, staleness, stampede counts, ...).
+//   OpObserver     sees every operation before it runs and once it finished,
+//                  before it is recorded (miss causes, staleness, stampede
+//                  counts, ...).
 //   ProgressSink   hears, every ThreadLoop::kProgressStep operations of one
 //                  thread, how many operations all threads have done.
 //
@@ -40,8 +41,12 @@ class Schedule {
 class OpObserver {
  public:
   virtual ~OpObserver() = default;
-  // `op` was run with outcome `result`, starting at `start_epoch_ns`.
-  virtual void OnOp(const Op& op, const OpResult& result, int64_t start_epoch_ns) = 0;
+  // `op` is about to run (a chance to look at shared state before it does).
+  virtual void BeforeOp(const Op& op) { (void)op; }
+  // `op` ran with outcome `result`, starting at `start_mono_ns`
+  // (CacheAside::MonoNowNs's clock). Called before the result is recorded:
+  // an observer may annotate it (e.g. result.miss_cause).
+  virtual void OnOp(const Op& op, OpResult& result, int64_t start_mono_ns) = 0;
 };
 
 class ProgressSink {

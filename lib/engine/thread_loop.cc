@@ -35,7 +35,7 @@ class StopAtFirstError : public OpObserver {
  public:
   StopAtFirstError(RunControl* control, const CacheAside* pattern)
       : control_(control), pattern_(pattern) {}
-  void OnOp(const Op&, const OpResult& result, int64_t) override {
+  void OnOp(const Op&, OpResult& result, int64_t) override {
     if (result.op_class == OpClass::kError) control_->Abort(pattern_->last_error());
   }
 
@@ -49,10 +49,16 @@ class StopAtFirstError : public OpObserver {
 ThreadLoop::ThreadLoop(KvClient* kv, SqlClient* sql, const Scenario& scenario,
                        const DataSetInfo& data_set, const Options& options)
     : options_(options),
-      workload_(scenario, data_set, options.thread_index, options.seat_tag),
+      workload_(scenario, data_set, options.thread_index, options.seat_tag,
+                std::max(1, options.threads)),
       pattern_(kv, sql, scenario,
                PatternOptions(scenario, options, &workload_, &result_.inserted_ids)),
       reconnector_(kv, sql, ReconnectOptions(scenario, options)) {
+  if (options.key_states != nullptr) {
+    miss_causes_ = std::make_unique<MissCauses>(options.key_states);
+    // First, so that the others see the miss's cause.
+    options_.observers.insert(options_.observers.begin(), miss_causes_.get());
+  }
   schedule_ = options.schedule;
   if (schedule_ == nullptr && scenario.rate_per_s > 0) {
     OpenLoopSchedule::Options o;
@@ -92,14 +98,17 @@ absl::Status ThreadLoop::Run(int64_t n) {
       if (control != nullptr && control->stopping()) return control->reason();
     }
     const Op& op = workload_.Next();
-    const OpResult r = pattern_.Run(op);
+    for (OpObserver* o : options_.observers) o->BeforeOp(op);
+    OpResult r = pattern_.Run(op);
     const int64_t start = pattern_.last_start_epoch_ns();
+    // Observers see the operation before it is recorded, so that what they
+    // add to it (a miss's cause) is recorded with it.
+    for (OpObserver* o : options_.observers) o->OnOp(op, r, pattern_.last_start_mono_ns());
     if (intended < 0) {
       result_.recorder.Record(r, start);
     } else {
       result_.recorder.RecordOpenLoop(r, start, pattern_.last_start_mono_ns() - intended);
     }
-    if (options_.observer != nullptr) options_.observer->OnOp(op, r, start);
     if ((++ops_done_ & (kProgressStep - 1)) == 0) {
       if (control != nullptr) control->AddOps(kProgressStep);
       if (options_.progress != nullptr) {
@@ -111,7 +120,7 @@ absl::Status ThreadLoop::Run(int64_t n) {
 }
 
 absl::Status WarmUp(KvClient* kv, SqlClient* sql, const Scenario& scenario,
-                    const DataSetInfo& data_set, Schedule* schedule) {
+                    const DataSetInfo& data_set, Schedule* schedule, KeyStates* key_states) {
   if (!scenario.cache || scenario.warmup_ops <= 0) return absl::OkStatus();
   Scenario reads_only = scenario;
   reads_only.read_pct = 100;
@@ -123,9 +132,10 @@ absl::Status WarmUp(KvClient* kv, SqlClient* sql, const Scenario& scenario,
   options.reconnect = false;
   options.control = &control;
   options.schedule = schedule;
+  options.key_states = key_states;
   ThreadLoop loop(kv, sql, reads_only, data_set, options);
   StopAtFirstError stop(&control, &loop.pattern());
-  loop.set_observer(&stop);
+  loop.add_observer(&stop);
   absl::Status s = loop.Run(scenario.warmup_ops);
   if (s.ok()) return s;
   return absl::Status(s.code(), absl::StrCat("warm-up: ", s.message()));

@@ -11,9 +11,10 @@
 //                           wait for the schedule (none: closed loop; the
 //                             scenario's rate_per_s: open loop)
 //   the operation           Workload::Next -> CacheAside::Run
-//   after it                LatencyRecorder::Record (open loop: also the
-//                             response time from the intended start), the
-//                             observer, progress
+//   after it                the observers (which may annotate the result,
+//                             e.g. a miss's cause), LatencyRecorder::Record
+//                             (open loop: also the response time from the
+//                             intended start), progress
 //
 // A ThreadLoop owns one thread's parts: its Workload (seeded with the
 // scenario's seed + thread index), its CacheAside over the caller's clients,
@@ -21,7 +22,7 @@
 // inserted (reserved up front: the hot path does not allocate). What it did is
 // in result(), which the run merges at the end (lib/engine/run.h).
 //
-// Ownership: the clients, the RunControl, the schedule, the observer and the
+// Ownership: the clients, the RunControl, the schedule, the observers and the
 // progress sink belong to the caller and must outlive the loop. Thread
 // safety: NOT safe for concurrent use; one ThreadLoop per thread, like the
 // clients it drives.
@@ -38,6 +39,7 @@
 #include "lib/cache_aside/reconnector.h"
 #include "lib/clients/kv_client.h"
 #include "lib/clients/sql_client.h"
+#include "lib/engine/key_states.h"
 #include "lib/engine/run_control.h"
 #include "lib/engine/schedule.h"
 #include "lib/metrics/recorder.h"
@@ -86,7 +88,11 @@ class ThreadLoop {
     // Null: the scenario's own: open loop at its rate_per_s (lib/engine/
     // open_loop.h), or closed loop when it has none.
     Schedule* schedule = nullptr;
-    OpObserver* observer = nullptr;
+    // Called for every operation, in order (staleness, stampedes, ...).
+    std::vector<OpObserver*> observers;
+    // The run's shared key states: when set, the loop says why each miss
+    // happened (OpResult::miss_cause; lib/engine/key_states.h).
+    KeyStates* key_states = nullptr;
     ProgressSink* progress = nullptr;
   };
 
@@ -111,8 +117,8 @@ class ThreadLoop {
   // caller's business then), keeping the reserved room. Not during Run().
   void ClearInsertedIds() { result_.inserted_ids.clear(); }
 
-  // Replaces the observer (null: none). Not during Run().
-  void set_observer(OpObserver* observer) { options_.observer = observer; }
+  // Adds an observer. Not during Run().
+  void add_observer(OpObserver* observer) { options_.observers.push_back(observer); }
 
   // What the loop did so far (result().recorder is the thread's recorder),
   // with the pattern's and the reconnector's counts brought up to date.
@@ -126,6 +132,7 @@ class ThreadLoop {
 
  private:
   Options options_;
+  std::unique_ptr<MissCauses> miss_causes_;  // when options_.key_states is set
   std::unique_ptr<Schedule> own_schedule_;  // the scenario's open loop, if any
   Schedule* schedule_;                      // options_.schedule or own_schedule_
   ThreadResult result_;                     // before pattern_, which appends to its ids
@@ -143,8 +150,10 @@ class ThreadLoop {
 // failed read and returns its status (prefixed "warm-up: "), or Cancelled when
 // the process is asked to stop; OK otherwise (also when there is no cache or
 // no warm-up). Not safe for concurrent use of the same clients.
+// `key_states`, when set, learns what the warm-up cached.
 absl::Status WarmUp(KvClient* kv, SqlClient* sql, const Scenario& scenario,
-                    const DataSetInfo& data_set, Schedule* schedule = nullptr);
+                    const DataSetInfo& data_set, Schedule* schedule = nullptr,
+                    KeyStates* key_states = nullptr);
 
 }  // namespace cabench
 

@@ -26,7 +26,7 @@ DataSetInfo SmallDataSet(int64_t flights = 10) {
 
 class CountingObserver : public OpObserver {
  public:
-  void OnOp(const Op& op, const OpResult& r, int64_t start) override {
+  void OnOp(const Op& op, OpResult& r, int64_t start) override {
     ++ops;
     reads += op.kind == OpKind::kRead;
     errors += r.op_class == OpClass::kError;
@@ -50,7 +50,7 @@ TEST(ThreadLoopTest, RunsRecordsObservesAndKeepsInsertedIds) {
   CountingObserver observer;
   CountingProgress progress;
   ThreadLoop::Options options;
-  options.observer = &observer;
+  options.observers = {&observer};
   options.progress = &progress;
   ThreadLoop loop(&kv, &sql, s, SmallDataSet(), options);
   ASSERT_THAT(loop.Run(3000), IsOk());

@@ -52,6 +52,7 @@ constexpr std::string_view kSeriesNames[] = {
 #include "lib/metrics/names.def"
 };
 #define always SeriesWhen::kAlways
+#define cache SeriesWhen::kCache
 #define open_loop SeriesWhen::kOpenLoop
 #define server SeriesWhen::kServer
 constexpr SeriesWhen kSeriesWhen[] = {
@@ -59,6 +60,7 @@ constexpr SeriesWhen kSeriesWhen[] = {
 #include "lib/metrics/names.def"
 };
 #undef always
+#undef cache
 #undef open_loop
 #undef server
 

@@ -56,7 +56,7 @@ std::string_view CounterName(CounterId id);
 Better CounterBetter(CounterId id);
 // The series field's name, e.g. "cache_hits", and when a file has it.
 std::string_view SeriesFieldName(SeriesField f);
-enum class SeriesWhen : int { kAlways, kOpenLoop, kServer };
+enum class SeriesWhen : int { kAlways, kCache, kOpenLoop, kServer };
 SeriesWhen SeriesFieldWhen(SeriesField f);
 
 // The statistics kept per class ("avg_us", "p50_us", ...) and per step

@@ -51,6 +51,17 @@ enum class OpKind : uint8_t { kRead = 0, kWrite = 1 };
 // Which part of the system an error came from, for errors by kind.
 enum class ErrorSource : uint8_t { kNone = 0, kCache = 1, kDb = 2 };
 
+// Why a read missed (lib/engine/key_states.h classifies it; kNone when no
+// one did, or for anything but a miss).
+enum class MissCause : uint8_t {
+  kNone = 0,
+  kCold = 1,         // never cached in this run
+  kExpired = 2,      // its TTL had passed
+  kInvalidated = 3,  // a write deleted it
+  kEvicted = 4,      // none of these: the server dropped it for memory
+};
+inline constexpr int kNumMissCauses = 4;  // kCold .. kEvicted
+
 // The outcome of one operation. Latencies are in nanoseconds; a step that did
 // not run has latency 0 and its bit clear in `steps_run`.
 struct OpResult {
@@ -58,6 +69,8 @@ struct OpResult {
   OpClass op_class = OpClass::kCacheHit;
   ErrorSource error_source = ErrorSource::kNone;
   uint8_t steps_run = 0;  // bit (1 << Step) set for each step that ran
+  MissCause miss_cause = MissCause::kNone;
+  int64_t ttl_ms = 0;  // the TTL the operation's SET gave, when one ran
   int64_t total_ns = 0;   // the whole operation, start to end
   std::array<int64_t, kNumSteps> step_ns{};
 

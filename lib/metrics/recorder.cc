@@ -202,6 +202,7 @@ void LatencyRecorder::Merge(const LatencyRecorder& other) {
     }
   }
   late_ops_ += other.late_ops_;
+  for (int c = 0; c < kNumMissCauses; ++c) miss_causes_[c] += other.miss_causes_[c];
   first_intended_ns_ = std::min(first_intended_ns_, other.first_intended_ns_);
   last_intended_ns_ = std::max(last_intended_ns_, other.last_intended_ns_);
   for (size_t e = 0; e < errors_by_source_.size(); ++e) {
@@ -240,6 +241,7 @@ void LatencyRecorder::Merge(const LatencyRecorder& other) {
       to->intended_buckets[c].Merge(from.intended_buckets[c]);
     }
     to->late_ops += from.late_ops;
+    for (int c = 0; c < kNumMissCauses; ++c) to->miss_causes[c] += from.miss_causes[c];
   }
   cur_width_ = 0;
 }
@@ -249,6 +251,7 @@ void LatencyRecorder::Clear() {
   for (Histogram& h : step_hist_) h.Clear();
   intended_hist_.clear();
   late_ops_ = 0;
+  miss_causes_ = {};
   first_intended_ns_ = std::numeric_limits<int64_t>::max();
   last_intended_ns_ = std::numeric_limits<int64_t>::min();
   errors_by_source_ = {};

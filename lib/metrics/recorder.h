@@ -117,6 +117,9 @@ struct SecondStats {
   std::array<int64_t, kNumOpClasses> intended_max_ns{};
   std::array<CoarseBuckets, kNumTimedClasses> intended_buckets;
   int64_t late_ops = 0;
+  // Misses by cause, indexed by MissCause - 1 (misses with no cause not
+  // counted).
+  std::array<int64_t, kNumMissCauses> miss_causes{};
 
   // Operations that started in this second, of every class.
   int64_t count() const {
@@ -239,6 +242,13 @@ class LatencyRecorder {
   Histogram IntendedOverall() const;
   const Histogram& start_lag() const;
   int64_t late_ops() const { return late_ops_; }
+  // Misses by cause (MissCause::kCold .. kEvicted); misses with no cause are
+  // not counted, so the causes add up to cache_misses() when every miss was
+  // classified.
+  int64_t miss_cause_count(MissCause c) const {
+    const int i = static_cast<int>(c) - 1;
+    return i >= 0 && i < kNumMissCauses ? miss_causes_[i] : 0;
+  }
   // The earliest and the latest intended start (epoch nanoseconds) of the
   // open-loop operations; both 0 without.
   int64_t first_intended_ns() const { return has_intended() ? first_intended_ns_ : 0; }
@@ -276,6 +286,7 @@ class LatencyRecorder {
   // intended start, then one of the start lag; empty until first used.
   std::vector<Histogram> intended_hist_;
   int64_t late_ops_ = 0;
+  std::array<int64_t, kNumMissCauses> miss_causes_{};
   int64_t first_intended_ns_ = std::numeric_limits<int64_t>::max();
   int64_t last_intended_ns_ = std::numeric_limits<int64_t>::min();
   std::array<int64_t, 3> errors_by_source_{};
@@ -300,6 +311,7 @@ inline void LatencyRecorder::Record(const OpResult& op,
   const int cls = raw < kNumOpClasses ? raw : static_cast<int>(OpClass::kError);
   const int64_t ns = op.total_ns < 0 ? 0 : op.total_ns;
   class_hist_[cls].Record(ns);
+  if (op.miss_cause != MissCause::kNone) ++miss_causes_[(static_cast<int>(op.miss_cause) - 1) & 3];
   if (cls == static_cast<int>(OpClass::kError)) {
     const int src = static_cast<int>(op.error_source);
     ++errors_by_source_[src < 3 ? src : 0];
@@ -331,6 +343,9 @@ inline void LatencyRecorder::Record(const OpResult& op,
   sec->class_max_ns[cls] = std::max(sec->class_max_ns[cls], ns);
   sec->class_min_ns[cls] = std::min(sec->class_min_ns[cls], ns);
   if (cls < SecondStats::kNumTimedClasses) sec->class_buckets[cls].Add(ns);
+  if (op.miss_cause != MissCause::kNone) {
+    ++sec->miss_causes[(static_cast<int>(op.miss_cause) - 1) & 3];
+  }
 }
 
 }  // namespace cabench

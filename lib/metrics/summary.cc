@@ -96,6 +96,13 @@ Summary Summarize(const LatencyRecorder& recorder) {
   }
   s.ops_outside_time_series = recorder.ops_outside_time_series();
 
+  int64_t classified = 0;
+  for (int c = 0; c < kNumMissCauses; ++c) {
+    s.miss_causes[c] = recorder.miss_cause_count(static_cast<MissCause>(c + 1));
+    classified += s.miss_causes[c];
+  }
+  s.miss_causes_known = s.cache_misses > 0 && classified == s.cache_misses;
+
   s.has_intended = recorder.has_intended();
   if (s.has_intended) {
     const Histogram intended = recorder.IntendedOverall();

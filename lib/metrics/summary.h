@@ -95,6 +95,11 @@ struct Summary {
   // Operations left out of the per-second series (see LatencyRecorder).
   int64_t ops_outside_time_series = 0;
 
+  // Misses by cause (MissCause - 1); every miss classified when
+  // miss_causes_known.
+  std::array<int64_t, kNumMissCauses> miss_causes{};
+  bool miss_causes_known = false;
+
   // Open loop (has_intended): the response time from each operation's
   // intended start, every operation that succeeded; operations sent more
   // than LatencyRecorder::kLateNs late; the lag from intended start to send.

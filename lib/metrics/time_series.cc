@@ -145,6 +145,14 @@ std::string FieldValue(const SecondStats& s, SeriesField f) {
     }
     case SeriesField::kSeriesLateOps:
       return Count(s.late_ops);
+    case SeriesField::kSeriesMissCold:
+      return Count(s.miss_causes[0]);
+    case SeriesField::kSeriesMissExpired:
+      return Count(s.miss_causes[1]);
+    case SeriesField::kSeriesMissInvalidated:
+      return Count(s.miss_causes[2]);
+    case SeriesField::kSeriesMissEvicted:
+      return Count(s.miss_causes[3]);
     default:
       break;  // server-side fields: from the extras
   }
@@ -152,6 +160,8 @@ std::string FieldValue(const SecondStats& s, SeriesField f) {
 }
 
 bool IsOpenLoopField(SeriesField f) { return SeriesFieldWhen(f) == SeriesWhen::kOpenLoop; }
+
+bool IsCacheField(SeriesField f) { return SeriesFieldWhen(f) == SeriesWhen::kCache; }
 
 bool IsServerField(SeriesField f) { return SeriesFieldWhen(f) == SeriesWhen::kServer; }
 
@@ -177,6 +187,7 @@ std::string IntendedP99(const SecondStats& s, OpClass c) {
 // Which optional groups of fields the file has.
 struct Layout {
   bool open_loop = false;
+  bool cache = false;
   std::vector<SeriesField> server_fields;
 };
 
@@ -188,6 +199,7 @@ void AppendSecond(std::string* out, int64_t second, const SecondStats& s, const 
     const auto field = static_cast<SeriesField>(f);
     if (IsServerField(field)) continue;
     if (IsOpenLoopField(field) && !layout.open_loop) continue;
+    if (IsCacheField(field) && !layout.cache) continue;
     fields.emplace_back(SeriesFieldName(field), FieldValue(s, field));
   }
   for (SeriesField field : layout.server_fields) {
@@ -219,6 +231,15 @@ std::string TimeSeriesJson(const LatencyRecorder& recorder, const SeriesExtras* 
   if (seconds.empty()) return "{}";
   Layout layout;
   layout.open_loop = recorder.has_intended();
+  // The causes of misses, when the run had a cache and classified every
+  // miss (as the counters miss_*).
+  int64_t classified = 0;
+  for (MissCause c : {MissCause::kCold, MissCause::kExpired, MissCause::kInvalidated,
+                      MissCause::kEvicted}) {
+    classified += recorder.miss_cause_count(c);
+  }
+  layout.cache = recorder.cache_hits() + recorder.cache_misses() > 0 &&
+                 classified == recorder.cache_misses();
   if (extras != nullptr) {
     for (int f = 0; f < kNumSeriesFields; ++f) {
       const auto field = static_cast<SeriesField>(f);

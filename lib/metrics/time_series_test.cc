@@ -161,9 +161,26 @@ TEST(TimeSeriesJsonTest, SecondsAscendEvenWhenRecordedOutOfOrder) {
   ASSERT_NE(first, std::string::npos);
   ASSERT_NE(last, std::string::npos);
   EXPECT_LT(first, last);
-  // Four seconds, each with 27 keys.
+  // Four seconds, each with 27 keys and the 4 miss causes (no miss: every
+  // miss was classified).
   EXPECT_EQ(std::count(json.begin(), json.end(), '{'), 1 + 4);
-  EXPECT_EQ(std::count(json.begin(), json.end(), ':'), 4 + 4 * 27);
+  EXPECT_EQ(std::count(json.begin(), json.end(), ':'), 4 + 4 * 31);
+}
+
+TEST(TimeSeriesJsonTest, MissCausesOnlyWhenEveryMissWasClassified) {
+  LatencyRecorder r;
+  OpResult miss = Op(OpKind::kRead, OpClass::kCacheMiss, 10);
+  r.Record(miss, kT0);  // no cause: not classified
+  EXPECT_FALSE(absl::StrContains(TimeSeriesJson(r), "miss_cold"));
+  LatencyRecorder classified;
+  miss.miss_cause = MissCause::kEvicted;
+  classified.Record(miss, kT0);
+  miss.miss_cause = MissCause::kCold;
+  classified.Record(miss, kT0);
+  const std::string json = TimeSeriesJson(classified);
+  EXPECT_TRUE(absl::StrContains(json, "\"miss_cold\": 1,"));
+  EXPECT_TRUE(absl::StrContains(json, "\"miss_evicted\": 1,"));
+  EXPECT_TRUE(absl::StrContains(json, "\"miss_expired\": 0,"));
 }
 
 TEST(HistogramsJsonTest, ValuesDeserialize) {

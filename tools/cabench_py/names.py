@@ -46,9 +46,9 @@ Name = collections.namedtuple("Name", "id name spans")
 Stat = collections.namedtuple("Stat", "suffix better meaning")
 Counter = collections.namedtuple("Counter", "id name better meaning")
 SeriesField = collections.namedtuple("SeriesField", "id name when meaning")
-# When a series file has a field: always, in open-loop runs, or when the
-# servers' statistics were read.
-SERIES_WHEN = ("always", "open_loop", "server")
+# When a series file has a field: always, in runs with a cache, in open-loop
+# runs, or when the servers' statistics were read.
+SERIES_WHEN = ("always", "cache", "open_loop", "server")
 
 # Macro -> the kind of each argument: 'id' an identifier, 'str' a quoted
 # string, 'better' one of higher/lower/none.
@@ -224,12 +224,13 @@ def all_counter_names():
     return out
 
 
-def series_fields(open_loop=False, server=False):
+def series_fields(open_loop=False, server=False, cache=False):
     """The per-second fields a file has: the fixed ones (those of open-loop runs and of the
     servers' statistics only when asked), then '<class>_avg_us' and '<class>_p99_us' of each
     class but the error class (and, open loop, '<class>_intended_avg_us' and
     '<class>_intended_p99_us')."""
-    wanted = {"always"} | ({"open_loop"} if open_loop else set()) | ({"server"} if server else set())
+    wanted = ({"always"} | ({"open_loop"} if open_loop else set())
+              | ({"server"} if server else set()) | ({"cache"} if cache else set()))
     out = [f.name for f in table().series if f.when in wanted]
     for c in class_names():
         if c != ERROR_CLASS:

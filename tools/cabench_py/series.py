@@ -20,7 +20,7 @@ from .common import ToolError, is_number, load_json
 
 def count_fields():
     """The series fields that are counts: every field not in microseconds."""
-    fields = names.series_fields(open_loop=True, server=True)
+    fields = names.series_fields(open_loop=True, server=True, cache=True)
     return [k for k in fields if not k.endswith(("_us", "_ms"))]
 
 
