@@ -88,7 +88,33 @@ class KvClient {
   // DBSIZE: the number of keys in the connection's database, expired keys not
   // yet collected included. Fails with Unavailable, Internal or Unimplemented.
   virtual absl::StatusOr<int64_t> DbSize();
+
+  // The number of keys whose name starts with `prefix` (SCAN MATCH, in
+  // batches; never KEYS), for the keys a memory-bounded cache holds. Fails
+  // like DeletePrefix, or with Unimplemented.
+  virtual absl::StatusOr<int64_t> CountPrefix(std::string_view prefix);
+
+  // CONFIG GET `name` (one parameter, e.g. "maxmemory") and CONFIG SET
+  // `name` `value`, for a memory-bounded cache. Only the benchmark's set-up
+  // calls them, and only on a cache cabench may reconfigure (see the
+  // README). Fail with Unavailable, Internal (the server refused: the
+  // message carries its error), NotFound (no such parameter) or
+  // Unimplemented.
+  virtual absl::StatusOr<std::string> ConfigGet(std::string_view name);
+  virtual absl::Status ConfigSet(std::string_view name, std::string_view value);
 };
+
+inline absl::StatusOr<int64_t> KvClient::CountPrefix(std::string_view) {
+  return absl::UnimplementedError("this KvClient does not count keys");
+}
+
+inline absl::StatusOr<std::string> KvClient::ConfigGet(std::string_view) {
+  return absl::UnimplementedError("this KvClient does not read CONFIG");
+}
+
+inline absl::Status KvClient::ConfigSet(std::string_view, std::string_view) {
+  return absl::UnimplementedError("this KvClient does not change CONFIG");
+}
 
 inline absl::StatusOr<std::string> KvClient::Info(std::string_view) {
   return absl::UnimplementedError("this KvClient does not read INFO");

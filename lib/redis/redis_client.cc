@@ -8,6 +8,7 @@
 #include <charconv>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -100,6 +101,7 @@ constexpr char kUnlink[] = "UNLINK";
 constexpr char kInfo[] = "INFO";
 constexpr char kServer[] = "server";
 constexpr char kDbSize[] = "DBSIZE";
+constexpr char kConfig[] = "CONFIG";
 
 class RedisClient final : public KvClient {
  public:
@@ -122,6 +124,9 @@ class RedisClient final : public KvClient {
   absl::StatusOr<std::string> ServerInfo() override;
   absl::StatusOr<std::string> Info(std::string_view section) override;
   absl::StatusOr<int64_t> DbSize() override;
+  absl::StatusOr<int64_t> CountPrefix(std::string_view prefix) override;
+  absl::StatusOr<std::string> ConfigGet(std::string_view name) override;
+  absl::Status ConfigSet(std::string_view name, std::string_view value) override;
 
  private:
   // Sends one command and reads its reply into *reply (never null on OK).
@@ -132,6 +137,11 @@ class RedisClient final : public KvClient {
   absl::Status Broken(absl::string_view reason);
   absl::Status ServerError(const char* command, const redisReply& reply) const;
   absl::Status Unexpected(const char* command, const redisReply& reply) const;
+  // SCAN MATCH prefix* COUNT 1000 to the end, handing each non-empty batch of
+  // keys to `batch_fn` (which may send commands of its own); stops at the
+  // first error.
+  absl::Status ScanPrefix(std::string_view prefix,
+                          const std::function<absl::Status(std::vector<std::string>&)>& batch_fn);
 
   const CacheEndpoint endpoint_;
   const std::string address_;  // "host:port", for messages
@@ -267,16 +277,14 @@ absl::Status RedisClient::Del(std::string_view key) {
   return Unexpected(kDel, *reply);
 }
 
-absl::StatusOr<int64_t> RedisClient::DeletePrefix(std::string_view prefix) {
+absl::Status RedisClient::ScanPrefix(
+    std::string_view prefix, const std::function<absl::Status(std::vector<std::string>&)>& batch_fn) {
   if (prefix.empty()) {
-    return absl::InvalidArgumentError("redis DeletePrefix: an empty prefix would match every key");
+    return absl::InvalidArgumentError("redis: an empty prefix would match every key");
   }
   const std::string pattern = internal::EscapeRedisGlob(prefix) + "*";
   std::string cursor = "0";
   std::vector<std::string> keys;
-  std::vector<const char*> argv;
-  std::vector<size_t> lens;
-  int64_t deleted = 0;
   do {
     {
       const char* scan_argv[] = {kScan,           cursor.c_str(), kMatch,
@@ -305,6 +313,16 @@ absl::StatusOr<int64_t> RedisClient::DeletePrefix(std::string_view prefix) {
       }
     }
     if (keys.empty()) continue;
+    if (absl::Status s = batch_fn(keys); !s.ok()) return s;
+  } while (cursor != "0");
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int64_t> RedisClient::DeletePrefix(std::string_view prefix) {
+  std::vector<const char*> argv;
+  std::vector<size_t> lens;
+  int64_t deleted = 0;
+  absl::Status s = ScanPrefix(prefix, [&](std::vector<std::string>& keys) -> absl::Status {
     argv.assign(1, kUnlink);
     lens.assign(1, Len(kUnlink));
     for (const std::string& key : keys) {
@@ -312,15 +330,53 @@ absl::StatusOr<int64_t> RedisClient::DeletePrefix(std::string_view prefix) {
       lens.push_back(key.size());
     }
     ReplyPtr reply;
-    if (absl::Status s = Run(static_cast<int>(argv.size()), argv.data(), lens.data(), &reply);
-        !s.ok()) {
-      return s;
+    if (absl::Status r = Run(static_cast<int>(argv.size()), argv.data(), lens.data(), &reply);
+        !r.ok()) {
+      return r;
     }
     if (reply->type == REDIS_REPLY_ERROR) return ServerError(kUnlink, *reply);
     if (reply->type != REDIS_REPLY_INTEGER) return Unexpected(kUnlink, *reply);
     deleted += reply->integer;
-  } while (cursor != "0");
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
   return deleted;
+}
+
+absl::StatusOr<int64_t> RedisClient::CountPrefix(std::string_view prefix) {
+  int64_t count = 0;
+  absl::Status s = ScanPrefix(prefix, [&](std::vector<std::string>& keys) {
+    count += static_cast<int64_t>(keys.size());
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return count;
+}
+
+absl::StatusOr<std::string> RedisClient::ConfigGet(std::string_view name) {
+  const char* argv[] = {kConfig, kGet, DataOf(name)};
+  const size_t lens[] = {Len(kConfig), Len(kGet), name.size()};
+  ReplyPtr reply;
+  if (absl::Status s = Run(3, argv, lens, &reply); !s.ok()) return s;
+  if (reply->type == REDIS_REPLY_ERROR) return ServerError(kConfig, *reply);
+  if (reply->type != REDIS_REPLY_ARRAY) return Unexpected(kConfig, *reply);
+  if (reply->elements == 0) {
+    return absl::NotFoundError(absl::StrCat("redis CONFIG GET: no parameter '", absl::string_view(name.data(), name.size()), "'"));
+  }
+  if (reply->elements != 2 || reply->element[1]->type != REDIS_REPLY_STRING) {
+    return Unexpected(kConfig, *reply);
+  }
+  return std::string(reply->element[1]->str, reply->element[1]->len);
+}
+
+absl::Status RedisClient::ConfigSet(std::string_view name, std::string_view value) {
+  const char* argv[] = {kConfig, kSet, DataOf(name), DataOf(value)};
+  const size_t lens[] = {Len(kConfig), Len(kSet), name.size(), value.size()};
+  ReplyPtr reply;
+  if (absl::Status s = Run(4, argv, lens, &reply); !s.ok()) return s;
+  if (reply->type == REDIS_REPLY_ERROR) return ServerError(kConfig, *reply);
+  if (reply->type != REDIS_REPLY_STATUS) return Unexpected(kConfig, *reply);
+  return absl::OkStatus();
 }
 
 absl::Status RedisClient::Ping() {

@@ -327,6 +327,34 @@ TEST_F(RedisClientTest, InfoAndDbSizeReadStatisticsWithoutTouchingThem) {
   EXPECT_THAT(first, HasSubstr("keyspace_hits:"));
 }
 
+TEST_F(RedisClientTest, CountPrefixCountsExactlyThePrefixAcrossBatches) {
+  for (int i = 0; i < 2500; ++i) {
+    ASSERT_THAT(client_->Set(Key(absl::StrCat("n:", i)), "v", 60000), IsOk());
+  }
+  ASSERT_THAT(client_->Set(absl::StrCat(prefix_, "X"), "other", 60000), IsOk());
+  ASSERT_OK_AND_ASSIGN(int64_t n, client_->CountPrefix(Key("n:")));
+  EXPECT_EQ(n, 2500);
+  ASSERT_OK_AND_ASSIGN(int64_t all, client_->CountPrefix(prefix_));
+  EXPECT_EQ(all, 2501);
+  EXPECT_THAT(client_->CountPrefix(""), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("empty")));
+}
+
+TEST_F(RedisClientTest, ConfigGetAndSetRoundTripAndAreRestored) {
+  ASSERT_OK_AND_ASSIGN(std::string policy, client_->ConfigGet("maxmemory-policy"));
+  absl::Cleanup restore = [&] {
+    EXPECT_THAT(client_->ConfigSet("maxmemory-policy", policy), IsOk());
+  };
+  ASSERT_THAT(client_->ConfigSet("maxmemory-policy", "allkeys-random"), IsOk());
+  ASSERT_OK_AND_ASSIGN(std::string now, client_->ConfigGet("maxmemory-policy"));
+  EXPECT_EQ(now, "allkeys-random");
+  EXPECT_THAT(client_->ConfigGet("no-such-parameter"),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("no-such-parameter")));
+  EXPECT_THAT(client_->ConfigSet("maxmemory-policy", "bogus"),
+              StatusIs(absl::StatusCode::kInternal, HasSubstr("CONFIG")));
+  // A refused command leaves the connection usable.
+  EXPECT_THAT(client_->Ping(), IsOk());
+}
+
 TEST_F(RedisClientTest, SelectsTheEndpointDatabase) {
   CacheEndpoint other = endpoint_;
   other.db = endpoint_.db == 15 ? 14 : endpoint_.db + 1;

@@ -97,6 +97,35 @@ absl::StatusOr<int64_t> FakeKvClient::DeletePrefix(std::string_view prefix) {
   return deleted;
 }
 
+absl::StatusOr<int64_t> FakeKvClient::CountPrefix(std::string_view prefix) {
+  if (absl::Status s = Enter(KvMethod::kCountPrefix); !s.ok()) return s;
+  if (prefix.empty()) return absl::InvalidArgumentError("fake kv: empty prefix");
+  std::lock_guard<std::mutex> lock(mu_);
+  int64_t count = 0;
+  for (const auto& [key, entry] : map_) {
+    count += std::string_view(key).substr(0, prefix.size()) == prefix &&
+             NowNs() <= entry.expire_at_ns;
+  }
+  return count;
+}
+
+absl::StatusOr<std::string> FakeKvClient::ConfigGet(std::string_view name) {
+  if (absl::Status s = Enter(KvMethod::kConfigGet); !s.ok()) return s;
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = config_.find(std::string(name));
+  if (it == config_.end()) return absl::NotFoundError("fake kv: no such parameter");
+  return it->second;
+}
+
+absl::Status FakeKvClient::ConfigSet(std::string_view name, std::string_view value) {
+  if (absl::Status s = Enter(KvMethod::kConfigSet); !s.ok()) return s;
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = config_.find(std::string(name));
+  if (it == config_.end()) return absl::NotFoundError("fake kv: no such parameter");
+  it->second = std::string(value);
+  return absl::OkStatus();
+}
+
 absl::Status FakeKvClient::Ping() { return Enter(KvMethod::kPing); }
 
 absl::Status FakeKvClient::Reconnect() { return Enter(KvMethod::kReconnect); }

@@ -49,8 +49,11 @@ enum class KvMethod : int {
   kServerInfo,
   kInfo,
   kDbSize,
+  kCountPrefix,
+  kConfigGet,
+  kConfigSet,
 };
-inline constexpr int kNumKvMethods = 9;
+inline constexpr int kNumKvMethods = 12;
 
 class FakeKvClient : public KvClient, public FaultTable<KvMethod, kNumKvMethods> {
  public:
@@ -68,6 +71,12 @@ class FakeKvClient : public KvClient, public FaultTable<KvMethod, kNumKvMethods>
   absl::StatusOr<std::string> ServerInfo() override;
   absl::StatusOr<std::string> Info(std::string_view section) override;
   absl::StatusOr<int64_t> DbSize() override;
+  // Live keys under the prefix.
+  absl::StatusOr<int64_t> CountPrefix(std::string_view prefix) override;
+  // A map of parameters: maxmemory "0" and maxmemory-policy "noeviction" to
+  // begin with; other names are NotFound. The fake never evicts.
+  absl::StatusOr<std::string> ConfigGet(std::string_view name) override;
+  absl::Status ConfigSet(std::string_view name, std::string_view value) override;
 
   // What INFO server reports: process_id (none when nullopt, the default) and
   // uptime_in_seconds (default 100).
@@ -119,6 +128,8 @@ class FakeKvClient : public KvClient, public FaultTable<KvMethod, kNumKvMethods>
   int64_t keyspace_misses_ = 0;
   std::optional<int64_t> process_id_;
   int64_t uptime_s_ = 100;
+  std::unordered_map<std::string, std::string> config_ = {{"maxmemory", "0"},
+                                                          {"maxmemory-policy", "noeviction"}};
 };
 
 }  // namespace cabench
