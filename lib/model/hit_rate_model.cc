@@ -2,17 +2,14 @@
 
 #include <algorithm>
 #include <cmath>
-#include <functional>
+#include <limits>
 #include <memory>
-#include <string>
-#include <string_view>
-#include <unordered_map>
+#include <numeric>
 #include <vector>
 
 #include "lib/cache_aside/cache_aside.h"
-#include "lib/clients/kv_client.h"
-#include "lib/clients/sql_client.h"
 #include "lib/engine/thread_loop.h"
+#include "lib/model/sim_clients.h"
 #include "lib/workload/workload.h"
 
 namespace cabench {
@@ -85,71 +82,234 @@ double ShortTtlHitFraction(const ModelInput& in, double n_keys, double r, double
   return hit_sum / static_cast<double>(in.total_ops);
 }
 
-// The in-memory cache of the simulation: a key is live while now <= expiry
-// (Redis' rule, as FakeKvClient). Values are not kept: only hit/miss matters.
-class SimKv : public KvClient {
- public:
-  explicit SimKv(const int64_t* now_ns) : now_ns_(now_ns) {}
+constexpr double kInf = std::numeric_limits<double>::infinity();
 
-  absl::StatusOr<bool> Get(std::string_view key, std::string* value) override {
-    auto it = expiry_.find(key);
-    const bool live = it != expiry_.end() && *now_ns_ <= it->second;
-    // Any value is a hit to CacheAside; the content is irrelevant here.
-    value->clear();
-    if (live) value->push_back('-');
-    return live;
-  }
-  absl::Status Set(std::string_view key, std::string_view, int64_t ttl_ms) override {
-    const int64_t expire = *now_ns_ + ttl_ms * 1000000;
-    auto it = expiry_.find(key);
-    if (it == expiry_.end()) {
-      expiry_.emplace(std::string(key), expire);
-    } else {
-      it->second = expire;
-    }
-    return absl::OkStatus();
-  }
-  absl::Status Del(std::string_view key) override {
-    auto it = expiry_.find(key);
-    if (it != expiry_.end()) expiry_.erase(it);
-    return absl::OkStatus();
-  }
-  absl::StatusOr<int64_t> DeletePrefix(std::string_view) override { return 0; }
-  absl::Status Ping() override { return absl::OkStatus(); }
-  absl::Status Reconnect() override { return absl::OkStatus(); }
-  absl::StatusOr<std::string> ServerInfo() override { return std::string("sim"); }
+// The integral of e^(-beta t) over [0, len).
+double ExpIntegral(double beta, double len) {
+  if (len <= 0) return 0;
+  if (beta <= 0) return len;
+  if (std::isinf(len)) return 1.0 / beta;
+  return -std::expm1(-beta * len) / beta;
+}
 
- private:
-  struct Hash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+// The time from an event of a Poisson process of rate u (per op) to the end
+// of its first gap of length a: what the header calls a gap clock.
+struct GapClock {
+  double a = kInf;  // infinity: no such clock
+  double u = 0;
+};
+
+// E[G] - a: the mean of what follows the first a ops, (e^(ua) - 1) / u - a.
+double GapTailMean(const GapClock& c) {
+  const double ua = c.u * c.a;
+  if (ua <= 0) return 0;
+  if (ua < 1e-4) return c.a * ua * (0.5 + ua / 6);  // no cancellation
+  if (ua > 700) return kInf;
+  return std::expm1(ua) / c.u - c.a;
+}
+
+// E[min(G, Exp(s))] = (1 - L_G(s)) / s, with the Laplace transform
+// L_G(s) = (u + s) E / (s + u E), E = e^(-(u + s) a): exact.
+double OneClockLife(const GapClock& c, double s) {
+  if (std::isinf(c.a)) return s > 0 ? 1.0 / s : kInf;
+  const double k = (c.u + s) * c.a;
+  if (k <= 0) return c.a;  // u = s = 0: the clock alone
+  const double denom = s + c.u * std::exp(-k);
+  if (denom <= 0) return kInf;  // s = 0 and E underflows: e^(ua) / u
+  return -std::expm1(-k) / denom;
+}
+
+// E[min(G1, G2, Exp(s))] with each G taken as a shifted exponential: a,
+// then an exponential tail with G's exact mean (GapTailMean). Exact when a
+// clock is deterministic (u = 0) and has the smaller a, and in the limits
+// where either clock never binds.
+double TwoClockLife(GapClock c1, GapClock c2, double s) {
+  if (c2.a < c1.a) std::swap(c1, c2);
+  auto tail_rate = [](const GapClock& c) {
+    const double m = GapTailMean(c);
+    return m <= 0 ? kInf : 1.0 / m;  // 1/inf = 0: a tail that never ends
   };
-  const int64_t* now_ns_;
-  std::unordered_map<std::string, int64_t, Hash, std::equal_to<>> expiry_;
-};
+  double life = ExpIntegral(s, c1.a);
+  const double r1 = tail_rate(c1);
+  if (std::isinf(r1)) return life;
+  const double between = c2.a - c1.a;
+  life += std::exp(-s * c1.a) * ExpIntegral(s + r1, between);
+  const double r2 = tail_rate(c2);
+  if (std::isinf(r2)) return life;
+  const double rate = s + r1 + r2;
+  if (rate <= 0) return kInf;
+  return life + std::exp(-s * c2.a - between * r1) / rate;
+}
 
-// The simulation's database: every passenger has one booking; every insert
-// succeeds (seats are unique per thread for 46,656 writes anyway).
-class SimSql : public SqlClient {
+// The per-key renewal model of the header, for one scenario.
+class RenewalModel {
  public:
-  absl::Status QueryBookingCount(int64_t, BookingCount* result) override {
-    result->found = true;
-    result->count = 1;
-    return absl::OkStatus();
+  RenewalModel(double read_fraction, WritePolicy policy, double ttl_ops, Eviction eviction)
+      : r_(read_fraction),
+        refresh_(policy == WritePolicy::kRefresh),
+        ttl_ops_(ttl_ops),
+        eviction_(eviction) {}
+
+  // h of a key requested with probability p per op, when the capacity's
+  // clock has time `t` (infinity: no capacity clock): both its hit fraction
+  // and its chance of being cached.
+  double Hit(double p, double t) const {
+    if (p <= 0) return 0;
+    const double w = (1 - r_) * p;
+    GapClock ttl{ttl_ops_, refresh_ ? w : 0};
+    GapClock lru;
+    double kill = refresh_ ? 0 : w;
+    if (!std::isinf(t)) {
+      switch (eviction_) {
+        case Eviction::kLru:
+        case Eviction::kNone:
+          lru = GapClock{t, refresh_ ? p : r_ * p};
+          break;
+        case Eviction::kRandom:
+          kill += 1 / t;
+          break;
+        case Eviction::kTtl:
+          ttl.a = std::min(ttl.a, t);
+          break;
+        case Eviction::kLfu:
+          break;
+      }
+    }
+    double life;
+    if (!std::isinf(ttl.a) && !std::isinf(lru.a)) {
+      life = TwoClockLife(ttl, lru, kill);
+    } else if (!std::isinf(lru.a)) {
+      life = OneClockLife(lru, kill);
+    } else {
+      life = OneClockLife(ttl, kill);
+    }
+    if (std::isinf(life)) return 1;
+    const double x = (refresh_ ? p : r_ * p) * life;
+    return x / (1 + x);
   }
-  absl::StatusOr<int64_t> InsertBooking(const NewBooking&) override { return ++next_id_; }
-  absl::StatusOr<int64_t> Execute(std::string_view) override { return 0; }
-  absl::StatusOr<std::optional<std::vector<std::optional<std::string>>>> QueryRow(
-      std::string_view) override {
-    return std::optional<std::vector<std::optional<std::string>>>();
-  }
-  absl::Status Ping() override { return absl::OkStatus(); }
-  absl::Status Reconnect() override { return absl::OkStatus(); }
-  absl::StatusOr<std::string> ServerInfo() override { return std::string("sim"); }
+
+  // The long-run fraction of a key's possible states that allow it to be
+  // cached with neither TTL nor capacity: its last request SET it.
+  double rho() const { return refresh_ ? 1 : r_; }
 
  private:
-  int64_t next_id_ = 0;
+  double r_;
+  bool refresh_;
+  double ttl_ops_;
+  Eviction eviction_;
 };
+
+// Sum over i in [i1, i2) of rho + d (1 - p)^i.
+double SumBound(double rho, double d, double log_q, double p, double i1, double i2) {
+  const double n = i2 - i1;
+  if (n <= 0) return 0;
+  const double geo = std::exp(i1 * log_q) * -std::expm1(n * log_q) / p;
+  return rho * n + d * geo;
+}
+
+// The sum over timed ops i in [i1, i2) of min(h, F(i)), F(i) = rho + (A -
+// rho) (1 - p)^i: the cold-start bound of the header, which is monotone in i.
+double SumWithColdStart(double h, double p, double rho, double a0, double i1, double i2) {
+  if (i2 <= i1) return 0;
+  const double log_q = std::log1p(-p);
+  const double d = a0 - rho;
+  if (h >= std::max(a0, rho)) return SumBound(rho, d, log_q, p, i1, i2);
+  if (h <= std::min(a0, rho)) return h * (i2 - i1);
+  // F crosses h once, between ops floor(i*) and ceil(i*).
+  const double cross = std::log((h - rho) / d) / log_q;
+  const double k = std::clamp(std::ceil(cross), i1, i2);
+  if (d < 0) return SumBound(rho, d, log_q, p, i1, k) + h * (i2 - k);  // rising
+  return h * (k - i1) + SumBound(rho, d, log_q, p, k, i2);             // falling
+}
+
+struct Group {
+  double p = 0;
+  double count = 0;
+};
+
+// The renewal prediction of the header over `groups` (p > 0, count > 0).
+HitRatePrediction RenewalPrediction(const ModelInput& in, const std::vector<Group>& groups,
+                                    double r) {
+  HitRatePrediction out;
+  out.method = HitRatePrediction::Method::kRenewal;
+  out.groups = static_cast<int64_t>(groups.size());
+  out.characteristic_ops = kInf;
+  const double ttl_ops = in.ops_per_s > 0
+                             ? static_cast<double>(in.ttl_ms) * in.ops_per_s / 1000.0
+                             : kInf;
+  const bool bounded = in.capacity_keys > 0;
+  const RenewalModel model(r, in.write_policy, ttl_ops, bounded ? in.eviction : Eviction::kLru);
+  const double capacity = static_cast<double>(in.capacity_keys);
+  double mass = 0;
+  for (const Group& g : groups) mass += g.p * g.count;
+
+  auto occupancy = [&](double t) {
+    out.group_evaluations += out.groups;
+    double sum = 0;
+    for (const Group& g : groups) sum += g.count * model.Hit(g.p, t);
+    return sum;
+  };
+
+  // Steady-state h per group.
+  std::vector<double> h(groups.size());
+  if (bounded && in.eviction == Eviction::kLfu) {
+    // The most popular keys fill the cache, each with its TTL-only chance.
+    std::vector<size_t> order(groups.size());
+    std::iota(order.begin(), order.end(), size_t{0});
+    std::stable_sort(order.begin(), order.end(),
+                     [&](size_t x, size_t y) { return groups[x].p > groups[y].p; });
+    double room = capacity;
+    for (size_t i : order) {
+      const double alone = model.Hit(groups[i].p, kInf);
+      const double need = groups[i].count * alone;
+      h[i] = need <= room ? alone : (need > 0 ? alone * room / need : 0);
+      room = std::max(0.0, room - need);
+    }
+    out.group_evaluations += out.groups;
+  } else {
+    double t = kInf;
+    if (bounded && occupancy(kInf) > capacity) {
+      // occupancy(t) <= t * mass (h <= p t), so the bracket starts below C.
+      double lo = 0.5 * capacity / mass;
+      double hi = lo;
+      while (occupancy(hi) < capacity && hi < 1e300) {
+        lo = hi;
+        hi *= 4;
+      }
+      if (hi < 1e300) {
+        while (hi / lo - 1 > 1e-12) {
+          const double mid = std::sqrt(lo * hi);
+          (occupancy(mid) < capacity ? lo : hi) = mid;
+        }
+        t = std::sqrt(lo * hi);
+      }
+    }
+    out.characteristic_ops = t;
+    for (size_t i = 0; i < groups.size(); ++i) h[i] = model.Hit(groups[i].p, t);
+    out.group_evaluations += out.groups;
+  }
+
+  // Cold start, averaged over the timed ops.
+  const double ops = static_cast<double>(in.total_ops);
+  const double warm = static_cast<double>(std::max<int64_t>(0, in.warmup_ops));
+  const double c0 = Clamp01(in.initial_cached_fraction);
+  // Before the first entry can expire (warm-up and run shorter than the
+  // TTL) and with no capacity binding, nothing has left the cache: there
+  // the bound F(i) is exact, not only a bound, and the steady state (which
+  // counts expiries) does not apply yet.
+  const double unexpired =
+      std::isinf(out.characteristic_ops) ? std::clamp(ttl_ops - warm, 0.0, ops) : 0.0;
+  double hits = 0;
+  for (size_t i = 0; i < groups.size(); ++i) {
+    const double p = std::min(groups[i].p, 1 - 1e-12);
+    const double a0 = 1 - (1 - c0) * std::exp(warm * std::log1p(-p));
+    const double sum = SumWithColdStart(1.0, p, model.rho(), a0, 0, unexpired) +
+                       SumWithColdStart(h[i], p, model.rho(), a0, unexpired, ops);
+    hits += groups[i].count * groups[i].p * sum / ops;
+  }
+  out.hit_rate_pct = 100.0 * Clamp01(hits / mass);
+  return out;
+}
 
 // The simulation's time: every operation, of any simulated thread, moves the
 // virtual clock to its own slot.
@@ -169,10 +329,34 @@ class VirtualClock : public Schedule {
 
 }  // namespace
 
-double PredictHitRatePct(const ModelInput& in) {
+HitRatePrediction PredictHitRate(const ModelInput& in) {
+  HitRatePrediction out;
   const double r = Clamp01(in.read_fraction);
-  if (!in.cache || r <= 0 || in.total_ops <= 0) return 0;
-  const double n_keys = static_cast<double>(std::max<int64_t>(1, in.key_universe));
+  if (!in.cache || r <= 0 || in.total_ops <= 0) return out;
+
+  std::vector<Group> groups;
+  for (const PopularityGroup& g : in.popularity) {
+    if (g.p > 0 && g.count > 0) groups.push_back(Group{g.p, static_cast<double>(g.count)});
+  }
+  const bool uniform =
+      std::all_of(groups.begin(), groups.end(),
+                  [&](const Group& g) { return std::abs(g.p - groups[0].p) <= 1e-9 * g.p; });
+  int64_t universe = std::max<int64_t>(1, in.key_universe);
+  if (!groups.empty() && uniform) {
+    universe = 0;
+    for (const Group& g : groups) universe += static_cast<int64_t>(g.count);
+  }
+  if (!uniform || (in.capacity_keys > 0 && in.capacity_keys < universe)) {
+    if (groups.empty() || uniform) {
+      groups.assign(1, Group{1.0 / static_cast<double>(universe), static_cast<double>(universe)});
+    }
+    return RenewalPrediction(in, groups, r);
+  }
+
+  out.method = HitRatePrediction::Method::kUniform;
+  out.groups = 1;
+  out.characteristic_ops = kInf;
+  const double n_keys = static_cast<double>(universe);
   const double c0 = Clamp01(in.initial_cached_fraction);
   const int64_t warmup = std::max<int64_t>(0, in.warmup_ops);
   ModelInput m = in;
@@ -188,11 +372,14 @@ double PredictHitRatePct(const ModelInput& in) {
   } else {
     fraction = ShortTtlHitFraction(m, n_keys, r, c0, static_cast<int64_t>(window));
   }
-  return 100.0 * Clamp01(fraction);
+  out.hit_rate_pct = 100.0 * Clamp01(fraction);
+  return out;
 }
 
+double PredictHitRatePct(const ModelInput& in) { return PredictHitRate(in).hit_rate_pct; }
+
 ModelInput ModelInputFor(const Scenario& scenario, const DataSetInfo& data_set, int threads,
-                         double measured_ops_per_s) {
+                         double measured_ops_per_s, int64_t capacity_keys) {
   ModelInput in;
   in.cache = scenario.cache;
   in.key_universe = EffectivePassengerRange(scenario, data_set).count;
@@ -203,6 +390,11 @@ ModelInput ModelInputFor(const Scenario& scenario, const DataSetInfo& data_set, 
   in.ops_per_s = measured_ops_per_s;
   in.initial_cached_fraction = 0;
   in.warmup_ops = scenario.warmup_ops;
+  if (scenario.access != AccessMode::kPool && scenario.access != AccessMode::kRandom) {
+    in.popularity = KeyPopularity(scenario, data_set);
+  }
+  in.capacity_keys = std::max<int64_t>(0, capacity_keys);
+  in.eviction = EvictionFromPolicy(scenario.eviction_policy).value_or(Eviction::kLru);
   return in;
 }
 
@@ -212,10 +404,14 @@ int64_t SimOpTimeNs(int64_t i, double ops_per_s) {
 }
 
 SimulationResult SimulateHitRate(const Scenario& scenario, const DataSetInfo& data_set, int threads,
-                                 double ops_per_s) {
+                                 double ops_per_s, int64_t capacity_keys, Eviction eviction) {
   threads = std::max(threads, 1);
   int64_t now_ns = 0;
-  SimKv kv(&now_ns);
+  SimKv::Options kv_options;
+  kv_options.capacity_keys = std::max<int64_t>(0, capacity_keys);
+  kv_options.eviction = eviction;
+  kv_options.seed = scenario.seed;
+  SimKv kv(&now_ns, kv_options);
   SimSql sql;
   // One clock for the warm-up and every simulated thread: op k of the whole
   // simulation runs at SimOpTimeNs(k).
@@ -248,8 +444,9 @@ SimulationResult SimulateHitRate(const Scenario& scenario, const DataSetInfo& da
 }
 
 double SimulateHitRatePct(const Scenario& scenario, const DataSetInfo& data_set, int threads,
-                          double ops_per_s) {
-  return SimulateHitRate(scenario, data_set, threads, ops_per_s).hit_rate_pct();
+                          double ops_per_s, int64_t capacity_keys, Eviction eviction) {
+  return SimulateHitRate(scenario, data_set, threads, ops_per_s, capacity_keys, eviction)
+      .hit_rate_pct();
 }
 
 }  // namespace cabench

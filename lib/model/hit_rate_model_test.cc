@@ -1,11 +1,16 @@
 #include "lib/model/hit_rate_model.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <random>
+#include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "lib/cache_aside/cache_aside.h"
 #include "lib/engine/thread_loop.h"
+#include "lib/model/sim_clients.h"
 #include "lib/testing/fake_kv_client.h"
 #include "lib/testing/fake_sql_client.h"
 #include "lib/testing/virtual_clock.h"
@@ -188,6 +193,125 @@ TEST(HitRateModelTest, ShortTtlAndWarmupAgreeWithSimulation) {
   warm.warmup_ops = 40000;
   EXPECT_NEAR(SimulateHitRatePct(warm, ds, 4, 22818),
               PredictHitRatePct(ModelInputFor(warm, ds, 4, 22818)), 0.5);
+}
+
+
+// --- Skewed popularity and a bounded cache, against an exact simulation ---
+
+// The data set and a zipf scenario (over the default 10,000-key pool) of the
+// tests below.
+DataSetInfo ZipfDataSet() {
+  DataSetInfo ds;
+  ds.passengers = 36000;
+  ds.flights = 1000;
+  return ds;
+}
+
+Scenario ZipfScenario(double zipf_s, int read_pct) {
+  Scenario s;
+  s.access = AccessMode::kZipf;
+  s.zipf_s = zipf_s;
+  s.read_pct = read_pct;
+  return s;
+}
+
+// The model against the exact simulation of the real Workload (zipf over the
+// 10,000-key pool, 4 threads, 40,000 timed ops from a flushed cache) for
+// LRU and random eviction at 0.1%, 1% and 10% of the keys, and for TTL
+// caches without a capacity, within 1 point (issue 12).
+TEST(HitRateModelTest, SkewedPopularityAgreesWithExactSimulation) {
+  const DataSetInfo ds = ZipfDataSet();
+  struct Case {
+    int64_t ttl_ms;
+    Eviction eviction;
+    int64_t capacity;
+  };
+  std::vector<Case> cases;
+  for (Eviction ev : {Eviction::kLru, Eviction::kRandom}) {
+    for (int64_t c : {10, 100, 1000}) cases.push_back({300000, ev, c});
+  }
+  for (int64_t ttl : {100, 1000, 10000}) cases.push_back({ttl, Eviction::kLru, 0});
+  for (const Case& c : cases) {
+    for (double z : {0.6, 1.0, 1.2}) {
+      for (int rp : {100, 80}) {
+        Scenario s = ZipfScenario(z, rp);
+        s.ttl_ms = c.ttl_ms;
+        s.queries_per_thread = 10000;
+        const double sim = SimulateHitRatePct(s, ds, 4, 5000, c.capacity, c.eviction);
+        ModelInput in = ModelInputFor(s, ds, 4, 5000, c.capacity);
+        in.eviction = c.eviction;
+        const HitRatePrediction pr = PredictHitRate(in);
+        EXPECT_NEAR(pr.hit_rate_pct, sim, 1.0)
+            << "ttl " << c.ttl_ms << " " << EvictionName(c.eviction) << " C " << c.capacity
+            << " s " << z << " read " << rp;
+        EXPECT_EQ(pr.method, HitRatePrediction::Method::kRenewal);
+        // O(groups): never one evaluation per key of a large universe.
+        EXPECT_LE(pr.groups, 4096);
+      }
+    }
+  }
+}
+
+// TTL jitter keeps the mean TTL, and the TTL-cache hit rate depends only on
+// the mean: the prediction does not move, and the simulation agrees with it
+// with and without jitter.
+TEST(HitRateModelTest, TtlJitterDoesNotChangeTheHitRate) {
+  const DataSetInfo ds = ZipfDataSet();
+  Scenario s = ZipfScenario(0.99, 100);
+  s.ttl_ms = 500;
+  s.queries_per_thread = 20000;
+  const double predicted = PredictHitRatePct(ModelInputFor(s, ds, 4, 5000));
+  const double steady = SimulateHitRatePct(s, ds, 4, 5000);
+  s.ttl_jitter_pct = 50;
+  EXPECT_DOUBLE_EQ(PredictHitRatePct(ModelInputFor(s, ds, 4, 5000)), predicted);
+  const double jittered = SimulateHitRatePct(s, ds, 4, 5000);
+  EXPECT_NEAR(steady, predicted, 1.0);
+  EXPECT_NEAR(jittered, predicted, 1.0);
+}
+
+// LFU's prediction is an upper bound (the most popular keys always cached);
+// perfect LFU comes close to it, and it is never below LRU's.
+TEST(HitRateModelTest, LfuIsAnUpperBound) {
+  const DataSetInfo ds = ZipfDataSet();
+  Scenario s = ZipfScenario(0.99, 100);
+  s.queries_per_thread = 10000;
+  for (int64_t c : {100, 1000}) {
+    ModelInput in = ModelInputFor(s, ds, 4, 5000, c);
+    in.eviction = Eviction::kLfu;
+    const double bound = PredictHitRatePct(in);
+    in.eviction = Eviction::kLru;
+    EXPECT_GE(bound, PredictHitRatePct(in));
+    EXPECT_LE(SimulateHitRatePct(s, ds, 4, 5000, c, Eviction::kLfu), bound + 0.5) << c;
+  }
+}
+
+// A zipf pool of 50 million keys costs no more groups than one of 10,000.
+TEST(HitRateModelTest, LargeUniverseCostsGroupsNotKeys) {
+  DataSetInfo ds;
+  ds.passengers = 55000000;
+  ds.flights = 1000;
+  Scenario s;
+  s.access = AccessMode::kZipf;
+  s.pool_size = 50000000;
+  s.read_pct = 100;
+  const HitRatePrediction pr = PredictHitRate(ModelInputFor(s, ds, 4, 5000, 500000));
+  EXPECT_LE(pr.groups, 4096);
+  EXPECT_LE(pr.group_evaluations, 4096 * 200);
+  EXPECT_GT(pr.hit_rate_pct, 0);
+  EXPECT_LT(pr.hit_rate_pct, 100);
+}
+
+TEST(EvictionTest, PolicyNames) {
+  EXPECT_EQ(*EvictionFromPolicy("allkeys-lru"), Eviction::kLru);
+  EXPECT_EQ(*EvictionFromPolicy("volatile-lru"), Eviction::kLru);
+  EXPECT_EQ(*EvictionFromPolicy("allkeys-lfu"), Eviction::kLfu);
+  EXPECT_EQ(*EvictionFromPolicy("allkeys-random"), Eviction::kRandom);
+  EXPECT_EQ(*EvictionFromPolicy("volatile-ttl"), Eviction::kTtl);
+  EXPECT_EQ(*EvictionFromPolicy("noeviction"), Eviction::kNone);
+  EXPECT_EQ(*EvictionFromPolicy(""), Eviction::kNone);
+  EXPECT_FALSE(EvictionFromPolicy("allkeys-LRU").ok());
+  EXPECT_FALSE(EvictionFromPolicy("lru").ok());
+  EXPECT_STREQ(EvictionName(Eviction::kRandom), "random");
 }
 
 }  // namespace
