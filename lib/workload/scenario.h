@@ -148,6 +148,12 @@ struct Scenario {
   // CONFIG SET for the run and restored after it.
   int64_t cache_max_memory = 0;
   std::string eviction_policy;
+
+  // Sweeps: ttl_ms and cache_max_memory may be lists in the YAML file; the
+  // scenario then runs once per value (per thread count), each run with that
+  // value in ttl_ms / cache_max_memory (SweepPoints()). Empty: no sweep.
+  std::vector<int64_t> ttl_sweep_ms;
+  std::vector<int64_t> cache_max_memory_sweep;
 };
 
 }  // namespace cabench

@@ -292,6 +292,11 @@ class ScenarioParser {
   absl::Status ReadString(absl::string_view key, const YAML::Node& value, int line,
                           std::string* out) const;
   absl::Status ReadThreads(const YAML::Node& value, int line, std::vector<int>* out) const;
+  // A key that may also be a list of values (a sweep: ttl_ms,
+  // cache_max_memory): each item is read as ApplyKey reads the key, into
+  // *first; the list goes to *all and its first item stays in *first.
+  absl::Status ReadSweep(const std::string& key, const YAML::Node& value, int line, Scenario* sc,
+                         int64_t* first, std::vector<int64_t>* all);
   // The keys of access modes: contradictions, then the trace.
   absl::Status CheckAccess(const std::map<std::string, int>& key_lines, Scenario* sc) const;
 
@@ -400,6 +405,31 @@ absl::Status ScenarioParser::ReadThreads(const YAML::Node& value, int line,
     threads.push_back(static_cast<int>(ToInt64(v)));
   }
   *out = std::move(threads);
+  return absl::OkStatus();
+}
+
+absl::Status ScenarioParser::ReadSweep(const std::string& key, const YAML::Node& value, int line,
+                                       Scenario* sc, int64_t* first, std::vector<int64_t>* all) {
+  if (!value.IsSequence()) return ApplyKey(key, value, line, sc);
+  if (value.size() == 0) return Error(line, absl::StrCat(key, ": the list is empty"));
+  std::map<int64_t, int> first_line;  // value -> line it was listed at
+  std::vector<int64_t> values;
+  for (const YAML::Node& item : value) {
+    const int item_line = LineOf(item, line);
+    if (item.IsSequence() || item.IsMap()) {
+      return Error(item_line, absl::StrCat(key, ": a list item must be a single value, got ",
+                                           Describe(item)));
+    }
+    if (absl::Status s = ApplyKey(key, item, item_line, sc); !s.ok()) return s;
+    auto [it, inserted] = first_line.emplace(*first, item_line);
+    if (!inserted) {
+      return Error(item_line, absl::StrCat(key, ": ", item.Scalar(), " is listed twice (first at line ",
+                                           it->second, ")"));
+    }
+    values.push_back(*first);
+  }
+  *first = values.front();
+  *all = std::move(values);
   return absl::OkStatus();
 }
 
@@ -669,7 +699,13 @@ absl::StatusOr<Scenario> ScenarioParser::Parse(absl::string_view text, absl::str
       return Error(
           line, absl::StrCat("duplicate key ", Quote(key), " (first at line ", seen->second, ")"));
     }
-    absl::Status s = ApplyKey(key, value, line, &scenario);
+    absl::Status s =
+        key == "ttl_ms"
+            ? ReadSweep(key, value, line, &scenario, &scenario.ttl_ms, &scenario.ttl_sweep_ms)
+        : key == "cache_max_memory"
+            ? ReadSweep(key, value, line, &scenario, &scenario.cache_max_memory,
+                        &scenario.cache_max_memory_sweep)
+            : ApplyKey(key, value, line, &scenario);
     if (!s.ok()) return s;
   }
 
@@ -843,6 +879,26 @@ absl::StatusOr<std::vector<Scenario>> LoadScenarioDir(const std::string& dir) {
     scenarios.push_back(*std::move(scenario));
   }
   return scenarios;
+}
+
+std::vector<Scenario> SweepPoints(const Scenario& scenario) {
+  const std::vector<int64_t> ttls =
+      scenario.ttl_sweep_ms.empty() ? std::vector<int64_t>{scenario.ttl_ms} : scenario.ttl_sweep_ms;
+  const std::vector<int64_t> sizes = scenario.cache_max_memory_sweep.empty()
+                                         ? std::vector<int64_t>{scenario.cache_max_memory}
+                                         : scenario.cache_max_memory_sweep;
+  std::vector<Scenario> points;
+  for (int64_t ttl : ttls) {
+    for (int64_t size : sizes) {
+      Scenario point = scenario;
+      point.ttl_ms = ttl;
+      point.cache_max_memory = size;
+      point.ttl_sweep_ms.clear();
+      point.cache_max_memory_sweep.clear();
+      points.push_back(std::move(point));
+    }
+  }
+  return points;
 }
 
 }  // namespace cabench

@@ -22,6 +22,8 @@
 //   ttl_jitter_pct       0..90
 //   write_policy         refresh | invalidate
 //   fallback_to_db       true | false
+//   (ttl_ms and cache_max_memory may each be a list: a sweep, one run per
+//   value, see SweepPoints())
 //   access               pool | random | zipf | hotspot | trace
 //   zipf_s               access: zipf only; a number > 0 and <= 10 (0.99)
 //   hot_keys_pct         access: hotspot only; a number 0..100 (20): the
@@ -125,6 +127,12 @@ absl::StatusOr<Scenario> LoadScenarioFile(const std::string& path);
 // folder, unreadable or holds no .yaml file; otherwise with the error of the
 // first file (in that order) that fails to load. Safe to call concurrently.
 absl::StatusOr<std::vector<Scenario>> LoadScenarioDir(const std::string& dir);
+
+// The runs of a sweep (ttl_ms or cache_max_memory given as a list): one
+// Scenario per combination, TTLs outer, memory sizes inner, in the order
+// listed, each with its value in ttl_ms / cache_max_memory and the sweep
+// lists empty. A scenario without a sweep is returned alone, as it is. Pure.
+std::vector<Scenario> SweepPoints(const Scenario& scenario);
 
 }  // namespace cabench
 

@@ -98,9 +98,10 @@ TEST(ScenarioFilesTest, EveryScenarioFileLoads) {
     EXPECT_EQ(s.key_prefix, absl::StrCat("cabench:", s.name, ":bookings:"));
     EXPECT_TRUE(prefixes.insert(s.key_prefix).second) << "shared key_prefix " << s.key_prefix;
   }
-  EXPECT_THAT(names, ElementsAre("concurrency", "no_cache_baseline", "pool_exhaustion",
+  EXPECT_THAT(names, ElementsAre("cache_size_sweep", "concurrency", "hotspot",
+                                 "no_cache_baseline", "pool_exhaustion",
                                  "random_balanced", "read_heavy", "short_ttl", "steady_load",
-                                 "thread_sweep"));
+                                 "thread_sweep", "ttl_sweep", "zipf_lru"));
 }
 
 // One row of the documented scenario values (seed/performance-testing.md).
@@ -155,6 +156,32 @@ TEST(ScenarioFilesTest, ScenariosHaveTheDocumentedValues) {
 
 // ---------------------------------------------------------------------------
 // Accepted input.
+
+TEST(ParseScenarioTest, SweepsRunOncePerValue) {
+  ASSERT_OK_AND_ASSIGN(Scenario s, ParseScenario("name: sw\n"
+                                                 "ttl_ms: [100, 5000]\n"
+                                                 "cache_max_memory: [2mb, 1536kb, 3mb]\n"
+                                                 "eviction_policy: allkeys-lru\n",
+                                                 "sw.yaml"));
+  EXPECT_EQ(s.ttl_ms, 100);
+  EXPECT_EQ(s.cache_max_memory, 2 << 20);
+  const std::vector<Scenario> points = SweepPoints(s);
+  ASSERT_EQ(points.size(), 6u);
+  EXPECT_EQ(points[0].ttl_ms, 100);
+  EXPECT_EQ(points[0].cache_max_memory, 2 << 20);
+  EXPECT_EQ(points[1].cache_max_memory, 1536 << 10);
+  EXPECT_EQ(points[3].ttl_ms, 5000);
+  EXPECT_EQ(points[5].cache_max_memory, 3 << 20);
+  for (const Scenario& p : points) {
+    EXPECT_TRUE(p.ttl_sweep_ms.empty());
+    EXPECT_TRUE(p.cache_max_memory_sweep.empty());
+    EXPECT_EQ(p.eviction_policy, "allkeys-lru");
+  }
+  // Without a list, the scenario alone.
+  ASSERT_OK_AND_ASSIGN(Scenario one, ParseScenario("name: one\nttl_ms: 7\n", "one.yaml"));
+  ASSERT_EQ(SweepPoints(one).size(), 1u);
+  EXPECT_EQ(SweepPoints(one)[0].ttl_ms, 7);
+}
 
 TEST(ParseScenarioTest, AbsentKeysKeepTheDefaults) {
   ASSERT_OK_AND_ASSIGN(Scenario s, ParseScenario("name: minimal\n", "dir/minimal.yaml"));
@@ -521,7 +548,16 @@ const BadInput kBadInputs[] = {
     {"memory_plus", "name: bad\ncache_max_memory: +5mb\n", 2, "cache_max_memory"},
     {"memory_empty_quoted", "name: bad\ncache_max_memory: ''\n", 2, "cache_max_memory"},
     {"memory_null", "name: bad\ncache_max_memory:\nflush: true\n", 2, "cache_max_memory"},
-    {"memory_list", "name: bad\ncache_max_memory: [32mb]\n", 2, "cache_max_memory"},
+    {"memory_list_twice", "name: bad\ncache_max_memory: [32mb, 32mb]\n", 2,
+     "cache_max_memory: 32mb is listed twice"},
+    {"memory_list_empty", "name: bad\ncache_max_memory: []\n", 2,
+     "cache_max_memory: the list is empty"},
+    {"memory_list_nested", "name: bad\ncache_max_memory: [[32mb]]\n", 2,
+     "cache_max_memory: a list item must be a single value"},
+    {"memory_list_bad_item", "name: bad\ncache_max_memory:\n  - 32mb\n  - lots\n", 4,
+     "cache_max_memory"},
+    {"ttl_list_twice", "name: bad\nttl_ms: [100, 100]\n", 2, "ttl_ms: 100 is listed twice"},
+    {"ttl_list_zero", "name: bad\nttl_ms: [100, 0]\n", 2, "ttl_ms: 0 is out of range"},
     {"memory_zero", "name: bad\ncache_max_memory: 0\n", 2, "cache_max_memory: 0 is out of range"},
     {"memory_below_1mb", "name: bad\ncache_max_memory: 1048575\n", 2, "out of range"},
     {"memory_1023kb", "name: bad\ncache_max_memory: 1023kb\n", 2, "out of range"},
