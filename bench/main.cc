@@ -1,7 +1,7 @@
 // cabench: the cache-aside benchmark suite.
 //
 //   cabench [--scenarios=DIR] [--queries=N] [--rate_per_s=R] [--no_twins] [--out_dir=DIR]
-//           [--allow_remote]
+//           [--allow_remote] [--allow_cache_config]
 //           [--timeout_ms=N] [--connect_timeout_ms=N] [--max_outage_ms=N]
 //           [--benchmark_...]
 //
@@ -23,14 +23,18 @@
 #include <cstring>
 #include <ctime>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "absl/strings/string_view.h"
 #include "bench/scenario_benchmark.h"
 #include "bench/suite_env.h"
@@ -58,6 +62,7 @@ struct Flags {
   bool no_twins = false;    // do not run the scenarios' no-cache twins
   std::string out_dir;
   bool allow_remote = false;
+  bool allow_cache_config = false;  // may CONFIG SET maxmemory on any cache
   std::string cache_url;           // overrides CABENCH_CACHE_URL
   std::string db_url;              // overrides CABENCH_DB_URL
   int64_t timeout_ms = 0;          // 0: the endpoints' default command timeout
@@ -66,6 +71,33 @@ struct Flags {
 };
 
 constexpr int64_t kMaxTimeoutMs = 3'600'000;
+
+// OK when the cache is the one tools/servers started: its INFO process_id
+// is the pid in $CABENCH_SERVERS_DIR/cache.pid.
+absl::Status CheckCacheIsOurs(SuiteEnv& env) {
+  const char* dir = std::getenv("CABENCH_SERVERS_DIR");
+  if (dir == nullptr || *dir == '\0') {
+    return absl::FailedPreconditionError("CABENCH_SERVERS_DIR is not set");
+  }
+  const std::string pid_file = absl::StrCat(dir, "/cache.pid");
+  std::ifstream in(pid_file);
+  std::string recorded;
+  if (!std::getline(in, recorded)) {
+    return absl::FailedPreconditionError(absl::StrCat("cannot read ", pid_file));
+  }
+  absl::StatusOr<std::unique_ptr<KvClient>> kv = env.new_kv(-1);
+  if (!kv.ok()) return kv.status();
+  absl::StatusOr<std::string> info = (*kv)->Info("server");
+  if (!info.ok()) return info.status();
+  for (absl::string_view line : absl::StrSplit(*info, '\n')) {
+    if (!absl::ConsumePrefix(&line, "process_id:")) continue;
+    const absl::string_view value = absl::StripAsciiWhitespace(line);
+    if (value == absl::StripAsciiWhitespace(recorded)) return absl::OkStatus();
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the cache's process_id is ", value, ", not the pid ", recorded, " in ", pid_file));
+  }
+  return absl::FailedPreconditionError("the cache's INFO has no process_id");
+}
 
 void PrintHelp() {
   std::fprintf(stdout,
@@ -84,6 +116,9 @@ void PrintHelp() {
                "  --out_dir=DIR     where per-run time series go (default:\n"
                "                    results/runs/<date>_<git rev>)\n"
                "  --allow_remote    allow endpoints that are not on loopback\n"
+               "  --allow_cache_config  let scenarios with cache_max_memory/eviction_policy\n"
+               "                    reconfigure a cache that tools/servers did not start\n"
+               "                    (its old settings are restored after each run)\n"
                "  --cache_url=URL   the cache, instead of CABENCH_CACHE_URL\n"
                "  --db_url=URL      the database, instead of CABENCH_DB_URL (the "
                "password\n"
@@ -158,6 +193,8 @@ Flags ParseFlags(int argc, char** argv) {
       flags.no_twins = true;
     } else if (arg == "--allow_remote") {
       flags.allow_remote = true;
+    } else if (arg == "--allow_cache_config") {
+      flags.allow_cache_config = true;
     } else {
       Fail(kExitUsage, absl::StrCat("unknown flag '", arg, "' (see cabench --help)"));
     }
@@ -229,19 +266,21 @@ struct Planned {
   std::string name;
 };
 
-// Every benchmark of `scenarios`, each no-cache twin just before the
-// scenario it belongs to.
+// Every benchmark of `scenarios` (each point of a sweep, each thread count),
+// each no-cache twin just before the scenario it belongs to.
 std::vector<Planned> PlanBenchmarks(const std::vector<Scenario>& scenarios) {
   std::vector<Planned> plan;
-  for (const Scenario& scenario : scenarios) {
-    for (int threads : scenario.threads) {
-      int twin = -1;
-      if (scenario.baseline_no_cache) {
-        twin = static_cast<int>(plan.size());
-        const Scenario t = ScenarioBenchmark::NoCacheTwin(scenario);
-        plan.push_back({t, threads, -1, ScenarioBenchmark::FullName(t, threads)});
+  for (const Scenario& sweep : scenarios) {
+    for (const Scenario& scenario : SweepPoints(sweep)) {
+      for (int threads : scenario.threads) {
+        int twin = -1;
+        if (scenario.baseline_no_cache) {
+          twin = static_cast<int>(plan.size());
+          const Scenario t = ScenarioBenchmark::NoCacheTwin(scenario);
+          plan.push_back({t, threads, -1, ScenarioBenchmark::FullName(t, threads)});
+        }
+        plan.push_back({scenario, threads, twin, ScenarioBenchmark::FullName(scenario, threads)});
       }
-      plan.push_back({scenario, threads, twin, ScenarioBenchmark::FullName(scenario, threads)});
     }
   }
   return plan;
@@ -307,6 +346,7 @@ int Main(int argc, char** argv) {
   // A filter that selects a scenario also selects its no-cache twin: the
   // scenario's report is measured against it.
   const std::vector<Planned> plan = PlanBenchmarks(*scenarios);
+  std::string configures_cache;  // a selected scenario that sets the cache's memory
   {
     std::vector<std::string> names;
     for (const Planned& p : plan) names.push_back(p.name);
@@ -319,6 +359,12 @@ int Main(int argc, char** argv) {
       if (with_twins[i] && plan[i].twin >= 0 && !with_twins[plan[i].twin]) {
         with_twins[plan[i].twin] = true;
         added = true;
+      }
+    }
+    for (size_t i = 0; i < plan.size() && configures_cache.empty(); ++i) {
+      const Scenario& sc = plan[i].scenario;
+      if (with_twins[i] && sc.cache && (sc.cache_max_memory > 0 || !sc.eviction_policy.empty())) {
+        configures_cache = sc.name;
       }
     }
     if (std::find(with_twins.begin(), with_twins.end(), true) == with_twins.end()) {
@@ -391,6 +437,15 @@ int Main(int argc, char** argv) {
   MysqlLibrary mysql_library;
   FastClockInit();  // calibrate the operation clock now, not inside a SetUp
   if (absl::Status s = CheckServers(&env); !s.ok()) Fail(kExitRuntime, s.message());
+  if (!configures_cache.empty() && !flags.allow_cache_config) {
+    if (absl::Status s = CheckCacheIsOurs(env); !s.ok()) {
+      Fail(kExitUsage, absl::StrCat("scenario ", configures_cache,
+                                    " sets the cache's maxmemory/maxmemory-policy, which cabench "
+                                    "changes only on a cache tools/servers started, or with "
+                                    "--allow_cache_config: ",
+                                    s.message()));
+    }
+  }
   for (const Scenario& scenario : *scenarios) {
     if (absl::Status s = CheckWorkload(scenario, env.data); !s.ok()) {
       Fail(kExitRuntime, absl::StrCat(scenario.source_file, ": ", s.message()));

@@ -9,8 +9,12 @@
 #include <utility>
 
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "lib/config/endpoints.h"
 #include "lib/metrics/summary.h"
 #include "lib/metrics/time_series.h"
@@ -77,6 +81,16 @@ ScenarioBenchmark::ScenarioBenchmark(const Scenario& scenario, int threads, cons
 
 namespace {
 
+// A memory size in the largest unit that writes it whole: 2mb, 1536kb, 100b.
+std::string MemorySizeName(int64_t bytes) {
+  for (const auto& [unit, size] : {std::pair<const char*, int64_t>{"gb", int64_t{1} << 30},
+                                   {"mb", int64_t{1} << 20},
+                                   {"kb", int64_t{1} << 10}}) {
+    if (bytes % size == 0) return absl::StrCat(bytes / size, unit);
+  }
+  return absl::StrCat(bytes, "b");
+}
+
 // The name up to the part the library appends (/iterations:Q/...). The
 // arguments are in the name itself (access as a word, which Args cannot
 // carry); an open-loop scenario's rate too, so that runs at different rates
@@ -85,6 +99,9 @@ std::string BaseName(const Scenario& scenario) {
   std::string name =
       absl::StrCat("CacheAside/", scenario.name, "/read_pct:", scenario.read_pct,
                    "/ttl_ms:", scenario.ttl_ms, "/access:", AccessName(scenario.access));
+  if (scenario.cache_max_memory > 0) {
+    absl::StrAppend(&name, "/maxmemory:", MemorySizeName(scenario.cache_max_memory));
+  }
   if (scenario.rate_per_s > 0) absl::StrAppend(&name, "/rate:", scenario.rate_per_s);
   return name;
 }
@@ -155,11 +172,48 @@ absl::Status ScenarioBenchmark::PrepareRun(KvClient* kv, SqlClient* sql) {
     if (absl::Status s = env_->ledger->CheckOwnership(); !s.ok()) return s;
   }
   if (kv == nullptr) return absl::OkStatus();
+  // A memory-bounded cache (main checked that cabench may reconfigure it).
+  const std::pair<const char*, std::string> settings[] = {
+      {"maxmemory", scenario_.cache_max_memory > 0 ? absl::StrCat(scenario_.cache_max_memory) : ""},
+      {"maxmemory-policy", scenario_.eviction_policy}};
+  for (const auto& [name, value] : settings) {
+    if (value.empty()) continue;
+    absl::StatusOr<std::string> old = kv->ConfigGet(name);
+    if (!old.ok()) return old.status();
+    std::optional<std::string>& saved =
+        std::string_view(name) == "maxmemory" ? saved_max_memory_ : saved_policy_;
+    if (!saved.has_value()) saved = *old;  // a repetition keeps the first
+    if (absl::Status s = kv->ConfigSet(name, value); !s.ok()) return s;
+  }
   if (scenario_.flush) {
     absl::StatusOr<int64_t> deleted = kv->DeletePrefix(scenario_.key_prefix);
     if (!deleted.ok()) return deleted.status();
   }
-  return WarmUp(kv, sql, scenario_, env_->data);
+  if (scenario_.cache_max_memory > 0) {
+    // Below what the server needs besides its keys (buffers, connections,
+    // its own structures), no key of the run fits: every SET would fail (OOM)
+    // and the run would measure nothing but errors. (Keys already there may
+    // be evicted to make room, so they do not count.)
+    absl::StatusOr<std::string> info = kv->Info("memory");
+    if (!info.ok()) return info.status();
+    int64_t used = -1;
+    int64_t dataset = -1;
+    for (absl::string_view line : absl::StrSplit(*info, '\n')) {
+      for (auto [prefix, out] : {std::pair<absl::string_view, int64_t*>{"used_memory:", &used},
+                                 {"used_memory_dataset:", &dataset}}) {
+        if (absl::ConsumePrefix(&line, prefix)) {
+          if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(line), out)) *out = -1;
+        }
+      }
+    }
+    if (used >= 0 && dataset >= 0 && used - dataset >= scenario_.cache_max_memory) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "cache_max_memory ", MemorySizeName(scenario_.cache_max_memory),
+          " is not more than the cache needs besides its keys (used_memory ", used,
+          " - used_memory_dataset ", dataset, " bytes): no key would fit; raise it"));
+    }
+  }
+  return WarmUp(kv, sql, scenario_, env_->data, nullptr, RunKeyStates());
 }
 
 void ScenarioBenchmark::Run(benchmark::State& state) {
@@ -180,6 +234,8 @@ void ScenarioBenchmark::Run(benchmark::State& state) {
       status = Connected(c.status(), "cache server", env_->cache.ToString());
     }
   }
+  // The run's key states (one per run, 8 bytes per key of its range).
+  KeyStates* key_states = scenario_.cache ? RunKeyStates() : nullptr;
   std::shared_ptr<SqlPool> pool;
   if (status.ok() && scenario_.db_pool_size > 0) {
     // The threads share db_pool_size connections; waiting for one is inside
@@ -211,6 +267,7 @@ void ScenarioBenchmark::Run(benchmark::State& state) {
   ThreadLoop::Options options;
   options.thread_index = thread_index;
   options.threads = threads_;
+  options.key_states = key_states;
   if (env_->ledger != nullptr) options.seat_tag = env_->ledger->seat_tag();
   options.reconnect_options.max_outage_ms = env_->max_outage_ms;
   options.control = &control;
@@ -226,6 +283,56 @@ void ScenarioBenchmark::Run(benchmark::State& state) {
     }
   }
   if (run_.Merge(loop.result())) FinishRun(state, loop, kv.get(), sql.get());
+}
+
+ModelInput ScenarioBenchmark::PredictionInput(KvClient* kv, const Summary& summary,
+                                              RunFacts& facts) const {
+  ModelInput in = ModelInputFor(scenario_, env_->data, threads_, summary.ops_per_s);
+  if (scenario_.cache) {
+    facts.measured[CounterId::kKeyUniverse] =
+        static_cast<double>(EffectivePassengerRange(scenario_, env_->data).count);
+  }
+  if (kv == nullptr || scenario_.cache_max_memory <= 0) return in;
+  // A memory-bounded cache that evicted during the run: how many of this
+  // run's keys it held at the end is its capacity, the model's C (never
+  // derived from the measured hits). One that never filled is unbounded.
+  auto evicted = facts.measured.find(CounterId::kCacheEvictedKeys);
+  if (evicted == facts.measured.end() || evicted->second <= 0) return in;
+  absl::StatusOr<int64_t> held = kv->CountPrefix(scenario_.key_prefix);
+  if (!held.ok() || *held <= 0) return in;
+  facts.measured[CounterId::kCacheCapacityKeys] = static_cast<double>(*held);
+  in.capacity_keys = *held;
+  in.eviction = EvictionFromPolicy(scenario_.eviction_policy).value_or(Eviction::kLru);
+  if (in.eviction == Eviction::kLru) {
+    // Redis approximates LRU by sampling keys whose idle time it knows to the
+    // second: where the cache turns over within a second, eviction is close
+    // to random. The random prediction is the other end of the band.
+    ModelInput random = in;
+    random.eviction = Eviction::kRandom;
+    facts.measured[CounterId::kPredictedRandomHitRatePct] = PredictHitRatePct(random);
+  }
+  return in;
+}
+
+KeyStates* ScenarioBenchmark::RunKeyStates() {
+  std::lock_guard<std::mutex> lock(key_states_mu_);
+  if (key_states_ == nullptr) {
+    const IdRange range = EffectivePassengerRange(scenario_, env_->data);
+    key_states_ = std::make_unique<KeyStates>(range.first_id, range.count);
+  }
+  return key_states_.get();
+}
+
+absl::Status ScenarioBenchmark::RestoreCacheConfig(KvClient* kv) {
+  absl::Status result;
+  for (auto [name, saved] : {std::pair<const char*, std::optional<std::string>*>{
+                                 "maxmemory", &saved_max_memory_},
+                             {"maxmemory-policy", &saved_policy_}}) {
+    if (!saved->has_value()) continue;
+    if (absl::Status s = kv->ConfigSet(name, **saved); !s.ok() && result.ok()) result = s;
+    saved->reset();
+  }
+  return result;
 }
 
 absl::StatusOr<int64_t> ScenarioBenchmark::RemoveBookings(ThreadLoop& loop, SqlClient* sql) {
@@ -272,8 +379,6 @@ void ScenarioBenchmark::FinishRun(benchmark::State& state, ThreadLoop& loop, KvC
     const Summary summary = Summarize(totals.recorder);
     RunFacts facts;
     facts.cache = scenario_.cache;
-    facts.predicted_hit_rate_pct =
-        PredictHitRatePct(ModelInputFor(scenario_, env_->data, threads_, summary.ops_per_s));
     facts.bookings_removed = removed.value_or(0);
     facts.target_rate_per_s = static_cast<double>(scenario_.rate_per_s);
     SeriesExtras extras;
@@ -299,6 +404,7 @@ void ScenarioBenchmark::FinishRun(benchmark::State& state, ThreadLoop& loop, KvC
         extras[second.epoch_s].insert(second.values.begin(), second.values.end());
       }
     }
+    facts.predicted_hit_rate_pct = PredictHitRatePct(PredictionInput(kv, summary, facts));
     if (run_pool_ != nullptr) {
       for (const auto& [id, value] : SqlPoolCounters(run_pool_->Stats())) {
         facts.measured[id] = value;
@@ -353,6 +459,13 @@ void ScenarioBenchmark::FinishRun(benchmark::State& state, ThreadLoop& loop, KvC
     }
   }
 
+  if (kv != nullptr) {
+    if (absl::Status s = RestoreCacheConfig(kv); !s.ok()) {
+      std::fprintf(stderr, "cabench: %s: could not restore the cache's memory settings: %s\n",
+                   full_name_.c_str(), std::string(s.message()).c_str());
+      failed_runs_.fetch_add(1);
+    }
+  }
   if (kv != nullptr && scenario_.clean_end) {
     absl::StatusOr<int64_t> deleted = kv->DeletePrefix(scenario_.key_prefix);
     if (absl::IsUnavailable(deleted.status()) &&
@@ -370,6 +483,11 @@ void ScenarioBenchmark::FinishRun(benchmark::State& state, ThreadLoop& loop, KvC
   sampler_.reset();
   stats_reader_.reset();
   run_pool_.reset();
+  {
+    // Every thread has left its loop: the next run starts from "never cached".
+    std::lock_guard<std::mutex> lock(key_states_mu_);
+    key_states_.reset();
+  }
   run_.Reset();
 }
 

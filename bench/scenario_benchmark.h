@@ -55,8 +55,11 @@
 #include "lib/clients/kv_client.h"
 #include "lib/clients/sql_client.h"
 #include "lib/clients/sql_pool.h"
+#include "lib/engine/key_states.h"
 #include "lib/engine/run.h"
 #include "lib/engine/thread_loop.h"
+#include "lib/metrics/summary.h"
+#include "lib/model/hit_rate_model.h"
 #include "lib/servers/server_sampler.h"
 #include "lib/servers/server_stats.h"
 #include "lib/workload/scenario.h"
@@ -104,8 +107,15 @@ class ScenarioBenchmark {
   void set_twin(const ScenarioBenchmark* twin) { twin_ = twin; }
 
  private:
-  // Thread 0, before the loop: flush, warm up.
+  // Thread 0, before the loop: bound the cache's memory, flush, warm up.
   absl::Status PrepareRun(KvClient* kv, SqlClient* sql);
+  // The model's input for this run; with a memory-bounded cache that
+  // evicted, its measured capacity (also set in `facts`).
+  ModelInput PredictionInput(KvClient* kv, const Summary& summary, RunFacts& facts) const;
+  // The run's key states, made by the first thread that asks.
+  KeyStates* RunKeyStates();
+  // The finisher: the cache's memory settings back as they were.
+  absl::Status RestoreCacheConfig(KvClient* kv);
   // The thread that merged last: counters, files, clean-up, reset.
   void FinishRun(benchmark::State& state, ThreadLoop& loop, KvClient* kv, SqlClient* sql);
   // Removes the run's bookings through `sql` (reconnecting it through `loop`
@@ -134,6 +144,14 @@ class ScenarioBenchmark {
   std::shared_ptr<SqlPool> run_pool_;
   std::unique_ptr<ServerStatsReader> stats_reader_;
   std::unique_ptr<ServerSampler> sampler_;
+  // A memory-bounded cache: the values CONFIG SET replaced (thread 0 sets
+  // them before the run, the finisher restores them).
+  std::optional<std::string> saved_max_memory_;
+  std::optional<std::string> saved_policy_;
+  // What the run knows of each key, for the cause of each miss: shared by
+  // the run's threads, cleared when the run ends.
+  std::mutex key_states_mu_;
+  std::unique_ptr<KeyStates> key_states_ ABSL_GUARDED_BY(key_states_mu_);
   bool absent_reported_ = false;  // the finishing thread only
 };
 

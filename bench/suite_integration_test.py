@@ -15,6 +15,10 @@ Checks, per DESIGN.md and the suite issue:
   * at the documented configuration the hit rates of concurrency, read_heavy
     and random_balanced are within 2 points of the model's prediction and of
     the reference's published figures;
+  * zipf_lru and hotspot (skewed popularity into a memory-bounded cache) are
+    within 3 points of the model's prediction, every miss has one cause, and
+    the cache's memory settings are restored; a cache tools/servers did not
+    start is not reconfigured without --allow_cache_config;
   * Google Benchmark's compare.py accepts two runs' JSON files.
 """
 import json
@@ -34,7 +38,9 @@ EVERY_RUN = ["ops", "reads", "writes", "db_reads", "errors", "ops_per_s", "wall_
              "db_avg_us", "db_p99_us", "p50_us", "p95_us", "p99_us", "p999_us",
              "write_p99_us", "insert_avg_us", "select_avg_us", "bookings_removed"]
 WITH_CACHE = ["cache_hits", "cache_misses", "fallback_reads", "hit_rate_pct",
-              "predicted_hit_rate_pct", "get_avg_us"]
+              "predicted_hit_rate_pct", "get_avg_us", "key_universe", "miss_cold",
+              "miss_expired", "miss_invalidated", "miss_evicted"]
+MISS_CAUSES = ["miss_cold", "miss_expired", "miss_invalidated", "miss_evicted"]
 # ... and, when the run had both hits and misses:
 WITH_HITS_AND_MISSES = ["hit_avg_us", "speedup", "miss_vs_hit", "hit_p99_us", "miss_p99_us",
                         "set_avg_us"]
@@ -70,6 +76,17 @@ def booking_count():
     return int(m.group(1))
 
 
+def cache_config():
+    """The cache's maxmemory and maxmemory-policy, read with redis-cli."""
+    m = re.match(r"redis://([^:/]+):(\d+)", os.environ["CABENCH_CACHE_URL"])
+    out = {}
+    for key in ("maxmemory", "maxmemory-policy"):
+        proc = subprocess.run(["redis-cli", "-h", m.group(1), "-p", m.group(2), "CONFIG", "GET",
+                               key], capture_output=True, text=True, timeout=30)
+        out[key] = proc.stdout.split()[-1]
+    return out
+
+
 def scenario_of(bench):
     return bench["name"].split("/")[1]
 
@@ -97,7 +114,8 @@ class SuiteTest(unittest.TestCase):
                 self.assertFalse(b.get("error_occurred"), b.get("error_message"))
                 self.assertEqual(b["iterations"], 100 * b["threads"], b["name"])  # summed over threads
                 self.assertRegex(b["name"], r"^CacheAside/\w+(@no_cache)?/read_pct:\d+/"
-                                            r"ttl_ms:\d+/access:(pool|random)(/rate:\d+)?/"
+                                            r"ttl_ms:\d+/access:(pool|random|zipf|hotspot|trace)"
+                                            r"(/maxmemory:\w+)?(/rate:\d+)?/"
                                             r"iterations:100/real_time/threads:\d+$")
                 cache = "cache_hits" in b
                 expected_keys = EVERY_RUN + (WITH_CACHE if cache else NO_CACHE_ONLY)
@@ -134,6 +152,8 @@ class SuiteTest(unittest.TestCase):
                 self.assertEqual(b["db_inserts"], b["writes"] + b["insert_retries"], b["name"])
                 if cache:
                     self.assertEqual(b["cache_server_hits"], b["cache_hits"], b["name"])
+                    # Every miss has exactly one cause.
+                    self.assertEqual(sum(b[k] for k in MISS_CAUSES), b["cache_misses"], b["name"])
                 for key in ("db_queries", "db_cpu_ms", "client_cpu_ms", "db_connections"):
                     self.assertIn(key, b, b["name"])
                 if "@no_cache" in b["name"]:
@@ -203,6 +223,46 @@ class SuiteTest(unittest.TestCase):
                 self.assertLessEqual(abs(hit - b["predicted_hit_rate_pct"]), 2.0, b["name"])
                 self.assertLessEqual(abs(hit - REFERENCE[name]), 2.0, b["name"])
             self.assertEqual(seen, set(REFERENCE))
+
+    def test_skewed_popularity_in_a_bounded_cache_matches_model(self):
+        before = cache_config()
+        with tempfile.TemporaryDirectory() as out:
+            report, _ = run_cabench(out, "--benchmark_filter=^CacheAside/(zipf_lru|hotspot)/")
+            seen = set()
+            for b in report["benchmarks"]:
+                name = scenario_of(b)
+                seen.add(name)
+                self.assertFalse(b.get("error_occurred"), b.get("error_message"))
+                hit, predicted = b["hit_rate_pct"], b["predicted_hit_rate_pct"]
+                share = 100.0 * b["cache_capacity_keys"] / b["key_universe"]
+                print("%-10s hit rate %.2f%%  predicted %.2f%%  cache %.1f%% of %d keys" %
+                      (name, hit, predicted, share, b["key_universe"]), file=sys.stderr)
+                self.assertLessEqual(abs(hit - predicted), 3.0, b["name"])
+                # The cache was bounded: it evicted, and held a fraction of the keys.
+                self.assertGreater(b["cache_evicted_keys"], 0, b["name"])
+                self.assertGreater(b["miss_evicted"], 0, b["name"])
+                self.assertGreater(share, 2, b["name"])
+                self.assertLess(share, 50, b["name"])
+                self.assertEqual(sum(b[k] for k in MISS_CAUSES), b["cache_misses"], b["name"])
+            self.assertEqual(seen, {"zipf_lru", "hotspot"})
+        # The cache's own settings are back as they were.
+        self.assertEqual(cache_config(), before)
+
+    def test_a_cache_tools_servers_did_not_start_is_not_reconfigured(self):
+        before = cache_config()
+        env = dict(os.environ)
+        env.pop("CABENCH_SERVERS_DIR", None)
+        with tempfile.TemporaryDirectory() as out:
+            proc = subprocess.run(
+                [CABENCH, "--scenarios=" + SCENARIOS, "--out_dir=" + out,
+                 "--benchmark_filter=^CacheAside/zipf_lru/", "--queries=10"],
+                capture_output=True, text=True, timeout=300, env=env)
+        self.assertEqual(proc.returncode, 2, proc.stderr)
+        lines = proc.stderr.strip().splitlines()
+        self.assertEqual(len(lines), 1, proc.stderr)
+        self.assertIn("zipf_lru", lines[0])
+        self.assertIn("--allow_cache_config", lines[0])
+        self.assertEqual(cache_config(), before)
 
     def test_compare_py_accepts_two_runs(self):
         compare = "/usr/share/benchmark/compare.py"
