@@ -127,3 +127,18 @@ def modified(results, bench_prefix, counter, fn):
             hit = True
     assert hit, (bench_prefix, counter)
     return out
+
+
+def git_repo(folder, commits, message="c"):
+    """A git repository in `folder` with `commits` empty commits on one branch (messages
+    MESSAGE0, MESSAGE1, ...: two repositories with the same messages made in the same
+    second have the same shas); returns their full shas, oldest first."""
+    env = dict(os.environ, GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@example.com",
+               GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@example.com")
+    subprocess.run(["git", "init", "-q", folder], check=True, env=env)
+    for i in range(commits):
+        subprocess.run(["git", "-C", folder, "commit", "-q", "--allow-empty", "-m", f"{message}{i}"],
+                       check=True, env=env)
+    out = subprocess.run(["git", "-C", folder, "rev-list", "--reverse", "HEAD"], check=True,
+                         stdout=subprocess.PIPE, text=True, env=env).stdout
+    return out.split()

@@ -1,0 +1,208 @@
+"""Change points in a sequence of runs: lasting shifts of a counter's level.
+
+detect(values, direction, min_change) splits a sequence (one value per run, in
+commit order) into segments of one level each, by binary segmentation with a
+rank statistic, as E-divisive (Matteson and James 2014; MongoDB's change-point
+detection) does with energy distances:
+
+  1. In a segment of n >= 2 * min_size runs, every stretch of its first m runs
+     (m >= 2 * min_size) and every split k in it (min_size runs at least on
+     each side) is scored by the standardized Mann-Whitney statistic of the
+     runs before k against the runs from k to m,
+       z(k, m) = |U - k(m-k)/2| / sqrt(k(m-k)(m+1)/12),
+     U from the ranks within the stretch (ties: average ranks). The (k, m)
+     with the largest z is the candidate: Pettitt's test when m = n, and, as
+     E-divisive's (tau, kappa) search, a shift later undone (a dip from k to
+     m) is found too, which one split of the whole segment would blur.
+  2. Its p-value is a permutation test of that maximum: the segment's ranks
+     are shuffled `permutations` times (seeded: the same history gives the
+     same answer) and p = (1 + #{max z of a shuffle >= max z}) / (1 +
+     permutations). Taking the maximum over all splits is part of the test,
+     so p is not inflated by having looked at every split.
+  3. The candidate is a change point at k when p <= alpha AND the levels
+     (medians) of the runs before k and of those from k to m differ by at
+     least min_change (relative or absolute: a
+     comparison.Threshold). Then both sides are searched again.
+One noisy run is not a change point: a split needs min_size runs on each
+side, and ranks bound the weight of an outlier. A shift in the newest
+min_size - 1 runs is not reported yet: it must last.
+
+A change point's kind comes from the counter's direction (names.def's
+`better`, as tools/compare): "regression" when the level moved the bad way,
+"improvement" the good way, "change" for a counter with no direction.
+
+Needs numpy and scipy (Debian python3-scipy).
+"""
+import collections
+import math
+
+from .comparison import HIGHER, LOWER
+
+ALPHA = 0.01
+MIN_SIZE = 3
+PERMUTATIONS = 999
+SEED = 15
+
+REGRESSION, IMPROVEMENT, CHANGE = "regression", "improvement", "change"
+
+ChangePoint = collections.namedtuple(
+    "ChangePoint", "index before after change p kind")
+# index: the first run after the shift (0-based into the values); before/after: the
+# levels (medians) of the segments on either side; change: (after - before) / |before|
+# for a relative min_change, after - before for an absolute one; p: the permutation
+# p-value; kind: regression, improvement or change.
+
+
+def median(values):
+    s = sorted(values)
+    n = len(s)
+    if n == 0:
+        raise ValueError("median of nothing")
+    return s[n // 2] if n % 2 else (s[n // 2 - 1] + s[n // 2]) / 2.0
+
+
+def relative_change(before, after, absolute):
+    """after - before (absolute) or (after - before) / |before| (relative; inf from 0)."""
+    if absolute:
+        return after - before
+    if before == 0:
+        return 0.0 if after == 0 else math.copysign(math.inf, after)
+    return (after - before) / abs(before)
+
+
+def kind_of(change, direction):
+    if change == 0 or direction not in (HIGHER, LOWER):
+        return CHANGE
+    worse = change < 0 if direction == HIGHER else change > 0
+    return REGRESSION if worse else IMPROVEMENT
+
+
+def _scan(rows, min_size, chunk=64):
+    """(max z, split k, end m) of each row of `rows` (a 2-D numpy array of values; row =
+    one ordering of a segment) over every stretch rows[:, :m] (m >= 2 * min_size) and
+    split k in it, as E-divisive searches (tau, kappa): the runs before k against those
+    from k to m.
+
+    U(k, m) counts the pairs (i < k <= j < m) with x_i > x_j (ties count 1/2), which is
+    the Mann-Whitney U of ranks taken within the stretch; with P the 2-D prefix sums of
+    the pair matrix, U(k, m) = P[k, m] - P[k, k], so every (k, m) costs O(1)."""
+    import numpy as np
+    count, n = rows.shape
+    k = np.arange(n + 1)[:, None]
+    m = np.arange(n + 1)[None, :]
+    valid = (k >= min_size) & (m - k >= min_size)
+    kk, mm = np.broadcast_arrays(k, m)
+    kk, mm = kk[valid].astype(float), mm[valid].astype(float)
+    mean = kk * (mm - kk) / 2.0
+    sd = np.sqrt(kk * (mm - kk) * (mm + 1.0) / 12.0)
+    diag = np.arange(n + 1)
+    ties = len(np.unique(rows[0])) < n  # every row holds the same values
+    best_z = np.empty(count)
+    best = np.empty(count, dtype=int)
+    for lo in range(0, count, chunk):
+        x = rows[lo:lo + chunk]
+        pairs = (x[:, :, None] > x[:, None, :]).astype(np.float32)
+        if ties:
+            pairs += 0.5 * (x[:, :, None] == x[:, None, :])
+        prefix = np.zeros((x.shape[0], n + 1, n + 1), dtype=np.float32)
+        prefix[:, 1:, 1:] = pairs.cumsum(axis=1).cumsum(axis=2)
+        u = prefix - prefix[:, diag, diag][:, :, None]  # U[k, m] = P[k, m] - P[k, k]
+        z = np.abs(u[:, valid] - mean) / sd
+        best[lo:lo + chunk] = np.argmax(z, axis=1)
+        best_z[lo:lo + chunk] = z[np.arange(z.shape[0]), best[lo:lo + chunk]]
+    return best_z, kk[best].astype(int), mm[best].astype(int)
+
+
+def best_split(values, min_size=MIN_SIZE, permutations=PERMUTATIONS, seed=SEED,
+               alpha=None, chunk=64):
+    """(split k, end m, permutation p-value) of the strongest shift in `values`: the
+    runs before k differ most from those from k to m. None when the sequence is too
+    short (fewer than 2 * min_size values) or constant. With `alpha`, the shuffles stop
+    as soon as p > alpha is certain, and p is then a lower bound above alpha (most
+    stretches hold no shift, so most tests end after a few dozen shuffles)."""
+    import numpy as np
+    n = len(values)
+    if n < 2 * min_size or len(set(values)) == 1:
+        return None
+    row = np.asarray(values, dtype=float).reshape(1, n)
+    z, k, m = _scan(row, min_size)
+    rng = np.random.default_rng(seed)
+    shuffled = rng.permuted(np.repeat(row, permutations, axis=0), axis=1)
+    stop = math.inf if alpha is None else alpha * (1.0 + permutations)
+    exceed = 0
+    for lo in range(0, permutations, chunk):
+        zp, _, _ = _scan(shuffled[lo:lo + chunk], min_size, chunk)
+        exceed += int(np.sum(zp >= z[0] - 1e-9))
+        if 1.0 + exceed > stop:
+            break
+    return int(k[0]), int(m[0]), (1.0 + exceed) / (1.0 + permutations)
+
+
+def detect(values, direction, min_change, alpha=ALPHA, min_size=MIN_SIZE,
+           permutations=PERMUTATIONS, seed=SEED):
+    """Change points of `values` (floats, one per run, oldest first), as ChangePoints
+    sorted by index. `min_change` is a comparison.Threshold (limit, absolute) or None
+    (any size); `direction` HIGHER, LOWER or None."""
+    limit = 0.0 if min_change is None else min_change.limit
+    absolute = bool(min_change is not None and min_change.absolute)
+    found = []  # (index, p)
+
+    def search(lo, hi):
+        seg = values[lo:hi]
+        split = best_split(seg, min_size, permutations, seed, alpha)
+        if split is None:
+            return
+        k, m, p = split
+        change = relative_change(median(seg[:k]), median(seg[k:m]), absolute)
+        size = abs(change) if absolute else abs(change) * 100.0
+        if p > alpha or size < limit:
+            return
+        found.append((lo + k, p))
+        search(lo, lo + k)
+        search(lo + k, hi)
+
+    search(0, len(values))
+    found.sort()
+    # Report each shift between the levels of its neighbouring segments.
+    bounds = [0] + [i for i, _ in found] + [len(values)]
+    out = []
+    for j, (index, p) in enumerate(found):
+        before = median(values[bounds[j]:bounds[j + 1]])
+        after = median(values[bounds[j + 1]:bounds[j + 2]])
+        change = relative_change(before, after, absolute)
+        out.append(ChangePoint(index, before, after, change, p, kind_of(change, direction)))
+    return out
+
+
+def levels(values, points):
+    """The level (median of its segment) at each position of `values`."""
+    bounds = [0] + [c.index for c in points] + [len(values)]
+    out = []
+    for lo, hi in zip(bounds, bounds[1:]):
+        out += [median(values[lo:hi])] * (hi - lo)
+    return out
+
+
+def standing_regressions(values, points, min_change):
+    """The regression change points the newest run still sits after: those whose level
+    before the shift is better than the newest segment's level by at least min_change.
+    A regression later undone (an improvement back to within min_change) is not one."""
+    if not points or not values:
+        return []
+    newest = levels(values, points)[-1]
+    limit = 0.0 if min_change is None else min_change.limit
+    absolute = bool(min_change is not None and min_change.absolute)
+    out = []
+    for c in points:
+        if c.kind != REGRESSION:
+            continue
+        change = relative_change(c.before, newest, absolute)
+        size = abs(change) if absolute else abs(change) * 100.0
+        if kind_of(change, _direction_of_kind(c)) == REGRESSION and size >= limit:
+            out.append(c)
+    return out
+
+
+def _direction_of_kind(c):
+    """The counter direction a regression change point implies."""
+    return LOWER if c.change > 0 else HIGHER

@@ -1,0 +1,130 @@
+"""Synthetic results histories: a real result file repeated over commits, with noise like
+the reference machine's and, if asked, a counter shifted from a known commit on.
+
+Used by the tests of tools/history and bisect-check (tools/tests/test_history.py) and
+by results/history/example/make_example (the README's trend chart). Nothing here is a
+measurement: every number is a real run's number times seeded noise.
+
+The noise model is the reference machine's (results/baseline/README.md, a 2-vCPU
+shared VM): one run differs from the next by roughly 10-15% (three alternating
+runs of one build: concurrency 11,610-14,285 ops/s; three repetitions in
+tools/tests/data/reps_a.json: CV 20-36%), and now and then other jobs load the
+machine and a run is 40-70% slower while hit rates stay put. So a run's factor is
+
+  f = exp(N(0, sigma))                              (sigma 0.15 by default)
+  f *= U(0.3, 0.6) with probability outlier_rate    (5%: a loaded machine)
+
+drawn once per run and benchmark (the load part once per run, shared by all of its
+benchmarks). ops_per_s is multiplied by f, every *_us counter divided by it;
+hit rates and counts are left as they are.
+
+  factors(n, rng, ...)          n run factors (numpy array)
+  shifted_values(n, at, ...)    a counter's sequence: base * factors * (1 + shift from `at`)
+  make_history(base, shas, ...) [(sha, stamp, document)]: one result document per commit
+  write_history(root, machine, runs)  files them as tools/record would
+"""
+import copy
+import datetime
+import json
+import os
+
+SIGMA = 0.15
+OUTLIER_RATE = 0.05
+OUTLIER_FACTOR = (0.3, 0.6)  # a run on a loaded machine keeps 30-60% of its throughput
+
+
+def rng_of(seed):
+    import numpy as np
+    return np.random.default_rng(seed)
+
+
+def factors(n, rng, sigma=SIGMA, outlier_rate=OUTLIER_RATE, load=None):
+    """n run factors: lognormal noise times, on a fraction outlier_rate of the runs, a
+    loaded machine's 0.3-0.6. `load` (n factors) replaces the drawn load part."""
+    import numpy as np
+    f = np.exp(rng.normal(0.0, sigma, n))
+    if load is None:
+        load = load_factors(n, rng, outlier_rate)
+    return f * load
+
+
+def load_factors(n, rng, outlier_rate=OUTLIER_RATE):
+    """n factors: 1, or U(0.3, 0.6) on a fraction outlier_rate of the runs."""
+    import numpy as np
+    hit = rng.random(n) < outlier_rate
+    return np.where(hit, rng.uniform(*OUTLIER_FACTOR, n), 1.0)
+
+
+def shifted_values(n, at, shift, base=1000.0, rng=None, seed=0, **noise):
+    """A counter's values over n runs: base * factor, times (1 + shift) from run `at`
+    (0-based; None: no shift) on. A list of floats."""
+    rng = rng or rng_of(seed)
+    f = factors(n, rng, **noise)
+    return [float(base * f[i] * (1.0 + shift if at is not None and i >= at else 1.0))
+            for i in range(n)]
+
+
+def _scaled(entry, factor, shift_counter, shift):
+    """entry with the run factor (and the shift of shift_counter) applied."""
+    for key, value in list(entry.items()):
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            continue
+        if key == "ops_per_s":
+            value = value * factor
+        elif key.endswith("_us"):
+            value = value / factor
+        if key == shift_counter:
+            value = value * (1.0 + shift)
+        entry[key] = value
+    return entry
+
+
+def make_history(base, shas, shift_at=None, shift=0.0, counter="ops_per_s", bench=None,
+                 seed=0, start=None, repetitions=1, **noise):
+    """[(sha, stamp, document)] for the commits `shas` (oldest first): copies of the
+    Google Benchmark document `base` whose counters carry run noise and, for the
+    benchmarks whose name contains `bench` (all when None), `counter` times (1 + shift)
+    from commit index shift_at on. Each document's context names its commit
+    (cabench_git_rev, 12 digits) and date (one hour per commit from `start`). With
+    repetitions > 1 each benchmark has that many iteration entries (noise drawn per
+    repetition, the machine's load per run)."""
+    rng = rng_of(seed)
+    start = start or datetime.datetime(2026, 11, 1, tzinfo=datetime.timezone.utc)
+    iterations = [e for e in base["benchmarks"] if e.get("run_type", "iteration") == "iteration"]
+    load = load_factors(len(shas), rng, noise.get("outlier_rate", OUTLIER_RATE))
+    out = []
+    for i, sha in enumerate(shas):
+        doc = copy.deepcopy(base)
+        when = start + datetime.timedelta(hours=i)
+        doc["context"]["cabench_git_rev"] = sha[:12]
+        doc["context"]["date"] = when.isoformat()
+        entries = []
+        for e in iterations:
+            name = e.get("run_name", e["name"])
+            shifted = shift_at is not None and i >= shift_at and (bench is None or bench in name)
+            for r in range(repetitions):
+                f = factors(1, rng, noise.get("sigma", SIGMA), load=load[i:i + 1])[0]
+                entry = _scaled(copy.deepcopy(e), float(f), counter, shift if shifted else 0.0)
+                entry["run_name"] = name
+                if repetitions > 1:
+                    entry["repetitions"] = repetitions
+                    entry["repetition_index"] = r
+                entries.append(entry)
+        doc["benchmarks"] = entries
+        out.append((sha, when.strftime("%Y%m%d-%H%M%S"), doc))
+    return out
+
+
+def write_history(root, machine, runs):
+    """Files `runs` ([(sha, stamp, document)]) under root/machine/ as tools/record
+    names them: <stamp>_<sha12>.json. Returns the paths."""
+    folder = os.path.join(root, machine)
+    os.makedirs(folder, exist_ok=True)
+    paths = []
+    for sha, stamp, doc in runs:
+        path = os.path.join(folder, f"{stamp}_{sha[:12]}.json")
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(doc, f, indent=1)
+            f.write("\n")
+        paths.append(path)
+    return paths

@@ -1,0 +1,244 @@
+"""Change points (cabench_py/changepoint.py) and tools/history, on synthetic histories made
+from the committed baseline (results/baseline/cabench.json) with noise like the reference
+machine's (cabench_py/synthetic.py) and a counter shifted at a known commit.
+
+The rate test measures, over many seeds, how often a shift is found at the right run
+and how often a flat history reports one; it prints both (python3 -m unittest -v
+test_history shows them) and fails when they fall below what tools/history --help
+states."""
+import json
+import os
+import sys
+import unittest
+
+from helpers import ROOT, TOOLS, ToolTestCase, git_repo, run_tool
+
+sys.path.insert(0, TOOLS)
+from cabench_py import changepoint, comparison, synthetic  # noqa: E402
+
+BASELINE = os.path.join(ROOT, "results", "baseline", "cabench.json")
+OPS = comparison.DEFAULT_THRESHOLDS["ops_per_s"]
+RUNS, SHIFT_AT = 24, 12
+
+
+def load_baseline():
+    with open(BASELINE) as f:
+        return json.load(f)
+
+
+def bench_with_ops(doc):
+    """The run name of the first benchmark of `doc` that has ops_per_s."""
+    return next(e.get("run_name", e["name"]) for e in doc["benchmarks"] if "ops_per_s" in e)
+
+
+def detection_rates(shift, seeds, runs=RUNS, at=SHIFT_AT):
+    """(exact, within one run): fractions of `seeds` histories of ops_per_s (a
+    baseline-like level, the machine's noise, shifted by `shift` from run `at`) where
+    detect() finds the shift at run `at`, and within one run of it."""
+    exact = near = 0
+    for seed in range(seeds):
+        values = synthetic.shifted_values(runs, at, shift, base=15000.0, seed=seed)
+        found = changepoint.detect(values, comparison.HIGHER, OPS)
+        exact += any(c.index == at for c in found)
+        near += any(abs(c.index - at) <= 1 for c in found)
+    return exact / seeds, near / seeds
+
+
+def false_alarm_rate(seeds, runs=RUNS):
+    """The fraction of `seeds` flat histories (noise only) where detect() finds any
+    change point."""
+    false = 0
+    for seed in range(seeds):
+        flat = synthetic.shifted_values(runs, None, 0.0, base=15000.0, seed=100000 + seed)
+        false += bool(changepoint.detect(flat, comparison.HIGHER, OPS))
+    return false / seeds
+
+
+class ChangePointTest(unittest.TestCase):
+    def test_a_shift_is_found_at_its_run_with_its_size_and_kind(self):
+        values = synthetic.shifted_values(RUNS, SHIFT_AT, -0.4, base=15000.0, seed=7,
+                                          outlier_rate=0.0)
+        found = changepoint.detect(values, comparison.HIGHER, OPS)
+        self.assertEqual([c.index for c in found], [SHIFT_AT])
+        c = found[0]
+        self.assertEqual(c.kind, changepoint.REGRESSION)
+        self.assertAlmostEqual(c.change, -0.4, delta=0.12)
+        self.assertLessEqual(c.p, changepoint.ALPHA)
+        self.assertEqual(changepoint.standing_regressions(values, found, OPS), found)
+
+    def test_direction_decides_the_kind(self):
+        values = synthetic.shifted_values(RUNS, SHIFT_AT, 0.6, base=500.0, seed=7)
+        self.assertEqual([c.kind for c in changepoint.detect(values, comparison.LOWER, OPS)],
+                         [changepoint.REGRESSION])  # a latency that rose
+        self.assertEqual([c.kind for c in changepoint.detect(values, comparison.HIGHER, OPS)],
+                         [changepoint.IMPROVEMENT])
+        self.assertEqual([c.kind for c in changepoint.detect(values, None, OPS)],
+                         [changepoint.CHANGE])
+
+    def test_one_noisy_run_is_not_a_change_point(self):
+        values = synthetic.shifted_values(RUNS, None, 0.0, base=15000.0, seed=3,
+                                          outlier_rate=0.0)
+        values[RUNS // 2] *= 0.3  # one run on a loaded machine
+        self.assertEqual(changepoint.detect(values, comparison.HIGHER, OPS), [])
+        values[-1] *= 0.3  # nor the newest one: a shift must last
+        self.assertEqual(changepoint.detect(values, comparison.HIGHER, OPS), [])
+
+    def test_a_shift_below_the_minimum_change_is_not_reported(self):
+        values = [1000.0 + (i % 3) for i in range(12)] + [960.0 + (i % 3) for i in range(12)]
+        self.assertEqual(changepoint.detect(values, comparison.HIGHER, OPS), [])
+        found = changepoint.detect(values, comparison.HIGHER, None)
+        self.assertEqual([c.index for c in found], [12])
+
+    def test_an_undone_regression_does_not_stand(self):
+        values = [1000.0 + (i % 4) for i in range(8)] + [600.0 + (i % 4) for i in range(8)] + \
+            [1000.0 + (i % 4) for i in range(8)]
+        found = changepoint.detect(values, comparison.HIGHER, OPS)
+        self.assertEqual([(c.index, c.kind) for c in found],
+                         [(8, changepoint.REGRESSION), (16, changepoint.IMPROVEMENT)])
+        self.assertEqual(changepoint.standing_regressions(values, found, OPS), [])
+
+    def test_the_same_history_gives_the_same_answer(self):
+        values = synthetic.shifted_values(RUNS, SHIFT_AT, -0.25, base=15000.0, seed=11)
+        self.assertEqual(changepoint.detect(values, comparison.HIGHER, OPS),
+                         changepoint.detect(values, comparison.HIGHER, OPS))
+
+    def test_too_short_or_constant_has_no_change_point(self):
+        self.assertEqual(changepoint.detect([1.0, 2.0, 3.0, 1.0, 2.0], "higher", OPS), [])
+        self.assertEqual(changepoint.detect([5.0] * 20, "higher", OPS), [])
+
+    def test_detection_and_false_alarm_rates(self):
+        # The figures tools/history --help states (24 runs, shift after run 12).
+        seeds = 200
+        exact, near = detection_rates(-0.4, seeds)
+        false = false_alarm_rate(2 * seeds)
+        print(f"\n  -40% shift: at the right run {exact:.0%}, within one run {near:.0%} "
+              f"({seeds} seeds); flat: {false:.1%} with a change point ({2 * seeds} seeds)",
+              file=sys.stderr)
+        self.assertGreaterEqual(exact, 0.65)
+        self.assertGreaterEqual(near, 0.75)
+        self.assertLessEqual(false, 0.03)
+        exact, near = detection_rates(-0.2, seeds // 2)
+        print(f"  -20% shift: at the right run {exact:.0%}, within one run {near:.0%}",
+              file=sys.stderr)
+        self.assertGreaterEqual(near, 0.15)
+
+
+class HistoryToolTest(ToolTestCase):
+    TOOL = "history"
+
+    def setUp(self):
+        super().setUp()
+        self.repo = os.path.join(self.tmp, "repo")
+        self.shas = git_repo(self.repo, RUNS)
+        self.root = os.path.join(self.tmp, "history")
+        self.base = load_baseline()
+        self.bench = bench_with_ops(self.base)
+
+    def write(self, shift_at=None, shift=0.0, counter="ops_per_s", machine="m1", seed=5,
+              shas=None, **kw):
+        runs = synthetic.make_history(self.base, shas or self.shas, shift_at, shift, counter,
+                                      self.bench, seed=seed, **kw)
+        return synthetic.write_history(self.root, machine, runs)
+
+    def history(self, *args, machine="m1"):
+        return run_tool("history", "--history", self.root, "--repo", self.repo,
+                        "--machine", machine, *args)
+
+    def test_a_regression_is_named_at_its_commit_and_exits_1(self):
+        self.write(SHIFT_AT, -0.4, outlier_rate=0.0, repetitions=3)
+        proc = self.history("--counter", "ops_per_s", "--png", "--out", self.tmp)
+        self.assertEqual(proc.returncode, 1, proc.stdout + proc.stderr)
+        self.assertIn(f"first at {self.shas[SHIFT_AT][:12]} (run {SHIFT_AT + 1}", proc.stdout)
+        self.assertIn(f"between {self.shas[SHIFT_AT - 1][:7]}..{self.shas[SHIFT_AT][:7]} "
+                      "(1 commit", proc.stdout)
+        self.assertIn("sits after 1 regression(s)", proc.stdout)
+        self.assertIn(f"REGRESSION {self.bench} ops_per_s", proc.stdout)
+        self.assertTrue(any(n.endswith(".history.png") for n in os.listdir(self.tmp)))
+
+    def test_a_flat_history_reports_none_and_exits_0(self):
+        self.write(repetitions=3)
+        proc = self.history("-q")
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        self.assertIn("none: no lasting shift in any counter", proc.stdout)
+        self.assertIn("No regression stands at the newest run", proc.stdout)
+
+    def test_an_improvement_exits_0(self):
+        self.write(SHIFT_AT, 0.5, outlier_rate=0.0)
+        proc = self.history("-q", "--counter", "ops_per_s")
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        self.assertIn("improvement", proc.stdout)
+
+    def test_runs_are_ordered_by_commit_not_by_time(self):
+        # Recorded newest commit first: the order must still be git's.
+        runs = synthetic.make_history(self.base, self.shas, SHIFT_AT, -0.4, "ops_per_s",
+                                      self.bench, seed=5, outlier_rate=0.0)
+        stamps = [stamp for _, stamp, _ in runs][::-1]
+        synthetic.write_history(self.root, "m1", [(sha, stamp, doc) for (sha, _, doc), stamp
+                                                  in zip(runs, stamps)])
+        proc = self.history("-q", "--counter", "ops_per_s")
+        self.assertEqual(proc.returncode, 1, proc.stdout + proc.stderr)
+        self.assertIn(f"first at {self.shas[SHIFT_AT][:12]}", proc.stdout)
+
+    def test_dirty_runs_and_runs_off_the_line_are_left_out(self):
+        self.write(repetitions=1)
+        other = git_repo(os.path.join(self.tmp, "other"), 1, "elsewhere")
+        self.write(shas=other, seed=9)
+        doc = synthetic.make_history(self.base, [self.shas[-1]], seed=4)[0][2]
+        doc["context"]["cabench_git_rev"] += "-dirty"
+        with open(os.path.join(self.root, "m1", f"20991231-000000_{self.shas[-1][:12]}.json"),
+                  "w") as f:
+            json.dump(doc, f)
+        proc = self.history("-q")
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        self.assertIn(f"{RUNS} runs on the first-parent line", proc.stdout)
+        self.assertIn("not on the first-parent line of HEAD (not analysed)", proc.stdout)
+        self.assertIn("dirty tree; --include-dirty", proc.stdout)
+
+    # Bad input: one line on stderr, exit 2.
+    def test_missing_history(self):
+        proc = run_tool("history", "--history", os.path.join(self.tmp, "nope"),
+                        "--repo", self.repo, "--machine", "m1")
+        self.assert_one_line_error(proc, "no results history at")
+
+    def test_empty_history(self):
+        os.makedirs(self.root)
+        self.assert_one_line_error(self.history(), "is empty: no recorded run")
+
+    def test_one_run(self):
+        self.write(shas=self.shas[:1])
+        self.assert_one_line_error(self.history(), "has one run", "two or more")
+
+    def test_unknown_counter(self):
+        self.write()
+        self.assert_one_line_error(self.history("--counter", "ops_per_s,frobs_per_s"),
+                                   "no run of machine 'm1' has counter 'frobs_per_s'")
+
+    def test_machine_with_no_runs(self):
+        self.write()
+        self.assert_one_line_error(self.history(machine="m2"), "machine 'm2' has no runs",
+                                   "machines with runs: m1")
+
+    def test_runs_sharing_no_benchmark_name(self):
+        runs = synthetic.make_history(self.base, self.shas[:2], seed=1)
+        for i, (_, _, doc) in enumerate(runs):
+            for e in doc["benchmarks"]:
+                e["run_name"] = e["name"] = f"{e['name']}/run{i}"
+        synthetic.write_history(self.root, "m1", runs)
+        self.assert_one_line_error(self.history(), "share no benchmark name")
+
+    def test_garbled_run_file(self):
+        self.write(shas=self.shas[:3])
+        with open(os.path.join(self.root, "m1", f"20990101-000000_{self.shas[3][:12]}.json"),
+                  "w") as f:
+            f.write("{not json")
+        self.assert_one_line_error(self.history(), "not valid JSON")
+
+    def test_filter_matching_nothing_and_bad_min_change(self):
+        self.write()
+        self.assert_one_line_error(self.history("--filter", "^nothing$"), "matches no benchmark")
+        self.assert_one_line_error(self.history("--min-change", "ops_per_s=lots"),
+                                   "--min-change 'ops_per_s=lots'", "not a number")
+
+
+if __name__ == "__main__":
+    unittest.main()
