@@ -6,7 +6,7 @@ import unittest
 
 from helpers import TOOLS, data, run_path, run_tool
 
-PYTHON_TOOLS = ["compare", "plot", "summarize", "limits"]
+PYTHON_TOOLS = ["compare", "plot", "summarize", "limits", "record", "history", "bisect-check"]
 SHELL_TOOLS = ["run", "test", "sanitize", "fuzz", "servers", "capacity"]
 RULE = "Exit status (the rule of every cabench tool): 0"
 
@@ -42,7 +42,9 @@ class ExitCodeRuleTest(unittest.TestCase):
         cases = [("run", "--preset=huge"), ("run", "--queries=0"), ("fuzz", "--seconds=0"),
                  ("fuzz", "nosuchtarget"), ("sanitize", "memory"), ("servers", "frobnicate"),
                  ("servers", "start", "--cache-port=99999"), ("servers", "pause", "cache", "x"),
-                 ("limits", "--threads=0"), ("plot", data("series_new_cache.json"), "--width=3")]
+                 ("limits", "--threads=0"), ("plot", data("series_new_cache.json"), "--width=3"),
+                 ("history", "--alpha=2"), ("record", data("single.json"), "--machine=a/b"),
+                 ("bisect-check", "--good=HEAD", "--repetitions=0")]
         for name, *args in cases:
             proc = self.tool(name, *args)
             self.assertEqual(proc.returncode, 2, (name, args, proc.stderr))
