@@ -115,16 +115,17 @@ def make_history(base, shas, shift_at=None, shift=0.0, counter="ops_per_s", benc
     return out
 
 
-def write_history(root, machine, runs):
+def write_history(root, machine, runs, indent=1):
     """Files `runs` ([(sha, stamp, document)]) under root/machine/ as tools/record
-    names them: <stamp>_<sha12>.json. Returns the paths."""
+    names them: <stamp>_<sha12>.json (JSON indented by `indent`; None: one line).
+    Returns the paths."""
     folder = os.path.join(root, machine)
     os.makedirs(folder, exist_ok=True)
     paths = []
     for sha, stamp, doc in runs:
         path = os.path.join(folder, f"{stamp}_{sha[:12]}.json")
         with open(path, "w", encoding="utf-8") as f:
-            json.dump(doc, f, indent=1)
+            json.dump(doc, f, indent=indent)
             f.write("\n")
         paths.append(path)
     return paths
