@@ -36,6 +36,27 @@ class SummarizeTest(ToolTestCase):
         self.assertEqual(nc[4:9], ["-"] * 5)
         self.assertEqual(nc[11], "-")
 
+    def test_with_and_without_the_cache(self):
+        doc = load("new_single.json")
+        base = next(e for e in doc["benchmarks"] if e["name"].split("/")[1] == "read_heavy")
+        run = dict(base, ops_per_s=4000.0, gain_ops_x=2.0, db_queries_per_s=500.0,
+                   db_load_reduction_pct=75.0, db_cpu_reduction_pct=60.0, p99_us=900.0)
+        parts = base["name"].split("/")
+        twin = dict(base, name="/".join(parts[:1] + ["read_heavy@no_cache"] + parts[2:]),
+                    run_name="/".join(parts[:1] + ["read_heavy@no_cache"] + parts[2:]),
+                    ops_per_s=2000.0, db_queries_per_s=2000.0, p99_us=1500.0)
+        doc["benchmarks"] = [twin, run]
+        path = write_json(self.tmp, "twins.json", doc)
+        proc = run_tool("summarize", path)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn("With and without the cache", proc.stdout)
+        line = next(l for l in proc.stdout.splitlines() if l.startswith("read_heavy "))
+        self.assertEqual(line.split()[2:], ["2000", "4000", "2.00x", "2000", "500", "75.0",
+                                            "60.0", "1500", "900"])
+        # Without twins, no second table.
+        proc = run_tool("summarize", data("new_single.json"))
+        self.assertNotIn("With and without the cache", proc.stdout)
+
     def test_older_file_reads_through_the_aliases(self):
         proc = run_tool("summarize", data("single.json"))
         self.assertEqual(proc.returncode, 0, proc.stderr)
