@@ -42,6 +42,21 @@ class PlotTest(ToolTestCase):
 
     # -- the five views
 
+    def test_pair_draws_a_run_and_its_twin(self):
+        proc = run_tool("plot", "pair", data("series_new_cache.json"),
+                        data("series_new_no_cache.json"), "--color=never")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        for title in ("operations / s", "database queries / s", "average latency"):
+            self.assertIn(title, proc.stdout)
+        rows = {l.split()[0] + l.split()[1]: l.split() for l in proc.stdout.splitlines()
+                if l.startswith("  with cache") or l.startswith("  no cache")}
+        cache = load("series_new_cache.json")
+        ops = sum(v["count"] for v in cache.values())
+        self.assertEqual(rows["withcache"][3], f"{ops:,}")
+        proc = run_tool("plot", "pair", data("series_new_cache.json"))
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn("usage", proc.stderr)
+
     def test_every_view_renders_in_the_terminal(self):
         for series in (SERIES, NEW_SERIES) + NO_CACHE_SERIES:
             for view, title in VIEW_TITLES.items():
