@@ -33,6 +33,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/strings/string_view.h"
@@ -71,6 +72,11 @@ struct Flags {
 };
 
 constexpr int64_t kMaxTimeoutMs = 3'600'000;
+
+// True when `scenario` changes the cache's memory settings for its run.
+bool BoundsTheCache(const Scenario& scenario) {
+  return scenario.cache && (scenario.cache_max_memory > 0 || !scenario.eviction_policy.empty());
+}
 
 // OK when the cache is the one tools/servers started: its INFO process_id
 // is the pid in $CABENCH_SERVERS_DIR/cache.pid.
@@ -286,6 +292,17 @@ std::vector<Planned> PlanBenchmarks(const std::vector<Scenario>& scenarios) {
   return plan;
 }
 
+// Makes the library's filter select exactly the benchmarks of `plan` whose
+// flag in `selected` is set.
+void SelectExactly(const std::vector<Planned>& plan, const std::vector<bool>& selected) {
+  std::string exact;
+  for (size_t i = 0; i < plan.size(); ++i) {
+    if (!selected[i]) continue;
+    absl::StrAppend(&exact, exact.empty() ? "^(" : "|", ExactPattern(plan[i].name));
+  }
+  benchmark::SetBenchmarkFilter(exact + ")$");
+}
+
 std::string DefaultOutDir() {
   std::time_t now = std::time(nullptr);
   std::tm tm{};
@@ -346,7 +363,7 @@ int Main(int argc, char** argv) {
   // A filter that selects a scenario also selects its no-cache twin: the
   // scenario's report is measured against it.
   const std::vector<Planned> plan = PlanBenchmarks(*scenarios);
-  std::string configures_cache;  // a selected scenario that sets the cache's memory
+  std::vector<bool> run_it;  // plan[i] is selected (with the twins of the selected)
   {
     std::vector<std::string> names;
     for (const Planned& p : plan) names.push_back(p.name);
@@ -361,24 +378,12 @@ int Main(int argc, char** argv) {
         added = true;
       }
     }
-    for (size_t i = 0; i < plan.size() && configures_cache.empty(); ++i) {
-      const Scenario& sc = plan[i].scenario;
-      if (with_twins[i] && sc.cache && (sc.cache_max_memory > 0 || !sc.eviction_policy.empty())) {
-        configures_cache = sc.name;
-      }
-    }
     if (std::find(with_twins.begin(), with_twins.end(), true) == with_twins.end()) {
       Fail(kExitUsage, absl::StrCat("no benchmark matches --benchmark_filter='",
                                     benchmark::GetBenchmarkFilter(), "'"));
     }
-    if (added) {
-      std::string exact;
-      for (size_t i = 0; i < plan.size(); ++i) {
-        if (!with_twins[i]) continue;
-        absl::StrAppend(&exact, exact.empty() ? "^(" : "|", ExactPattern(plan[i].name));
-      }
-      benchmark::SetBenchmarkFilter(exact + ")$");
-    }
+    if (added) SelectExactly(plan, with_twins);
+    run_it = std::move(with_twins);
   }
 
   // An endpoint flag replaces its variable; errors then name the flag.
@@ -437,13 +442,27 @@ int Main(int argc, char** argv) {
   MysqlLibrary mysql_library;
   FastClockInit();  // calibrate the operation clock now, not inside a SetUp
   if (absl::Status s = CheckServers(&env); !s.ok()) Fail(kExitRuntime, s.message());
-  if (!configures_cache.empty() && !flags.allow_cache_config) {
+  // Scenarios that bound the cache's memory run only on a cache cabench may
+  // reconfigure. Others selected with them still run; alone, they are refused.
+  std::vector<std::string> bounding;
+  for (size_t i = 0; i < plan.size(); ++i) {
+    if (run_it[i] && BoundsTheCache(plan[i].scenario)) bounding.push_back(plan[i].scenario.name);
+  }
+  if (!bounding.empty() && !flags.allow_cache_config) {
     if (absl::Status s = CheckCacheIsOurs(env); !s.ok()) {
-      Fail(kExitUsage, absl::StrCat("scenario ", configures_cache,
-                                    " sets the cache's maxmemory/maxmemory-policy, which cabench "
-                                    "changes only on a cache tools/servers started, or with "
-                                    "--allow_cache_config: ",
-                                    s.message()));
+      bounding.erase(std::unique(bounding.begin(), bounding.end()), bounding.end());
+      const std::string why = absl::StrCat(
+          absl::StrJoin(bounding, ", "),
+          bounding.size() == 1 ? " sets" : " set",
+          " the cache's maxmemory/maxmemory-policy, which cabench changes only on a cache "
+          "tools/servers started, or with --allow_cache_config: ",
+          s.message());
+      for (size_t i = 0; i < plan.size(); ++i) {
+        if (BoundsTheCache(plan[i].scenario)) run_it[i] = false;
+      }
+      if (std::find(run_it.begin(), run_it.end(), true) == run_it.end()) Fail(kExitUsage, why);
+      std::fprintf(stderr, "cabench: not running %s\n", why.c_str());
+      SelectExactly(plan, run_it);
     }
   }
   for (const Scenario& scenario : *scenarios) {
