@@ -81,8 +81,8 @@ CASES = [
      r"x\.yaml:2: read_pct: expected an integer"),
     ("wrong_type_float", "cabench", [], {"x.yaml": "name: x\nttl_ms: 1.5\n"}, {}, 2,
      r"x\.yaml:2: ttl_ms: expected an integer"),
-    ("unknown_enum", "cabench", [], {"x.yaml": "name: x\naccess: zipf\n"}, {}, 2,
-     r"x\.yaml:2: access: expected pool or random"),
+    ("unknown_enum", "cabench", [], {"x.yaml": "name: x\naccess: zipfian\n"}, {}, 2,
+     r"x\.yaml:2: access: expected pool, random, zipf, hotspot or trace"),
     # Out of range
     ("read_pct_150", "cabench", [], {"x.yaml": "name: x\nread_pct: 150\n"}, {}, 2,
      r"x\.yaml:2: read_pct: 150 is out of range 0\.\.100"),
