@@ -6,6 +6,7 @@
 #include <fstream>
 #include <memory>
 #include <string>
+#include <thread>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -172,10 +173,28 @@ absl::Status ScenarioBenchmark::PrepareRun(KvClient* kv, SqlClient* sql) {
     if (absl::Status s = env_->ledger->CheckOwnership(); !s.ok()) return s;
   }
   if (kv == nullptr) return absl::OkStatus();
-  // A memory-bounded cache (main checked that cabench may reconfigure it).
+  if (scenario_.flush) {
+    absl::StatusOr<int64_t> deleted = kv->DeletePrefix(scenario_.key_prefix);
+    if (!deleted.ok()) return deleted.status();
+  }
+  // A memory-bounded cache (main checked that cabench may reconfigure it):
+  // cache_max_memory is the room for keys, on top of what the server needs
+  // besides its keys now (its own structures, the connections: used_memory -
+  // used_memory_dataset) and an allowance for the run's busy connections, so
+  // that a budget means about the same on a fresh server and on a busy one.
+  // Keys already there are evicted by the policy before the run starts.
+  std::string max_memory;
+  if (scenario_.cache_max_memory > 0) {
+    absl::StatusOr<int64_t> besides = MemoryBesidesKeys(kv);
+    if (!besides.ok()) return besides.status();
+    // The run's connections (threads, the stats reader) grow their buffers
+    // once busy; what they will take is not in `besides` yet.
+    constexpr int64_t kPerConnection = 96 * 1024;
+    max_memory_set_ = *besides + scenario_.cache_max_memory + kPerConnection * (threads_ + 2);
+    max_memory = absl::StrCat(max_memory_set_);
+  }
   const std::pair<const char*, std::string> settings[] = {
-      {"maxmemory", scenario_.cache_max_memory > 0 ? absl::StrCat(scenario_.cache_max_memory) : ""},
-      {"maxmemory-policy", scenario_.eviction_policy}};
+      {"maxmemory", max_memory}, {"maxmemory-policy", scenario_.eviction_policy}};
   for (const auto& [name, value] : settings) {
     if (value.empty()) continue;
     absl::StatusOr<std::string> old = kv->ConfigGet(name);
@@ -185,32 +204,22 @@ absl::Status ScenarioBenchmark::PrepareRun(KvClient* kv, SqlClient* sql) {
     if (!saved.has_value()) saved = *old;  // a repetition keeps the first
     if (absl::Status s = kv->ConfigSet(name, value); !s.ok()) return s;
   }
-  if (scenario_.flush) {
-    absl::StatusOr<int64_t> deleted = kv->DeletePrefix(scenario_.key_prefix);
-    if (!deleted.ok()) return deleted.status();
-  }
-  if (scenario_.cache_max_memory > 0) {
-    // Below what the server needs besides its keys (buffers, connections,
-    // its own structures), no key of the run fits: every SET would fail (OOM)
-    // and the run would measure nothing but errors. (Keys already there may
-    // be evicted to make room, so they do not count.)
-    absl::StatusOr<std::string> info = kv->Info("memory");
-    if (!info.ok()) return info.status();
-    int64_t used = -1;
-    int64_t dataset = -1;
-    for (absl::string_view line : absl::StrSplit(*info, '\n')) {
-      for (auto [prefix, out] : {std::pair<absl::string_view, int64_t*>{"used_memory:", &used},
-                                 {"used_memory_dataset:", &dataset}}) {
-        if (absl::ConsumePrefix(&line, prefix)) {
-          if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(line), out)) *out = -1;
+  if (max_memory_set_ > 0) {
+    // Keys already there beyond the new limit are evicted before the run,
+    // not during it, so that the run's room stays what it asked for. The
+    // server evicts before each command it serves (and from a timer), so
+    // ask it for its memory until it is within the limit (at most ~3 s).
+    for (int i = 0; i < 150; ++i) {
+      absl::StatusOr<std::string> info = kv->Info("memory");
+      if (!info.ok()) return info.status();
+      int64_t used = 0;
+      for (absl::string_view line : absl::StrSplit(*info, '\n')) {
+        if (absl::ConsumePrefix(&line, "used_memory:")) {
+          (void)absl::SimpleAtoi(absl::StripAsciiWhitespace(line), &used);
         }
       }
-    }
-    if (used >= 0 && dataset >= 0 && used - dataset >= scenario_.cache_max_memory) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "cache_max_memory ", MemorySizeName(scenario_.cache_max_memory),
-          " is not more than the cache needs besides its keys (used_memory ", used,
-          " - used_memory_dataset ", dataset, " bytes): no key would fit; raise it"));
+      if (used <= max_memory_set_) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
   }
   return WarmUp(kv, sql, scenario_, env_->data, nullptr, RunKeyStates());
@@ -293,6 +302,10 @@ ModelInput ScenarioBenchmark::PredictionInput(KvClient* kv, const Summary& summa
         static_cast<double>(EffectivePassengerRange(scenario_, env_->data).count);
   }
   if (kv == nullptr || scenario_.cache_max_memory <= 0) return in;
+  if (max_memory_set_ > 0) {
+    facts.measured[CounterId::kCacheMaxmemoryMb] =
+        static_cast<double>(max_memory_set_) / (1024.0 * 1024.0);
+  }
   // A memory-bounded cache that evicted during the run: how many of this
   // run's keys it held at the end is its capacity, the model's C (never
   // derived from the measured hits). One that never filled is unbounded.
@@ -312,6 +325,28 @@ ModelInput ScenarioBenchmark::PredictionInput(KvClient* kv, const Summary& summa
     facts.measured[CounterId::kPredictedRandomHitRatePct] = PredictHitRatePct(random);
   }
   return in;
+}
+
+absl::StatusOr<int64_t> ScenarioBenchmark::MemoryBesidesKeys(KvClient* kv) {
+  absl::StatusOr<std::string> info = kv->Info("memory");
+  if (!info.ok()) return info.status();
+  int64_t used = -1;
+  int64_t dataset = -1;
+  for (absl::string_view line : absl::StrSplit(*info, '\n')) {
+    for (auto [prefix, out] : {std::pair<absl::string_view, int64_t*>{"used_memory:", &used},
+                               {"used_memory_dataset:", &dataset}}) {
+      if (absl::ConsumePrefix(&line, prefix) &&
+          !absl::SimpleAtoi(absl::StripAsciiWhitespace(line), out)) {
+        *out = -1;
+      }
+    }
+  }
+  if (used < 0 || dataset < 0) {
+    return absl::FailedPreconditionError(
+        "the cache's INFO memory lacks used_memory or used_memory_dataset: cannot bound its "
+        "memory");
+  }
+  return std::max<int64_t>(0, used - dataset);
 }
 
 KeyStates* ScenarioBenchmark::RunKeyStates() {
@@ -488,6 +523,7 @@ void ScenarioBenchmark::FinishRun(benchmark::State& state, ThreadLoop& loop, KvC
     std::lock_guard<std::mutex> lock(key_states_mu_);
     key_states_.reset();
   }
+  max_memory_set_ = 0;
   run_.Reset();
 }
 

@@ -112,6 +112,9 @@ class ScenarioBenchmark {
   // The model's input for this run; with a memory-bounded cache that
   // evicted, its measured capacity (also set in `facts`).
   ModelInput PredictionInput(KvClient* kv, const Summary& summary, RunFacts& facts) const;
+  // What the cache uses besides its keys: INFO memory's used_memory -
+  // used_memory_dataset.
+  static absl::StatusOr<int64_t> MemoryBesidesKeys(KvClient* kv);
   // The run's key states, made by the first thread that asks.
   KeyStates* RunKeyStates();
   // The finisher: the cache's memory settings back as they were.
@@ -148,6 +151,7 @@ class ScenarioBenchmark {
   // them before the run, the finisher restores them).
   std::optional<std::string> saved_max_memory_;
   std::optional<std::string> saved_policy_;
+  int64_t max_memory_set_ = 0;  // the maxmemory this run set (0: none)
   // What the run knows of each key, for the cause of each miss: shared by
   // the run's threads, cleared when the run ends.
   std::mutex key_states_mu_;

@@ -143,9 +143,10 @@ struct Scenario {
   std::string trace_file;    // access: trace; relative to the scenario file
   std::shared_ptr<const KeyTrace> trace;  // loaded from trace_file
 
-  // A memory-bounded cache: maxmemory in bytes (0: the server's own
-  // setting, untouched) and maxmemory-policy ("": untouched), applied with
-  // CONFIG SET for the run and restored after it.
+  // A memory-bounded cache: the room for the run's keys in bytes (0: the
+  // server's own setting, untouched; else maxmemory is set to this plus what
+  // the server uses besides keys when the run starts) and maxmemory-policy ("":
+  // untouched), applied with CONFIG SET for the run and restored after it.
   int64_t cache_max_memory = 0;
   std::string eviction_policy;
 

@@ -57,9 +57,9 @@ constexpr const char* kEvictionPolicies[] = {"noeviction",      "allkeys-lru",  
                                              "allkeys-random",  "volatile-lru", "volatile-lfu",
                                              "volatile-random", "volatile-ttl"};
 
-// cache_max_memory: below 1 MiB Redis has no room for a benchmark's keys
-// next to its own overhead; above 1 TiB is a typo.
-constexpr int64_t kMinMaxMemory = int64_t{1} << 20;
+// cache_max_memory, the room for a run's keys: below 16 KiB it holds fewer
+// than ~100 keys; above 1 TiB is a typo.
+constexpr int64_t kMinMaxMemory = int64_t{16} << 10;
 constexpr int64_t kMaxMaxMemory = int64_t{1} << 40;
 
 // yaml-cpp tags: "?" is a plain (unquoted) scalar, "!" a quoted one.
@@ -491,7 +491,7 @@ absl::Status ScenarioParser::ApplyKey(const std::string& key, const YAML::Node& 
     }
     if (bytes < kMinMaxMemory || bytes > kMaxMaxMemory) {
       return Error(
-          line, absl::StrCat(key, ": ", value.Scalar(), " is out of range 1mb..1024gb (1048576..",
+          line, absl::StrCat(key, ": ", value.Scalar(), " is out of range 16kb..1024gb (16384..",
                              kMaxMaxMemory, " bytes)"));
     }
     sc->cache_max_memory = bytes;

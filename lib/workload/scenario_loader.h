@@ -36,10 +36,13 @@
 //                        relative to the scenario file's folder or absolute;
 //                        read_pct may then only be 100 (the trace says which
 //                        operations are reads)
-//   cache_max_memory     the cache's maxmemory for the run: bytes
-//                        ("33554432") or a whole number with a unit b, kb,
-//                        mb or gb, any case, powers of 1024 ("32mb", "1GB"),
-//                        plain or quoted; 1mb..1024gb. Redis's k, m, g
+//   cache_max_memory     the room in the cache for the run's keys: the run
+//                        sets maxmemory to this plus what the server uses
+//                        besides keys when it starts (used_memory -
+//                        used_memory_dataset). Bytes ("33554432") or a whole
+//                        number with a unit b, kb, mb or gb, any case,
+//                        powers of 1024 ("32mb", "1GB"), plain or quoted;
+//                        16kb..1024gb. Redis's k, m, g
 //                        (powers of 1000) are refused as ambiguous. Needs
 //                        cache: true
 //   eviction_policy      noeviction | allkeys-lru | allkeys-lfu |
