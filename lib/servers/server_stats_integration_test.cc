@@ -100,7 +100,12 @@ TEST_F(ServerStatsIntegrationTest, KnownWorkShowsUpExactly) {
   const ServerSnapshot after = reader->Read();
 
   const ServerCounters c = RunServerCounters(before, after, samples, /*ops=*/13, /*wall_s=*/1);
-  EXPECT_EQ(Value(c, CounterId::kDbQueries), 6);
+  // 5 SELECTs and a DO. Under a sanitizer the reader's own connection may
+  // time out and come back, and a reconnect's session set-up statements are
+  // not among the reads' statements it subtracts: allow a few of those (the
+  // SELECT count below stays exact).
+  EXPECT_GE(Value(c, CounterId::kDbQueries), 6);
+  EXPECT_LE(Value(c, CounterId::kDbQueries), 9);
   EXPECT_EQ(Value(c, CounterId::kDbSelects), 5);
   EXPECT_EQ(Value(c, CounterId::kDbInserts), 0);
   EXPECT_GE(Value(c, CounterId::kDbRowsRead), 0);
