@@ -34,8 +34,6 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/strings/str_split.h"
-#include "absl/strings/strip.h"
 #include "absl/strings/string_view.h"
 #include "bench/scenario_benchmark.h"
 #include "bench/suite_env.h"
@@ -46,6 +44,7 @@
 #include "lib/metrics/clock.h"
 #include "lib/mysql/mysql_client.h"
 #include "lib/redis/redis_client.h"
+#include "lib/servers/server_stats.h"
 #include "lib/workload/data_set.h"
 #include "lib/workload/scenario_loader.h"
 #include "lib/workload/workload.h"
@@ -95,12 +94,14 @@ absl::Status CheckCacheIsOurs(SuiteEnv& env) {
   if (!kv.ok()) return kv.status();
   absl::StatusOr<std::string> info = (*kv)->Info("server");
   if (!info.ok()) return info.status();
-  for (absl::string_view line : absl::StrSplit(*info, '\n')) {
-    if (!absl::ConsumePrefix(&line, "process_id:")) continue;
-    const absl::string_view value = absl::StripAsciiWhitespace(line);
-    if (value == absl::StripAsciiWhitespace(recorded)) return absl::OkStatus();
+  int64_t pid = 0;
+  if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(recorded), &pid)) {
+    return absl::FailedPreconditionError(absl::StrCat(pid_file, " holds no pid"));
+  }
+  if (const std::optional<int64_t> process_id = InfoInt(*info, "process_id")) {
+    if (*process_id == pid) return absl::OkStatus();
     return absl::FailedPreconditionError(absl::StrCat(
-        "the cache's process_id is ", value, ", not the pid ", recorded, " in ", pid_file));
+        "the cache's process_id is ", *process_id, ", not the pid ", pid, " in ", pid_file));
   }
   return absl::FailedPreconditionError("the cache's INFO has no process_id");
 }

@@ -10,16 +10,13 @@
 #include <utility>
 
 #include "absl/status/status.h"
-#include "absl/strings/ascii.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
-#include "absl/strings/str_split.h"
-#include "absl/strings/strip.h"
 #include "lib/config/endpoints.h"
 #include "lib/metrics/summary.h"
 #include "lib/metrics/time_series.h"
 #include "lib/model/hit_rate_model.h"
+#include "lib/servers/server_stats.h"
 #include "lib/mysql/mysql_client.h"
 
 namespace cabench {
@@ -212,12 +209,7 @@ absl::Status ScenarioBenchmark::PrepareRun(KvClient* kv, SqlClient* sql) {
     for (int i = 0; i < 150; ++i) {
       absl::StatusOr<std::string> info = kv->Info("memory");
       if (!info.ok()) return info.status();
-      int64_t used = 0;
-      for (absl::string_view line : absl::StrSplit(*info, '\n')) {
-        if (absl::ConsumePrefix(&line, "used_memory:")) {
-          (void)absl::SimpleAtoi(absl::StripAsciiWhitespace(line), &used);
-        }
-      }
+      const int64_t used = InfoInt(*info, "used_memory").value_or(0);
       if (used <= max_memory_set_) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
@@ -330,23 +322,14 @@ ModelInput ScenarioBenchmark::PredictionInput(KvClient* kv, const Summary& summa
 absl::StatusOr<int64_t> ScenarioBenchmark::MemoryBesidesKeys(KvClient* kv) {
   absl::StatusOr<std::string> info = kv->Info("memory");
   if (!info.ok()) return info.status();
-  int64_t used = -1;
-  int64_t dataset = -1;
-  for (absl::string_view line : absl::StrSplit(*info, '\n')) {
-    for (auto [prefix, out] : {std::pair<absl::string_view, int64_t*>{"used_memory:", &used},
-                               {"used_memory_dataset:", &dataset}}) {
-      if (absl::ConsumePrefix(&line, prefix) &&
-          !absl::SimpleAtoi(absl::StripAsciiWhitespace(line), out)) {
-        *out = -1;
-      }
-    }
-  }
-  if (used < 0 || dataset < 0) {
+  const std::optional<int64_t> used = InfoInt(*info, "used_memory");
+  const std::optional<int64_t> dataset = InfoInt(*info, "used_memory_dataset");
+  if (!used.has_value() || !dataset.has_value()) {
     return absl::FailedPreconditionError(
         "the cache's INFO memory lacks used_memory or used_memory_dataset: cannot bound its "
         "memory");
   }
-  return std::max<int64_t>(0, used - dataset);
+  return std::max<int64_t>(0, *used - *dataset);
 }
 
 KeyStates* ScenarioBenchmark::RunKeyStates() {

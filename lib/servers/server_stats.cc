@@ -476,6 +476,14 @@ std::vector<ServerSecond> ServerSeconds(const ServerSnapshot& before,
   return series;
 }
 
+std::optional<int64_t> InfoInt(std::string_view text, std::string_view name) {
+  for (const auto& [field, value] : internal::ParseInfo(text)) {
+    int64_t v = 0;
+    if (field == name) return absl::SimpleAtoi(value, &v) ? std::optional<int64_t>(v) : std::nullopt;
+  }
+  return std::nullopt;
+}
+
 namespace internal {
 
 std::vector<std::pair<std::string, std::string>> ParseInfo(std::string_view text) {

@@ -197,6 +197,10 @@ std::vector<ServerSecond> ServerSeconds(const ServerSnapshot& before,
                                         const std::vector<ServerSnapshot>& samples,
                                         const ServerSnapshot& after);
 
+// The value of field `name` in INFO text ("name:value" lines, any section),
+// as an integer; nullopt when the field is missing or not an integer. Pure.
+std::optional<int64_t> InfoInt(std::string_view text, std::string_view name);
+
 namespace internal {
 
 // Exposed for tests.
