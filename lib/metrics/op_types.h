@@ -62,6 +62,19 @@ enum class MissCause : uint8_t {
 };
 inline constexpr int kNumMissCauses = 4;  // kCold .. kEvicted
 
+// What else happened inside one operation, for the consistency and stampede
+// counters (bits of OpResult::events; lib/cache_aside/key_versions.h says
+// how each is decided). Most operations have none.
+enum OpEvent : uint8_t {
+  kEventStale = 1,          // a hit on a value older than its key's latest committed write
+  kEventDupFill = 2,        // a fill (SELECT + SET of a read) began while another fill of
+                            // the same key was in flight
+  kEventEarlyRefresh = 4,   // a hit that refreshed its key before the TTL ran out (XFetch)
+  kEventFillWait = 8,       // single flight: a miss that waited for another thread's fill
+  kEventWaitTimeout = 16,   // ... and whose wait ran out (it then filled the key itself)
+  kEventReadSelect = 32,    // a read that sent a SELECT (a fill, an early refresh, a db read)
+};
+
 // The outcome of one operation. Latencies are in nanoseconds; a step that did
 // not run has latency 0 and its bit clear in `steps_run`.
 struct OpResult {
@@ -70,8 +83,16 @@ struct OpResult {
   ErrorSource error_source = ErrorSource::kNone;
   uint8_t steps_run = 0;  // bit (1 << Step) set for each step that ran
   MissCause miss_cause = MissCause::kNone;
+  uint8_t events = 0;  // OpEvent bits
+  // Database reads (SELECTs) in flight over all threads when this
+  // operation's SELECT was sent, itself included (0: no SELECT, or no one
+  // counted them).
+  int32_t db_reads_in_flight = 0;
   int64_t ttl_ms = 0;  // the TTL the operation's SET gave, when one ran
   int64_t total_ns = 0;   // the whole operation, start to end
+  // kEventStale: the time from the first write committed after the cached
+  // value's version to this read, in nanoseconds.
+  int64_t stale_age_ns = 0;
   std::array<int64_t, kNumSteps> step_ns{};
 
   void SetStep(Step s, int64_t ns) {
@@ -79,6 +100,7 @@ struct OpResult {
     step_ns[static_cast<int>(s)] = ns;
   }
   bool StepRan(Step s) const { return (steps_run >> static_cast<int>(s)) & 1u; }
+  bool Has(OpEvent e) const { return (events & e) != 0; }
 };
 
 }  // namespace cabench

@@ -59,6 +59,14 @@ struct KeyTrace {
 enum class WritePolicy : int {
   kRefresh = 0,     // re-SELECT and SET the key (the reference's behaviour)
   kInvalidate = 1,  // DEL the key; the next read misses and refills it
+  kTtlOnly = 2,     // leave the cache alone, as when another application
+                    // writes the row: only the TTL brings the key up to date
+};
+
+// How the untimed warm-up before a run decides it is done.
+enum class WarmupMode : int {
+  kOps = 0,          // exactly warmup_ops reads
+  kUntilSteady = 1,  // until the hit rate is steady, at most warmup_ops reads
 };
 
 // How an open-loop run spaces its operations.
@@ -111,6 +119,29 @@ struct Scenario {
   // Untimed reads through the pattern before the run, with the scenario's
   // access mode, to start from a known cache state (0: none).
   int64_t warmup_ops = 0;
+  // warmup: until_steady: reads in windows of warmup_window_ops until the hit
+  // rate of each of the last two windows differs from the window before by
+  // less than warmup_steady_pct points, or warmup_ops reads (its cap;
+  // kDefaultSteadyCapOps when 0) were run (counter steady_reached 0).
+  WarmupMode warmup = WarmupMode::kOps;
+  int64_t warmup_window_ops = 5000;
+  double warmup_steady_pct = 1.0;
+  static constexpr int64_t kDefaultSteadyCapOps = 1'000'000;
+
+  // Stampede mitigations (issue 13). single_flight: the first reader to miss
+  // a key takes the lock key (<key>:lock, SET NX PX single_flight_lock_ms) and
+  // fills it; the others re-read the cache every single_flight_poll_us for
+  // at most single_flight_wait_ms, then read the database themselves.
+  bool single_flight = false;
+  int64_t single_flight_lock_ms = 1000;
+  int64_t single_flight_wait_ms = 200;
+  int64_t single_flight_poll_us = 500;
+  // Probabilistic early recomputation (XFetch, Vattani et al., VLDB 2015): a
+  // hit refreshes its key (SELECT + SET) when -beta * delta * ln(rand) >= the
+  // key's remaining TTL, delta the last fill's duration (stored in the value
+  // with the expiry). 0: off.
+  double early_refresh_beta = 0;
+
   // Delete every key under key_prefix after the run.
   bool clean_end = false;
 

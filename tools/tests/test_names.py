@@ -34,7 +34,8 @@ class TableTest(unittest.TestCase):
     def test_the_names_the_tools_rely_on(self):
         self.assertEqual(names.class_names(), ["hit", "miss", "db_read", "fallback", "write",
                                                "error"])
-        self.assertEqual(names.step_names(), ["get", "select", "set", "insert", "del"])
+        self.assertEqual(names.step_names(),
+                         ["get", "select", "set", "insert", "del", "lock", "fill_wait"])
         for c in ("ops", "reads", "writes", "cache_hits", "cache_misses", "db_reads", "errors",
                   "wall_s", "ops_per_s", "hit_rate_pct", "predicted_hit_rate_pct",
                   "db_avg_us", "db_p99_us", "speedup", "miss_vs_hit", "p50_us", "p99_us"):
