@@ -42,20 +42,27 @@ constexpr uint64_t kUint64Max = std::numeric_limits<uint64_t>::max();
 
 // clang-format off
 constexpr const char* kKnownKeys[] = {
-    "name",          "description",    "threads",            "queries_per_thread",
-    "read_pct",      "cache",          "ttl_ms",             "ttl_jitter_pct",
-    "write_policy",  "access",         "pool_size",          "pool_first_id",
-    "key_prefix",    "flush",          "warmup_ops",         "clean_end",
-    "seed",          "fallback_to_db", "rate_per_s",         "arrival",
-    "baseline",      "db_pool_size",   "db_pool_timeout_ms", "zipf_s",
-    "hot_keys_pct",  "hot_ops_pct",    "trace_file",         "cache_max_memory",
-    "eviction_policy"};
+    "name",              "description",           "threads",               "queries_per_thread",
+    "read_pct",          "cache",                 "ttl_ms",                "ttl_jitter_pct",
+    "write_policy",      "access",                "pool_size",             "pool_first_id",
+    "key_prefix",        "flush",                 "warmup_ops",            "clean_end",
+    "seed",              "fallback_to_db",        "rate_per_s",            "arrival",
+    "baseline",          "db_pool_size",          "db_pool_timeout_ms",    "zipf_s",
+    "hot_keys_pct",      "hot_ops_pct",           "trace_file",            "cache_max_memory",
+    "eviction_policy",   "warmup",                "warmup_window_ops",     "warmup_steady_pct",
+    "single_flight",     "single_flight_lock_ms", "single_flight_wait_ms", "single_flight_poll_us",
+    "early_refresh_beta"};
 // clang-format on
 
 // Redis's maxmemory-policy values (redis.conf).
 constexpr const char* kEvictionPolicies[] = {"noeviction",      "allkeys-lru",  "allkeys-lfu",
                                              "allkeys-random",  "volatile-lru", "volatile-lfu",
                                              "volatile-random", "volatile-ttl"};
+
+// The word for `mode` in scenario files and messages.
+const char* WarmupName(WarmupMode mode) {
+  return mode == WarmupMode::kUntilSteady ? "until_steady" : "ops";
+}
 
 // cache_max_memory, the room for a run's keys: below 16 KiB it holds fewer
 // than ~100 keys; above 1 TiB is a typo.
@@ -299,6 +306,11 @@ class ScenarioParser {
                          int64_t* first, std::vector<int64_t>* all);
   // The keys of access modes: contradictions, then the trace.
   absl::Status CheckAccess(const std::map<std::string, int>& key_lines, Scenario* sc) const;
+  // The keys of warm-up until steady and of the stampede mitigations
+  // (single_flight, early_refresh_beta): keys without the mode they belong
+  // to, modes without a cache, a warm-up cap shorter than two windows.
+  absl::Status CheckWarmupAndStampede(const std::map<std::string, int>& key_lines,
+                                      const Scenario& sc) const;
 
   std::string file_;
   fs::path dir_;
@@ -417,14 +429,14 @@ absl::Status ScenarioParser::ReadSweep(const std::string& key, const YAML::Node&
   for (const YAML::Node& item : value) {
     const int item_line = LineOf(item, line);
     if (item.IsSequence() || item.IsMap()) {
-      return Error(item_line, absl::StrCat(key, ": a list item must be a single value, got ",
-                                           Describe(item)));
+      return Error(item_line,
+                   absl::StrCat(key, ": a list item must be a single value, got ", Describe(item)));
     }
     if (absl::Status s = ApplyKey(key, item, item_line, sc); !s.ok()) return s;
     auto [it, inserted] = first_line.emplace(*first, item_line);
     if (!inserted) {
-      return Error(item_line, absl::StrCat(key, ": ", item.Scalar(), " is listed twice (first at line ",
-                                           it->second, ")"));
+      return Error(item_line, absl::StrCat(key, ": ", item.Scalar(),
+                                           " is listed twice (first at line ", it->second, ")"));
     }
     values.push_back(*first);
   }
@@ -446,13 +458,68 @@ absl::Status ScenarioParser::ApplyKey(const std::string& key, const YAML::Node& 
   if (key == "ttl_ms") return ReadInt64(key, value, line, 1, 10'000'000'000, &sc->ttl_ms);
   if (key == "ttl_jitter_pct") return ReadInt(key, value, line, 0, 90, &sc->ttl_jitter_pct);
   if (key == "write_policy") {
-    if (value.IsScalar() && (value.Scalar() == "refresh" || value.Scalar() == "invalidate")) {
-      sc->write_policy =
-          value.Scalar() == "refresh" ? WritePolicy::kRefresh : WritePolicy::kInvalidate;
-      return absl::OkStatus();
+    struct Named {
+      const char* word;
+      WritePolicy policy;
+    };
+    constexpr Named kPolicies[] = {{"refresh", WritePolicy::kRefresh},
+                                   {"invalidate", WritePolicy::kInvalidate},
+                                   {"ttl_only", WritePolicy::kTtlOnly}};
+    for (const Named& named : kPolicies) {
+      if (value.IsScalar() && value.Scalar() == named.word) {
+        sc->write_policy = named.policy;
+        return absl::OkStatus();
+      }
     }
-    return Error(line,
-                 absl::StrCat(key, ": expected refresh or invalidate, got ", Describe(value)));
+    return Error(line, absl::StrCat(key, ": expected refresh, invalidate or ttl_only, got ",
+                                    Describe(value)));
+  }
+  if (key == "warmup") {
+    for (WarmupMode mode : {WarmupMode::kOps, WarmupMode::kUntilSteady}) {
+      if (value.IsScalar() && value.Scalar() == WarmupName(mode)) {
+        sc->warmup = mode;
+        return absl::OkStatus();
+      }
+    }
+    return Error(line, absl::StrCat(key, ": expected ops or until_steady, got ", Describe(value)));
+  }
+  // Below 100 reads a window's hit rate moves by whole points from one read.
+  if (key == "warmup_window_ops") {
+    return ReadInt64(key, value, line, 100, 10'000'000, &sc->warmup_window_ops);
+  }
+  // A change of more than 50 points between windows is no steady state.
+  if (key == "warmup_steady_pct") {
+    return ReadDouble(key, value, line, 0, true, 50, &sc->warmup_steady_pct);
+  }
+  if (key == "single_flight") return ReadBool(key, value, line, &sc->single_flight);
+  if (key == "single_flight_lock_ms") {
+    // Its own message for 0: Redis refuses SET PX 0, and a lock that never
+    // expires would outlive a reader that dies holding it.
+    DecimalInt v;
+    if (IsPlainOrTagged(value, kIntTag) && ParseDecimal(value.Scalar(), &v) &&
+        (v.negative || v.magnitude == 0)) {
+      return Error(line, absl::StrCat(key, ": ", value.Scalar(),
+                                      ": a lock TTL must be > 0 (range 1..3600000)"));
+    }
+    return ReadInt64(key, value, line, 1, 3'600'000, &sc->single_flight_lock_ms);
+  }
+  if (key == "single_flight_wait_ms") {
+    return ReadInt64(key, value, line, 1, 3'600'000, &sc->single_flight_wait_ms);
+  }
+  // Polls closer than 10 us are a busy loop on the cache server.
+  if (key == "single_flight_poll_us") {
+    return ReadInt64(key, value, line, 10, 1'000'000, &sc->single_flight_poll_us);
+  }
+  if (key == "early_refresh_beta") {
+    // 0 is the default that turns early refresh off; written out, it (or a
+    // negative) is a mistake rather than a way to say "off".
+    double v = 0;
+    if ((IsPlainOrTagged(value, kFloatTag) || IsPlainOrTagged(value, kIntTag)) &&
+        ParseDecimalDouble(value.Scalar(), &v) && v <= 0) {
+      return Error(line, absl::StrCat(key, ": ", value.Scalar(),
+                                      " must be > 0 (leave it out to turn early refresh off)"));
+    }
+    return ReadDouble(key, value, line, 0, true, 1000, &sc->early_refresh_beta);
   }
   if (key == "access") {
     constexpr AccessMode kModes[] = {AccessMode::kPool, AccessMode::kRandom, AccessMode::kZipf,
@@ -490,9 +557,9 @@ absl::Status ScenarioParser::ApplyKey(const std::string& key, const YAML::Node& 
       return Error(line, absl::StrCat(key, ": ", Quote(value.Scalar()), ": ", why));
     }
     if (bytes < kMinMaxMemory || bytes > kMaxMaxMemory) {
-      return Error(
-          line, absl::StrCat(key, ": ", value.Scalar(), " is out of range 16kb..1024gb (16384..",
-                             kMaxMaxMemory, " bytes)"));
+      return Error(line,
+                   absl::StrCat(key, ": ", value.Scalar(), " is out of range 16kb..1024gb (16384..",
+                                kMaxMaxMemory, " bytes)"));
     }
     sc->cache_max_memory = bytes;
     return absl::OkStatus();
@@ -637,6 +704,63 @@ absl::Status ScenarioParser::CheckAccess(const std::map<std::string, int>& key_l
   return absl::OkStatus();
 }
 
+absl::Status ScenarioParser::CheckWarmupAndStampede(const std::map<std::string, int>& key_lines,
+                                                    const Scenario& sc) const {
+  // Keys of a mode the scenario does not use would be ignored silently.
+  struct Owned {
+    const char* key;
+    bool in_use;
+    std::string needs;
+    std::string has;
+  };
+  const std::string single_flight_has =
+      absl::StrCat("single_flight: ", sc.single_flight ? "true" : "false");
+  const std::string warmup_has = absl::StrCat("warmup: ", WarmupName(sc.warmup));
+  const bool steady = sc.warmup == WarmupMode::kUntilSteady;
+  const Owned owned_keys[] = {
+      {"single_flight_lock_ms", sc.single_flight, "single_flight: true", single_flight_has},
+      {"single_flight_wait_ms", sc.single_flight, "single_flight: true", single_flight_has},
+      {"single_flight_poll_us", sc.single_flight, "single_flight: true", single_flight_has},
+      {"warmup_window_ops", steady, "warmup: until_steady", warmup_has},
+      {"warmup_steady_pct", steady, "warmup: until_steady", warmup_has}};
+  for (const Owned& owned : owned_keys) {
+    auto it = key_lines.find(owned.key);
+    if (it != key_lines.end() && !owned.in_use) {
+      return Error(it->second, absl::StrCat(owned.key, ": needs ", owned.needs,
+                                            " (this scenario has ", owned.has, ")"));
+    }
+  }
+  if (!sc.cache) {
+    // Each of these acts on the cache: without one it would measure nothing.
+    constexpr absl::string_view kNoCache =
+        " needs a cache (cache: true); this scenario has "
+        "cache: false";
+    if (sc.single_flight)
+      return Error(key_lines.at("single_flight"), absl::StrCat("single_flight: true", kNoCache));
+    if (key_lines.count("early_refresh_beta")) {
+      return Error(key_lines.at("early_refresh_beta"),
+                   absl::StrCat("early_refresh_beta:", kNoCache));
+    }
+    if (steady) {
+      return Error(key_lines.at("warmup"),
+                   absl::StrCat("warmup: until_steady", kNoCache,
+                                " (without one every read misses: the hit rate has nothing to "
+                                "settle on)"));
+    }
+  }
+  // warmup_ops is the cap of until_steady (0: kDefaultSteadyCapOps); a cap
+  // shorter than two windows ends the warm-up before it can compare them.
+  if (steady && sc.warmup_ops > 0 && sc.warmup_ops < 2 * sc.warmup_window_ops) {
+    return Error(key_lines.at("warmup_ops"),
+                 absl::StrCat("warmup_ops: ", sc.warmup_ops,
+                              " is too short to compare two windows of warmup_window_ops: ",
+                              sc.warmup_window_ops, " (warmup: until_steady needs at least ",
+                              2 * sc.warmup_window_ops, ", or 0 for the default cap of ",
+                              Scenario::kDefaultSteadyCapOps, ")"));
+  }
+  return absl::OkStatus();
+}
+
 bool IsSnakeName(absl::string_view name) {
   if (name.empty() || name[0] < 'a' || name[0] > 'z') return false;
   return std::all_of(name.begin(), name.end(), [](char c) {
@@ -699,13 +823,12 @@ absl::StatusOr<Scenario> ScenarioParser::Parse(absl::string_view text, absl::str
       return Error(
           line, absl::StrCat("duplicate key ", Quote(key), " (first at line ", seen->second, ")"));
     }
-    absl::Status s =
-        key == "ttl_ms"
-            ? ReadSweep(key, value, line, &scenario, &scenario.ttl_ms, &scenario.ttl_sweep_ms)
-        : key == "cache_max_memory"
-            ? ReadSweep(key, value, line, &scenario, &scenario.cache_max_memory,
-                        &scenario.cache_max_memory_sweep)
-            : ApplyKey(key, value, line, &scenario);
+    absl::Status s = key == "ttl_ms" ? ReadSweep(key, value, line, &scenario, &scenario.ttl_ms,
+                                                 &scenario.ttl_sweep_ms)
+                     : key == "cache_max_memory"
+                         ? ReadSweep(key, value, line, &scenario, &scenario.cache_max_memory,
+                                     &scenario.cache_max_memory_sweep)
+                         : ApplyKey(key, value, line, &scenario);
     if (!s.ok()) return s;
   }
 
@@ -758,6 +881,7 @@ absl::StatusOr<Scenario> ScenarioParser::Parse(absl::string_view text, absl::str
                  "cache_max_memory: needs cache: true (this scenario uses no cache)");
   }
   if (absl::Status s = CheckAccess(key_lines, &scenario); !s.ok()) return s;
+  if (absl::Status s = CheckWarmupAndStampede(key_lines, scenario); !s.ok()) return s;
   if (scenario.pool_first_id - 1 > kInt64Max - scenario.pool_size) {
     auto where = key_lines.find("pool_size");
     if (where == key_lines.end()) where = key_lines.find("pool_first_id");

@@ -20,7 +20,7 @@
 //   cache                true | false
 //   ttl_ms               1..10,000,000,000
 //   ttl_jitter_pct       0..90
-//   write_policy         refresh | invalidate
+//   write_policy         refresh | invalidate | ttl_only
 //   fallback_to_db       true | false
 //   (ttl_ms and cache_max_memory may each be a list: a sweep, one run per
 //   value, see SweepPoints())
@@ -53,7 +53,18 @@
 //                                      must fit in int64)
 //   key_prefix           1..100 printable ASCII characters, no spaces
 //   flush                true | false
-//   warmup_ops           >= 0
+//   warmup_ops           >= 0; with warmup: until_steady it is the cap:
+//                        0 (Scenario::kDefaultSteadyCapOps) or at least
+//                        2 x warmup_window_ops
+//   warmup               ops | until_steady; until_steady needs cache: true
+//   warmup_window_ops    warmup: until_steady only; 100..10,000,000 (5000)
+//   warmup_steady_pct    warmup: until_steady only; a number > 0 and <= 50 (1)
+//   single_flight        true | false; true needs cache: true
+//   single_flight_lock_ms single_flight: true only; 1..3,600,000 (1000)
+//   single_flight_wait_ms single_flight: true only; 1..3,600,000 (200)
+//   single_flight_poll_us single_flight: true only; 10..1,000,000 (500)
+//   early_refresh_beta   a number > 0 and <= 1000; needs cache: true. Leave it
+//                        out for no early refresh: a written 0 is an error
 //   clean_end            true | false
 //   seed                 0..18446744073709551615
 //   rate_per_s           1..100,000,000: open loop at this total rate
@@ -65,13 +76,16 @@
 // Parsing is strict, so that a typo never silently becomes a default:
 // unknown and duplicate keys are errors; integers are plain decimal digits
 // with an optional '-' (no "1.5", "1e3", "0x10", "+5", "10_000", leading
-// zeros or quotes); numbers (zipf_s, the *_pct of a hotspot) are integers or
-// decimals with an optional exponent ("0.99", "1.5e-1"; no ".5", "+1", ".inf"
-// or ".nan"); booleans are exactly `true` or `false` (YAML 1.1's
-// yes/no/on/off are refused); YAML's explicit !!int, !!float and !!bool tags
-// are accepted, a quoted "80" is a string; enum values are lowercase words.
-// A key that belongs to another access mode (zipf_s without access: zipf) is
-// an error too, as is access: trace without trace_file.
+// zeros or quotes); numbers (zipf_s, the *_pct of a hotspot,
+// warmup_steady_pct, early_refresh_beta) are integers or decimals with an
+// optional exponent ("0.99", "1.5e-1"; no ".5", "+1", ".inf" or ".nan"); booleans are exactly
+// `true` or `false` (YAML 1.1's yes/no/on/off are refused); YAML's explicit !!int, !!float and
+// !!bool tags are accepted, a quoted "80" is a string; enum values are lowercase words. A key that
+// belongs to another access mode (zipf_s without access: zipf) is an error too, as is access: trace
+// without trace_file; so are the keys of a mode the scenario does not turn on
+// (single_flight_wait_ms without single_flight: true, warmup_window_ops without warmup:
+// until_steady). Contradictions are checked once the whole map is read, so keys may come in any
+// order.
 //
 // The trace of access: trace is loaded with the scenario (LoadKeyTrace()), into
 // Scenario::trace, so a bad trace stops the run before anything starts. Its
@@ -84,6 +98,7 @@
 //   x.yaml:3: unknown key 'read_ratio'
 //   x.yaml:2: threads: expected an integer or a list of integers, got 'four'
 //   x.yaml:5: zipf_s: needs access: zipf (this scenario has access: pool)
+//   x.yaml:3: single_flight: true needs a cache (cache: true); this scenario ...
 //   x.yaml:4: trace_file: x.trace:7: expected r or w after the passenger id, ...
 //
 // Thread safety: every function here is safe to call concurrently; they share

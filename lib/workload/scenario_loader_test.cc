@@ -98,10 +98,9 @@ TEST(ScenarioFilesTest, EveryScenarioFileLoads) {
     EXPECT_EQ(s.key_prefix, absl::StrCat("cabench:", s.name, ":bookings:"));
     EXPECT_TRUE(prefixes.insert(s.key_prefix).second) << "shared key_prefix " << s.key_prefix;
   }
-  EXPECT_THAT(names, ElementsAre("cache_size_sweep", "concurrency", "hotspot",
-                                 "no_cache_baseline", "pool_exhaustion",
-                                 "random_balanced", "read_heavy", "short_ttl", "steady_load",
-                                 "thread_sweep", "ttl_sweep", "zipf_lru"));
+  EXPECT_THAT(names, ElementsAre("cache_size_sweep", "concurrency", "hotspot", "no_cache_baseline",
+                                 "pool_exhaustion", "random_balanced", "read_heavy", "short_ttl",
+                                 "steady_load", "thread_sweep", "ttl_sweep", "zipf_lru"));
 }
 
 // One row of the documented scenario values (seed/performance-testing.md).
@@ -148,8 +147,8 @@ TEST(ScenarioFilesTest, ScenariosHaveTheDocumentedValues) {
     EXPECT_EQ(s.pool_first_id, 4);
     EXPECT_FALSE(s.clean_end);
     // Issue 11: the seed's "without cache / with cache-aside" comparison.
-    EXPECT_EQ(s.baseline_no_cache, d.name == "concurrency" || d.name == "read_heavy" ||
-                                       d.name == "random_balanced");
+    EXPECT_EQ(s.baseline_no_cache,
+              d.name == "concurrency" || d.name == "read_heavy" || d.name == "random_balanced");
     EXPECT_EQ(s.rate_per_s, 0);  // the seed's scenarios stay closed-loop
   }
 }
@@ -205,6 +204,14 @@ TEST(ParseScenarioTest, AbsentKeysKeepTheDefaults) {
   EXPECT_FALSE(s.clean_end);
   EXPECT_EQ(s.seed, 42u);
   EXPECT_FALSE(s.fallback_to_db);
+  EXPECT_EQ(s.warmup, WarmupMode::kOps);
+  EXPECT_EQ(s.warmup_window_ops, defaults.warmup_window_ops);
+  EXPECT_EQ(s.warmup_steady_pct, defaults.warmup_steady_pct);
+  EXPECT_FALSE(s.single_flight);
+  EXPECT_EQ(s.single_flight_lock_ms, defaults.single_flight_lock_ms);
+  EXPECT_EQ(s.single_flight_wait_ms, defaults.single_flight_wait_ms);
+  EXPECT_EQ(s.single_flight_poll_us, defaults.single_flight_poll_us);
+  EXPECT_EQ(s.early_refresh_beta, 0);  // off
 }
 
 TEST(ParseScenarioTest, EveryKeyIsRead) {
@@ -378,6 +385,120 @@ TEST(ScenarioLoaderAccessTest, EveryRedisEvictionPolicyIsAccepted) {
   }
 }
 
+// Issue 13: write_policy ttl_only, warm-up until steady, stampede mitigations.
+
+TEST(ScenarioLoaderStampedeTest, NewKeysAreReadInAnyOrder) {
+  // The keys that need another come before it: contradictions are checked
+  // on the whole map.
+  ASSERT_OK_AND_ASSIGN(Scenario s, ParseScenario("name: s\n"
+                                                 "single_flight_lock_ms: 3600000\n"
+                                                 "single_flight_wait_ms: 1\n"
+                                                 "single_flight_poll_us: 10\n"
+                                                 "single_flight: true\n"
+                                                 "warmup_window_ops: 100\n"
+                                                 "warmup_steady_pct: 50\n"
+                                                 "warmup_ops: 200\n"
+                                                 "warmup: until_steady\n"
+                                                 "early_refresh_beta: 1.5\n"
+                                                 "write_policy: ttl_only\n",
+                                                 "s.yaml"));
+  EXPECT_EQ(s.write_policy, WritePolicy::kTtlOnly);
+  EXPECT_EQ(s.warmup, WarmupMode::kUntilSteady);
+  EXPECT_EQ(s.warmup_window_ops, 100);
+  EXPECT_EQ(s.warmup_steady_pct, 50);
+  EXPECT_EQ(s.warmup_ops, 200);  // exactly two windows
+  EXPECT_TRUE(s.single_flight);
+  EXPECT_EQ(s.single_flight_lock_ms, 3600000);
+  EXPECT_EQ(s.single_flight_wait_ms, 1);
+  EXPECT_EQ(s.single_flight_poll_us, 10);
+  EXPECT_EQ(s.early_refresh_beta, 1.5);
+
+  ASSERT_OK_AND_ASSIGN(s, ParseScenario("name: s\n"
+                                        "warmup: until_steady\n"
+                                        "warmup_window_ops: 10000000\n"
+                                        "warmup_steady_pct: 1e-3\n"
+                                        "single_flight: true\n"
+                                        "single_flight_lock_ms: 1\n"
+                                        "single_flight_wait_ms: 3600000\n"
+                                        "single_flight_poll_us: 1000000\n"
+                                        "early_refresh_beta: 1000\n",
+                                        "s.yaml"));
+  EXPECT_EQ(s.warmup_window_ops, 10000000);
+  EXPECT_EQ(s.warmup_steady_pct, 0.001);
+  EXPECT_EQ(s.warmup_ops, 0);  // the engine caps at Scenario::kDefaultSteadyCapOps
+  EXPECT_EQ(s.single_flight_lock_ms, 1);
+  EXPECT_EQ(s.single_flight_wait_ms, 3600000);
+  EXPECT_EQ(s.single_flight_poll_us, 1000000);
+  EXPECT_EQ(s.early_refresh_beta, 1000);
+}
+
+TEST(ScenarioLoaderStampedeTest, ModesMayBeWrittenAtTheirDefaults) {
+  ASSERT_OK_AND_ASSIGN(Scenario s, ParseScenario("name: s\n"
+                                                 "warmup: ops\n"
+                                                 "warmup_ops: 7\n"
+                                                 "single_flight: false\n"
+                                                 "write_policy: refresh\n",
+                                                 "s.yaml"));
+  EXPECT_EQ(s.warmup, WarmupMode::kOps);
+  EXPECT_EQ(s.warmup_ops, 7);  // no window rule without until_steady
+  EXPECT_FALSE(s.single_flight);
+  EXPECT_EQ(s.write_policy, WritePolicy::kRefresh);
+  // Without a cache, the modes that act on one may still be written off.
+  EXPECT_THAT(ParseScenario("name: s\ncache: false\nsingle_flight: false\nwarmup: ops\n"
+                            "write_policy: ttl_only\n",
+                            "s.yaml"),
+              IsOk());
+  EXPECT_THAT(ParseScenario("name: s\nearly_refresh_beta: !!float 0.5\n", "s.yaml"), IsOk());
+  EXPECT_THAT(ParseScenario("name: s\nearly_refresh_beta: !!int 2\n", "s.yaml"), IsOk());
+}
+
+// The messages the issue asks for, whole.
+TEST(ScenarioLoaderStampedeTest, MessagesSayWhatToDo) {
+  const auto bad = [](const char* yaml) {
+    return ParseScenario(absl::StrCat("name: x\n", yaml), "x.yaml").status();
+  };
+  EXPECT_THAT(bad("write_policy: ttl\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "x.yaml:2: write_policy: expected refresh, invalidate or ttl_only, got "
+                       "'ttl'"));
+  EXPECT_THAT(bad("warmup: steady\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "x.yaml:2: warmup: expected ops or until_steady, got 'steady'"));
+  EXPECT_THAT(bad("single_flight: true\nsingle_flight_lock_ms: 0\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "x.yaml:3: single_flight_lock_ms: 0: a lock TTL must be > 0 "
+                       "(range 1..3600000)"));
+  EXPECT_THAT(bad("early_refresh_beta: 0\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "x.yaml:2: early_refresh_beta: 0 must be > 0 (leave it out to turn early "
+                       "refresh off)"));
+  EXPECT_THAT(bad("single_flight: true\ncache: false\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "x.yaml:2: single_flight: true needs a cache (cache: true); this scenario "
+                       "has cache: false"));
+  EXPECT_THAT(bad("cache: false\nearly_refresh_beta: 0.5\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "x.yaml:3: early_refresh_beta: needs a cache (cache: true); this scenario "
+                       "has cache: false"));
+  EXPECT_THAT(bad("single_flight_wait_ms: 50\nsingle_flight: false\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "x.yaml:2: single_flight_wait_ms: needs single_flight: true (this "
+                       "scenario has single_flight: false)"));
+  EXPECT_THAT(bad("warmup_steady_pct: 2\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "x.yaml:2: warmup_steady_pct: needs warmup: until_steady (this scenario "
+                       "has warmup: ops)"));
+  EXPECT_THAT(bad("warmup: until_steady\nwarmup_ops: 9999\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "x.yaml:3: warmup_ops: 9999 is too short to compare two windows of "
+                       "warmup_window_ops: 5000 (warmup: until_steady needs at least 10000, or 0 "
+                       "for the default cap of 1000000)"));
+  EXPECT_THAT(bad("unknown_knob: 1\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr("warmup_steady_pct"), HasSubstr("single_flight_poll_us"),
+                             HasSubstr("early_refresh_beta"))));
+}
+
 // ---------------------------------------------------------------------------
 // Rejected input: every error names the file, the line and the field.
 
@@ -441,8 +562,8 @@ const BadInput kBadInputs[] = {
     {"pool_size_zero", "name: bad\npool_size: 0\n", 2, "pool_size"},
     {"pool_size_negative", "name: bad\npool_size: -5\n", 2, "pool_size"},
     {"pool_first_id_zero", "name: bad\n\npool_first_id: 0\n", 3, "pool_first_id"},
-    {"pool_end_overflows",
-     "name: bad\npool_first_id: 9223372036854775807\npool_size: 2\n", 3, "pool_size"},
+    {"pool_end_overflows", "name: bad\npool_first_id: 9223372036854775807\npool_size: 2\n", 3,
+     "pool_size"},
     {"warmup_negative", "name: bad\nwarmup_ops: -1\n", 2, "warmup_ops"},
     {"warmup_overflow", "name: bad\nwarmup_ops: 9223372036854775808\n", 2, "warmup_ops"},
     {"seed_negative", "name: bad\nseed: -1\n", 2, "seed"},
@@ -583,6 +704,75 @@ const BadInput kBadInputs[] = {
      "trace_file: 'scenarios/no_such.trace': no such file"},
     {"trace_read_pct", "name: bad\naccess: trace\nread_pct: 80\ntrace_file: x.trace\n", 3,
      "read_pct"},
+    // Issue 13: values of the new keys.
+    {"write_policy_ttl", "name: bad\nwrite_policy: ttl\n", 2,
+     "write_policy: expected refresh, invalidate or ttl_only"},
+    {"write_policy_list", "name: bad\nwrite_policy: [ttl_only]\n", 2, "write_policy"},
+    {"warmup_unknown", "name: bad\nwarmup: Until_Steady\n", 2,
+     "warmup: expected ops or until_steady"},
+    {"warmup_window_99", "name: bad\nwarmup: until_steady\nwarmup_window_ops: 99\n", 3,
+     "warmup_window_ops: 99 is out of range 100..10000000"},
+    {"warmup_window_too_big", "name: bad\nwarmup: until_steady\nwarmup_window_ops: 10000001\n", 3,
+     "warmup_window_ops: 10000001 is out of range"},
+    {"warmup_window_float", "name: bad\nwarmup: until_steady\nwarmup_window_ops: 1e3\n", 3,
+     "warmup_window_ops: expected an integer"},
+    {"warmup_steady_pct_zero", "name: bad\nwarmup: until_steady\nwarmup_steady_pct: 0\n", 3,
+     "warmup_steady_pct: 0 is out of range (0, 50]"},
+    {"warmup_steady_pct_above_50", "name: bad\nwarmup: until_steady\nwarmup_steady_pct: 50.5\n", 3,
+     "warmup_steady_pct: 50.5 is out of range (0, 50]"},
+    {"warmup_steady_pct_word", "name: bad\nwarmup: until_steady\nwarmup_steady_pct: one\n", 3,
+     "warmup_steady_pct: expected a number"},
+    {"single_flight_yes", "name: bad\nsingle_flight: yes\n", 2,
+     "single_flight: expected true or false"},
+    {"lock_ms_zero", "name: bad\nsingle_flight: true\nsingle_flight_lock_ms: 0\n", 3,
+     "single_flight_lock_ms: 0: a lock TTL must be > 0"},
+    {"lock_ms_negative", "name: bad\nsingle_flight: true\nsingle_flight_lock_ms: -5\n", 3,
+     "single_flight_lock_ms: -5: a lock TTL must be > 0"},
+    {"lock_ms_above_an_hour", "name: bad\nsingle_flight: true\nsingle_flight_lock_ms: 3600001\n", 3,
+     "single_flight_lock_ms: 3600001 is out of range 1..3600000"},
+    {"lock_ms_quoted", "name: bad\nsingle_flight: true\nsingle_flight_lock_ms: '0'\n", 3,
+     "single_flight_lock_ms: expected an integer"},
+    {"wait_ms_zero", "name: bad\nsingle_flight: true\nsingle_flight_wait_ms: 0\n", 3,
+     "single_flight_wait_ms: 0 is out of range 1..3600000"},
+    {"wait_ms_above_an_hour", "name: bad\nsingle_flight: true\nsingle_flight_wait_ms: 3600001\n", 3,
+     "single_flight_wait_ms: 3600001 is out of range"},
+    {"poll_us_9", "name: bad\nsingle_flight: true\nsingle_flight_poll_us: 9\n", 3,
+     "single_flight_poll_us: 9 is out of range 10..1000000"},
+    {"poll_us_above_a_second", "name: bad\nsingle_flight: true\nsingle_flight_poll_us: 1000001\n",
+     3, "single_flight_poll_us: 1000001 is out of range"},
+    {"beta_zero", "name: bad\nearly_refresh_beta: 0\n", 2,
+     "early_refresh_beta: 0 must be > 0 (leave it out to turn early refresh off)"},
+    {"beta_zero_point_zero", "name: bad\nearly_refresh_beta: 0.0\n", 2,
+     "early_refresh_beta: 0.0 must be > 0"},
+    {"beta_negative", "name: bad\nearly_refresh_beta: -1.5\n", 2,
+     "early_refresh_beta: -1.5 must be > 0"},
+    {"beta_above_1000", "name: bad\nearly_refresh_beta: 1000.5\n", 2,
+     "early_refresh_beta: 1000.5 is out of range (0, 1000]"},
+    {"beta_infinite", "name: bad\nearly_refresh_beta: .inf\n", 2,
+     "early_refresh_beta: expected a number"},
+    // Issue 13: contradictions, whatever the order of the keys.
+    {"single_flight_without_cache", "name: bad\nsingle_flight: true\ncache: false\n", 2,
+     "single_flight: true needs a cache (cache: true)"},
+    {"beta_without_cache", "name: bad\nearly_refresh_beta: 1\ncache: false\n", 2,
+     "early_refresh_beta: needs a cache (cache: true)"},
+    {"until_steady_without_cache", "name: bad\ncache: false\nwarmup: until_steady\n", 3,
+     "warmup: until_steady needs a cache (cache: true)"},
+    {"lock_ms_without_single_flight", "name: bad\nsingle_flight_lock_ms: 500\n", 2,
+     "single_flight_lock_ms: needs single_flight: true"},
+    {"wait_ms_with_single_flight_false",
+     "name: bad\nsingle_flight_wait_ms: 50\nsingle_flight: false\n", 2,
+     "single_flight_wait_ms: needs single_flight: true (this scenario has single_flight: false)"},
+    {"poll_us_without_single_flight", "name: bad\nsingle_flight_poll_us: 100\n", 2,
+     "single_flight_poll_us: needs single_flight: true"},
+    {"window_without_until_steady", "name: bad\nwarmup_window_ops: 1000\n", 2,
+     "warmup_window_ops: needs warmup: until_steady (this scenario has warmup: ops)"},
+    {"steady_pct_with_warmup_ops", "name: bad\nwarmup_steady_pct: 2\nwarmup: ops\n", 2,
+     "warmup_steady_pct: needs warmup: until_steady"},
+    {"until_steady_one_window", "name: bad\nwarmup_ops: 5000\nwarmup: until_steady\n", 2,
+     "warmup_ops: 5000 is too short to compare two windows"},
+    {"until_steady_short_custom_window",
+     "name: bad\nwarmup_ops: 150\nwarmup: until_steady\nwarmup_window_ops: 100\n", 2,
+     "warmup_ops: 150 is too short to compare two windows of warmup_window_ops: 100"},
 };
 
 class BadInputTest : public ::testing::TestWithParam<BadInput> {};
@@ -603,13 +793,11 @@ INSTANTIATE_TEST_SUITE_P(Table, BadInputTest, ::testing::ValuesIn(kBadInputs),
                            return std::string(param_info.param.label);
                          });
 
-TEST(BadInputTableTest, HasAtLeast25Cases) {
-  EXPECT_GE(std::size(kBadInputs), 25u);
-}
+TEST(BadInputTableTest, HasAtLeast25Cases) { EXPECT_GE(std::size(kBadInputs), 25u); }
 
 TEST(ParseScenarioTest, DeepNestingIsAnErrorNotACrash) {
-  const std::string text = absl::StrCat("name: bad\nthreads: ", std::string(20000, '['),
-                                        std::string(20000, ']'), "\n");
+  const std::string text =
+      absl::StrCat("name: bad\nthreads: ", std::string(20000, '['), std::string(20000, ']'), "\n");
   EXPECT_THAT(ParseScenario(text, "bad.yaml"),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        AllOf(StartsWith("bad.yaml:2: YAML syntax error"), HasSubstr("nested"))));
