@@ -13,15 +13,38 @@ Two generations of files:
   older (`legacy`): reads and writes include the failed operations (count ==
       reads + writes), and a run without a cache counted its reads as
       cache_misses.
+
+steady_start() is the warm-up's steady-state rule (Scenario::warmup
+until_steady) over a list of hit rates; Series.steady_second() applies it to
+the run's whole seconds. scenario_of_file() names a run by its file's name.
 """
+import os
+import re
+
 from . import names
 from .common import ToolError, is_number, load_json
 
 
+# Scenario::warmup_steady_pct's default: points of hit rate.
+STEADY_PCT = 1.0
+
+
 def count_fields():
-    """The series fields that are counts: every field not in microseconds."""
+    """The series fields that are counts: every field not a time (µs, ms) or a share (%)."""
     fields = names.series_fields(open_loop=True, server=True, cache=True)
-    return [k for k in fields if not k.endswith(("_us", "_ms"))]
+    return [k for k in fields if not k.endswith(("_us", "_ms", "_pct"))]
+
+
+def steady_start(rates, steady_pct=STEADY_PCT):
+    """The warm-up's rule (Scenario::warmup until_steady) over consecutive windows' hit
+    rates (%): the first index i >= 2 such that rates[i - 1] and rates[i] each differ
+    from the window before by less than `steady_pct` points; None when no window
+    qualifies. A window without reads (None) breaks the run of steady windows."""
+    for i in range(2, len(rates)):
+        a, b, c = rates[i - 2:i + 1]
+        if None not in (a, b, c) and abs(b - a) < steady_pct and abs(c - b) < steady_pct:
+            return i
+    return None
 
 
 class Second:
@@ -82,6 +105,30 @@ class Series(list):
     def has(self, key):
         """True when some second has the field (null or not)."""
         return any(key in s.fields for s in self)
+
+    def steady_second(self, steady_pct=STEADY_PCT):
+        """The Second from which the hit rate is steady (steady_start over the whole
+        seconds: the first and last windows are partial and left out), or None."""
+        whole = self[1:-1]
+        i = steady_start([s.hit_rate_pct() for s in whole], steady_pct)
+        return None if i is None else whole[i]
+
+
+# A series file is named after its benchmark (bench/scenario_benchmark.cc): '/' became
+# '_' and ':' became '-', and a repeated run ends in _runN.
+_FILE_NAME = re.compile(r"^[^_]+_(?P<scenario>.+?)_read_pct-.*?(?:_run(?P<run>[0-9]+))?$")
+
+
+def scenario_of_file(path):
+    """The scenario a series file belongs to, from its name
+    (CacheAside_stampede_jitter_read_pct-99_..._threads-8.json: 'stampede_jitter'; a
+    repeated run adds ' run N'); the file's stem when the name is not a benchmark's."""
+    stem = os.path.basename(path)
+    stem = stem[:-5] if stem.endswith(".json") else stem
+    m = _FILE_NAME.match(stem)
+    if not m:
+        return stem
+    return m.group("scenario") + (f" run {m.group('run')}" if m.group("run") else "")
 
 
 def load_series(path):

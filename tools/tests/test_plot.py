@@ -1,4 +1,7 @@
-"""Tests of tools/plot on time series and histograms recorded by real cabench runs."""
+"""Tests of tools/plot on time series and histograms recorded by real cabench runs, and on
+small synthetic files (stampede and stale-read figures) written into a scratch folder."""
+import copy
+import importlib.util
 import os
 import sys
 import unittest
@@ -8,6 +11,7 @@ from helpers import TOOLS, ToolTestCase, data, load, run_tool, write_json
 
 sys.path.insert(0, TOOLS)
 from cabench_py import histogram  # noqa: E402
+from cabench_py.series import load_series, steady_start  # noqa: E402
 
 SERIES = "series_random_balanced.json"   # older format
 NEW_SERIES = "series_new_cache.json"      # today's format
@@ -20,6 +24,60 @@ VIEW_TITLES = {
     "hit_rate": "Cache hit rate over time",
 }
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+HAS_MATPLOTLIB = importlib.util.find_spec("matplotlib") is not None
+STAMPEDE_TITLE = "Database reads in flight over time"
+NO_STAMPEDE = "this file has no stampede figures"
+# A series file's name as cabench writes it (bench/scenario_benchmark.cc).
+BENCH_FILE = "CacheAside_{}_read_pct-99_ttl_ms-1000_access-pool_iterations-5000_real_time_threads-8"
+
+
+def stampede_series(in_flight, dup_fills, fill_waits=None, early_refreshes=None):
+    """series_new_cache.json's seconds (as many as in_flight has) with the stampede fields
+    of issue 13; fill_waits / early_refreshes only when given."""
+    seconds = sorted(load(NEW_SERIES).items())
+    out = {}
+    for i, (epoch, sec) in enumerate(seconds[:len(in_flight)]):
+        sec = dict(sec, db_reads_in_flight_max=in_flight[i], dup_fills=dup_fills[i],
+                   stale_reads=3, stale_read_pct=0.25, stale_age_p50_ms=1.5,
+                   stale_age_p99_ms=9.75)
+        if fill_waits is not None:
+            sec["fill_waits"] = fill_waits[i]
+        if early_refreshes is not None:
+            sec["early_refreshes"] = early_refreshes[i]
+        out[epoch] = sec
+    return out
+
+
+def rates_series(rates):
+    """A series whose seconds have the given hit rates (%): 1,000 reads each."""
+    first = sorted(load(NEW_SERIES).items())[1][1]
+    out = {}
+    for i, rate in enumerate(rates):
+        hits = int(round(rate * 10))
+        out[str(1795678400 + i)] = dict(first, cache_hits=hits, cache_misses=1000 - hits)
+    return out
+
+
+def stale_results(runs):
+    """A Google Benchmark file of a TTL sweep: runs is [(scenario, ttl_ms, counters)], each
+    entry new_single.json's read_heavy with those counters."""
+    doc = load("new_single.json")
+    base = next(e for e in doc["benchmarks"] if e["name"].startswith("CacheAside/read_heavy/"))
+    entries = []
+    for scenario, ttl, counters in runs:
+        e = copy.deepcopy(base)
+        e["name"] = e["run_name"] = (f"CacheAside/{scenario}/read_pct:90/ttl_ms:{ttl}/"
+                                     "access:pool/iterations:2000/real_time/threads:4")
+        e.update(counters)
+        entries.append(e)
+    doc["benchmarks"] = entries
+    return doc
+
+
+def table_row(stdout, first):
+    """The split cells of the table row whose first cell is `first`."""
+    return next(l.split() for l in stdout.splitlines()
+                if l.startswith("  ") and l.split() and l.split()[0] == first)
 
 
 def fmt3(x):
@@ -162,6 +220,237 @@ class PlotTest(ToolTestCase):
             with open(os.path.join(out, f"{stem}.hit_rate.svg")) as f:
                 self.assertIn("no cache", f.read())
 
+    # -- the stampede view
+
+    def test_stampede_view_in_the_terminal(self):
+        path = write_json(self.tmp, "s.json", stampede_series(
+            [1, 2, 9, 4, 2, 0], [0, 1, 12, 3, 0, 0], [0, 0, 5, 1, 0, 0]))
+        proc = run_tool("plot", path, "--view", "stampede", "--color", "never")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn(STAMPEDE_TITLE, proc.stdout)
+        row = next(l for l in proc.stdout.splitlines() if l.strip().startswith("+2s "))
+        self.assertIn("█", row)
+        self.assertRegex(row, r"\] 9 dup fills 12 +fill waits 5$")
+        self.assertNotIn("early refreshes", proc.stdout)  # the file has none
+        self.assertIn("at most 9 (second 2), mean 3.0 over 6 seconds; dup fills 16; "
+                      "fill waits 6 in the run", proc.stdout)
+
+    def test_stampede_view_is_drawn_by_default_only_with_its_figures(self):
+        path = write_json(self.tmp, "s.json", stampede_series([0, 3, 1], [0, 2, 0]))
+        proc = run_tool("plot", path, "--color", "never")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        for title in list(VIEW_TITLES.values()) + [STAMPEDE_TITLE]:
+            self.assertIn(title, proc.stdout)
+        # All zero (no database read in flight): the five views only.
+        zero = write_json(self.tmp, "z.json", stampede_series([0, 0, 0], [0, 0, 0]))
+        proc = run_tool("plot", zero, "--color", "never")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertNotIn(STAMPEDE_TITLE, proc.stdout)
+        for old in (SERIES, NEW_SERIES):
+            self.assertNotIn(STAMPEDE_TITLE, run_tool("plot", data(old)).stdout)
+
+    def test_stampede_view_of_an_old_file_says_so(self):
+        for old in (SERIES, NEW_SERIES):
+            proc = run_tool("plot", data(old), "--view", "stampede", "--color", "never")
+            self.assertEqual(proc.returncode, 0, proc.stderr)
+            lines = proc.stdout.strip().splitlines()
+            self.assertEqual(len(lines), 2, proc.stdout)
+            self.assertIn(NO_STAMPEDE, lines[1])
+            self.assertIn("written before cabench measured them", lines[1])
+
+    @unittest.skipUnless(HAS_MATPLOTLIB, "no matplotlib")
+    def test_stampede_view_images(self):
+        path = write_json(self.tmp, "s.json", stampede_series(
+            [1, 2, 9, 4], [0, 1, 12, 3], [0, 0, 5, 1], [2, 0, 0, 1]))
+        out = os.path.join(self.tmp, "img")
+        proc = run_tool("plot", path, "--out", out, "-q")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        want = [os.path.join(out, f"s.{v}.{ext}") for v in list(VIEW_TITLES) +
+                ["stampede", "overview"] for ext in ("png", "svg")]
+        self.assert_valid_images(want)
+        with open(os.path.join(out, "s.stampede.svg")) as f:
+            text = f.read()
+        for label in ("dup fills", "fill waits", "early refreshes"):
+            self.assertIn(label, text)
+        proc = run_tool("plot", data(SERIES), "--view", "stampede", "--svg", "--out", out, "-q")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        with open(os.path.join(out, SERIES[:-5] + ".stampede.svg")) as f:
+            self.assertIn("no stampede figures", f.read())
+
+    # -- warm-up: where the hit rate becomes steady
+
+    def test_steady_rule(self):
+        start = steady_start
+        # A ramp that settles: seconds 5 and 6 each within a point of the one before.
+        self.assertEqual(start([10, 50, 80, 90, 95, 95.5, 95.8, 96]), 6)
+        self.assertEqual(start([70.0] * 5), 2)  # flat: as early as the rule allows
+        self.assertIsNone(start([10, 20, 30, 40, 50, 60]))  # never settles
+        self.assertIsNone(start([90, 95, 90, 95, 90, 95]))  # noise above the threshold
+        self.assertEqual(start([90, 90.4, 89.8, 90.3, 90.1]), 2)  # noise below it
+        self.assertEqual(start([90, 95, 90, 95, 90, 95], steady_pct=6), 2)
+        # Strictly less than the threshold, as the warm-up.
+        self.assertIsNone(start([90, 91, 92, 93]))
+        self.assertEqual(start([90, 91, 92, 93], steady_pct=1.01), 2)
+        # One settled step is not enough: two in a row.
+        self.assertIsNone(start([50, 80, 80.5, 95, 95.5, 99]))
+        # A window without reads breaks the run.
+        self.assertEqual(start([80, 80, None, 80, 80, 80]), 5)
+        self.assertIsNone(start([]))
+        self.assertIsNone(start([95, 95]))
+
+    def test_steady_second_leaves_out_the_partial_windows(self):
+        # Offsets 0..6; the partial first window (5%) would break 1..2; the last one
+        # (0%) would not matter. Whole seconds 1..5: 90, 90, 90, ...: steady at offset 3.
+        path = write_json(self.tmp, "r.json", rates_series([5, 90, 90, 90, 90, 90, 0]))
+        secs = load_series(path)
+        self.assertEqual(secs.steady_second().offset, 3)
+        # Only the last window settles: not steady.
+        path = write_json(self.tmp, "r2.json", rates_series([10, 20, 30, 40, 50, 50, 50]))
+        self.assertIsNone(load_series(path).steady_second())
+
+    def test_hit_rate_view_marks_the_steady_second(self):
+        path = write_json(self.tmp, "r.json",
+                          rates_series([5, 20, 60, 85, 93, 93.5, 94.1, 94.0, 60]))
+        proc = run_tool("plot", path, "--view", "hit_rate", "--color", "never")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn("steady from second 6 (hit rate 94.1%)", proc.stdout)
+        row = next(l for l in proc.stdout.splitlines() if l.strip().startswith("+6s "))
+        self.assertTrue(row.endswith("◀ steady from here"), row)
+        self.assertEqual(proc.stdout.count("◀"), 1)
+        # A looser threshold: steady earlier.
+        proc = run_tool("plot", path, "--view", "hit_rate", "--steady-pct", "10",
+                        "--color", "never")
+        self.assertIn("steady from second 5 (hit rate 93.5%)", proc.stdout)
+        # A run that never settles.
+        never = write_json(self.tmp, "n.json", rates_series([10, 20, 30, 40, 50, 60, 70]))
+        proc = run_tool("plot", never, "--view", "hit_rate", "--color", "never")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn("no steady state within the run", proc.stdout)
+        self.assertNotIn("◀", proc.stdout)
+        # The recorded fixture (15 s of random_balanced) warms up throughout.
+        proc = run_tool("plot", data(SERIES), "--view", "hit_rate", "--color", "never")
+        self.assertRegex(proc.stdout, r"steady from second \d+|no steady state within the run")
+
+    def test_steady_pct_values_and_scope(self):
+        for bad in ("0", "-1", "nan", "101"):
+            self.assert_one_line_error(run_tool("plot", data(NEW_SERIES), "--steady-pct", bad),
+                                       "--steady-pct")
+        self.assert_one_line_error(run_tool("plot", "pair", data(NEW_SERIES), data(NEW_SERIES),
+                                            "--steady-pct", "2"), "--steady-pct applies")
+
+    @unittest.skipUnless(HAS_MATPLOTLIB, "no matplotlib")
+    def test_hit_rate_image_marks_the_steady_second(self):
+        path = write_json(self.tmp, "r.json", rates_series([5, 20, 60, 85, 93, 93.5, 94.1, 40]))
+        proc = run_tool("plot", path, "--view", "hit_rate", "--svg", "--out", self.tmp, "-q")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        with open(os.path.join(self.tmp, "r.hit_rate.svg")) as f:
+            self.assertIn("steady from second 6", f.read())
+
+    # -- inflight: several runs' database reads in flight
+
+    def inflight_files(self):
+        runs = {"stampede": ([2, 40, 64, 30, 8], [0, 30, 50, 10, 0]),
+                "stampede_jitter": ([2, 12, 16, 10, 3], [0, 6, 9, 2, 0]),
+                "stampede_single_flight": ([2, 3, 2, 2, 1], [0, 0, 0, 0, 0]),
+                "stampede_xfetch": ([2, 4, 3, 3], [0, 1, 0, 0])}
+        paths = [write_json(self.tmp, BENCH_FILE.format(sc) + ".json",
+                            stampede_series(in_flight, dup)) for sc, (in_flight, dup) in
+                 runs.items()]
+        return runs, paths
+
+    def test_inflight_compares_runs(self):
+        runs, paths = self.inflight_files()
+        proc = run_tool("plot", "inflight", *paths, "--color", "never")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn("Database reads in flight", proc.stdout)
+        self.assertTrue(any(chr(c) in proc.stdout for c in range(0x2801, 0x2900)))
+        for sc, (in_flight, dup) in runs.items():
+            self.assertIn(f"] {sc}", proc.stdout)  # the legend: one line per run
+            row = table_row(proc.stdout, sc)
+            mean = sum(in_flight) / len(in_flight)
+            self.assertEqual(row[1:], [str(len(in_flight)), str(max(in_flight)),
+                                       f"{mean:.2f}", str(sum(dup))], sc)
+
+    def test_inflight_leaves_out_old_files(self):
+        _, paths = self.inflight_files()
+        proc = run_tool("plot", "inflight", paths[0], data(NEW_SERIES), "--color", "never")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn(f"(left out: {NEW_SERIES}: {NO_STAMPEDE}", proc.stdout)
+        self.assert_one_line_error(run_tool("plot", "inflight", data(NEW_SERIES), data(SERIES)),
+                                   "no file has stampede figures")
+        self.assert_one_line_error(run_tool("plot", "inflight"), "usage: tools/plot inflight")
+        # The same scenario twice: labelled by the files' names.
+        twice = write_json(self.tmp, "again.json", stampede_series([1, 2], [0, 0]))
+        proc = run_tool("plot", "inflight", paths[0], twice, paths[0], "--color", "never")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn(BENCH_FILE.format("stampede"), proc.stdout)
+
+    @unittest.skipUnless(HAS_MATPLOTLIB, "no matplotlib")
+    def test_inflight_images(self):
+        _, paths = self.inflight_files()
+        out = os.path.join(self.tmp, "img")
+        proc = run_tool("plot", "inflight", *paths, "--out", out, "-q")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(proc.stdout, "")
+        stem = BENCH_FILE.format("stampede")
+        self.assert_valid_images([os.path.join(out, f"{stem}.inflight.{ext}")
+                                  for ext in ("png", "svg")])
+        with open(os.path.join(out, f"{stem}.inflight.svg")) as f:
+            self.assertIn("stampede_single_flight", f.read())
+
+    # -- stale: hit rate and stale reads against TTL
+
+    def stale_file(self, extra=()):
+        runs = [("ttl_only", ttl, {"hit_rate_pct": hit, "stale_read_pct": stale,
+                                   "stale_age_p50_ms": ttl / 4, "stale_age_p99_ms": ttl * 0.9,
+                                   "ops_per_s": 20000.0 + ttl})
+                for ttl, hit, stale in ((100, 40.0, 0.5), (1000, 80.0, 4.0),
+                                        (10000, 95.0, 12.5))]
+        # No stale read: no stale ages (absent, not 0).
+        runs += [("invalidate", 1000, {"hit_rate_pct": 70.0, "stale_read_pct": 0.0,
+                                       "ops_per_s": 1234.5})]
+        return write_json(self.tmp, "ttl_sweep.json", stale_results(runs + list(extra)))
+
+    def test_stale_against_ttl(self):
+        path = self.stale_file(extra=[("old_run", 500, {"stale_read_pct": None})])
+        proc = run_tool("plot", "stale", path, "--color", "never")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn("Hit rate against TTL, %", proc.stdout)
+        self.assertIn("Stale reads against TTL, % of the hits", proc.stdout)
+        self.assertEqual(table_row(proc.stdout, "scenario")[:2], ["scenario", "ttl_ms"])
+        rows = [l.split() for l in proc.stdout.splitlines() if l.startswith("  ttl_only")]
+        self.assertEqual(rows, [["ttl_only", "100", "40.00", "0.500", "25.0", "90.0", "20,100"],
+                                ["ttl_only", "1,000", "80.00", "4.000", "250.0", "900.0",
+                                 "21,000"],
+                                ["ttl_only", "10,000", "95.00", "12.500", "2,500.0",
+                                 "9,000.0", "30,000"]])
+        self.assertEqual(table_row(proc.stdout, "invalidate"),
+                         ["invalidate", "1,000", "70.00", "0.000", "-", "-", "1,234"])
+        self.assertIn("(left out: CacheAside/old_run/", proc.stdout)
+        self.assertIn("no stale_read_pct", proc.stdout)
+        proc = run_tool("plot", "stale", path, "--filter", "invalidate", "--color", "never")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertNotIn("ttl_only", proc.stdout)
+
+    def test_stale_without_stale_figures(self):
+        # Files written before cabench measured stale reads: one line, exit 2.
+        for name in ("new_single.json", "single.json"):
+            self.assert_one_line_error(run_tool("plot", "stale", data(name)),
+                                       "no benchmark has stale_read_pct", "nothing to plot")
+        self.assert_one_line_error(run_tool("plot", "stale", self.stale_file(), "--filter",
+                                            "nomatch"), "no benchmark matching --filter")
+        self.assert_one_line_error(run_tool("plot", "stale", self.stale_file(), "--x", "ttl"),
+                                   "--x applies to 'curve' only")
+        self.assert_one_line_error(run_tool("plot", data(NEW_SERIES), "--filter", "x"),
+                                   "--filter applies")
+
+    @unittest.skipUnless(HAS_MATPLOTLIB, "no matplotlib")
+    def test_stale_images(self):
+        proc = run_tool("plot", "stale", self.stale_file(), "--png", "--svg", "-q")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assert_valid_images([os.path.join(self.tmp, f"ttl_sweep.stale.{ext}")
+                                  for ext in ("png", "svg")])
+
     # -- explain
 
     def test_explain_numbers_equal_the_files(self):
@@ -303,8 +592,11 @@ class PlotTest(ToolTestCase):
     def test_help(self):
         proc = run_tool("plot", "--help")
         self.assertEqual(proc.returncode, 0)
-        for view in VIEW_TITLES:
+        for view in list(VIEW_TITLES) + ["stampede"]:
             self.assertIn(view, proc.stdout)
+        for usage in ("tools/plot inflight SERIES.json [SERIES.json ...]",
+                      "tools/plot stale RESULTS.json [--filter REGEX]", "--steady-pct P"):
+            self.assertIn(usage, proc.stdout)
         self.assertIn("Exit status (the rule of every cabench tool): 0 ok; 1", proc.stdout)
 
     def test_missing_matplotlib_is_a_failure(self):
