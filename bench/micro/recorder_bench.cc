@@ -1,6 +1,6 @@
 // Micro-benchmarks of lib/metrics: the cost a benchmark thread pays per
 // operation to file its OpResult (LatencyRecorder::Record, target well under
-// 50 ns), a bare Histogram::Record, and the after-the-run merge of one
+// 50 ns; with operation events too), a bare Histogram::Record, and the after-the-run merge of one
 // thread's recorder into the aggregate.
 #include <cmath>
 #include <cstddef>
@@ -59,6 +59,27 @@ std::vector<OpResult> MixedOps(uint64_t seed) {
   return ops;
 }
 
+// MixedOps with the events of a stampede-prone, stale-prone run: 10% of the
+// hits stale (ages around 50 ms), every miss a SELECT with 1..8 in flight,
+// one in five of them a duplicate fill. About 27% of the operations take
+// Record()'s out-of-line event path.
+std::vector<OpResult> MixedOpsWithEvents(uint64_t seed) {
+  std::vector<OpResult> ops = MixedOps(seed);
+  std::mt19937_64 rng(seed + 1);
+  std::lognormal_distribution<double> age_ns(std::log(50'000'000.0), 1.0);
+  for (OpResult& op : ops) {
+    const uint64_t r = rng() % 10;
+    if (op.op_class == OpClass::kCacheHit && r == 0) {
+      op.events = kEventStale;
+      op.stale_age_ns = static_cast<int64_t>(age_ns(rng));
+    } else if (op.op_class == OpClass::kCacheMiss) {
+      op.events = kEventReadSelect | (r < 2 ? kEventDupFill : 0);
+      op.db_reads_in_flight = static_cast<int32_t>(1 + rng() % 8);
+    }
+  }
+  return ops;
+}
+
 // Start times advance ~1 us per operation, so a new second starts every
 // ~10^6 operations and its (amortized) allocation is part of the cost.
 void BM_Recorder_Record(benchmark::State& state) {
@@ -74,10 +95,27 @@ void BM_Recorder_Record(benchmark::State& state) {
   benchmark::DoNotOptimize(recorder.ops());
   state.SetItemsProcessed(state.iterations());
   state.counters["seconds"] = static_cast<double>(recorder.seconds().size());
-  state.counters["recorder_kb"] =
-      static_cast<double>(recorder.MemoryBytes()) / 1024.0;
+  state.counters["recorder_kb"] = static_cast<double>(recorder.MemoryBytes()) / 1024.0;
 }
 BENCHMARK(BM_Recorder_Record);
+
+// The same with events (MixedOpsWithEvents): the cost of the slow path.
+void BM_Recorder_RecordWithEvents(benchmark::State& state) {
+  const std::vector<OpResult> ops = MixedOpsWithEvents(42);
+  LatencyRecorder recorder;
+  int64_t start = kEpochStartNs;
+  size_t i = 0;
+  for (auto _ : state) {
+    recorder.Record(ops[i & (kRing - 1)], start);
+    ++i;
+    start += 1000;
+  }
+  benchmark::DoNotOptimize(recorder.ops());
+  state.SetItemsProcessed(state.iterations());
+  state.counters["stale_reads"] = static_cast<double>(recorder.stale_reads());
+  state.counters["recorder_kb"] = static_cast<double>(recorder.MemoryBytes()) / 1024.0;
+}
+BENCHMARK(BM_Recorder_RecordWithEvents);
 
 void BM_Histogram_Record(benchmark::State& state) {
   const std::vector<OpResult> ops = MixedOps(7);

@@ -1,6 +1,7 @@
 #include "lib/metrics/recorder.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -66,6 +67,10 @@ double SecondStats::IntendedPercentile(OpClass c, double p) const {
                                           static_cast<double>(intended_max_ns[cls]));
 }
 
+double SecondStats::StaleAgePercentile(double p) const {
+  return stale_age_buckets.Percentile(stale_reads(), p, 0.0, static_cast<double>(stale_age_max_ns));
+}
+
 LatencyRecorder::LatencyRecorder() = default;
 
 int64_t LatencyRecorder::ops() const {
@@ -82,13 +87,15 @@ int64_t LatencyRecorder::total_ns() const {
 
 size_t LatencyRecorder::MemoryBytes() const {
   constexpr size_t kHistogramBytes = sizeof(int64_t) * Histogram::kNumBuckets;
-  size_t bytes = (class_hist_.size() + step_hist_.size() + intended_hist_.size()) *
-                     kHistogramBytes +
-                 seconds_.capacity() * sizeof(SecondStats);
+  size_t bytes =
+      (class_hist_.size() + step_hist_.size() + intended_hist_.size() + stale_age_hist_.size()) *
+          kHistogramBytes +
+      seconds_.capacity() * sizeof(SecondStats);
   for (const SecondStats& sec : seconds_) {
     for (const auto* buckets : {&sec.class_buckets, &sec.intended_buckets}) {
       for (const CoarseBuckets& b : *buckets) bytes += b.counts.capacity() * sizeof(uint32_t);
     }
+    bytes += sec.stale_age_buckets.counts.capacity() * sizeof(uint32_t);
   }
   return bytes;
 }
@@ -108,6 +115,31 @@ const Histogram& LatencyRecorder::intended_histogram(OpClass c) const {
 
 const Histogram& LatencyRecorder::start_lag() const {
   return intended_hist_.empty() ? EmptyHistogram() : intended_hist_[kNumOpClasses];
+}
+
+const Histogram& LatencyRecorder::stale_age() const {
+  return stale_age_hist_.empty() ? EmptyHistogram() : stale_age_hist_[0];
+}
+
+void LatencyRecorder::RecordEvents(const OpResult& op, SecondStats* sec) {
+  unsigned bits = op.events & ((1u << kNumOpEvents) - 1);
+  while (bits != 0) {
+    const int e = std::countr_zero(bits);
+    bits &= bits - 1;
+    ++event_counts_[e];
+    if (sec != nullptr) ++sec->event_counts[e];
+  }
+  const int64_t in_flight = std::max<int64_t>(0, op.db_reads_in_flight);
+  db_reads_in_flight_max_ = std::max(db_reads_in_flight_max_, in_flight);
+  if (sec != nullptr)
+    sec->db_reads_in_flight_max = std::max(sec->db_reads_in_flight_max, in_flight);
+  if ((op.events & kEventStale) == 0) return;
+  const int64_t age = std::max<int64_t>(0, op.stale_age_ns);
+  if (stale_age_hist_.empty()) stale_age_hist_.resize(1);
+  stale_age_hist_[0].Record(age);
+  if (sec == nullptr) return;
+  sec->stale_age_buckets.Add(age);
+  sec->stale_age_max_ns = std::max(sec->stale_age_max_ns, age);
 }
 
 Histogram LatencyRecorder::IntendedOverall() const {
@@ -167,8 +199,7 @@ SecondStats* LatencyRecorder::GrowTo(int64_t second) {
     // Rare (an operation that started before every other one recorded so
     // far, or a merge): shift the series. Indexes change, so the cached
     // current second is dropped.
-    seconds_.insert(seconds_.begin(),
-                    static_cast<size_t>(first_second_ - second), SecondStats{});
+    seconds_.insert(seconds_.begin(), static_cast<size_t>(first_second_ - second), SecondStats{});
     first_second_ = second;
     cur_width_ = 0;
   }
@@ -185,15 +216,13 @@ SecondStats* LatencyRecorder::SwitchSecond(int64_t start_epoch_ns) {
   cur_index_ = static_cast<size_t>(second - first_second_);
   // Modular arithmetic: the window test in Record() is done mod 2^64, so a
   // wrapped product for an absurd second still describes the right window.
-  cur_lo_ =
-      static_cast<uint64_t>(second) * static_cast<uint64_t>(kNanosPerSecond);
+  cur_lo_ = static_cast<uint64_t>(second) * static_cast<uint64_t>(kNanosPerSecond);
   cur_width_ = static_cast<uint64_t>(kNanosPerSecond);
   return sec;
 }
 
 void LatencyRecorder::Merge(const LatencyRecorder& other) {
-  for (int c = 0; c < kNumOpClasses; ++c)
-    class_hist_[c].Merge(other.class_hist_[c]);
+  for (int c = 0; c < kNumOpClasses; ++c) class_hist_[c].Merge(other.class_hist_[c]);
   for (int s = 0; s < kNumSteps; ++s) step_hist_[s].Merge(other.step_hist_[s]);
   if (!other.intended_hist_.empty()) {
     if (intended_hist_.empty()) intended_hist_.resize(kNumOpClasses + 1);
@@ -203,6 +232,12 @@ void LatencyRecorder::Merge(const LatencyRecorder& other) {
   }
   late_ops_ += other.late_ops_;
   for (int c = 0; c < kNumMissCauses; ++c) miss_causes_[c] += other.miss_causes_[c];
+  for (int e = 0; e < kNumOpEvents; ++e) event_counts_[e] += other.event_counts_[e];
+  db_reads_in_flight_max_ = std::max(db_reads_in_flight_max_, other.db_reads_in_flight_max_);
+  if (!other.stale_age_hist_.empty()) {
+    if (stale_age_hist_.empty()) stale_age_hist_.resize(1);
+    stale_age_hist_[0].Merge(other.stale_age_hist_[0]);
+  }
   first_intended_ns_ = std::min(first_intended_ns_, other.first_intended_ns_);
   last_intended_ns_ = std::max(last_intended_ns_, other.last_intended_ns_);
   for (size_t e = 0; e < errors_by_source_.size(); ++e) {
@@ -242,6 +277,10 @@ void LatencyRecorder::Merge(const LatencyRecorder& other) {
     }
     to->late_ops += from.late_ops;
     for (int c = 0; c < kNumMissCauses; ++c) to->miss_causes[c] += from.miss_causes[c];
+    for (int e = 0; e < kNumOpEvents; ++e) to->event_counts[e] += from.event_counts[e];
+    to->db_reads_in_flight_max = std::max(to->db_reads_in_flight_max, from.db_reads_in_flight_max);
+    to->stale_age_buckets.Merge(from.stale_age_buckets);
+    to->stale_age_max_ns = std::max(to->stale_age_max_ns, from.stale_age_max_ns);
   }
   cur_width_ = 0;
 }
@@ -252,6 +291,9 @@ void LatencyRecorder::Clear() {
   intended_hist_.clear();
   late_ops_ = 0;
   miss_causes_ = {};
+  event_counts_ = {};
+  db_reads_in_flight_max_ = 0;
+  stale_age_hist_.clear();
   first_intended_ns_ = std::numeric_limits<int64_t>::max();
   last_intended_ns_ = std::numeric_limits<int64_t>::min();
   errors_by_source_ = {};

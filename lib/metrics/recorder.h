@@ -25,12 +25,24 @@
 //     misses, errors, per-class count and total time, and a coarse histogram
 //     per non-error class (16 sub-buckets per power of two: percentiles
 //     within ~3.2%) for per-second p99.
+//   - Events (OpResult::events, the OpEvent bits: stale reads, duplicate
+//     fills, early refreshes, fill waits and their timeouts, reads that sent
+//     a SELECT): counted per run and per second as the operation reports
+//     them, whatever its class (a fill whose SET failed is an error that
+//     still sent its SELECT). Also the most SELECTs in flight that any
+//     operation saw (OpResult::db_reads_in_flight), and the age of each stale
+//     read (OpResult::stale_age_ns) in a Histogram per run and a coarse
+//     histogram per second. Most operations carry none of this, so Record()
+//     tests it with one branch and files it out of line (RecordEvents).
 //
-// Memory is flat in the number of operations: eleven Histograms (about 350 KB,
-// allocated at construction) plus one SecondStats (about 11 KB) per second
-// of run time. Record() takes no lock, uses no atomics and allocates only when
-// an operation starts in a second the recorder has not seen (amortized: the
-// per-second vector grows geometrically). The time series spans at most
+// Memory is flat in the number of operations: thirteen Histograms (about
+// 410 KB, allocated at construction) plus one SecondStats (about 11 KB) per
+// second of run time. The first stale read adds one more Histogram (about
+// 32 KB), lazily, so runs without stale reads do not pay for it; each second
+// with stale reads adds a coarse histogram (about 2 KB). Record() takes no
+// lock, uses no atomics and allocates only when an operation starts in a
+// second the recorder has not seen (amortized: the per-second vector grows
+// geometrically) or on such a first. The time series spans at most
 // kMaxSeconds; an operation whose start second would stretch it further
 // (a bogus clock, in practice) still counts everywhere else and is counted in
 // ops_outside_time_series().
@@ -91,6 +103,12 @@ struct CoarseBuckets {
   double Percentile(int64_t n, double p, double lo, double hi) const;
 };
 
+// The OpEvent bits as indexes (bit b of OpResult::events counts in
+// [b]): kEventStale is 0, kEventDupFill 1, ..., kEventReadSelect 5.
+inline constexpr int kNumOpEvents = 6;
+inline constexpr int EventIndex(OpEvent e) { return std::countr_zero(static_cast<unsigned>(e)); }
+static_assert(EventIndex(kEventReadSelect) == kNumOpEvents - 1);
+
 // The aggregate of the operations that started in one epoch second. A plain
 // value; thread-compatible.
 struct SecondStats {
@@ -120,6 +138,16 @@ struct SecondStats {
   // Misses by cause, indexed by MissCause - 1 (misses with no cause not
   // counted).
   std::array<int64_t, kNumMissCauses> miss_causes{};
+  // Operations of this second that carried each OpEvent, indexed by
+  // EventIndex(), whatever their class.
+  std::array<int64_t, kNumOpEvents> event_counts{};
+  // The most SELECTs in flight that an operation of this second saw (0 when
+  // none sent one or none were counted).
+  int64_t db_reads_in_flight_max = 0;
+  // The ages of this second's stale reads (empty until the first), and the
+  // exact oldest, which bounds the coarse percentiles.
+  CoarseBuckets stale_age_buckets;
+  int64_t stale_age_max_ns = 0;
 
   // Operations that started in this second, of every class.
   int64_t count() const {
@@ -140,6 +168,18 @@ struct SecondStats {
   int64_t cache_misses() const { return ClassCount(OpClass::kCacheMiss); }
   int64_t errors() const { return ClassCount(OpClass::kError); }
   int64_t ClassCount(OpClass c) const { return class_count[static_cast<int>(c)]; }
+  // Operations of this second that carried event `e` (0 for a value that is
+  // not a single OpEvent bit).
+  int64_t EventCount(OpEvent e) const {
+    const int i = EventIndex(e);
+    return std::has_single_bit(static_cast<unsigned>(e)) && i < kNumOpEvents ? event_counts[i] : 0;
+  }
+  int64_t stale_reads() const { return EventCount(kEventStale); }
+  int64_t dup_fills() const { return EventCount(kEventDupFill); }
+  int64_t early_refreshes() const { return EventCount(kEventEarlyRefresh); }
+  int64_t fill_waits() const { return EventCount(kEventFillWait); }
+  int64_t fill_wait_timeouts() const { return EventCount(kEventWaitTimeout); }
+  int64_t read_selects() const { return EventCount(kEventReadSelect); }
   // Min and max latency of the second; 0 when the second is empty.
   int64_t min() const { return count() == 0 ? 0 : min_ns; }
   int64_t max() const { return count() == 0 ? 0 : max_ns; }
@@ -154,6 +194,11 @@ struct SecondStats {
   // The same for the response time from the intended start (open loop; 0
   // when the second has none).
   double IntendedPercentile(OpClass c, double p) const;
+  // The p-th percentile (nearest rank) of the ages of this second's stale
+  // reads, in nanoseconds, from the coarse histogram clamped to [0, the exact
+  // oldest] (within ~3.2%; the top rank is exact). 0 when the second had no
+  // stale read.
+  double StaleAgePercentile(double p) const;
 
  private:
   static constexpr std::array<int64_t, kNumOpClasses> Filled(int64_t v) {
@@ -168,7 +213,7 @@ class LatencyRecorder {
   // The longest time series kept: six hours (at most ~145 MB per recorder).
   static constexpr int64_t kMaxSeconds = 6 * 3600;
 
-  // An empty recorder. Allocates its histograms (about 285 KB).
+  // An empty recorder. Allocates its histograms (about 410 KB).
   LatencyRecorder();
 
   // Copyable and movable (a moved-from recorder may only be destroyed,
@@ -181,16 +226,19 @@ class LatencyRecorder {
   // Files one operation that started at `start_epoch_ns` (nanoseconds since
   // the Unix epoch, e.g. absl::GetCurrentTimeNanos()) as described in the
   // file comment. Negative latencies count as 0; an out-of-range class counts
-  // as kError rather than being trusted as an index. No locks, no atomics,
-  // no allocation except when a new second starts (or a class's first
-  // operation in a second). Not safe to call concurrently with anything else
+  // as kError rather than being trusted as an index; so do a negative
+  // db_reads_in_flight or stale_age_ns (as 0) and event bits beyond the six
+  // OpEvents (ignored). No locks, no atomics, no allocation except when a new
+  // second starts (or a class's first operation in a second, or the run's or
+  // the second's first stale read). Not safe to call concurrently with anything else
   // on the same recorder.
   inline void Record(const OpResult& op, int64_t start_epoch_ns);
 
   // The same for an open-loop operation sent `lag_ns` (>= 0) after its
   // intended start: also files its response time from the intended start
   // (op.total_ns + lag_ns) per class, the lag itself, and whether it was
-  // late (lag > kLateNs). Allocates the open-loop histograms on first use.
+  // late (lag > kLateNs); its events are filed once, by Record(). Allocates
+  // the open-loop histograms on first use.
   void RecordOpenLoop(const OpResult& op, int64_t start_epoch_ns, int64_t lag_ns);
 
   // An open-loop operation is late when sent more than this after its
@@ -216,19 +264,13 @@ class LatencyRecorder {
   int64_t cache_misses() const { return class_count(OpClass::kCacheMiss); }
   int64_t errors() const { return class_count(OpClass::kError); }
   // Errors by source; kNone counts errors whose source was not set.
-  int64_t errors_by_source(ErrorSource s) const {
-    return errors_by_source_[static_cast<int>(s)];
-  }
+  int64_t errors_by_source(ErrorSource s) const { return errors_by_source_[static_cast<int>(s)]; }
   // Sum of every operation's total latency (errors included), nanoseconds.
   int64_t total_ns() const;
 
   // Latency histograms (nanoseconds).
-  const Histogram& class_histogram(OpClass c) const {
-    return class_hist_[static_cast<int>(c)];
-  }
-  const Histogram& step_histogram(Step s) const {
-    return step_hist_[static_cast<int>(s)];
-  }
+  const Histogram& class_histogram(OpClass c) const { return class_hist_[static_cast<int>(c)]; }
+  const Histogram& step_histogram(Step s) const { return step_hist_[static_cast<int>(s)]; }
   // Every class but kError together; built on each call by merging the
   // class histograms, so call it once, after the run.
   Histogram Overall() const;
@@ -249,6 +291,32 @@ class LatencyRecorder {
     const int i = static_cast<int>(c) - 1;
     return i >= 0 && i < kNumMissCauses ? miss_causes_[i] : 0;
   }
+
+  // Operations that carried event `e` (an OpEvent bit; 0 for anything else),
+  // whatever their class; ops outside the time series included.
+  int64_t event_count(OpEvent e) const {
+    const int i = EventIndex(e);
+    return std::has_single_bit(static_cast<unsigned>(e)) && i < kNumOpEvents ? event_counts_[i] : 0;
+  }
+  // Hits on a value older than its key's latest committed write.
+  int64_t stale_reads() const { return event_count(kEventStale); }
+  // Fills begun while another fill of the same key was in flight.
+  int64_t dup_fills() const { return event_count(kEventDupFill); }
+  // Hits that refreshed their key before the TTL ran out (XFetch).
+  int64_t early_refreshes() const { return event_count(kEventEarlyRefresh); }
+  // Single flight: misses that waited for another thread's fill, and the
+  // waits that ran out.
+  int64_t fill_waits() const { return event_count(kEventFillWait); }
+  int64_t fill_wait_timeouts() const { return event_count(kEventWaitTimeout); }
+  // Reads that sent a SELECT (fills, early refreshes, db reads).
+  int64_t read_selects() const { return event_count(kEventReadSelect); }
+  // The most SELECTs in flight over all threads that any operation saw when
+  // it sent its own (OpResult::db_reads_in_flight); 0 when none reported.
+  int64_t db_reads_in_flight_max() const { return db_reads_in_flight_max_; }
+  // The ages of the stale reads (OpResult::stale_age_ns, nanoseconds); an
+  // empty histogram without stale reads. Ages beyond Histogram's ~137 s land
+  // in its overflow bucket (percentiles there report the exact maximum).
+  const Histogram& stale_age() const;
   // The earliest and the latest intended start (epoch nanoseconds) of the
   // open-loop operations; both 0 without.
   int64_t first_intended_ns() const { return has_intended() ? first_intended_ns_ : 0; }
@@ -279,6 +347,10 @@ class LatencyRecorder {
   // The slow path of Record(): finds or creates the second of
   // `start_epoch_ns` and makes it the cached current second.
   SecondStats* SwitchSecond(int64_t start_epoch_ns);
+  // The other slow path of Record(): files `op`'s events, in-flight count
+  // and stale age, in the run and in `sec` (nullptr: outside the series).
+  // Out of line so that Record() stays small.
+  void RecordEvents(const OpResult& op, SecondStats* sec);
 
   std::array<Histogram, kNumOpClasses> class_hist_;
   std::array<Histogram, kNumSteps> step_hist_;
@@ -287,6 +359,11 @@ class LatencyRecorder {
   std::vector<Histogram> intended_hist_;
   int64_t late_ops_ = 0;
   std::array<int64_t, kNumMissCauses> miss_causes_{};
+  std::array<int64_t, kNumOpEvents> event_counts_{};
+  int64_t db_reads_in_flight_max_ = 0;
+  // The stale reads' ages: empty until the first stale read, then one
+  // Histogram (a vector, so the recorder stays copyable).
+  std::vector<Histogram> stale_age_hist_;
   int64_t first_intended_ns_ = std::numeric_limits<int64_t>::max();
   int64_t last_intended_ns_ = std::numeric_limits<int64_t>::min();
   std::array<int64_t, 3> errors_by_source_{};
@@ -305,8 +382,7 @@ class LatencyRecorder {
 
 // Inline so that callers in other translation units (the benchmark loop)
 // get the hot path without a call.
-inline void LatencyRecorder::Record(const OpResult& op,
-                                    int64_t start_epoch_ns) {
+inline void LatencyRecorder::Record(const OpResult& op, int64_t start_epoch_ns) {
   const int raw = static_cast<int>(op.op_class);
   const int cls = raw < kNumOpClasses ? raw : static_cast<int>(OpClass::kError);
   const int64_t ns = op.total_ns < 0 ? 0 : op.total_ns;
@@ -325,17 +401,20 @@ inline void LatencyRecorder::Record(const OpResult& op,
   }
   first_start_ns_ = std::min(first_start_ns_, start_epoch_ns);
   // Unsigned add: wrapping on a bogus start time must not be undefined.
-  last_end_ns_ = std::max(
-      last_end_ns_, static_cast<int64_t>(static_cast<uint64_t>(start_epoch_ns) +
-                                         static_cast<uint64_t>(ns)));
+  last_end_ns_ = std::max(last_end_ns_, static_cast<int64_t>(static_cast<uint64_t>(start_epoch_ns) +
+                                                             static_cast<uint64_t>(ns)));
 
   SecondStats* sec;
   if (static_cast<uint64_t>(start_epoch_ns) - cur_lo_ < cur_width_) {
     sec = &seconds_[cur_index_];
   } else {
     sec = SwitchSecond(start_epoch_ns);
-    if (sec == nullptr) return;
   }
+  // One test for everything most operations lack (events, SELECTs in flight).
+  if ((op.events | op.db_reads_in_flight) != 0) [[unlikely]] {
+    RecordEvents(op, sec);
+  }
+  if (sec == nullptr) return;
   sec->min_ns = std::min(sec->min_ns, ns);
   sec->max_ns = std::max(sec->max_ns, ns);
   ++sec->class_count[cls];

@@ -1,5 +1,6 @@
 #include "lib/metrics/recorder.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <random>
@@ -60,12 +61,40 @@ OpResult RandomOp(std::mt19937_64& rng) {
   std::lognormal_distribution<double> hit_ns(std::log(150'000.0), 0.5);
   std::lognormal_distribution<double> db_ns(std::log(3'000'000.0), 0.8);
   const uint64_t r = rng() % 1000;
-  if (r < 10)
-    return Error(r % 2 ? OpKind::kRead : OpKind::kWrite, ErrorSource::kDb,
-                 1000);
+  if (r < 10) return Error(r % 2 ? OpKind::kRead : OpKind::kWrite, ErrorSource::kDb, 1000);
   if (r < 600) return Hit(static_cast<int64_t>(hit_ns(rng)));
   if (r < 800) return Miss(static_cast<int64_t>(db_ns(rng)));
   return Write(static_cast<int64_t>(db_ns(rng)));
+}
+
+// RandomOp with the events a stampede-prone, stale-prone run would report:
+// hits stale 10% of the time (ages lognormal around 50 ms) or refreshed early
+// 1%; misses send a SELECT with 1..8 in flight, 20% of them duplicate fills,
+// 5% waited (and a fifth of those timed out); some errors carry events too.
+OpResult RandomEventOp(std::mt19937_64& rng) {
+  std::lognormal_distribution<double> age_ns(std::log(50'000'000.0), 1.0);
+  OpResult op = RandomOp(rng);
+  const uint64_t r = rng() % 100;
+  if (op.op_class == OpClass::kCacheHit) {
+    if (r < 10) {
+      op.events |= kEventStale;
+      op.stale_age_ns = static_cast<int64_t>(age_ns(rng));
+    } else if (r == 10) {
+      op.events |= kEventEarlyRefresh | kEventReadSelect;
+      op.db_reads_in_flight = static_cast<int32_t>(1 + rng() % 8);
+    }
+  } else if (op.op_class == OpClass::kCacheMiss || op.op_class == OpClass::kError) {
+    if (r < 5) {
+      op.events |= kEventFillWait;
+      if (r == 0) op.events |= kEventWaitTimeout;
+    }
+    if (r >= 5 || r == 0) {
+      op.events |= kEventReadSelect;
+      op.db_reads_in_flight = static_cast<int32_t>(1 + rng() % 8);
+      if (r >= 80) op.events |= kEventDupFill;
+    }
+  }
+  return op;
 }
 
 void ExpectSameSecond(const SecondStats& a, const SecondStats& b, size_t i) {
@@ -77,6 +106,10 @@ void ExpectSameSecond(const SecondStats& a, const SecondStats& b, size_t i) {
   EXPECT_EQ(a.class_total_ns, b.class_total_ns);
   EXPECT_EQ(a.class_max_ns, b.class_max_ns);
   EXPECT_EQ(a.class_buckets, b.class_buckets);
+  EXPECT_EQ(a.event_counts, b.event_counts);
+  EXPECT_EQ(a.db_reads_in_flight_max, b.db_reads_in_flight_max);
+  EXPECT_EQ(a.stale_age_buckets, b.stale_age_buckets);
+  EXPECT_EQ(a.stale_age_max_ns, b.stale_age_max_ns);
 }
 
 void ExpectSameRecorder(const LatencyRecorder& a, const LatencyRecorder& b) {
@@ -94,11 +127,16 @@ void ExpectSameRecorder(const LatencyRecorder& a, const LatencyRecorder& b) {
         << "class " << c;
   }
   for (int s = 0; s < kNumSteps; ++s) {
-    EXPECT_EQ(a.step_histogram(static_cast<Step>(s)),
-              b.step_histogram(static_cast<Step>(s)))
+    EXPECT_EQ(a.step_histogram(static_cast<Step>(s)), b.step_histogram(static_cast<Step>(s)))
         << "step " << s;
   }
   EXPECT_EQ(a.Overall(), b.Overall());
+  for (OpEvent e : {kEventStale, kEventDupFill, kEventEarlyRefresh, kEventFillWait,
+                    kEventWaitTimeout, kEventReadSelect}) {
+    EXPECT_EQ(a.event_count(e), b.event_count(e)) << "event " << static_cast<int>(e);
+  }
+  EXPECT_EQ(a.db_reads_in_flight_max(), b.db_reads_in_flight_max());
+  EXPECT_EQ(a.stale_age(), b.stale_age());
   EXPECT_EQ(a.first_start_ns(), b.first_start_ns());
   EXPECT_EQ(a.last_end_ns(), b.last_end_ns());
   EXPECT_EQ(a.first_second(), b.first_second());
@@ -137,8 +175,7 @@ TEST(LatencyRecorderTest, FilesClassesKindsStepsAndErrors) {
   EXPECT_EQ(r.errors_by_source(ErrorSource::kCache), 1);
   EXPECT_EQ(r.errors_by_source(ErrorSource::kDb), 1);
   EXPECT_EQ(r.errors_by_source(ErrorSource::kNone), 0);
-  EXPECT_EQ(r.total_ns(),
-            100'000 + 200'000 + 3'000'000 + 2'000'000 + 50'000'000 + 7);
+  EXPECT_EQ(r.total_ns(), 100'000 + 200'000 + 3'000'000 + 2'000'000 + 50'000'000 + 7);
 
   // Overall excludes errors.
   const Histogram overall = r.Overall();
@@ -251,8 +288,7 @@ TEST(LatencyRecorderTest, PerSecondBucketsAddUpToTotals) {
     t += 50'000;  // 20,000 starts per second: ~10 seconds
   }
   ASSERT_GE(r.seconds().size(), 10u);
-  int64_t count = 0, reads = 0, writes = 0, hits = 0, misses = 0, errors = 0,
-          total = 0;
+  int64_t count = 0, reads = 0, writes = 0, hits = 0, misses = 0, errors = 0, total = 0;
   for (const SecondStats& s : r.seconds()) {
     count += s.count();
     reads += s.reads();
@@ -285,8 +321,7 @@ TEST(LatencyRecorderTest, PerSecondP99IsCloseToExact) {
   }
   std::sort(samples.begin(), samples.end());
   ASSERT_EQ(r.seconds().size(), 1u);
-  const double exact =
-      static_cast<double>(samples[static_cast<size_t>(0.99 * 50'000) - 1]);
+  const double exact = static_cast<double>(samples[static_cast<size_t>(0.99 * 50'000) - 1]);
   const double got = r.seconds()[0].ClassPercentile(OpClass::kCacheHit, 99);
   EXPECT_NEAR(got, exact, 0.035 * exact);
   EXPECT_EQ(r.seconds()[0].ClassPercentile(OpClass::kCacheMiss, 99), 0.0);
@@ -331,9 +366,190 @@ TEST(LatencyRecorderTest, MergingRecordersEqualsRecordingInOne) {
   ExpectSameRecorder(merged, single);
 }
 
+TEST(LatencyRecorderTest, MergingEventsEqualsRecordingInOne) {
+  constexpr int kThreads = 3;
+  std::mt19937_64 rng(77);
+  LatencyRecorder single;
+  std::vector<LatencyRecorder> parts(kThreads);
+  for (int th = 0; th < kThreads; ++th) {
+    int64_t t = kT0 + (th == 2 ? -2 : th) * kNanosPerSecond + th * 313;
+    for (int i = 0; i < 20'000; ++i) {
+      const OpResult op = RandomEventOp(rng);
+      parts[static_cast<size_t>(th)].Record(op, t);
+      single.Record(op, t);
+      t += 100'000 + static_cast<int64_t>(rng() % 200'000);
+    }
+  }
+  // Only one part has stale reads at all: the merged histogram must be
+  // allocated on the way.
+  OpResult stale = Hit(1000);
+  stale.events = kEventStale;
+  stale.stale_age_ns = 123'456'789;
+  LatencyRecorder only_stale;
+  only_stale.Record(stale, kT0 + 42);
+  single.Record(stale, kT0 + 42);
+
+  LatencyRecorder merged;
+  for (const LatencyRecorder& p : parts) merged.Merge(p);
+  merged.Merge(only_stale);
+  ExpectSameRecorder(merged, single);
+  EXPECT_GT(merged.stale_reads(), 1000);
+  EXPECT_GT(merged.dup_fills(), 0);
+  EXPECT_GT(merged.fill_wait_timeouts(), 0);
+  EXPECT_EQ(merged.db_reads_in_flight_max(), 8);
+  EXPECT_EQ(merged.stale_age().Count(), merged.stale_reads());
+
+  LatencyRecorder chained = only_stale;
+  for (int th = kThreads - 1; th >= 0; --th) chained.Merge(parts[static_cast<size_t>(th)]);
+  ExpectSameRecorder(chained, single);
+
+  // The per-second event counts add up to the run's.
+  for (OpEvent e : {kEventStale, kEventDupFill, kEventEarlyRefresh, kEventFillWait,
+                    kEventWaitTimeout, kEventReadSelect}) {
+    int64_t sum = 0;
+    for (const SecondStats& sec : merged.seconds()) sum += sec.EventCount(e);
+    EXPECT_EQ(sum, merged.event_count(e)) << "event " << static_cast<int>(e);
+  }
+}
+
+TEST(LatencyRecorderTest, FilesEventsPerRunAndPerSecond) {
+  LatencyRecorder r;
+  OpResult stale = Hit(1000);
+  stale.events = kEventStale;
+  stale.stale_age_ns = 5'000'000;
+  r.Record(stale, kT0);
+  stale.stale_age_ns = -7;  // counts as 0
+  r.Record(stale, kT0 + kNanosPerSecond);
+  OpResult fill = Miss(3'000'000);
+  fill.events = kEventReadSelect | kEventDupFill;
+  fill.db_reads_in_flight = 6;
+  r.Record(fill, kT0 + 1);
+  OpResult waited = Miss(4'000'000);
+  waited.events = kEventFillWait | kEventWaitTimeout | kEventReadSelect;
+  waited.db_reads_in_flight = 2;
+  r.Record(waited, kT0 + kNanosPerSecond + 1);
+  // An error still reports its events; a refresh with a bogus negative count.
+  OpResult failed = Error(OpKind::kRead, ErrorSource::kCache, 10);
+  failed.events = kEventEarlyRefresh | kEventReadSelect;
+  failed.db_reads_in_flight = -3;
+  r.Record(failed, kT0 + 2);
+  // In flight alone (no event bit) still counts toward the maximum.
+  OpResult in_flight_only = Write(1000);
+  in_flight_only.db_reads_in_flight = 9;
+  r.Record(in_flight_only, kT0 + kNanosPerSecond + 2);
+  // Bits beyond the six events are ignored.
+  OpResult weird = Hit(10);
+  weird.events = 0xc0;
+  r.Record(weird, kT0 + 3);
+  // Outside the series: counted in the run, not per second.
+  OpResult far = Hit(10);
+  far.events = kEventStale;
+  far.stale_age_ns = 1'000'000;
+  far.db_reads_in_flight = 20;
+  r.Record(far, kT0 + 2 * LatencyRecorder::kMaxSeconds * kNanosPerSecond);
+
+  EXPECT_EQ(r.stale_reads(), 3);
+  EXPECT_EQ(r.dup_fills(), 1);
+  EXPECT_EQ(r.early_refreshes(), 1);
+  EXPECT_EQ(r.fill_waits(), 1);
+  EXPECT_EQ(r.fill_wait_timeouts(), 1);
+  EXPECT_EQ(r.read_selects(), 3);
+  EXPECT_EQ(r.db_reads_in_flight_max(), 20);
+  EXPECT_EQ(r.event_count(static_cast<OpEvent>(3)), 0);  // not a single bit
+  EXPECT_EQ(r.stale_age().Count(), 3);
+  EXPECT_EQ(r.stale_age().Min(), 0);
+  EXPECT_EQ(r.stale_age().Max(), 5'000'000);
+  EXPECT_EQ(r.ops_outside_time_series(), 1);
+
+  ASSERT_EQ(r.seconds().size(), 2u);
+  const SecondStats& s0 = r.seconds()[0];
+  const SecondStats& s1 = r.seconds()[1];
+  EXPECT_EQ(s0.stale_reads(), 1);
+  EXPECT_EQ(s0.dup_fills(), 1);
+  EXPECT_EQ(s0.early_refreshes(), 1);
+  EXPECT_EQ(s0.fill_waits(), 0);
+  EXPECT_EQ(s0.read_selects(), 2);
+  EXPECT_EQ(s0.db_reads_in_flight_max, 6);
+  EXPECT_EQ(s0.stale_age_max_ns, 5'000'000);
+  EXPECT_EQ(s0.StaleAgePercentile(99), 5'000'000.0);  // the top rank is exact
+  EXPECT_EQ(s1.stale_reads(), 1);
+  EXPECT_EQ(s1.fill_waits(), 1);
+  EXPECT_EQ(s1.fill_wait_timeouts(), 1);
+  EXPECT_EQ(s1.read_selects(), 1);
+  EXPECT_EQ(s1.db_reads_in_flight_max, 9);
+  EXPECT_EQ(s1.StaleAgePercentile(50), 0.0);
+  EXPECT_EQ(SecondStats().StaleAgePercentile(50), 0.0);
+}
+
+TEST(LatencyRecorderTest, OpenLoopFilesEventsOnce) {
+  LatencyRecorder r;
+  OpResult op = Hit(1000);
+  op.events = kEventStale | kEventEarlyRefresh | kEventReadSelect;
+  op.stale_age_ns = 3'000'000;
+  op.db_reads_in_flight = 4;
+  r.RecordOpenLoop(op, kT0, 500);
+  EXPECT_EQ(r.stale_reads(), 1);
+  EXPECT_EQ(r.early_refreshes(), 1);
+  EXPECT_EQ(r.read_selects(), 1);
+  EXPECT_EQ(r.db_reads_in_flight_max(), 4);
+  EXPECT_EQ(r.stale_age().Count(), 1);
+  ASSERT_EQ(r.seconds().size(), 1u);
+  EXPECT_EQ(r.seconds()[0].stale_reads(), 1);
+  EXPECT_EQ(r.seconds()[0].db_reads_in_flight_max, 4);
+}
+
+TEST(LatencyRecorderTest, StaleAgePercentilesAreCloseToExact) {
+  std::mt19937_64 rng(8);
+  std::lognormal_distribution<double> dist(std::log(200'000'000.0), 1.2);
+  LatencyRecorder r;
+  std::vector<int64_t> ages;
+  OpResult op = Hit(1000);
+  op.events = kEventStale;
+  for (int i = 0; i < 40'000; ++i) {
+    op.stale_age_ns = static_cast<int64_t>(dist(rng));
+    ages.push_back(op.stale_age_ns);
+    r.Record(op, kT0 + i);
+    r.Record(Hit(1000), kT0 + i);  // fresh hits carry no age
+  }
+  std::sort(ages.begin(), ages.end());
+  ASSERT_EQ(r.seconds().size(), 1u);
+  const SecondStats& sec = r.seconds()[0];
+  for (double p : {50.0, 90.0, 99.0}) {
+    SCOPED_TRACE(::testing::Message() << "p" << p);
+    const double exact = static_cast<double>(
+        ages[static_cast<size_t>(std::ceil(p / 100.0 * static_cast<double>(ages.size()))) - 1]);
+    EXPECT_NEAR(sec.StaleAgePercentile(p), exact, 0.035 * exact);
+    EXPECT_NEAR(r.stale_age().Percentile(p), exact, 0.01 * exact);
+  }
+  EXPECT_EQ(sec.StaleAgePercentile(100), static_cast<double>(ages.back()));
+  EXPECT_EQ(r.stale_age().Max(), ages.back());
+}
+
+TEST(LatencyRecorderTest, StaleAgeMemoryIsSpentOnlyByStaleReads) {
+  LatencyRecorder r;
+  OpResult busy = Miss(1000);
+  busy.events = kEventReadSelect | kEventDupFill;
+  busy.db_reads_in_flight = 3;
+  r.Record(busy, kT0);
+  r.Record(Hit(1000), kT0);  // the second's hit histogram exists already
+  const size_t before = r.MemoryBytes();
+  EXPECT_EQ(r.stale_age().Count(), 0);
+  OpResult stale = Hit(1000);
+  stale.events = kEventStale;
+  stale.stale_age_ns = 1000;
+  r.Record(stale, kT0 + 1);
+  EXPECT_EQ(r.MemoryBytes(), before + sizeof(int64_t) * Histogram::kNumBuckets +
+                                 sizeof(uint32_t) * CoarseBuckets::kNumBuckets);
+}
+
 TEST(LatencyRecorderTest, ClearForgetsEverything) {
   LatencyRecorder r;
   r.Record(Hit(1000), kT0);
+  OpResult stale = Hit(1000);
+  stale.events = kEventStale | kEventReadSelect;
+  stale.stale_age_ns = 1000;
+  stale.db_reads_in_flight = 5;
+  r.Record(stale, kT0);
   r.Clear();
   ExpectSameRecorder(r, LatencyRecorder());
   r.Record(Hit(1000), kT0 + 7 * kNanosPerSecond);
@@ -344,16 +560,14 @@ TEST(LatencyRecorderTest, ClearForgetsEverything) {
 TEST(LatencyRecorderTest, MemoryGrowsWithSecondsNotOps) {
   LatencyRecorder few, many;
   std::mt19937_64 rng(1);
-  for (int64_t i = 0; i < 1000; ++i)
-    few.Record(RandomOp(rng), kT0 + i * 5'000'000);
-  for (int64_t i = 0; i < 200'000; ++i)
-    many.Record(RandomOp(rng), kT0 + i * 25'000);
+  for (int64_t i = 0; i < 1000; ++i) few.Record(RandomOp(rng), kT0 + i * 5'000'000);
+  for (int64_t i = 0; i < 200'000; ++i) many.Record(RandomOp(rng), kT0 + i * 25'000);
   // Both span 5 seconds; 200x more operations cost no more storage.
   EXPECT_EQ(few.seconds().size(), 5u);
   EXPECT_EQ(many.seconds().size(), 5u);
   EXPECT_EQ(few.seconds().capacity(), many.seconds().capacity());
   EXPECT_EQ(few.MemoryBytes(), many.MemoryBytes());
-  // 11 histograms (~360 KB) plus 16 reserved seconds (~11 KB each).
+  // 13 histograms (~410 KB) plus 16 reserved seconds (~11 KB each).
   EXPECT_LT(many.MemoryBytes(), size_t{600'000});
 }
 

@@ -10,6 +10,7 @@ namespace cabench {
 namespace {
 
 constexpr double kNsPerUs = 1000.0;
+constexpr double kNsPerMs = 1'000'000.0;
 
 double Ratio(double num, double den) { return den > 0 ? num / den : 0.0; }
 
@@ -39,8 +40,7 @@ Summary Summarize(const LatencyRecorder& recorder) {
   s.fallback_reads = recorder.class_count(OpClass::kFallback);
   s.errors = recorder.errors();
   for (int e = 0; e < 3; ++e) {
-    s.errors_by_source[e] =
-        recorder.errors_by_source(static_cast<ErrorSource>(e));
+    s.errors_by_source[e] = recorder.errors_by_source(static_cast<ErrorSource>(e));
   }
   for (int c = 0; c < kNumOpClasses; ++c) {
     const auto cls = static_cast<OpClass>(c);
@@ -83,15 +83,13 @@ Summary Summarize(const LatencyRecorder& recorder) {
   s.p99_us = overall.Percentile(99) / kNsPerUs;
   s.p999_us = overall.Percentile(99.9) / kNsPerUs;
   s.error_max_us = s.of(OpClass::kError).max_us;
-  for (const ClassSummary& c : s.by_class)
-    s.max_us = std::max(s.max_us, c.max_us);
+  for (const ClassSummary& c : s.by_class) s.max_us = std::max(s.max_us, c.max_us);
 
   if (s.ops > 0 && recorder.last_end_ns() > recorder.first_start_ns()) {
     // Subtract in (exact) integers: epoch nanoseconds as doubles lose ~100 ns.
-    s.wall_s =
-        static_cast<double>(static_cast<uint64_t>(recorder.last_end_ns()) -
-                            static_cast<uint64_t>(recorder.first_start_ns())) /
-        1e9;
+    s.wall_s = static_cast<double>(static_cast<uint64_t>(recorder.last_end_ns()) -
+                                   static_cast<uint64_t>(recorder.first_start_ns())) /
+               1e9;
     s.ops_per_s = static_cast<double>(s.ops) / s.wall_s;
   }
   s.ops_outside_time_series = recorder.ops_outside_time_series();
@@ -117,6 +115,24 @@ Summary Summarize(const LatencyRecorder& recorder) {
     s.start_lag_avg_us = recorder.start_lag().Mean() / kNsPerUs;
     s.start_lag_p99_us = recorder.start_lag().Percentile(99) / kNsPerUs;
   }
+
+  s.stale_reads = recorder.stale_reads();
+  s.dup_fills = recorder.dup_fills();
+  s.early_refreshes = recorder.early_refreshes();
+  s.fill_waits = recorder.fill_waits();
+  s.fill_wait_timeouts = recorder.fill_wait_timeouts();
+  s.read_selects = recorder.read_selects();
+  s.db_reads_in_flight_max = recorder.db_reads_in_flight_max();
+  s.has_stale_read_pct = s.cache_hits > 0;
+  s.stale_read_pct =
+      Ratio(100.0 * static_cast<double>(s.stale_reads), static_cast<double>(s.cache_hits));
+  s.has_db_reads_per_miss = s.cache_misses > 0;
+  s.db_reads_per_miss =
+      Ratio(static_cast<double>(s.read_selects), static_cast<double>(s.cache_misses));
+  const Histogram& stale_age = recorder.stale_age();
+  s.has_stale_age = stale_age.Count() > 0;
+  s.stale_age_p50_ms = stale_age.Percentile(50) / kNsPerMs;
+  s.stale_age_p99_ms = stale_age.Percentile(99) / kNsPerMs;
   return s;
 }
 

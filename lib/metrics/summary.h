@@ -3,10 +3,11 @@
 // Summary is the plain-number digest of a (merged) LatencyRecorder: counts,
 // hit rate, throughput over the run's wall time, cache-hit and database
 // averages and their ratios, overall and per-class percentiles, per-step
-// averages. The engine's report (lib/engine/report.h) turns it into the named
-// counters of lib/metrics/names.def. All latencies are in microseconds. Every
-// field is a finite number: a ratio or average with nothing to divide is 0,
-// never NaN or infinity; the has_* flags say whether it means anything.
+// averages, and the stampede and staleness figures (operation events, SELECTs
+// in flight, stale-read ages). The engine's report (lib/engine/report.h)
+// turns it into the named counters of lib/metrics/names.def. All latencies are in microseconds.
+// Every field is a finite number: a ratio or average with nothing to divide is 0, never NaN or
+// infinity; the has_* flags say whether it means anything.
 //
 // Summarize() is a pure function of the recorder; the struct is a plain value.
 // Thread safety: Summarize() only reads the recorder, so it may run
@@ -50,7 +51,7 @@ struct StepSummary {
 struct Summary {
   // Every operation, errors included: ops == reads + writes + errors.
   int64_t ops = 0;
-  int64_t reads = 0;  // reads that succeeded (hits, misses, db reads, fallback)
+  int64_t reads = 0;   // reads that succeeded (hits, misses, db reads, fallback)
   int64_t writes = 0;  // writes that succeeded
   int64_t cache_hits = 0;
   int64_t cache_misses = 0;
@@ -115,9 +116,32 @@ struct Summary {
   double start_lag_avg_us = 0;
   double start_lag_p99_us = 0;
 
-  const ClassSummary& of(OpClass c) const {
-    return by_class[static_cast<int>(c)];
-  }
+  // Operation events (OpEvent), counted whatever the operation's class: see
+  // the LatencyRecorder accessors of the same names. All 0 when the pattern
+  // reported none.
+  int64_t stale_reads = 0;
+  int64_t dup_fills = 0;
+  int64_t early_refreshes = 0;
+  int64_t fill_waits = 0;
+  int64_t fill_wait_timeouts = 0;
+  int64_t read_selects = 0;  // reads that sent a SELECT (kEventReadSelect)
+  // The most SELECTs in flight at once over all threads (0: none reported).
+  int64_t db_reads_in_flight_max = 0;
+  // cache_hits > 0: stale_read_pct = stale_reads / cache_hits x 100.
+  bool has_stale_read_pct = false;
+  double stale_read_pct = 0;
+  // cache_misses > 0: db_reads_per_miss = read_selects / cache_misses (1 when
+  // every miss filled its key once and nothing else read the database; above
+  // 1 with early refreshes, below with single-flight waits).
+  bool has_db_reads_per_miss = false;
+  double db_reads_per_miss = 0;
+  // stale_reads > 0: the median and 99th percentile age of the stale reads
+  // (from the first newer commit to the read), in milliseconds.
+  bool has_stale_age = false;
+  double stale_age_p50_ms = 0;
+  double stale_age_p99_ms = 0;
+
+  const ClassSummary& of(OpClass c) const { return by_class[static_cast<int>(c)]; }
   const StepSummary& of(Step s) const { return by_step[static_cast<int>(s)]; }
 };
 

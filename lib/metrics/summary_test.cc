@@ -1,6 +1,10 @@
 #include "lib/metrics/summary.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
+#include <random>
+#include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -12,8 +16,7 @@ namespace {
 
 constexpr int64_t kT0 = 1'764'081'507LL * kNanosPerSecond;
 
-OpResult Op(OpKind kind, OpClass cls, int64_t ns,
-            ErrorSource src = ErrorSource::kNone) {
+OpResult Op(OpKind kind, OpClass cls, int64_t ns, ErrorSource src = ErrorSource::kNone) {
   OpResult op;
   op.kind = kind;
   op.op_class = cls;
@@ -33,13 +36,22 @@ TEST(SummaryTest, EmptyRecorderIsAllZero) {
   EXPECT_EQ(s.wall_s, 0.0);
   EXPECT_EQ(s.ops_per_s, 0.0);
   EXPECT_EQ(s.of(OpClass::kCacheHit).max_us, 0.0);
+  EXPECT_EQ(s.stale_reads, 0);
+  EXPECT_EQ(s.read_selects, 0);
+  EXPECT_EQ(s.db_reads_in_flight_max, 0);
+  EXPECT_FALSE(s.has_stale_read_pct);
+  EXPECT_FALSE(s.has_db_reads_per_miss);
+  EXPECT_FALSE(s.has_stale_age);
+  EXPECT_EQ(s.stale_read_pct, 0.0);
+  EXPECT_EQ(s.db_reads_per_miss, 0.0);
+  EXPECT_EQ(s.stale_age_p50_ms, 0.0);
+  EXPECT_EQ(s.stale_age_p99_ms, 0.0);
 }
 
 TEST(SummaryTest, CountsRatesAndAverages) {
   LatencyRecorder r;
   // 3 hits of 100 us, 1 miss of 3 ms, 1 write of 1 ms, 1 DB error on a read.
-  for (int i = 0; i < 3; ++i)
-    r.Record(Op(OpKind::kRead, OpClass::kCacheHit, 100'000), kT0 + i);
+  for (int i = 0; i < 3; ++i) r.Record(Op(OpKind::kRead, OpClass::kCacheHit, 100'000), kT0 + i);
   OpResult miss = Op(OpKind::kRead, OpClass::kCacheMiss, 3'000'000);
   miss.SetStep(Step::kDbSelect, 2'000'000);
   r.Record(miss, kT0 + 10);
@@ -123,6 +135,101 @@ TEST(SummaryTest, OnlyHitsGivesFullHitRateAndNoSpeedup) {
   EXPECT_DOUBLE_EQ(s.hit_rate_pct, 100.0);
   EXPECT_EQ(s.db_avg_us, 0.0);
   EXPECT_EQ(s.speedup, 0.0);
+}
+
+TEST(SummaryTest, StampedeAndStalenessFigures) {
+  LatencyRecorder r;
+  // 8 hits: 2 stale (ages 2 ms and 30 ms), 1 refreshed early (a SELECT).
+  for (int i = 0; i < 8; ++i) {
+    OpResult hit = Op(OpKind::kRead, OpClass::kCacheHit, 100'000);
+    if (i < 2) {
+      hit.events = kEventStale;
+      hit.stale_age_ns = i == 0 ? 2'000'000 : 30'000'000;
+    } else if (i == 2) {
+      hit.events = kEventEarlyRefresh | kEventReadSelect;
+      hit.db_reads_in_flight = 1;
+    }
+    r.Record(hit, kT0 + i);
+  }
+  // 4 misses: 2 filled (one a duplicate fill, 5 SELECTs in flight), 2 waited
+  // for another fill (one wait ran out, so that reader filled it too).
+  OpResult fill = Op(OpKind::kRead, OpClass::kCacheMiss, 2'000'000);
+  fill.events = kEventReadSelect;
+  fill.db_reads_in_flight = 3;
+  r.Record(fill, kT0 + 10);
+  fill.events = kEventReadSelect | kEventDupFill;
+  fill.db_reads_in_flight = 5;
+  r.Record(fill, kT0 + 11);
+  OpResult waited = Op(OpKind::kRead, OpClass::kCacheMiss, 1'000'000);
+  waited.events = kEventFillWait;
+  r.Record(waited, kT0 + 12);
+  waited.events = kEventFillWait | kEventWaitTimeout | kEventReadSelect;
+  waited.db_reads_in_flight = 2;
+  r.Record(waited, kT0 + kNanosPerSecond);
+
+  const Summary s = Summarize(r);
+  EXPECT_EQ(s.stale_reads, 2);
+  EXPECT_EQ(s.dup_fills, 1);
+  EXPECT_EQ(s.early_refreshes, 1);
+  EXPECT_EQ(s.fill_waits, 2);
+  EXPECT_EQ(s.fill_wait_timeouts, 1);
+  EXPECT_EQ(s.read_selects, 4);
+  EXPECT_EQ(s.db_reads_in_flight_max, 5);
+  EXPECT_TRUE(s.has_stale_read_pct);
+  EXPECT_DOUBLE_EQ(s.stale_read_pct, 25.0);  // 2 of 8 hits
+  EXPECT_TRUE(s.has_db_reads_per_miss);
+  EXPECT_DOUBLE_EQ(s.db_reads_per_miss, 1.0);  // 4 SELECTs, 4 misses
+  EXPECT_TRUE(s.has_stale_age);
+  // Two ages: the median is the first (the exact minimum), p99 the maximum.
+  EXPECT_DOUBLE_EQ(s.stale_age_p50_ms, 2.0);
+  EXPECT_DOUBLE_EQ(s.stale_age_p99_ms, 30.0);
+}
+
+TEST(SummaryTest, StaleAgePercentilesMatchSortedSamples) {
+  std::mt19937_64 rng(3);
+  std::lognormal_distribution<double> dist(std::log(80'000'000.0), 1.0);
+  LatencyRecorder a, b;  // two threads, merged
+  std::vector<int64_t> ages;
+  for (int i = 0; i < 20'000; ++i) {
+    OpResult hit = Op(OpKind::kRead, OpClass::kCacheHit, 100'000);
+    hit.events = kEventStale;
+    hit.stale_age_ns = static_cast<int64_t>(dist(rng));
+    ages.push_back(hit.stale_age_ns);
+    (i % 2 ? a : b).Record(hit, kT0 + i * 1000);
+  }
+  a.Merge(b);
+  std::sort(ages.begin(), ages.end());
+  const Summary s = Summarize(a);
+  const double p50 = static_cast<double>(ages[10'000 - 1]) / 1e6;
+  const double p99 = static_cast<double>(ages[19'800 - 1]) / 1e6;
+  EXPECT_NEAR(s.stale_age_p50_ms, p50, 0.01 * p50);
+  EXPECT_NEAR(s.stale_age_p99_ms, p99, 0.01 * p99);
+  EXPECT_DOUBLE_EQ(s.stale_read_pct, 100.0);
+}
+
+TEST(SummaryTest, StaleAndPerMissRatiosWithNothingToDivideAreZero) {
+  LatencyRecorder no_hits;
+  OpResult db_read = Op(OpKind::kRead, OpClass::kDbRead, 200'000);
+  db_read.events = kEventReadSelect;
+  db_read.db_reads_in_flight = 4;
+  no_hits.Record(db_read, kT0);
+  Summary s = Summarize(no_hits);
+  EXPECT_EQ(s.read_selects, 1);
+  EXPECT_EQ(s.db_reads_in_flight_max, 4);
+  EXPECT_FALSE(s.has_stale_read_pct);
+  EXPECT_EQ(s.stale_read_pct, 0.0);
+  EXPECT_FALSE(s.has_db_reads_per_miss);  // a run without a cache has no misses
+  EXPECT_EQ(s.db_reads_per_miss, 0.0);
+
+  LatencyRecorder fresh_hits;
+  fresh_hits.Record(Op(OpKind::kRead, OpClass::kCacheHit, 100'000), kT0);
+  s = Summarize(fresh_hits);
+  EXPECT_TRUE(s.has_stale_read_pct);
+  EXPECT_EQ(s.stale_read_pct, 0.0);
+  EXPECT_FALSE(s.has_stale_age);
+  EXPECT_EQ(s.stale_age_p50_ms, 0.0);
+  EXPECT_EQ(s.stale_age_p99_ms, 0.0);
+  EXPECT_TRUE(std::isfinite(s.db_reads_per_miss));
 }
 
 }  // namespace

@@ -86,6 +86,21 @@ std::string ClassesMinMax(const SecondStats& s, std::initializer_list<OpClass> c
 
 std::string Count(int64_t n) { return absl::StrCat(n); }
 
+// A computed value (a ratio) with absl's six significant digits; always reads
+// as a float ("0.0"); "null" if not finite.
+std::string Number(double v) {
+  if (!std::isfinite(v)) return "null";
+  std::string out = absl::StrCat(v);
+  if (out.find_first_of(".e") == std::string::npos) out += ".0";
+  return out;
+}
+
+// A computed age in nanoseconds (a percentile) as milliseconds with up to
+// three decimals: rounded to a whole microsecond first, which is finer than
+// the coarse histogram's ~3% anyway. "0.0" for 0 (a second without stale
+// reads).
+std::string NsToMs(double ns) { return DoubleNsToUs(ns / 1000.0); }
+
 // The value of a fixed series field for second `s`.
 std::string FieldValue(const SecondStats& s, SeriesField f) {
   const std::initializer_list<OpClass> kDb = {OpClass::kCacheMiss, OpClass::kDbRead,
@@ -153,6 +168,24 @@ std::string FieldValue(const SecondStats& s, SeriesField f) {
       return Count(s.miss_causes[2]);
     case SeriesField::kSeriesMissEvicted:
       return Count(s.miss_causes[3]);
+    case SeriesField::kSeriesDbReadsInFlightMax:
+      return Count(s.db_reads_in_flight_max);
+    case SeriesField::kSeriesDupFills:
+      return Count(s.dup_fills());
+    case SeriesField::kSeriesFillWaits:
+      return Count(s.fill_waits());
+    case SeriesField::kSeriesEarlyRefreshes:
+      return Count(s.early_refreshes());
+    case SeriesField::kSeriesStaleReads:
+      return Count(s.stale_reads());
+    case SeriesField::kSeriesStaleReadPct:
+      return Number(s.cache_hits() == 0 ? 0.0
+                                        : 100.0 * static_cast<double>(s.stale_reads()) /
+                                              static_cast<double>(s.cache_hits()));
+    case SeriesField::kSeriesStaleAgeP50Ms:
+      return NsToMs(s.StaleAgePercentile(50.0));
+    case SeriesField::kSeriesStaleAgeP99Ms:
+      return NsToMs(s.StaleAgePercentile(99.0));
     default:
       break;  // server-side fields: from the extras
   }
@@ -164,13 +197,6 @@ bool IsOpenLoopField(SeriesField f) { return SeriesFieldWhen(f) == SeriesWhen::k
 bool IsCacheField(SeriesField f) { return SeriesFieldWhen(f) == SeriesWhen::kCache; }
 
 bool IsServerField(SeriesField f) { return SeriesFieldWhen(f) == SeriesWhen::kServer; }
-
-std::string Number(double v) {
-  if (!std::isfinite(v)) return "null";
-  std::string out = absl::StrCat(v);
-  if (out.find_first_of(".e") == std::string::npos) out += ".0";
-  return out;
-}
 
 std::string IntendedAvg(const SecondStats& s, OpClass c) {
   const int i = static_cast<int>(c);
@@ -231,15 +257,15 @@ std::string TimeSeriesJson(const LatencyRecorder& recorder, const SeriesExtras* 
   if (seconds.empty()) return "{}";
   Layout layout;
   layout.open_loop = recorder.has_intended();
-  // The causes of misses, when the run had a cache and classified every
-  // miss (as the counters miss_*).
+  // The "cache" fields (the causes of misses, stampedes, stale reads), when
+  // the run had a cache and classified every miss (as the counters miss_*).
   int64_t classified = 0;
-  for (MissCause c : {MissCause::kCold, MissCause::kExpired, MissCause::kInvalidated,
-                      MissCause::kEvicted}) {
+  for (MissCause c :
+       {MissCause::kCold, MissCause::kExpired, MissCause::kInvalidated, MissCause::kEvicted}) {
     classified += recorder.miss_cause_count(c);
   }
-  layout.cache = recorder.cache_hits() + recorder.cache_misses() > 0 &&
-                 classified == recorder.cache_misses();
+  layout.cache =
+      recorder.cache_hits() + recorder.cache_misses() > 0 && classified == recorder.cache_misses();
   if (extras != nullptr) {
     for (int f = 0; f < kNumSeriesFields; ++f) {
       const auto field = static_cast<SeriesField>(f);

@@ -10,6 +10,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "lib/metrics/histogram.h"
+#include "lib/metrics/names.h"
 #include "lib/metrics/op_types.h"
 #include "lib/metrics/recorder.h"
 #include "lib/testing/status_matchers.h"
@@ -37,12 +38,14 @@ TEST(TimeSeriesJsonTest, HandBuiltInputGivesExactJson) {
   LatencyRecorder r;
   r.Record(Op(OpKind::kRead, OpClass::kCacheHit, 100'000), kT0);
   r.Record(Op(OpKind::kRead, OpClass::kCacheHit, 200'500), kT0 + 1000);
-  r.Record(Op(OpKind::kRead, OpClass::kCacheMiss, 3'000'000), kT0 + 2000);
+  OpResult miss = Op(OpKind::kRead, OpClass::kCacheMiss, 3'000'000);
+  miss.events = kEventReadSelect;
+  miss.db_reads_in_flight = 2;  // the miss has no cause: no cache fields
+  r.Record(miss, kT0 + 2000);
   r.Record(Op(OpKind::kWrite, OpClass::kWrite, 1'000'000), kT0 + 3000);
   r.Record(Op(OpKind::kRead, OpClass::kError, 7'000), kT0 + 4000);
   // Nothing starts in kSecond + 1.
-  r.Record(Op(OpKind::kWrite, OpClass::kWrite, 2'000'001),
-           kT0 + 2 * kNanosPerSecond + 5);
+  r.Record(Op(OpKind::kWrite, OpClass::kWrite, 2'000'001), kT0 + 2 * kNanosPerSecond + 5);
 
   const std::string expected = R"({
   "1764081507": {
@@ -63,6 +66,7 @@ TEST(TimeSeriesJsonTest, HandBuiltInputGivesExactJson) {
     "db_max_us": 3000.0,
     "hit_min_us": 100.0,
     "hit_max_us": 200.5,
+    "db_reads_in_flight_max": 2,
     "hit_avg_us": 150.25,
     "hit_p99_us": 200.5,
     "miss_avg_us": 3000.0,
@@ -92,6 +96,7 @@ TEST(TimeSeriesJsonTest, HandBuiltInputGivesExactJson) {
     "db_max_us": null,
     "hit_min_us": null,
     "hit_max_us": null,
+    "db_reads_in_flight_max": 0,
     "hit_avg_us": null,
     "hit_p99_us": null,
     "miss_avg_us": null,
@@ -121,6 +126,7 @@ TEST(TimeSeriesJsonTest, HandBuiltInputGivesExactJson) {
     "db_max_us": 2000.001,
     "hit_min_us": null,
     "hit_max_us": null,
+    "db_reads_in_flight_max": 0,
     "hit_avg_us": null,
     "hit_p99_us": null,
     "miss_avg_us": null,
@@ -152,8 +158,7 @@ TEST(TimeSeriesJsonTest, AveragesRoundToWholeNanoseconds) {
 
 TEST(TimeSeriesJsonTest, SecondsAscendEvenWhenRecordedOutOfOrder) {
   LatencyRecorder r;
-  r.Record(Op(OpKind::kRead, OpClass::kCacheHit, 10),
-           kT0 + 3 * kNanosPerSecond);
+  r.Record(Op(OpKind::kRead, OpClass::kCacheHit, 10), kT0 + 3 * kNanosPerSecond);
   r.Record(Op(OpKind::kRead, OpClass::kCacheHit, 10), kT0);
   const std::string json = TimeSeriesJson(r);
   const size_t first = json.find("\"1764081507\"");
@@ -161,10 +166,11 @@ TEST(TimeSeriesJsonTest, SecondsAscendEvenWhenRecordedOutOfOrder) {
   ASSERT_NE(first, std::string::npos);
   ASSERT_NE(last, std::string::npos);
   EXPECT_LT(first, last);
-  // Four seconds, each with 27 keys and the 4 miss causes (no miss: every
-  // miss was classified).
+  // Four seconds, each with 27 keys, db_reads_in_flight_max, and the cache
+  // fields (no miss: every miss was classified): 4 miss causes and 7
+  // stampede and staleness fields.
   EXPECT_EQ(std::count(json.begin(), json.end(), '{'), 1 + 4);
-  EXPECT_EQ(std::count(json.begin(), json.end(), ':'), 4 + 4 * 31);
+  EXPECT_EQ(std::count(json.begin(), json.end(), ':'), 4 + 4 * (27 + 1 + 4 + 7));
 }
 
 TEST(TimeSeriesJsonTest, MissCausesOnlyWhenEveryMissWasClassified) {
@@ -181,6 +187,117 @@ TEST(TimeSeriesJsonTest, MissCausesOnlyWhenEveryMissWasClassified) {
   EXPECT_TRUE(absl::StrContains(json, "\"miss_cold\": 1,"));
   EXPECT_TRUE(absl::StrContains(json, "\"miss_evicted\": 1,"));
   EXPECT_TRUE(absl::StrContains(json, "\"miss_expired\": 0,"));
+}
+
+OpResult Event(OpResult op, uint8_t events, int32_t in_flight = 0, int64_t stale_age_ns = 0) {
+  op.events = events;
+  op.db_reads_in_flight = in_flight;
+  op.stale_age_ns = stale_age_ns;
+  return op;
+}
+
+TEST(TimeSeriesJsonTest, StampedeAndStaleFieldsOfACacheRun) {
+  LatencyRecorder r;
+  const OpResult hit = Op(OpKind::kRead, OpClass::kCacheHit, 100'000);
+  OpResult miss = Op(OpKind::kRead, OpClass::kCacheMiss, 2'000'000);
+  miss.miss_cause = MissCause::kCold;  // every miss classified: a cache run
+  // Second 0: 4 hits, 3 of them stale (1, 2 and 40 ms old), one refreshed
+  // early; a duplicate fill with 3 SELECTs in flight, and a fill wait.
+  r.Record(Event(hit, kEventStale, 0, 40'000'000), kT0);
+  r.Record(Event(hit, kEventStale, 0, 1'000'000), kT0 + 1);
+  r.Record(Event(hit, kEventStale, 0, 2'000'000), kT0 + 2);
+  r.Record(Event(hit, kEventEarlyRefresh | kEventReadSelect, 1), kT0 + 3);
+  r.Record(Event(miss, kEventReadSelect | kEventDupFill, 3), kT0 + 4);
+  r.Record(Event(miss, kEventFillWait), kT0 + 5);
+  // Second 1: a fresh hit. Second 2: a write only (no hits at all).
+  r.Record(hit, kT0 + kNanosPerSecond);
+  r.Record(Op(OpKind::kWrite, OpClass::kWrite, 1'000'000), kT0 + 2 * kNanosPerSecond);
+  const std::string json = TimeSeriesJson(r);
+
+  // The names.def order, after the miss causes and before the per-class
+  // fields. p50 of {1, 2, 40} ms is the coarse bucket of 2 ms (midpoint
+  // 1.9988 ms, to the microsecond); the top rank is the exact 40 ms.
+  EXPECT_THAT(json, ::testing::HasSubstr(R"(    "miss_evicted": 0,
+    "db_reads_in_flight_max": 3,
+    "dup_fills": 1,
+    "fill_waits": 1,
+    "early_refreshes": 1,
+    "stale_reads": 3,
+    "stale_read_pct": 75.0,
+    "stale_age_p50_ms": 1.999,
+    "stale_age_p99_ms": 40.0,
+    "hit_avg_us": 100.0,)"));
+  const std::string quiet = R"(    "db_reads_in_flight_max": 0,
+    "dup_fills": 0,
+    "fill_waits": 0,
+    "early_refreshes": 0,
+    "stale_reads": 0,
+    "stale_read_pct": 0.0,
+    "stale_age_p50_ms": 0.0,
+    "stale_age_p99_ms": 0.0,
+)";
+  const size_t second1 = json.find("\"1764081508\"");
+  const size_t second2 = json.find("\"1764081509\"");
+  ASSERT_NE(second1, std::string::npos);
+  ASSERT_NE(second2, std::string::npos);
+  EXPECT_EQ(json.find(quiet, second1), json.find("    \"db_reads_in_flight_max\"", second1));
+  EXPECT_LT(json.find(quiet, second1), second2);
+  EXPECT_NE(json.find(quiet, second2), std::string::npos);
+}
+
+TEST(TimeSeriesJsonTest, InFlightAlwaysStaleFieldsOnlyWithACache) {
+  // No cache: db reads. db_reads_in_flight_max is there, the cache fields not.
+  LatencyRecorder no_cache;
+  no_cache.Record(Event(Op(OpKind::kRead, OpClass::kDbRead, 300'000), kEventReadSelect, 4), kT0);
+  std::string json = TimeSeriesJson(no_cache);
+  EXPECT_TRUE(absl::StrContains(json, "\"db_reads_in_flight_max\": 4,"));
+  for (const char* key : {"dup_fills", "fill_waits", "early_refreshes", "stale_reads",
+                          "stale_read_pct", "stale_age_p50_ms", "stale_age_p99_ms"}) {
+    EXPECT_FALSE(absl::StrContains(json, key)) << key;
+  }
+  // A cache whose misses were not classified: the rule of the miss causes
+  // (names.def "cache" fields all go together).
+  LatencyRecorder unclassified;
+  unclassified.Record(
+      Event(Op(OpKind::kRead, OpClass::kCacheHit, 100'000), kEventStale, 0, 5'000'000), kT0);
+  unclassified.Record(Op(OpKind::kRead, OpClass::kCacheMiss, 100'000), kT0);
+  json = TimeSeriesJson(unclassified);
+  EXPECT_TRUE(absl::StrContains(json, "\"db_reads_in_flight_max\": 0,"));
+  EXPECT_FALSE(absl::StrContains(json, "stale_reads"));
+  EXPECT_FALSE(absl::StrContains(json, "miss_cold"));
+}
+
+TEST(TimeSeriesJsonTest, MergedRecordersGiveTheSameSeries) {
+  LatencyRecorder single;
+  LatencyRecorder parts[2];
+  for (int i = 0; i < 3000; ++i) {
+    OpResult op =
+        Op(OpKind::kRead, i % 3 ? OpClass::kCacheHit : OpClass::kCacheMiss, 1000 + 37 * i);
+    if (op.op_class == OpClass::kCacheMiss) {
+      op.miss_cause = MissCause::kExpired;
+      op = Event(op, kEventReadSelect | (i % 7 == 0 ? kEventDupFill : 0), 1 + i % 5);
+    } else if (i % 4 == 0) {
+      op = Event(op, kEventStale, 0, 1'000'000 + 4321 * i);
+    }
+    const int64_t t = kT0 + i * 1'000'000LL;  // three seconds
+    parts[i % 2].Record(op, t);
+    single.Record(op, t);
+  }
+  LatencyRecorder merged;
+  merged.Merge(parts[1]);
+  merged.Merge(parts[0]);
+  EXPECT_EQ(TimeSeriesJson(merged), TimeSeriesJson(single));
+  EXPECT_TRUE(absl::StrContains(TimeSeriesJson(single), "\"db_reads_in_flight_max\": 5,"));
+}
+
+TEST(HistogramsJsonTest, HasEveryStepOfTheTable) {
+  const std::string json = HistogramsJson(LatencyRecorder());
+  for (int st = 0; st < kNumSteps; ++st) {
+    const std::string key = "\n  \"" + std::string(StepName(static_cast<Step>(st))) + "\": ";
+    EXPECT_TRUE(absl::StrContains(json, key)) << key;
+  }
+  EXPECT_TRUE(absl::StrContains(json, "\"lock\": "));
+  EXPECT_TRUE(absl::StrContains(json, "\"fill_wait\": "));
 }
 
 TEST(HistogramsJsonTest, ValuesDeserialize) {

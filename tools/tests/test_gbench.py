@@ -119,6 +119,12 @@ class SeriesTest(unittest.TestCase):
             self.assertFalse(s.has_cache(), name)
             self.assertTrue(all(x.hit_rate_pct() is None or name == "series_no_cache.json"
                                 for x in s))
+        # Today's file has every always-field (db_reads_in_flight_max included), and no
+        # cache field.
+        for s in series.load_series(data("series_new_no_cache.json")):
+            for key in names.series_fields():
+                self.assertIn(key, s.fields)
+            self.assertNotIn("stale_reads", s.fields)
 
     def test_a_cache_that_never_answered_is_still_a_cache(self):
         doc = load("series_new_no_cache.json")
