@@ -107,6 +107,10 @@ class ThreadKv : public KvClient {
   absl::Status Set(std::string_view key, std::string_view value, int64_t ttl_ms) override {
     return fake_->Set(key, value, ttl_ms);
   }
+  absl::StatusOr<bool> SetIfAbsent(std::string_view key, std::string_view value,
+                                   int64_t ttl_ms) override {
+    return fake_->SetIfAbsent(key, value, ttl_ms);
+  }
   absl::Status Del(std::string_view key) override { return fake_->Del(key); }
   absl::StatusOr<int64_t> DeletePrefix(std::string_view prefix) override {
     return fake_->DeletePrefix(prefix);

@@ -51,6 +51,15 @@ class KvClient {
   // Fails with Unavailable or Internal.
   virtual absl::Status Set(std::string_view key, std::string_view value, int64_t ttl_ms) = 0;
 
+  // SET key value NX PX ttl_ms: stores `value` with a TTL only if `key` holds
+  // no live value, atomically on the server (the lock of a single-flight
+  // fill). Returns true when this call set the key, false when the key
+  // already existed (its value and TTL are left as they were). ttl_ms must be
+  // > 0 (InvalidArgument otherwise, and nothing is written).
+  // Fails with Unavailable or Internal.
+  virtual absl::StatusOr<bool> SetIfAbsent(std::string_view key, std::string_view value,
+                                           int64_t ttl_ms) = 0;
+
   // DEL key. Returns OK whether or not the key existed.
   // Fails with Unavailable or Internal.
   virtual absl::Status Del(std::string_view key) = 0;

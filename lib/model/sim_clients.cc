@@ -175,6 +175,28 @@ absl::Status SimKv::Set(std::string_view key, std::string_view, int64_t ttl_ms) 
   return absl::OkStatus();
 }
 
+absl::StatusOr<bool> SimKv::SetIfAbsent(std::string_view key, std::string_view value,
+                                        int64_t ttl_ms) {
+  if (ttl_ms <= 0) return absl::InvalidArgumentError("SimKv: ttl_ms must be > 0");
+  const int32_t id = Intern(key);
+  const int32_t missed = last_missed_;
+  const Entry& e = entries_[static_cast<size_t>(id)];
+  absl::StatusOr<bool> set = false;
+  if (e.slot < 0 || !Live(e)) {
+    absl::Status s = Set(key, value, ttl_ms);
+    set = s.ok() ? absl::StatusOr<bool>(true) : absl::StatusOr<bool>(s);
+  } else {
+    if (id != missed) Use(id);
+    if (bounded()) {
+      LruUnlink(id);
+      LruPushFront(id);
+    }
+  }
+  // Set forgot the missed key; a lock on another key must not (see the header).
+  last_missed_ = id == missed ? -1 : missed;
+  return set;
+}
+
 absl::Status SimKv::Del(std::string_view key) {
   last_missed_ = -1;
   auto it = ids_.find(key);

@@ -80,6 +80,15 @@ class SimKv : public KvClient {
   // SET with a TTL of ttl_ms (> 0; anything else is InvalidArgument). Fails
   // with Internal only under kNone, when the key is new and the cache is full.
   absl::Status Set(std::string_view key, std::string_view value, int64_t ttl_ms) override;
+  // SET NX: false when the key is held and live (a use of the key, as Redis'
+  // NX looks it up for writing: it counts as a request and moves it up the
+  // LRU order, unless it is the key whose GET just missed); otherwise exactly
+  // Set, eviction included, and true. It forgets the key whose GET just
+  // missed only when it is that key, so that in a single-flight fill (GET
+  // miss, SET NX of a lock key, SET of the data) the SET still counts as the
+  // fill and not as a request. Fails like Set.
+  absl::StatusOr<bool> SetIfAbsent(std::string_view key, std::string_view value,
+                                   int64_t ttl_ms) override;
   // DEL. Never fails.
   absl::Status Del(std::string_view key) override;
   // Not used by the simulation: returns 0 and drops nothing.

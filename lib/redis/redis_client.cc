@@ -90,6 +90,7 @@ constexpr size_t Len(const char (&)[N]) {
 constexpr char kGet[] = "GET";
 constexpr char kSet[] = "SET";
 constexpr char kPx[] = "PX";
+constexpr char kNx[] = "NX";
 constexpr char kDel[] = "DEL";
 constexpr char kPing[] = "PING";
 constexpr char kSelect[] = "SELECT";
@@ -117,6 +118,8 @@ class RedisClient final : public KvClient {
 
   absl::StatusOr<bool> Get(std::string_view key, std::string* value) override;
   absl::Status Set(std::string_view key, std::string_view value, int64_t ttl_ms) override;
+  absl::StatusOr<bool> SetIfAbsent(std::string_view key, std::string_view value,
+                                   int64_t ttl_ms) override;
   absl::Status Del(std::string_view key) override;
   absl::StatusOr<int64_t> DeletePrefix(std::string_view prefix) override;
   absl::Status Ping() override;
@@ -267,6 +270,34 @@ absl::Status RedisClient::Set(std::string_view key, std::string_view value, int6
   return Unexpected(kSet, *reply);
 }
 
+absl::StatusOr<bool> RedisClient::SetIfAbsent(std::string_view key, std::string_view value,
+                                              int64_t ttl_ms) {
+  if (ttl_ms <= 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("redis SET NX: ttl_ms must be > 0, got ", ttl_ms));
+  }
+  char ttl[24];
+  auto [end, ec] = std::to_chars(ttl, ttl + sizeof(ttl), ttl_ms);
+  static_cast<void>(ec);  // 24 bytes hold any int64_t
+  const char* argv[] = {kSet, DataOf(key), DataOf(value), kNx, kPx, ttl};
+  const size_t lens[] = {Len(kSet), key.size(), value.size(),
+                         Len(kNx),  Len(kPx),   static_cast<size_t>(end - ttl)};
+  ReplyPtr reply;
+  if (absl::Status s = Run(6, argv, lens, &reply); !s.ok()) return s;
+  // NX answers +OK when it set the key and a nil bulk when the key existed.
+  switch (reply->type) {
+    case REDIS_REPLY_STATUS:
+      if (absl::string_view(reply->str, reply->len) == "OK") return true;
+      return Unexpected(kSet, *reply);
+    case REDIS_REPLY_NIL:
+      return false;
+    case REDIS_REPLY_ERROR:
+      return ServerError(kSet, *reply);
+    default:
+      return Unexpected(kSet, *reply);
+  }
+}
+
 absl::Status RedisClient::Del(std::string_view key) {
   const char* argv[] = {kDel, DataOf(key)};
   const size_t lens[] = {Len(kDel), key.size()};
@@ -278,7 +309,8 @@ absl::Status RedisClient::Del(std::string_view key) {
 }
 
 absl::Status RedisClient::ScanPrefix(
-    std::string_view prefix, const std::function<absl::Status(std::vector<std::string>&)>& batch_fn) {
+    std::string_view prefix,
+    const std::function<absl::Status(std::vector<std::string>&)>& batch_fn) {
   if (prefix.empty()) {
     return absl::InvalidArgumentError("redis: an empty prefix would match every key");
   }
@@ -361,7 +393,8 @@ absl::StatusOr<std::string> RedisClient::ConfigGet(std::string_view name) {
   if (reply->type == REDIS_REPLY_ERROR) return ServerError(kConfig, *reply);
   if (reply->type != REDIS_REPLY_ARRAY) return Unexpected(kConfig, *reply);
   if (reply->elements == 0) {
-    return absl::NotFoundError(absl::StrCat("redis CONFIG GET: no parameter '", absl::string_view(name.data(), name.size()), "'"));
+    return absl::NotFoundError(absl::StrCat("redis CONFIG GET: no parameter '",
+                                            absl::string_view(name.data(), name.size()), "'"));
   }
   if (reply->elements != 2 || reply->element[1]->type != REDIS_REPLY_STRING) {
     return Unexpected(kConfig, *reply);

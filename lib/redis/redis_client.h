@@ -11,6 +11,9 @@
 //
 // Besides the pattern's commands it offers INFO and DBSIZE (KvClient::Info,
 // KvClient::DbSize), which lib/servers reads on a connection of its own.
+// SetIfAbsent is one SET key value NX PX ttl_ms: the server answers +OK
+// (true) or a nil bulk reply when the key existed (false); any other reply
+// is Internal.
 //
 // Ownership: the returned client owns its connection (a redisContext freed by
 // redisFree) and frees every reply before the next command. The caller owns

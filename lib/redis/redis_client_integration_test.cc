@@ -141,6 +141,44 @@ class RedisClientTest : public ::testing::Test {
 
   std::string Key(absl::string_view suffix) const { return absl::StrCat(prefix_, suffix); }
 
+  // Connects a new client into *victim, has it SET Key("k") to "v", then has
+  // the server close its connection (CLIENT KILL ID), so that its next call
+  // finds the connection gone.
+  void ConnectThenKill(std::unique_ptr<KvClient>* victim) {
+    RawRedis killer(endpoint_);
+    ASSERT_TRUE(killer.ok());
+    std::optional<RawRedis::Reply> own_id = killer.Command({"CLIENT", "ID"});
+    ASSERT_TRUE(own_id.has_value());
+    ASSERT_EQ(own_id->type, REDIS_REPLY_INTEGER);
+    // The victim connects after the killer, so its id is the smallest one
+    // above the killer's.
+    ASSERT_OK_AND_ASSIGN(*victim, NewRedisClient(endpoint_));
+    ASSERT_THAT((*victim)->Set(Key("k"), "v", kLongTtlMs), IsOk());
+    std::optional<RawRedis::Reply> list = killer.Command({"CLIENT", "LIST"});
+    ASSERT_TRUE(list.has_value());
+    ASSERT_EQ(list->type, REDIS_REPLY_STRING);
+    long long victim_id = -1;
+    for (absl::string_view line : absl::StrSplit(list->str, '\n')) {
+      long long id = 0;
+      if (!absl::StartsWith(line, "id=")) continue;
+      absl::string_view id_text = line.substr(3, line.find(' ') - 3);
+      if (!absl::SimpleAtoi(id_text, &id) || id <= own_id->integer) continue;
+      if (victim_id < 0 || id < victim_id) victim_id = id;
+    }
+    ASSERT_GT(victim_id, 0) << list->str;
+    std::optional<RawRedis::Reply> killed =
+        killer.Command({"CLIENT", "KILL", "ID", absl::StrCat(victim_id)});
+    ASSERT_TRUE(killed.has_value());
+    ASSERT_EQ(killed->integer, 1) << "CLIENT KILL ID " << victim_id;
+  }
+
+  // "host:port" as the client's messages name it.
+  std::string Address() const {
+    return endpoint_.host.find(':') == std::string::npos
+               ? absl::StrCat(endpoint_.host, ":", endpoint_.port)
+               : absl::StrCat("[", endpoint_.host, "]:", endpoint_.port);
+  }
+
   CacheEndpoint endpoint_;
   std::string prefix_;
   std::unique_ptr<KvClient> client_;
@@ -228,6 +266,106 @@ TEST_F(RedisClientTest, SetRejectsNonPositiveTtl) {
   ASSERT_OK_AND_ASSIGN(bool hit, client_->Get(Key("k"), &got));
   EXPECT_FALSE(hit) << "a rejected SET must not write";
   EXPECT_THAT(client_->Ping(), IsOk()) << "a bad argument does not break";
+}
+
+TEST_F(RedisClientTest, SetIfAbsentSetsOnlyAMissingKey) {
+  const std::string key = Key("lock");
+  ASSERT_OK_AND_ASSIGN(bool set, client_->SetIfAbsent(key, "first", kLongTtlMs));
+  EXPECT_TRUE(set);
+  ASSERT_OK_AND_ASSIGN(set, client_->SetIfAbsent(key, "second", 50));
+  EXPECT_FALSE(set) << "the key exists: the server answers nil";
+  std::string got;
+  ASSERT_OK_AND_ASSIGN(bool hit, client_->Get(key, &got));
+  EXPECT_TRUE(hit);
+  EXPECT_EQ(got, "first") << "a refused SET NX must not overwrite";
+
+  RawRedis raw(endpoint_);
+  ASSERT_TRUE(raw.ok());
+  ASSERT_TRUE(raw.Command({"SELECT", absl::StrCat(endpoint_.db)}).has_value());
+  std::optional<RawRedis::Reply> pttl = raw.Command({"PTTL", key});
+  ASSERT_TRUE(pttl.has_value());
+  ASSERT_EQ(pttl->type, REDIS_REPLY_INTEGER);
+  EXPECT_GT(pttl->integer, 1000) << "a refused SET NX must not change the TTL";
+
+  // A key written by a plain SET is just as present; after DEL it is absent.
+  ASSERT_THAT(client_->Set(Key("plain"), "v", kLongTtlMs), IsOk());
+  ASSERT_OK_AND_ASSIGN(set, client_->SetIfAbsent(Key("plain"), "w", kLongTtlMs));
+  EXPECT_FALSE(set);
+  ASSERT_THAT(client_->Del(key), IsOk());
+  ASSERT_OK_AND_ASSIGN(set, client_->SetIfAbsent(key, "third", kLongTtlMs));
+  EXPECT_TRUE(set);
+  ASSERT_OK_AND_ASSIGN(hit, client_->Get(key, &got));
+  EXPECT_EQ(got, "third");
+}
+
+TEST_F(RedisClientTest, SetIfAbsentSetsAgainOnceTheTtlHasPassed) {
+  const std::string key = Key("short-lock");
+  ASSERT_OK_AND_ASSIGN(bool set, client_->SetIfAbsent(key, "a", 50));
+  ASSERT_TRUE(set);
+  RawRedis raw(endpoint_);
+  ASSERT_TRUE(raw.ok());
+  ASSERT_TRUE(raw.Command({"SELECT", absl::StrCat(endpoint_.db)}).has_value());
+  std::optional<RawRedis::Reply> pttl = raw.Command({"PTTL", key});
+  ASSERT_TRUE(pttl.has_value());
+  ASSERT_EQ(pttl->type, REDIS_REPLY_INTEGER);
+  // Already gone (-2) on a very slow machine, else a TTL of at most 50 ms.
+  EXPECT_TRUE(pttl->integer == -2 || (pttl->integer > 0 && pttl->integer <= 50))
+      << "PTTL " << pttl->integer;
+
+  const auto start = std::chrono::steady_clock::now();
+  set = false;
+  while (!set && SecondsSince(start) < 5.0) {
+    ASSERT_OK_AND_ASSIGN(set, client_->SetIfAbsent(key, "b", kLongTtlMs));
+    if (!set) usleep(5000);
+  }
+  EXPECT_TRUE(set) << "a lock with a 50 ms TTL still held after 5 s";
+  std::string got;
+  ASSERT_OK_AND_ASSIGN(bool hit, client_->Get(key, &got));
+  EXPECT_TRUE(hit);
+  EXPECT_EQ(got, "b");
+}
+
+TEST_F(RedisClientTest, SetIfAbsentRejectsNonPositiveTtl) {
+  for (int64_t ttl : {int64_t{0}, int64_t{-1}, INT64_MIN}) {
+    EXPECT_THAT(client_->SetIfAbsent(Key("k"), "v", ttl),
+                StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("ttl")));
+  }
+  std::string got;
+  ASSERT_OK_AND_ASSIGN(bool hit, client_->Get(Key("k"), &got));
+  EXPECT_FALSE(hit) << "a rejected SET NX must not write";
+  EXPECT_THAT(client_->Ping(), IsOk()) << "a bad argument does not break";
+}
+
+// Two clients race for one lock key per round: exactly one wins each.
+TEST_F(RedisClientTest, SetIfAbsentHasOneWinnerAcrossConnections) {
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<KvClient> other, NewRedisClient(endpoint_));
+  for (int i = 0; i < 20; ++i) {
+    const std::string key = Key(absl::StrCat("race:", i));
+    KvClient* first = i % 2 == 0 ? client_.get() : other.get();
+    KvClient* second = i % 2 == 0 ? other.get() : client_.get();
+    ASSERT_OK_AND_ASSIGN(bool won, first->SetIfAbsent(key, "1", kLongTtlMs));
+    ASSERT_OK_AND_ASSIGN(bool lost, second->SetIfAbsent(key, "2", kLongTtlMs));
+    EXPECT_TRUE(won) << i;
+    EXPECT_FALSE(lost) << i;
+  }
+}
+
+TEST_F(RedisClientTest, SetIfAbsentOnAClosedConnectionIsUnavailableUntilReconnect) {
+  std::unique_ptr<KvClient> victim;
+  ASSERT_NO_FATAL_FAILURE(ConnectThenKill(&victim));
+  EXPECT_THAT(victim->SetIfAbsent(Key("lock"), "v", kLongTtlMs),
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr(Address())));
+  EXPECT_THAT(victim->SetIfAbsent(Key("lock"), "v", kLongTtlMs),
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("Reconnect")));
+  std::string got;
+  ASSERT_OK_AND_ASSIGN(bool hit, client_->Get(Key("lock"), &got));
+  EXPECT_FALSE(hit) << "nothing reached the server";
+
+  ASSERT_THAT(victim->Reconnect(), IsOk());
+  ASSERT_OK_AND_ASSIGN(bool set, victim->SetIfAbsent(Key("k"), "w", kLongTtlMs));
+  EXPECT_FALSE(set) << "Key(\"k\") was SET before the kill";
+  ASSERT_OK_AND_ASSIGN(set, victim->SetIfAbsent(Key("lock"), "v", kLongTtlMs));
+  EXPECT_TRUE(set);
 }
 
 TEST_F(RedisClientTest, DeletePrefixDeletesExactlyThePrefixAcrossBatches) {
@@ -336,7 +474,8 @@ TEST_F(RedisClientTest, CountPrefixCountsExactlyThePrefixAcrossBatches) {
   EXPECT_EQ(n, 2500);
   ASSERT_OK_AND_ASSIGN(int64_t all, client_->CountPrefix(prefix_));
   EXPECT_EQ(all, 2501);
-  EXPECT_THAT(client_->CountPrefix(""), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("empty")));
+  EXPECT_THAT(client_->CountPrefix(""),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("empty")));
 }
 
 TEST_F(RedisClientTest, ConfigGetAndSetRoundTripAndAreRestored) {
@@ -375,41 +514,16 @@ TEST_F(RedisClientTest, DatabaseOutOfServerRangeIsInternal) {
 }
 
 TEST_F(RedisClientTest, BrokenAfterServerClosesConnectionUntilReconnect) {
-  RawRedis killer(endpoint_);
-  ASSERT_TRUE(killer.ok());
-  std::optional<RawRedis::Reply> own_id = killer.Command({"CLIENT", "ID"});
-  ASSERT_TRUE(own_id.has_value());
-  ASSERT_EQ(own_id->type, REDIS_REPLY_INTEGER);
-  // The victim connects after the killer, so its id is the smallest one
-  // above the killer's.
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<KvClient> victim, NewRedisClient(endpoint_));
-  ASSERT_THAT(victim->Set(Key("k"), "v", kLongTtlMs), IsOk());
-  std::optional<RawRedis::Reply> list = killer.Command({"CLIENT", "LIST"});
-  ASSERT_TRUE(list.has_value());
-  ASSERT_EQ(list->type, REDIS_REPLY_STRING);
-  long long victim_id = -1;
-  for (absl::string_view line : absl::StrSplit(list->str, '\n')) {
-    long long id = 0;
-    if (!absl::StartsWith(line, "id=")) continue;
-    absl::string_view id_text = line.substr(3, line.find(' ') - 3);
-    if (!absl::SimpleAtoi(id_text, &id) || id <= own_id->integer) continue;
-    if (victim_id < 0 || id < victim_id) victim_id = id;
-  }
-  ASSERT_GT(victim_id, 0) << list->str;
-  std::optional<RawRedis::Reply> killed =
-      killer.Command({"CLIENT", "KILL", "ID", absl::StrCat(victim_id)});
-  ASSERT_TRUE(killed.has_value());
-  ASSERT_EQ(killed->integer, 1) << "CLIENT KILL ID " << victim_id;
-
-  const std::string address = endpoint_.host.find(':') == std::string::npos
-                                  ? absl::StrCat(endpoint_.host, ":", endpoint_.port)
-                                  : absl::StrCat("[", endpoint_.host, "]:", endpoint_.port);
+  std::unique_ptr<KvClient> victim;
+  ASSERT_NO_FATAL_FAILURE(ConnectThenKill(&victim));
   std::string got;
   EXPECT_THAT(victim->Get(Key("k"), &got),
-              StatusIs(absl::StatusCode::kUnavailable, HasSubstr(address)));
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr(Address())));
   // Broken now: every call fails at once, without touching the network.
   EXPECT_THAT(victim->Ping(), StatusIs(absl::StatusCode::kUnavailable, HasSubstr("Reconnect")));
   EXPECT_THAT(victim->Set(Key("k"), "v", kLongTtlMs),
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("Reconnect")));
+  EXPECT_THAT(victim->SetIfAbsent(Key("k2"), "v", kLongTtlMs),
               StatusIs(absl::StatusCode::kUnavailable, HasSubstr("Reconnect")));
   EXPECT_THAT(victim->DeletePrefix(prefix_),
               StatusIs(absl::StatusCode::kUnavailable, HasSubstr("Reconnect")));

@@ -60,8 +60,22 @@ absl::Status FakeKvClient::Set(std::string_view key, std::string_view value, int
   return absl::OkStatus();
 }
 
+absl::StatusOr<bool> FakeKvClient::SetIfAbsent(std::string_view key, std::string_view value,
+                                               int64_t ttl_ms) {
+  if (absl::Status s = Enter(KvMethod::kSetIfAbsent); !s.ok()) return s;
+  if (ttl_ms <= 0) return absl::InvalidArgumentError("fake kv: ttl_ms must be > 0");
+  std::lock_guard<std::mutex> lock(mu_);
+  if (FindLive(key) != nullptr) return false;
+  PutLocked(key, value, ttl_ms);
+  return true;
+}
+
 void FakeKvClient::Put(std::string_view key, std::string_view value, int64_t ttl_ms) {
   std::lock_guard<std::mutex> lock(mu_);
+  PutLocked(key, value, ttl_ms);
+}
+
+void FakeKvClient::PutLocked(std::string_view key, std::string_view value, int64_t ttl_ms) {
   const int64_t expire = NowNs() + ttl_ms * 1000000;
   auto it = map_.find(key);
   if (it == map_.end()) {
@@ -103,8 +117,8 @@ absl::StatusOr<int64_t> FakeKvClient::CountPrefix(std::string_view prefix) {
   std::lock_guard<std::mutex> lock(mu_);
   int64_t count = 0;
   for (const auto& [key, entry] : map_) {
-    count += std::string_view(key).substr(0, prefix.size()) == prefix &&
-             NowNs() <= entry.expire_at_ns;
+    count +=
+        std::string_view(key).substr(0, prefix.size()) == prefix && NowNs() <= entry.expire_at_ns;
   }
   return count;
 }

@@ -52,8 +52,9 @@ enum class KvMethod : int {
   kCountPrefix,
   kConfigGet,
   kConfigSet,
+  kSetIfAbsent,
 };
-inline constexpr int kNumKvMethods = 12;
+inline constexpr int kNumKvMethods = 13;
 
 class FakeKvClient : public KvClient, public FaultTable<KvMethod, kNumKvMethods> {
  public:
@@ -64,6 +65,12 @@ class FakeKvClient : public KvClient, public FaultTable<KvMethod, kNumKvMethods>
   // injected status before doing anything (the call is still counted).
   absl::StatusOr<bool> Get(std::string_view key, std::string* value) override;
   absl::Status Set(std::string_view key, std::string_view value, int64_t ttl_ms) override;
+  // Stores as Set does only when `key` holds no live value (an expired one
+  // counts as absent), under the one mutex: of threads racing on a key, one
+  // gets true. The check-and-set is atomic, but injected latency is waited
+  // before it, as for every method.
+  absl::StatusOr<bool> SetIfAbsent(std::string_view key, std::string_view value,
+                                   int64_t ttl_ms) override;
   absl::Status Del(std::string_view key) override;
   absl::StatusOr<int64_t> DeletePrefix(std::string_view prefix) override;
   absl::Status Ping() override;
@@ -115,6 +122,8 @@ class FakeKvClient : public KvClient, public FaultTable<KvMethod, kNumKvMethods>
   // Counts the call, applies faults and latency; OK means "go ahead".
   absl::Status Enter(KvMethod method);
   const Entry* FindLive(std::string_view key) const;
+  // Put with mu_ held.
+  void PutLocked(std::string_view key, std::string_view value, int64_t ttl_ms);
 
   VirtualClock* const clock_;
   // std::mutex, not absl::Mutex: Debian's prebuilt libabsl is not built

@@ -71,20 +71,26 @@ std::pair<int64_t, std::string> FakeSqlClient::SeatKey(int64_t flight_id, std::s
 
 absl::Status FakeSqlClient::QueryBookingCount(int64_t passenger_id, BookingCount* result) {
   if (absl::Status s = Enter(SqlMethod::kQueryBookingCount); !s.ok()) return s;
-  std::lock_guard<std::mutex> lock(mu_);
-  const int64_t n = CountLocked(passenger_id);
-  result->found = n > 0;
-  result->count = n;
-  result->firstname.clear();
-  result->lastname.clear();
-  if (n > 0) {
-    // Formatted by hand into the reused buffers: no allocation per query.
-    char digits[24];
-    const int len =
-        std::snprintf(digits, sizeof(digits), "%lld", static_cast<long long>(passenger_id));
-    result->firstname.append("First").append(digits, static_cast<size_t>(len));
-    result->lastname.append("Last").append(digits, static_cast<size_t>(len));
+  std::shared_ptr<const std::function<void(int64_t)>> hook;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    const int64_t n = CountLocked(passenger_id);
+    result->found = n > 0;
+    result->count = n;
+    result->firstname.clear();
+    result->lastname.clear();
+    if (n > 0) {
+      // Formatted by hand into the reused buffers: no allocation per query.
+      char digits[24];
+      const int len =
+          std::snprintf(digits, sizeof(digits), "%lld", static_cast<long long>(passenger_id));
+      result->firstname.append("First").append(digits, static_cast<size_t>(len));
+      result->lastname.append("Last").append(digits, static_cast<size_t>(len));
+    }
+    hook = after_query_;
   }
+  // Outside mu_: the hook may block while other threads use the fake.
+  if (hook != nullptr) (*hook)(passenger_id);
   return absl::OkStatus();
 }
 
@@ -94,18 +100,26 @@ absl::StatusOr<int64_t> FakeSqlClient::InsertBooking(const NewBooking& booking) 
     return absl::InternalError(
         absl::StrCat("mysql 1406: Data too long for column 'seat': '", booking.seat, "'"));
   }
-  std::lock_guard<std::mutex> lock(mu_);
-  if (booking.passenger_id < 1 || booking.passenger_id > options_.passengers) {
-    return absl::InternalError(absl::StrCat(
-        "mysql 1452: Cannot add or update a child row: no passenger ", booking.passenger_id));
+  std::shared_ptr<const std::function<void(const NewBooking&, int64_t)>> hook;
+  int64_t booking_id = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (booking.passenger_id < 1 || booking.passenger_id > options_.passengers) {
+      return absl::InternalError(absl::StrCat(
+          "mysql 1452: Cannot add or update a child row: no passenger ", booking.passenger_id));
+    }
+    if (!seats_.insert(SeatKey(booking.flight_id, booking.seat)).second) {
+      return absl::AlreadyExistsError(absl::StrCat("mysql 1062: Duplicate entry '",
+                                                   booking.flight_id, "-", booking.seat,
+                                                   "' for key 'flight_seat'"));
+    }
+    ++inserted_per_passenger_[booking.passenger_id];
+    ++inserted_;
+    booking_id = next_booking_id_++;
+    hook = after_insert_;
   }
-  if (!seats_.insert(SeatKey(booking.flight_id, booking.seat)).second) {
-    return absl::AlreadyExistsError(absl::StrCat("mysql 1062: Duplicate entry '", booking.flight_id,
-                                                 "-", booking.seat, "' for key 'flight_seat'"));
-  }
-  ++inserted_per_passenger_[booking.passenger_id];
-  ++inserted_;
-  return next_booking_id_++;
+  if (hook != nullptr) (*hook)(booking, booking_id);
+  return booking_id;
 }
 
 absl::StatusOr<int64_t> FakeSqlClient::Execute(std::string_view sql) {
@@ -149,6 +163,24 @@ absl::StatusOr<std::vector<std::pair<std::string, std::string>>> FakeSqlClient::
   };
   for (const auto& [name, value] : status_) SetRow(rows, name, value);
   return rows;
+}
+
+void FakeSqlClient::set_after_query(std::function<void(int64_t passenger_id)> after_query) {
+  auto hook = after_query
+                  ? std::make_shared<const std::function<void(int64_t)>>(std::move(after_query))
+                  : nullptr;
+  std::lock_guard<std::mutex> lock(mu_);
+  after_query_ = std::move(hook);
+}
+
+void FakeSqlClient::set_after_insert(
+    std::function<void(const NewBooking& booking, int64_t booking_id)> after_insert) {
+  auto hook = after_insert
+                  ? std::make_shared<const std::function<void(const NewBooking&, int64_t)>>(
+                        std::move(after_insert))
+                  : nullptr;
+  std::lock_guard<std::mutex> lock(mu_);
+  after_insert_ = std::move(hook);
 }
 
 void FakeSqlClient::SetStatus(std::string_view name, std::string_view value) {

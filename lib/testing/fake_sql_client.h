@@ -11,7 +11,10 @@
 //              compared case-insensitively as booking.seat's collation does.
 //
 // QueryBookingCount answers like the real join (no row when the passenger
-// has no booking or does not exist). InsertBooking fails with AlreadyExists
+// has no booking or does not exist), from the bookings held when it runs: a
+// later InsertBooking for the passenger raises the count the next query
+// returns (a passenger with none gets a row), which is what makes a cached
+// count stale. InsertBooking fails with AlreadyExists
 // ("mysql 1062: Duplicate entry ...") on a taken (flight, seat) and with
 // Internal ("mysql 1452: ...") for an unknown passenger; ids start after
 // `first_booking_id`. Execute() and QueryRow() only record the statement.
@@ -26,6 +29,13 @@
 // Every method can fail on demand and take artificial latency (see
 // fault_injector.h).
 //
+// Interleavings: set_after_query() and set_after_insert() install hooks that
+// run on the calling thread once the statement has been applied, outside the
+// fake's mutex, so a test can hold one thread between its SELECT and what it
+// does next (its cache SET) while other threads use the fake, deterministically:
+//
+//   fake.set_after_query([&](int64_t id) { if (id == 7) latch.Wait(); });
+//
 // Ownership: the caller owns the fake. Thread safety: unlike the real
 // clients, safe for concurrent use (one internal mutex).
 #ifndef CABENCH_LIB_TESTING_FAKE_SQL_CLIENT_H_
@@ -33,6 +43,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -95,6 +106,19 @@ class FakeSqlClient : public SqlClient, public FaultTable<SqlMethod, kNumSqlMeth
   // FaultTable (fault_injector.h).
   void ClearFailures() { ClearFaults(); }
 
+  // Hooks for tests of interleavings; an empty function removes the hook.
+  // `after_query(passenger_id)` runs at the end of every QueryBookingCount
+  // that succeeded, after *result was filled from the bookings as they were
+  // when the query ran; `after_insert(booking, booking_id)` at the end of
+  // every InsertBooking that succeeded, after the booking was stored (a
+  // concurrent query already sees it). Both run on the caller's thread
+  // without the fake's mutex held: they may block, and other threads may use
+  // the fake (and replace the hooks: a call that has begun keeps the hook it
+  // took) meanwhile. Safe to call concurrently.
+  void set_after_query(std::function<void(int64_t passenger_id)> after_query);
+  void set_after_insert(
+      std::function<void(const NewBooking& booking, int64_t booking_id)> after_insert);
+
   // Current booking count of `passenger_id` (loaded + inserted).
   int64_t BookingCountOf(int64_t passenger_id) const;
   // Bookings inserted so far.
@@ -126,6 +150,10 @@ class FakeSqlClient : public SqlClient, public FaultTable<SqlMethod, kNumSqlMeth
   int64_t com_insert_ = 0;
   std::vector<std::pair<std::string, std::string>> status_;
   std::vector<std::pair<std::string, std::string>> variables_;
+  // Held by shared_ptr so that a call copies a pointer, not the function,
+  // and runs it after letting go of mu_.
+  std::shared_ptr<const std::function<void(int64_t)>> after_query_;
+  std::shared_ptr<const std::function<void(const NewBooking&, int64_t)>> after_insert_;
 };
 
 }  // namespace cabench

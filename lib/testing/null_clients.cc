@@ -18,6 +18,10 @@ absl::StatusOr<bool> NullKvClient::Get(std::string_view, std::string* value) {
 absl::Status NullKvClient::Set(std::string_view, std::string_view, int64_t) {
   return absl::OkStatus();
 }
+absl::StatusOr<bool> NullKvClient::SetIfAbsent(std::string_view, std::string_view, int64_t ttl_ms) {
+  if (ttl_ms <= 0) return absl::InvalidArgumentError("null kv: ttl_ms must be > 0");
+  return true;
+}
 absl::Status NullKvClient::Del(std::string_view) { return absl::OkStatus(); }
 absl::StatusOr<int64_t> NullKvClient::DeletePrefix(std::string_view) { return 0; }
 absl::Status NullKvClient::Ping() { return absl::OkStatus(); }

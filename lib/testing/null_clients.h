@@ -4,7 +4,8 @@
 // micro-benchmarks of bench/micro: they measure what the harness itself
 // (Workload, CacheAside, the recorder) costs per operation, with no server
 // and no map in the way. NullKvClient::Get answers a hit with a fixed value,
-// or a miss, as configured; every other call succeeds at once.
+// or a miss, as configured; SetIfAbsent always sets (a single-flight fill
+// never waits); every other call succeeds at once.
 // NullSqlClient::QueryBookingCount returns one fixed row and InsertBooking a
 // counter; no uniqueness is checked.
 //
@@ -36,6 +37,11 @@ class NullKvClient : public KvClient {
   // or false, per set_hit(). Everything else: OK, no work.
   absl::StatusOr<bool> Get(std::string_view key, std::string* value) override;
   absl::Status Set(std::string_view key, std::string_view value, int64_t ttl_ms) override;
+  // True (this call set the key), whatever set_hit() says: nothing is held,
+  // so every fill lock is won and no thread waits for another's fill.
+  // InvalidArgument when ttl_ms <= 0, as the interface requires.
+  absl::StatusOr<bool> SetIfAbsent(std::string_view key, std::string_view value,
+                                   int64_t ttl_ms) override;
   absl::Status Del(std::string_view key) override;
   absl::StatusOr<int64_t> DeletePrefix(std::string_view prefix) override;
   absl::Status Ping() override;
