@@ -120,7 +120,7 @@ CASES = [
      r"x\.yaml:2: warmup: until_steady needs a cache \(cache: true\)"),
     ("until_steady_too_short", "cabench", [],
      {"x.yaml": "name: x\nwarmup_ops: 6000\nwarmup: until_steady\n"}, {}, 2,
-     r"x\.yaml:2: warmup_ops: 6000 is too short to compare two windows"),
+     r"x\.yaml:2: warmup_ops: 6000 is too short to compare three windows"),
     # Empty and missing
     ("empty_file", "cabench", [], {"x.yaml": ""}, {}, 2, r"x\.yaml:1: the file is empty"),
     ("only_a_comment", "cabench", [], {"x.yaml": "# nothing here\n"}, {}, 2,

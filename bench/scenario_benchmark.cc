@@ -16,8 +16,8 @@
 #include "lib/metrics/summary.h"
 #include "lib/metrics/time_series.h"
 #include "lib/model/hit_rate_model.h"
-#include "lib/servers/server_stats.h"
 #include "lib/mysql/mysql_client.h"
+#include "lib/servers/server_stats.h"
 
 namespace cabench {
 namespace {
@@ -117,7 +117,10 @@ Scenario ScenarioBenchmark::NoCacheTwin(const Scenario& scenario) {
   twin.cache = false;
   twin.baseline_no_cache = false;
   twin.warmup_ops = 0;
+  twin.warmup = WarmupMode::kOps;
   twin.fallback_to_db = false;
+  twin.single_flight = false;
+  twin.early_refresh_beta = 0;
   return twin;
 }
 
@@ -214,7 +217,9 @@ absl::Status ScenarioBenchmark::PrepareRun(KvClient* kv, SqlClient* sql) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
   }
-  return WarmUp(kv, sql, scenario_, env_->data, nullptr, RunKeyStates());
+  WarmUpOptions warm_up;
+  RunKeys(&warm_up.key_states, &warm_up.key_versions);
+  return WarmUp(kv, sql, scenario_, env_->data, warm_up, &warm_up_);
 }
 
 void ScenarioBenchmark::Run(benchmark::State& state) {
@@ -235,8 +240,11 @@ void ScenarioBenchmark::Run(benchmark::State& state) {
       status = Connected(c.status(), "cache server", env_->cache.ToString());
     }
   }
-  // The run's key states (one per run, 8 bytes per key of its range).
-  KeyStates* key_states = scenario_.cache ? RunKeyStates() : nullptr;
+  // The run's key states and versions (one per run, 56 bytes per key of its
+  // range).
+  KeyStates* key_states = nullptr;
+  KeyVersions* key_versions = nullptr;
+  RunKeys(&key_states, &key_versions);
   std::shared_ptr<SqlPool> pool;
   if (status.ok() && scenario_.db_pool_size > 0) {
     // The threads share db_pool_size connections; waiting for one is inside
@@ -269,6 +277,7 @@ void ScenarioBenchmark::Run(benchmark::State& state) {
   options.thread_index = thread_index;
   options.threads = threads_;
   options.key_states = key_states;
+  options.key_versions = key_versions;
   if (env_->ledger != nullptr) options.seat_tag = env_->ledger->seat_tag();
   options.reconnect_options.max_outage_ms = env_->max_outage_ms;
   options.control = &control;
@@ -289,6 +298,8 @@ void ScenarioBenchmark::Run(benchmark::State& state) {
 ModelInput ScenarioBenchmark::PredictionInput(KvClient* kv, const Summary& summary,
                                               RunFacts& facts) const {
   ModelInput in = ModelInputFor(scenario_, env_->data, threads_, summary.ops_per_s);
+  // A warm-up until steady ran as many reads as it took, not warmup_ops.
+  if (scenario_.warmup == WarmupMode::kUntilSteady) in.warmup_ops = warm_up_.ops_done;
   if (scenario_.cache) {
     facts.measured[CounterId::kKeyUniverse] =
         static_cast<double>(EffectivePassengerRange(scenario_, env_->data).count);
@@ -332,20 +343,24 @@ absl::StatusOr<int64_t> ScenarioBenchmark::MemoryBesidesKeys(KvClient* kv) {
   return std::max<int64_t>(0, *used - *dataset);
 }
 
-KeyStates* ScenarioBenchmark::RunKeyStates() {
+void ScenarioBenchmark::RunKeys(KeyStates** states, KeyVersions** versions) {
   std::lock_guard<std::mutex> lock(key_states_mu_);
-  if (key_states_ == nullptr) {
+  if (key_versions_ == nullptr) {
     const IdRange range = EffectivePassengerRange(scenario_, env_->data);
-    key_states_ = std::make_unique<KeyStates>(range.first_id, range.count);
+    // Without a cache only the database reads in flight are counted.
+    key_versions_ =
+        std::make_unique<KeyVersions>(range.first_id, scenario_.cache ? range.count : 0);
+    if (scenario_.cache) key_states_ = std::make_unique<KeyStates>(range.first_id, range.count);
   }
-  return key_states_.get();
+  *states = key_states_.get();
+  *versions = key_versions_.get();
 }
 
 absl::Status ScenarioBenchmark::RestoreCacheConfig(KvClient* kv) {
   absl::Status result;
-  for (auto [name, saved] : {std::pair<const char*, std::optional<std::string>*>{
-                                 "maxmemory", &saved_max_memory_},
-                             {"maxmemory-policy", &saved_policy_}}) {
+  for (auto [name, saved] :
+       {std::pair<const char*, std::optional<std::string>*>{"maxmemory", &saved_max_memory_},
+        {"maxmemory-policy", &saved_policy_}}) {
     if (!saved->has_value()) continue;
     if (absl::Status s = kv->ConfigSet(name, **saved); !s.ok() && result.ok()) result = s;
     saved->reset();
@@ -399,6 +414,9 @@ void ScenarioBenchmark::FinishRun(benchmark::State& state, ThreadLoop& loop, KvC
     facts.cache = scenario_.cache;
     facts.bookings_removed = removed.value_or(0);
     facts.target_rate_per_s = static_cast<double>(scenario_.rate_per_s);
+    facts.key_versions = true;
+    facts.single_flight = scenario_.single_flight;
+    facts.early_refresh = scenario_.early_refresh_beta > 0;
     SeriesExtras extras;
     if (sampler_ != nullptr) {
       ServerCounters server = sampler_->Counters(summary.ops, summary.wall_s);
@@ -423,6 +441,13 @@ void ScenarioBenchmark::FinishRun(benchmark::State& state, ThreadLoop& loop, KvC
       }
     }
     facts.predicted_hit_rate_pct = PredictHitRatePct(PredictionInput(kv, summary, facts));
+    if (warm_up_.ops_done > 0 || warm_up_.until_steady) {
+      facts.measured[CounterId::kWarmupOpsDone] = static_cast<double>(warm_up_.ops_done);
+    }
+    if (warm_up_.until_steady) {
+      facts.measured[CounterId::kSteadyReached] = warm_up_.steady ? 1 : 0;
+      if (warm_up_.steady) facts.measured[CounterId::kTimeToSteadyS] = warm_up_.seconds;
+    }
     if (run_pool_ != nullptr) {
       for (const auto& [id, value] : SqlPoolCounters(run_pool_->Stats())) {
         facts.measured[id] = value;
@@ -505,7 +530,9 @@ void ScenarioBenchmark::FinishRun(benchmark::State& state, ThreadLoop& loop, KvC
     // Every thread has left its loop: the next run starts from "never cached".
     std::lock_guard<std::mutex> lock(key_states_mu_);
     key_states_.reset();
+    key_versions_.reset();
   }
+  warm_up_ = WarmUpReport();
   max_memory_set_ = 0;
   run_.Reset();
 }

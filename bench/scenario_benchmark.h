@@ -52,6 +52,7 @@
 #include "absl/base/thread_annotations.h"
 #include "bench/suite_env.h"
 #include "benchmark/benchmark.h"
+#include "lib/cache_aside/key_versions.h"
 #include "lib/clients/kv_client.h"
 #include "lib/clients/sql_client.h"
 #include "lib/clients/sql_pool.h"
@@ -115,8 +116,9 @@ class ScenarioBenchmark {
   // What the cache uses besides its keys: INFO memory's used_memory -
   // used_memory_dataset.
   static absl::StatusOr<int64_t> MemoryBesidesKeys(KvClient* kv);
-  // The run's key states, made by the first thread that asks.
-  KeyStates* RunKeyStates();
+  // The run's shared key states (runs with a cache; else null) and key
+  // versions, made by the first thread that asks.
+  void RunKeys(KeyStates** states, KeyVersions** versions);
   // The finisher: the cache's memory settings back as they were.
   absl::Status RestoreCacheConfig(KvClient* kv);
   // The thread that merged last: counters, files, clean-up, reset.
@@ -152,10 +154,13 @@ class ScenarioBenchmark {
   std::optional<std::string> saved_max_memory_;
   std::optional<std::string> saved_policy_;
   int64_t max_memory_set_ = 0;  // the maxmemory this run set (0: none)
-  // What the run knows of each key, for the cause of each miss: shared by
-  // the run's threads, cleared when the run ends.
+  // What the run knows of each key, for the cause of each miss, stale reads
+  // and stampedes: shared by the run's threads, cleared when the run ends.
   std::mutex key_states_mu_;
   std::unique_ptr<KeyStates> key_states_ ABSL_GUARDED_BY(key_states_mu_);
+  std::unique_ptr<KeyVersions> key_versions_ ABSL_GUARDED_BY(key_states_mu_);
+  // What thread 0's warm-up did (set before the loop, read by the finisher).
+  WarmUpReport warm_up_;
   bool absent_reported_ = false;  // the finishing thread only
 };
 

@@ -20,6 +20,12 @@ Checks, per DESIGN.md and the suite issue:
     the cache's memory settings are restored; a cache tools/servers did not
     start is not reconfigured without --allow_cache_config (those scenarios
     are left out, the others run);
+  * stampedes: a cold start of 100 hot keys with 16 threads fills keys twice
+    (dup_fills) with many database reads in flight; under single flight no
+    fill is duplicated except after a wait that ran out, and waiting misses
+    read no row; stale reads: with writes that leave the cache alone
+    (ttl_only), a long TTL serves stale values and a 100 ms one far fewer;
+    warm-up until steady reports what it did;
   * Google Benchmark's compare.py accepts two runs' JSON files.
 """
 import json
@@ -36,15 +42,17 @@ del sys.argv[1:4]
 # Counters every run has, and those only runs with a cache have (names from
 # lib/metrics/names.def).
 EVERY_RUN = ["ops", "reads", "writes", "db_reads", "errors", "ops_per_s", "wall_s",
+             "db_reads_in_flight_max",
              "db_avg_us", "db_p99_us", "p50_us", "p95_us", "p99_us", "p999_us",
              "write_p99_us", "insert_avg_us", "select_avg_us", "bookings_removed"]
 WITH_CACHE = ["cache_hits", "cache_misses", "fallback_reads", "hit_rate_pct",
               "predicted_hit_rate_pct", "get_avg_us", "key_universe", "miss_cold",
-              "miss_expired", "miss_invalidated", "miss_evicted"]
+              "miss_expired", "miss_invalidated", "miss_evicted", "dup_fills",
+              "stale_reads"]
 MISS_CAUSES = ["miss_cold", "miss_expired", "miss_invalidated", "miss_evicted"]
 # ... and, when the run had both hits and misses:
 WITH_HITS_AND_MISSES = ["hit_avg_us", "speedup", "miss_vs_hit", "hit_p99_us", "miss_p99_us",
-                        "set_avg_us"]
+                        "set_avg_us", "stale_read_pct", "db_reads_per_miss"]
 NO_CACHE_ONLY = ["db_read_p99_us", "db_read_avg_us"]
 SERIES_KEYS = ["count", "total_time_us", "avg_time_us", "min_time_us",
                "max_time_us", "reads", "writes", "cache_hits", "cache_misses",
@@ -95,6 +103,13 @@ def cache_config():
 
 def scenario_of(bench):
     return bench["name"].split("/")[1]
+
+
+def write_policy_of(scenario):
+    """The write_policy of scenarios/<scenario>.yaml (refresh by default)."""
+    with open(os.path.join(SCENARIOS, scenario.split("@")[0] + ".yaml")) as f:
+        m = re.search(r"^write_policy:\s*(\w+)", f.read(), re.M)
+    return m.group(1) if m else "refresh"
 
 
 class SuiteTest(unittest.TestCase):
@@ -152,8 +167,13 @@ class SuiteTest(unittest.TestCase):
                 # What the servers counted themselves agrees with the client
                 # (prepared SELECTs count in Com_select; refresh writes
                 # re-SELECT).
-                selects = (b.get("cache_misses", 0) + b["db_reads"] + b.get("fallback_reads", 0)
-                           + (b["writes"] if cache else 0))
+                # Single flight's waiters read no row, early refreshes do.
+                read_selects = b.get("cache_misses", 0)
+                if "fill_waits" in b or "early_refreshes" in b:
+                    read_selects = round(b.get("db_reads_per_miss", 0) * read_selects)
+                refresh = cache and write_policy_of(scenario_of(b)) == "refresh"
+                selects = (read_selects + b["db_reads"] + b.get("fallback_reads", 0)
+                           + (b["writes"] if refresh else 0))
                 self.assertEqual(b["db_selects"], selects, b["name"])
                 self.assertEqual(b["db_inserts"], b["writes"] + b["insert_retries"], b["name"])
                 if cache:
@@ -166,6 +186,15 @@ class SuiteTest(unittest.TestCase):
                     self.assertNotIn("cache_cpu_ms", b)
                 elif cache:
                     self.assertIn("cache_cpu_ms", b, b["name"])
+                if scenario_of(b) == "warm_until_steady":
+                    # The untimed warm-up ran until the hit rate settled.
+                    self.assertEqual(b["steady_reached"], 1, b)
+                    self.assertGreater(b["warmup_ops_done"], 0)
+                    self.assertEqual(b["warmup_ops_done"] % 2000, 0)
+                    self.assertGreater(b["time_to_steady_s"], 0)
+                    self.assertGreater(b["hit_rate_pct"], 80, b)
+                else:
+                    self.assertNotIn("steady_reached", b)
                 if "pool_exhaustion" in b["name"]:
                     self.assertEqual(b["db_pool_size"], 4)
                     self.assertEqual(b["db_pool_timeouts"], 0)
@@ -296,6 +325,54 @@ class SuiteTest(unittest.TestCase):
                 ran = {scenario_of(b) for b in json.load(f)["benchmarks"]}
         self.assertEqual(ran, {"short_ttl"})
         self.assertEqual(cache_config(), before)
+
+    def test_stampede_and_single_flight(self):
+        with tempfile.TemporaryDirectory() as out:
+            report, _ = run_cabench(
+                out, "--queries=1500",
+                "--benchmark_filter=^CacheAside/(stampede|stampede_single_flight)/")
+            runs = {scenario_of(b): b for b in report["benchmarks"]}
+            plain = runs["stampede"]
+            # 16 threads start on 100 empty keys at once: some fill a key
+            # another thread is filling, many database reads at once.
+            self.assertGreater(plain["dup_fills"], 0, plain)
+            self.assertGreaterEqual(plain["db_reads_in_flight_max"], 4, plain)
+            self.assertAlmostEqual(plain["db_reads_per_miss"], 1.0, delta=1e-9)
+            self.assertNotIn("fill_waits", plain)
+            sf = runs["stampede_single_flight"]
+            # A fill is duplicated only by a reader whose wait ran out.
+            self.assertLessEqual(sf["dup_fills"], sf["fill_wait_timeouts"], sf)
+            self.assertGreater(sf["fill_waits"], 0, sf)
+            self.assertLess(sf["db_reads_per_miss"], 1.0, sf)
+            self.assertIn("fill_wait_avg_us", sf)
+            self.assertIn("lock_avg_us", sf)
+            self.assertEqual(sf["errors"], 0)
+            # The per-second series carries the stampede figures.
+            for name in os.listdir(os.path.join(out, "series")):
+                with open(os.path.join(out, "series", name)) as f:
+                    seconds = json.load(f).values()
+                self.assertTrue(all("db_reads_in_flight_max" in b and "dup_fills" in b
+                                    for b in seconds), name)
+                self.assertEqual(max(b["db_reads_in_flight_max"] for b in seconds),
+                                 runs["stampede_single_flight" if "single_flight" in name
+                                      else "stampede"]["db_reads_in_flight_max"], name)
+
+    def test_stale_reads_grow_with_the_ttl_when_writes_leave_the_cache(self):
+        with tempfile.TemporaryDirectory() as out:
+            report, _ = run_cabench(out, "--queries=2500",
+                                    "--benchmark_filter=^CacheAside/stale_ttl_sweep/"
+                                    "read_pct:90/ttl_ms:(100|30000)/")
+            by_ttl = {int(re.search(r"/ttl_ms:(\d+)/", b["name"]).group(1)): b
+                      for b in report["benchmarks"]}
+            short, long = by_ttl[100], by_ttl[30000]
+            for b in (short, long):
+                self.assertEqual(b["errors"], 0)
+                self.assertIn("stale_reads", b)
+            self.assertGreater(long["stale_reads"], 0, long)
+            self.assertGreater(long["stale_read_pct"], short["stale_read_pct"])
+            self.assertGreater(long["hit_rate_pct"], short["hit_rate_pct"])
+            self.assertLessEqual(long["stale_age_p50_ms"], long["stale_age_p99_ms"])
+            self.assertLess(long["stale_age_p99_ms"], 30000 + 1000)
 
     def test_compare_py_accepts_two_runs(self):
         compare = "/usr/share/benchmark/compare.py"

@@ -8,6 +8,7 @@
 
 #include "benchmark/benchmark.h"
 #include "lib/cache_aside/cache_aside.h"
+#include "lib/cache_aside/key_versions.h"
 #include "lib/engine/key_states.h"
 #include "lib/engine/thread_loop.h"
 #include "lib/metrics/recorder.h"
@@ -92,11 +93,14 @@ BENCHMARK(BM_CacheAside_Write)->ArgName("policy")->Arg(0)->Arg(1);
 
 // The whole per-op path of a benchmark thread: lib/engine's ThreadLoop, the
 // very loop the suite runs (stop check, reconnect check, Workload::Next, the
-// pattern, the miss-cause observer over the run's shared KeyStates,
-// LatencyRecorder::Record, progress hooks, the ids of inserted bookings),
-// over the null backends, 80% reads that hit. tools/limits (c) reports this
-// benchmark's CPU time per operation. BM_CacheAside_MixedNoKeyStates is the
-// same loop without the miss causes: the difference is their cost.
+// pattern, the miss-cause observer over the run's shared KeyStates, the
+// stale-read and stampede bookkeeping over its shared KeyVersions (versioned
+// values, a staleness check on every hit, commits, fills and reads in
+// flight), LatencyRecorder::Record, progress hooks, the ids of inserted
+// bookings), over the null backends, 80% reads that hit. tools/limits (c)
+// reports this benchmark's CPU time per operation.
+// BM_CacheAside_MixedNoKeyStates is the same loop without the miss causes
+// and the key versions: the difference is their cost.
 void RunMixed(benchmark::State& state, bool key_states) {
   constexpr int64_t kBatch = 1000;
   Scenario s;
@@ -104,14 +108,21 @@ void RunMixed(benchmark::State& state, bool key_states) {
   // Room for every id the loop may keep without growing mid-measurement
   // (the suite reserves for its fixed number of operations).
   s.queries_per_thread = int64_t{1} << 22;
-  static KeyStates* states = new KeyStates(1, MicroDataSet().passengers);  // shared, as in a run
-  NullKvClient kv(/*hit=*/true);
+  // Shared by the threads, as in a run.
+  static KeyStates* states = new KeyStates(1, MicroDataSet().passengers);
+  static KeyVersions* versions = new KeyVersions(1, MicroDataSet().passengers);
+  // With key versions, hits carry a version (0: most are stale once the
+  // writes commit, the check's longest path).
+  NullKvClient kv(/*hit=*/true, key_states ? "0#3|First42|Last42" : "3|First42|Last42");
   NullSqlClient sql;
   RunControl control;
   ThreadLoop::Options options;
   options.thread_index = state.thread_index();
   options.control = &control;
-  if (key_states) options.key_states = states;
+  if (key_states) {
+    options.key_states = states;
+    options.key_versions = versions;
+  }
   ThreadLoop loop(&kv, &sql, s, MicroDataSet(), options);
   while (state.KeepRunningBatch(kBatch)) {
     if (!loop.Run(kBatch).ok()) state.SkipWithError("the loop stopped");

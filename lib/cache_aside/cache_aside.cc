@@ -1,12 +1,47 @@
 #include "lib/cache_aside/cache_aside.h"
 
+#include <algorithm>
 #include <charconv>
+#include <cmath>
+#include <thread>
 #include <utility>
 
 namespace cabench {
 namespace {
 
 constexpr char kNegativeValue[] = "-";
+constexpr char kLockSuffix[] = ":lock";
+constexpr char kLockValue[] = "1";
+
+void AppendInt(int64_t v, std::string* out) {
+  char digits[kMaxIdChars + 1];
+  const auto r = std::to_chars(digits, digits + sizeof(digits), v);
+  out->append(digits, r.ptr);
+}
+
+void AppendBookingCount(const BookingCount& row, std::string* out) {
+  if (!row.found) {
+    out->append(kNegativeValue);
+    return;
+  }
+  AppendInt(row.count, out);
+  out->push_back('|');
+  out->append(row.firstname);
+  out->push_back('|');
+  out->append(row.lastname);
+}
+
+// The length of a value's ValueMeta header, '#' included; 0 without one (the
+// row's first '|' or the negative entry comes before any '#').
+size_t MetaLength(std::string_view value) {
+  const size_t at = value.find_first_of("#|");
+  return at != std::string_view::npos && value[at] == '#' ? at + 1 : 0;
+}
+
+bool ParseInt(std::string_view text, int64_t* v) {
+  const auto r = std::from_chars(text.data(), text.data() + text.size(), *v);
+  return r.ec == std::errc() && r.ptr == text.data() + text.size();
+}
 
 // Realtime minus monotonic, measured once per process, so that every
 // thread's operations land on one time line (ops_per_s divides by the span
@@ -34,20 +69,41 @@ uint64_t JitterSeed(uint64_t seed, int thread_index) {
 
 void EncodeBookingCount(const BookingCount& row, std::string* out) {
   out->clear();
-  if (!row.found) {
-    out->append(kNegativeValue);
-    return;
+  AppendBookingCount(row, out);
+}
+
+void EncodeCachedValue(const ValueMeta& meta, const BookingCount& row, std::string* out) {
+  out->clear();
+  AppendInt(meta.version, out);
+  if (meta.delta_us >= 0) {
+    out->push_back(',');
+    AppendInt(meta.delta_us, out);
+    out->push_back(',');
+    AppendInt(meta.expiry_ms, out);
   }
-  char digits[kMaxIdChars];
-  const auto r = std::to_chars(digits, digits + sizeof(digits), row.count);
-  out->append(digits, r.ptr);
-  out->push_back('|');
-  out->append(row.firstname);
-  out->push_back('|');
-  out->append(row.lastname);
+  out->push_back('#');
+  AppendBookingCount(row, out);
+}
+
+bool ParseValueMeta(std::string_view value, ValueMeta* meta) {
+  const size_t n = MetaLength(value);
+  if (n == 0) return false;
+  const std::string_view header = value.substr(0, n - 1);
+  const size_t comma = header.find(',');
+  if (comma == std::string_view::npos) {
+    meta->delta_us = -1;
+    meta->expiry_ms = -1;
+    return ParseInt(header, &meta->version);
+  }
+  const size_t comma2 = header.find(',', comma + 1);
+  if (comma2 == std::string_view::npos) return false;
+  return ParseInt(header.substr(0, comma), &meta->version) &&
+         ParseInt(header.substr(comma + 1, comma2 - comma - 1), &meta->delta_us) &&
+         ParseInt(header.substr(comma2 + 1), &meta->expiry_ms);
 }
 
 bool DecodeBookingCount(std::string_view value, BookingCount* row) {
+  value.remove_prefix(MetaLength(value));
   if (value == kNegativeValue) {
     row->found = false;
     row->count = 0;
@@ -79,6 +135,12 @@ CacheAside::CacheAside(KvClient* kv, SqlClient* sql, const Scenario& scenario, O
       ttl_ms_(scenario.ttl_ms),
       ttl_jitter_pct_(scenario.ttl_jitter_pct),
       write_policy_(scenario.write_policy),
+      single_flight_(scenario.single_flight),
+      lock_ms_(scenario.single_flight_lock_ms),
+      wait_ns_(scenario.single_flight_wait_ms * 1'000'000),
+      poll_ns_(scenario.single_flight_poll_us * 1'000),
+      beta_(scenario.early_refresh_beta),
+      meta_(options.versions != nullptr || scenario.early_refresh_beta > 0),
       options_(options),
       jitter_rng_(JitterSeed(scenario.seed, options.thread_index)),
       key_(scenario.key_prefix),
@@ -86,6 +148,7 @@ CacheAside::CacheAside(KvClient* kv, SqlClient* sql, const Scenario& scenario, O
       epoch_offset_ns_(EpochOffsetNs()) {
   // Room for any id after the prefix, so KeyFor() never reallocates.
   key_.resize(prefix_len_ + kMaxIdChars);
+  lock_key_.reserve(key_.size() + sizeof(kLockSuffix));
   value_.reserve(128);
   row_.firstname.reserve(64);
   row_.lastname.reserve(64);
@@ -118,21 +181,129 @@ void CacheAside::Fail(OpResult& r, ErrorSource source, absl::Status status) {
   ++errors_;
 }
 
-int64_t CacheAside::SelectAndSet(int64_t passenger_id, int64_t t_start, OpResult& r) {
+absl::Status CacheAside::Select(int64_t passenger_id, OpResult& r) {
+  KeyVersions* const versions = options_.versions;
+  if (versions == nullptr) return sql_->QueryBookingCount(passenger_id, &row_);
+  r.db_reads_in_flight = std::max(r.db_reads_in_flight, versions->BeginDbRead());
   absl::Status st = sql_->QueryBookingCount(passenger_id, &row_);
+  versions->EndDbRead();
+  return st;
+}
+
+int64_t CacheAside::SelectAndSet(int64_t passenger_id, int64_t version, int64_t t_start,
+                                 OpResult& r) {
+  absl::Status st = Select(passenger_id, r);
   const int64_t t_selected = MonoNowNs();
   r.SetStep(Step::kDbSelect, t_selected - t_start);
   if (!st.ok()) {
     Fail(r, ErrorSource::kDb, std::move(st));
     return t_selected;
   }
-  EncodeBookingCount(row_, &value_);
   r.ttl_ms = TtlForSet();
+  if (!meta_) {
+    EncodeBookingCount(row_, &value_);
+  } else {
+    ValueMeta meta;
+    meta.version = version;
+    if (beta_ > 0) {
+      meta.delta_us = std::max<int64_t>(1, (t_selected - t_start) / 1000);
+      meta.expiry_ms = (t_selected + epoch_offset_ns_) / 1'000'000 + r.ttl_ms;
+    }
+    EncodeCachedValue(meta, row_, &value_);
+  }
   st = kv_->Set(std::string_view(key_.data(), key_len_), value_, r.ttl_ms);
   const int64_t t_set = MonoNowNs();
   r.SetStep(Step::kCacheSet, t_set - t_selected);
   if (!st.ok()) Fail(r, ErrorSource::kCache, std::move(st));
   return t_set;
+}
+
+int64_t CacheAside::Fill(int64_t passenger_id, int64_t t_start, OpResult& r) {
+  r.events |= kEventReadSelect;
+  KeyVersions* const versions = options_.versions;
+  if (versions == nullptr) return SelectAndSet(passenger_id, 0, t_start, r);
+  if (versions->BeginFill(passenger_id)) r.events |= kEventDupFill;
+  const int64_t t_end = SelectAndSet(passenger_id, versions->Version(passenger_id), t_start, r);
+  versions->EndFill(passenger_id);
+  return t_end;
+}
+
+int64_t CacheAside::OnHit(int64_t passenger_id, int64_t t_hit, bool may_refresh, OpResult& r) {
+  ValueMeta meta;
+  if (!meta_ || !ParseValueMeta(value_, &meta)) return t_hit;
+  int64_t age_ns = 0;
+  if (options_.versions != nullptr &&
+      options_.versions->IsStale(passenger_id, meta.version, t_hit, &age_ns)) {
+    r.events |= kEventStale;
+    r.stale_age_ns = age_ns;
+  }
+  if (!may_refresh || beta_ <= 0 || meta.delta_us <= 0) return t_hit;
+  // XFetch: refresh when -beta * delta * ln(u) >= the remaining TTL, u in (0, 1].
+  const double remaining_ms =
+      static_cast<double>(meta.expiry_ms) - static_cast<double>(t_hit + epoch_offset_ns_) / 1e6;
+  const double u = (static_cast<double>(jitter_rng_() >> 11) + 1.0) * 0x1.0p-53;
+  if (-beta_ * (static_cast<double>(meta.delta_us) / 1000.0) * std::log(u) < remaining_ms) {
+    return t_hit;
+  }
+  r.events |= kEventEarlyRefresh;
+  return Fill(passenger_id, t_hit, r);
+}
+
+int64_t CacheAside::MissSingleFlight(int64_t passenger_id, int64_t t_get, OpResult& r) {
+  lock_key_.assign(key_.data(), key_len_);
+  lock_key_.append(kLockSuffix);
+  absl::StatusOr<bool> took = kv_->SetIfAbsent(lock_key_, kLockValue, lock_ms_);
+  const int64_t t_lock = MonoNowNs();
+  r.SetStep(Step::kCacheLock, t_lock - t_get);
+  if (!took.ok()) {
+    Fail(r, ErrorSource::kCache, std::move(took).status());
+    return t_lock;
+  }
+  if (*took) {
+    // The key may have been filled between our GET and the lock (by the
+    // holder that just released it): look again before reading the row.
+    absl::StatusOr<bool> got = kv_->Get(std::string_view(key_.data(), key_len_), &value_);
+    const int64_t t_checked = MonoNowNs();
+    r.SetStep(Step::kCacheLock, t_checked - t_get);
+    if (!got.ok()) {
+      Fail(r, ErrorSource::kCache, std::move(got).status());
+      return t_checked;
+    }
+    const int64_t t_filled = *got ? OnHit(passenger_id, t_checked, /*may_refresh=*/false, r)
+                                  : Fill(passenger_id, t_checked, r);
+    if (r.op_class == OpClass::kError) return t_filled;
+    // Release the lock for the key's next miss. Should the fill have
+    // outlasted the lock, this may delete another thread's lock: a third
+    // reader may then fill too (counted as a duplicate).
+    absl::Status st = kv_->Del(lock_key_);
+    const int64_t t_end = MonoNowNs();
+    r.SetStep(Step::kCacheLock, r.step_ns[static_cast<int>(Step::kCacheLock)] + t_end - t_filled);
+    if (!st.ok()) Fail(r, ErrorSource::kCache, std::move(st));
+    return t_end;
+  }
+  // Another reader fills the key: re-read the cache until it is there.
+  r.events |= kEventFillWait;
+  const std::string_view key(key_.data(), key_len_);
+  const int64_t deadline = t_lock + wait_ns_;
+  int64_t now = t_lock;
+  while (true) {
+    std::this_thread::sleep_for(std::chrono::nanoseconds(std::min(poll_ns_, deadline - now)));
+    absl::StatusOr<bool> got = kv_->Get(key, &value_);
+    now = MonoNowNs();
+    if (!got.ok()) {
+      r.SetStep(Step::kFillWait, now - t_lock);
+      Fail(r, ErrorSource::kCache, std::move(got).status());
+      return now;
+    }
+    if (*got) {
+      r.SetStep(Step::kFillWait, now - t_lock);
+      return OnHit(passenger_id, now, /*may_refresh=*/false, r);
+    }
+    if (now >= deadline) break;
+  }
+  r.SetStep(Step::kFillWait, now - t_lock);
+  r.events |= kEventWaitTimeout;
+  return Fill(passenger_id, now, r);
 }
 
 bool CacheAside::Begin(OpResult& r) {
@@ -149,7 +320,8 @@ OpResult CacheAside::Read(int64_t passenger_id) {
   if (!Begin(r)) return r;
   const int64_t t0 = start_mono_ns_;
   if (!cache_) {
-    absl::Status st = sql_->QueryBookingCount(passenger_id, &row_);
+    r.events |= kEventReadSelect;
+    absl::Status st = Select(passenger_id, r);
     const int64_t t1 = MonoNowNs();
     r.SetStep(Step::kDbSelect, t1 - t0);
     r.total_ns = t1 - t0;
@@ -170,7 +342,7 @@ OpResult CacheAside::Read(int64_t passenger_id) {
     }
     last_error_ = std::move(got).status();
     if (absl::IsUnavailable(last_error_)) unavailable_ |= kCacheUnavailable;
-    absl::Status st = sql_->QueryBookingCount(passenger_id, &row_);
+    absl::Status st = Select(passenger_id, r);
     const int64_t t2 = MonoNowNs();
     r.SetStep(Step::kDbSelect, t2 - t1);
     r.total_ns = t2 - t0;
@@ -180,11 +352,12 @@ OpResult CacheAside::Read(int64_t passenger_id) {
   }
   if (*got) {
     r.op_class = OpClass::kCacheHit;
-    r.total_ns = t1 - t0;
+    r.total_ns = (meta_ ? OnHit(passenger_id, t1, /*may_refresh=*/true, r) : t1) - t0;
     return r;
   }
   r.op_class = OpClass::kCacheMiss;
-  const int64_t t_end = SelectAndSet(passenger_id, t1, r);
+  const int64_t t_end =
+      single_flight_ ? MissSingleFlight(passenger_id, t1, r) : Fill(passenger_id, t1, r);
   r.total_ns = t_end - t0;
   return r;
 }
@@ -219,14 +392,21 @@ OpResult CacheAside::Write(const NewBooking& booking) {
   }
   // Reserved ahead by the caller: a push_back that does not allocate.
   if (options_.inserted_ids != nullptr) options_.inserted_ids->push_back(*inserted);
-  if (!cache_) {
+  // Committed: the key's cached value, if any, is out of date from now on.
+  const int64_t version =
+      options_.versions != nullptr ? options_.versions->Commit(booking.passenger_id, t1) : 0;
+  if (!cache_ || write_policy_ == WritePolicy::kTtlOnly) {
     r.total_ns = t1 - t0;
     return r;
   }
 
   key_len_ = KeyFor(booking.passenger_id).size();
   if (write_policy_ == WritePolicy::kRefresh) {
-    const int64_t t_end = SelectAndSet(booking.passenger_id, t1, r);
+    // The version read before the SELECT: this write's own, or a later one.
+    const int64_t t_end = SelectAndSet(
+        booking.passenger_id,
+        options_.versions != nullptr ? options_.versions->Version(booking.passenger_id) : version,
+        t1, r);
     r.total_ns = t_end - t0;
     return r;
   }

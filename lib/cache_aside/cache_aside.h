@@ -10,14 +10,42 @@
 //   Write(b)   INSERT (committed) -> refresh: re-SELECT + SET | invalidate:
 //              DEL -> class kWrite. A duplicate (flight, seat) is retried with
 //              the seat source's next seat, at most max_insert_retries times.
+//              ttl_only: nothing more (another application wrote the row;
+//              only the TTL brings the key up to date).
 //   no-cache   (scenario.cache == false) reads only SELECT (class kDbRead)
 //              and writes only INSERT; the KvClient is never touched and may
 //              be null.
 //
+// Stampede mitigations (scenario options; the outcome's OpEvent bits say
+// what happened):
+//   single_flight       a miss takes the key's fill lock (SET <key>:lock NX PX
+//                       single_flight_lock_ms), GETs the key once more (the
+//                       lock's last holder may just have filled it), fills it
+//                       and DELs the lock (all three timed as kCacheLock). A miss
+//                       that finds the lock taken waits (step kFillWait,
+//                       kEventFillWait), re-reading the cache every
+//                       single_flight_poll_us: the first hit ends the wait
+//                       (still class kCacheMiss: its GET missed, but no
+//                       database read); after single_flight_wait_ms it fills
+//                       the key itself (kEventWaitTimeout).
+//   early_refresh_beta  XFetch: a hit refreshes its key (SELECT + SET inside
+//                       the hit, kEventEarlyRefresh) when
+//                       -beta * delta * ln(rand) >= the key's remaining TTL,
+//                       delta the duration of the SELECT that made the value.
+//
 // The key is scenario.key_prefix + decimal passenger id. The cached value is
 // EncodeBookingCount() of the row: "<count>|<firstname>|<lastname>" for a
 // found row and "-" for the empty result, which is cached too (negative
-// caching, as the reference does).
+// caching, as the reference does). When the run tracks versions
+// (Options::versions) or refreshes early, a header goes before it:
+// "<version>#" or "<version>,<delta_us>,<expiry_epoch_ms>#" (ValueMeta).
+//
+// With Options::versions (shared by the run's threads; key_versions.h) every
+// committed write bumps its key's version, every fill stores the version read
+// before its SELECT, every hit is checked for staleness (kEventStale,
+// OpResult::stale_age_ns), every read fill is checked for a duplicate fill
+// of the same key in flight (kEventDupFill) and every SELECT counts the
+// database reads in flight (OpResult::db_reads_in_flight).
 //
 // Timing: FastMonoNowNs() (CLOCK_MONOTONIC's time line, read from the TSC where
 // the kernel trusts it; lib/metrics/clock.h), one clock read per boundary; the
@@ -62,6 +90,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "lib/cache_aside/key_versions.h"
 #include "lib/clients/kv_client.h"
 #include "lib/clients/sql_client.h"
 #include "lib/metrics/clock.h"
@@ -78,9 +107,26 @@ namespace cabench {
 void EncodeBookingCount(const BookingCount& row, std::string* out);
 
 // Parses a value written by EncodeBookingCount() into *row (reusing its
-// buffers). Returns false (and leaves *row unspecified) when `value` is not
-// such a value. Safe to call concurrently on distinct rows.
+// buffers), after a ValueMeta header if it has one. Returns false (and
+// leaves *row unspecified) when `value` is not such a value. Safe to call
+// concurrently on distinct rows.
 bool DecodeBookingCount(std::string_view value, BookingCount* row);
+
+// The header a cached value may carry before the row (see the file comment).
+struct ValueMeta {
+  int64_t version = 0;
+  int64_t delta_us = -1;   // the filling SELECT's duration; -1: not stored
+  int64_t expiry_ms = -1;  // epoch milliseconds the value's TTL ends; -1: not stored
+};
+
+// Replaces *out with `meta` and `row` as "<version>[,<delta_us>,<expiry_ms>]#"
+// + EncodeBookingCount(row) (delta and expiry when meta.delta_us >= 0).
+void EncodeCachedValue(const ValueMeta& meta, const BookingCount& row, std::string* out);
+
+// Parses the header of a cached value into *meta. Returns false (leaving
+// *meta unspecified) when the value has none (a plain EncodeBookingCount()
+// value) or a malformed one.
+bool ParseValueMeta(std::string_view value, ValueMeta* meta);
 
 class CacheAside {
  public:
@@ -101,6 +147,10 @@ class CacheAside {
     // so the run can remove exactly its rows. Reserve room ahead: the hot
     // path then never allocates.
     std::vector<int64_t>* inserted_ids = nullptr;
+    // The run's shared key versions (stale reads, duplicate fills, database
+    // reads in flight); null: none of those are measured and values carry
+    // no version.
+    KeyVersions* versions = nullptr;
   };
 
   // `kv` may be null when scenario.cache is false. With scenario.cache true
@@ -166,9 +216,22 @@ class CacheAside {
   // operation needs is missing.
   bool Begin(OpResult& r);
   int64_t TtlForSet();
-  // SELECT + SET of key_ (already formatted), steps timed from t_start.
-  // Returns the end time; on failure fills `r` as an error.
-  int64_t SelectAndSet(int64_t passenger_id, int64_t t_start, OpResult& r);
+  // A SELECT of `passenger_id` into row_, counted in the database reads in
+  // flight; the step is timed by the caller.
+  absl::Status Select(int64_t passenger_id, OpResult& r);
+  // SELECT + SET of key_ (already formatted), steps timed from t_start; the
+  // value carries `version`. Returns the end time; on failure fills `r` as
+  // an error.
+  int64_t SelectAndSet(int64_t passenger_id, int64_t version, int64_t t_start, OpResult& r);
+  // A read's fill: SelectAndSet with the key's version read first, counted
+  // as a fill in flight (a duplicate when another is).
+  int64_t Fill(int64_t passenger_id, int64_t t_start, OpResult& r);
+  // A hit on value_ at `t_hit`: the staleness check and the early refresh.
+  // Returns the end time.
+  int64_t OnHit(int64_t passenger_id, int64_t t_hit, bool may_refresh, OpResult& r);
+  // A miss under single flight, after the GET that missed ended at t_get.
+  // Returns the end time.
+  int64_t MissSingleFlight(int64_t passenger_id, int64_t t_get, OpResult& r);
   void Fail(OpResult& r, ErrorSource source, absl::Status status);
 
   KvClient* kv_;
@@ -177,14 +240,21 @@ class CacheAside {
   int64_t ttl_ms_;
   int ttl_jitter_pct_;
   WritePolicy write_policy_;
+  bool single_flight_;
+  int64_t lock_ms_;
+  int64_t wait_ns_;
+  int64_t poll_ns_;
+  double beta_;
+  bool meta_;  // values carry a ValueMeta header
   Options options_;
-  std::mt19937_64 jitter_rng_;
+  std::mt19937_64 jitter_rng_;  // TTL jitter and early-refresh draws
 
   std::string key_;  // key_prefix followed by room for the id
   size_t prefix_len_;
-  size_t key_len_ = 0;  // length of the key last formatted
-  std::string value_;   // GET result / SET payload
-  BookingCount row_;    // SELECT result
+  size_t key_len_ = 0;    // length of the key last formatted
+  std::string value_;     // GET result / SET payload
+  std::string lock_key_;  // key_ + ":lock" (single flight)
+  BookingCount row_;      // SELECT result
   NewBooking retry_booking_;
 
   int64_t epoch_offset_ns_;

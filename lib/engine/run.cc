@@ -166,6 +166,36 @@ std::vector<NamedValue> RunCounters(const ThreadResult& totals, const Summary& s
           v = static_cast<double>(s.miss_causes[cause]);
         }
         break;
+      case CounterId::kDupFills:
+        if (facts.cache && facts.key_versions) v = static_cast<double>(s.dup_fills);
+        break;
+      case CounterId::kDbReadsInFlightMax:
+        if (facts.key_versions) v = static_cast<double>(s.db_reads_in_flight_max);
+        break;
+      case CounterId::kDbReadsPerMiss:
+        if (facts.cache && s.cache_misses > 0) v = s.db_reads_per_miss;
+        break;
+      case CounterId::kFillWaits:
+        if (facts.cache && facts.single_flight) v = static_cast<double>(s.fill_waits);
+        break;
+      case CounterId::kFillWaitTimeouts:
+        if (facts.cache && facts.single_flight) v = static_cast<double>(s.fill_wait_timeouts);
+        break;
+      case CounterId::kEarlyRefreshes:
+        if (facts.cache && facts.early_refresh) v = static_cast<double>(s.early_refreshes);
+        break;
+      case CounterId::kStaleReads:
+        if (facts.cache && facts.key_versions) v = static_cast<double>(s.stale_reads);
+        break;
+      case CounterId::kStaleReadPct:
+        if (hits && facts.key_versions) v = s.stale_read_pct;
+        break;
+      case CounterId::kStaleAgeP50Ms:
+        if (facts.cache && s.stale_reads > 0) v = s.stale_age_p50_ms;
+        break;
+      case CounterId::kStaleAgeP99Ms:
+        if (facts.cache && s.stale_reads > 0) v = s.stale_age_p99_ms;
+        break;
       case CounterId::kLateOps:
         if (s.has_intended) v = static_cast<double>(s.late_ops);
         break;

@@ -82,6 +82,13 @@ struct RunFacts {
   int64_t bookings_removed = 0;
   // Open loop: the target rate of all threads together (0: closed loop).
   double target_rate_per_s = 0;
+  // The run tracked key versions (ThreadLoop::Options::key_versions): stale
+  // reads, duplicate fills and database reads in flight are reported.
+  bool key_versions = false;
+  // The scenario's single_flight and early refresh: their counters are
+  // reported (else absent).
+  bool single_flight = false;
+  bool early_refresh = false;
   // Counters measured outside the threads' results (the servers' own
   // statistics, the no-cache twin, the connection pool, the schedule), by
   // id. They take precedence over what the summary gives.

@@ -1,6 +1,8 @@
 #include "lib/engine/thread_loop.h"
 
 #include <algorithm>
+#include <chrono>
+#include <cmath>
 
 #include "absl/strings/str_cat.h"
 #include "lib/engine/open_loop.h"
@@ -20,6 +22,7 @@ CacheAside::Options PatternOptions(const Scenario& scenario, const ThreadLoop::O
   o.seat_source = workload;
   o.fallback_to_db_on_cache_error = scenario.fallback_to_db;
   o.inserted_ids = options.keep_inserted_ids ? ids : nullptr;
+  o.versions = options.key_versions;
   return o;
 }
 
@@ -120,8 +123,16 @@ absl::Status ThreadLoop::Run(int64_t n) {
 }
 
 absl::Status WarmUp(KvClient* kv, SqlClient* sql, const Scenario& scenario,
-                    const DataSetInfo& data_set, Schedule* schedule, KeyStates* key_states) {
-  if (!scenario.cache || scenario.warmup_ops <= 0) return absl::OkStatus();
+                    const DataSetInfo& data_set, const WarmUpOptions& warm_up,
+                    WarmUpReport* report) {
+  WarmUpReport ignored;
+  if (report == nullptr) report = &ignored;
+  *report = WarmUpReport();
+  report->until_steady = scenario.warmup == WarmupMode::kUntilSteady;
+  const int64_t cap = report->until_steady && scenario.warmup_ops <= 0
+                          ? Scenario::kDefaultSteadyCapOps
+                          : scenario.warmup_ops;
+  if (!scenario.cache || cap <= 0) return absl::OkStatus();
   Scenario reads_only = scenario;
   reads_only.read_pct = 100;
   reads_only.rate_per_s = 0;  // as fast as it goes, closed loop
@@ -131,12 +142,43 @@ absl::Status WarmUp(KvClient* kv, SqlClient* sql, const Scenario& scenario,
   options.keep_inserted_ids = false;
   options.reconnect = false;
   options.control = &control;
-  options.schedule = schedule;
-  options.key_states = key_states;
+  options.schedule = warm_up.schedule;
+  options.key_states = warm_up.key_states;
+  options.key_versions = warm_up.key_versions;
   ThreadLoop loop(kv, sql, reads_only, data_set, options);
   StopAtFirstError stop(&control, &loop.pattern());
   loop.add_observer(&stop);
-  absl::Status s = loop.Run(scenario.warmup_ops);
+  const auto started = std::chrono::steady_clock::now();
+  absl::Status s;
+  if (!report->until_steady) {
+    s = loop.Run(cap);
+  } else {
+    // Windows of warmup_window_ops reads; steady once each of the last two
+    // windows' hit rates is within warmup_steady_pct of the window before.
+    const int64_t window = std::max<int64_t>(1, scenario.warmup_window_ops);
+    double rates[3] = {-1, -1, -1};  // the last three windows, newest last
+    int64_t hits = 0;
+    int64_t lookups = 0;
+    while (s.ok() && loop.ops_done() + window <= cap) {
+      s = loop.Run(window);
+      const LatencyRecorder& rec = loop.result().recorder;
+      const int64_t h = rec.cache_hits() - hits;
+      const int64_t n = rec.cache_hits() + rec.cache_misses() - lookups;
+      hits = rec.cache_hits();
+      lookups = rec.cache_hits() + rec.cache_misses();
+      rates[0] = rates[1];
+      rates[1] = rates[2];
+      rates[2] = n > 0 ? 100.0 * static_cast<double>(h) / static_cast<double>(n) : 0;
+      if (rates[0] >= 0 && std::abs(rates[2] - rates[1]) < scenario.warmup_steady_pct &&
+          std::abs(rates[1] - rates[0]) < scenario.warmup_steady_pct) {
+        report->steady = true;
+        break;
+      }
+    }
+  }
+  report->ops_done = loop.ops_done();
+  report->seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (s.ok()) return s;
   return absl::Status(s.code(), absl::StrCat("warm-up: ", s.message()));
 }

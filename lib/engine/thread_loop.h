@@ -36,6 +36,7 @@
 
 #include "absl/status/status.h"
 #include "lib/cache_aside/cache_aside.h"
+#include "lib/cache_aside/key_versions.h"
 #include "lib/cache_aside/reconnector.h"
 #include "lib/clients/kv_client.h"
 #include "lib/clients/sql_client.h"
@@ -93,6 +94,10 @@ class ThreadLoop {
     // The run's shared key states: when set, the loop says why each miss
     // happened (OpResult::miss_cause; lib/engine/key_states.h).
     KeyStates* key_states = nullptr;
+    // The run's shared key versions: when set, the pattern measures stale
+    // reads, duplicate fills and database reads in flight
+    // (lib/cache_aside/key_versions.h).
+    KeyVersions* key_versions = nullptr;
     ProgressSink* progress = nullptr;
   };
 
@@ -133,27 +138,50 @@ class ThreadLoop {
  private:
   Options options_;
   std::unique_ptr<MissCauses> miss_causes_;  // when options_.key_states is set
-  std::unique_ptr<Schedule> own_schedule_;  // the scenario's open loop, if any
-  Schedule* schedule_;                      // options_.schedule or own_schedule_
-  ThreadResult result_;                     // before pattern_, which appends to its ids
+  std::unique_ptr<Schedule> own_schedule_;   // the scenario's open loop, if any
+  Schedule* schedule_;                       // options_.schedule or own_schedule_
+  ThreadResult result_;                      // before pattern_, which appends to its ids
   Workload workload_;
   CacheAside pattern_;
   Reconnector reconnector_;
   int64_t ops_done_ = 0;
 };
 
-// The untimed warm-up of a run: scenario.warmup_ops reads through the pattern,
-// run by a ThreadLoop of their own (reads only, thread index
-// Workload::kWarmupThreadIndex, so the timed operations' sequence does not
-// shift), over the caller's clients. `schedule` (may be null) paces them, as
-// the model's simulation does with its virtual clock. Stops at the first
-// failed read and returns its status (prefixed "warm-up: "), or Cancelled when
-// the process is asked to stop; OK otherwise (also when there is no cache or
-// no warm-up). Not safe for concurrent use of the same clients.
-// `key_states`, when set, learns what the warm-up cached.
+struct WarmUpOptions {
+  // Paces the warm-up's reads, as the model's simulation does with its
+  // virtual clock (null: as fast as they go).
+  Schedule* schedule = nullptr;
+  // The run's shared state, when set, learns what the warm-up cached.
+  KeyStates* key_states = nullptr;
+  KeyVersions* key_versions = nullptr;
+};
+
+// What a warm-up did.
+struct WarmUpReport {
+  int64_t ops_done = 0;
+  double seconds = 0;  // wall time
+  // warmup: until_steady, and whether the hit rate became steady.
+  bool until_steady = false;
+  bool steady = false;
+};
+
+// The untimed warm-up of a run, through the pattern, by a ThreadLoop of its
+// own (reads only, thread index Workload::kWarmupThreadIndex, so the timed
+// operations' sequence does not shift), over the caller's clients:
+//   warmup: ops           scenario.warmup_ops reads;
+//   warmup: until_steady  reads in windows of warmup_window_ops until the hit
+//                         rates of the last two windows each differ from the
+//                         window before by less than warmup_steady_pct
+//                         points, at most warmup_ops reads
+//                         (Scenario::kDefaultSteadyCapOps when 0);
+//                         report->steady says whether it got there.
+// Stops at the first failed read and returns its status (prefixed "warm-up:
+// "), or Cancelled when the process is asked to stop; OK otherwise (also when
+// there is no cache or no warm-up). `report` (may be null) receives what it
+// did. Not safe for concurrent use of the same clients.
 absl::Status WarmUp(KvClient* kv, SqlClient* sql, const Scenario& scenario,
-                    const DataSetInfo& data_set, Schedule* schedule = nullptr,
-                    KeyStates* key_states = nullptr);
+                    const DataSetInfo& data_set, const WarmUpOptions& options = {},
+                    WarmUpReport* report = nullptr);
 
 }  // namespace cabench
 

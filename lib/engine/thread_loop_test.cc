@@ -184,5 +184,41 @@ TEST(ThreadLoopTest, WarmUpReadsThroughThePatternAndStopsAtTheFirstError) {
   EXPECT_THAT(WarmUp(nullptr, &sql, s, SmallDataSet()), IsOk());
 }
 
+TEST(ThreadLoopTest, WarmUpUntilSteadyStopsOnceTheHitRateSettles) {
+  Scenario s;
+  s.pool_size = 1000;
+  s.warmup = WarmupMode::kUntilSteady;
+  s.warmup_window_ops = 1000;
+  s.warmup_steady_pct = 2.0;
+  FakeKvClient kv;
+  FakeSqlClient sql;
+  WarmUpReport report;
+  ASSERT_THAT(WarmUp(&kv, &sql, s, SmallDataSet(), {}, &report), IsOk());
+  EXPECT_TRUE(report.until_steady);
+  EXPECT_TRUE(report.steady);
+  // Window k's hit rate is about 1 - e^-(k-1) - (1 - e^-k)... it climbs by
+  // more than 2 points a window until ~97% of the keys are cached: at least
+  // 4 windows, and whole windows only.
+  EXPECT_GE(report.ops_done, 4000);
+  EXPECT_EQ(report.ops_done % 1000, 0);
+  EXPECT_LE(report.ops_done, 12000);
+  EXPECT_GT(kv.size(), 950);
+  EXPECT_GE(report.seconds, 0);
+
+  // Capped before it settles: not steady, and no more than the cap.
+  s.warmup_ops = 2500;
+  FakeKvClient cold;
+  ASSERT_THAT(WarmUp(&cold, &sql, s, SmallDataSet(), {}, &report), IsOk());
+  EXPECT_FALSE(report.steady);
+  EXPECT_EQ(report.ops_done, 2000);
+
+  // A fixed warm-up reports its reads and no steadiness.
+  s.warmup = WarmupMode::kOps;
+  s.warmup_ops = 300;
+  ASSERT_THAT(WarmUp(&cold, &sql, s, SmallDataSet(), {}, &report), IsOk());
+  EXPECT_FALSE(report.until_steady);
+  EXPECT_EQ(report.ops_done, 300);
+}
+
 }  // namespace
 }  // namespace cabench

@@ -72,7 +72,8 @@ enum OpEvent : uint8_t {
   kEventEarlyRefresh = 4,   // a hit that refreshed its key before the TTL ran out (XFetch)
   kEventFillWait = 8,       // single flight: a miss that waited for another thread's fill
   kEventWaitTimeout = 16,   // ... and whose wait ran out (it then filled the key itself)
-  kEventReadSelect = 32,    // a read that sent a SELECT (a fill, an early refresh, a db read)
+  kEventReadSelect = 32,    // a read that sent a SELECT: a fill, an early refresh, or a
+                            // read without a cache (not a fallback read)
 };
 
 // The outcome of one operation. Latencies are in nanoseconds; a step that did

@@ -234,9 +234,8 @@ HitRatePrediction RenewalPrediction(const ModelInput& in, const std::vector<Grou
   out.method = HitRatePrediction::Method::kRenewal;
   out.groups = static_cast<int64_t>(groups.size());
   out.characteristic_ops = kInf;
-  const double ttl_ops = in.ops_per_s > 0
-                             ? static_cast<double>(in.ttl_ms) * in.ops_per_s / 1000.0
-                             : kInf;
+  const double ttl_ops =
+      in.ops_per_s > 0 ? static_cast<double>(in.ttl_ms) * in.ops_per_s / 1000.0 : kInf;
   const bool bounded = in.capacity_keys > 0;
   const RenewalModel model(r, in.write_policy, ttl_ops, bounded ? in.eviction : Eviction::kLru);
   const double capacity = static_cast<double>(in.capacity_keys);
@@ -333,14 +332,23 @@ HitRatePrediction PredictHitRate(const ModelInput& in) {
   HitRatePrediction out;
   const double r = Clamp01(in.read_fraction);
   if (!in.cache || r <= 0 || in.total_ops <= 0) return out;
+  if (in.write_policy == WritePolicy::kTtlOnly && r < 1) {
+    // Writes leave the cache alone: to the cache, the run is its reads alone.
+    ModelInput reads = in;
+    reads.read_fraction = 1;
+    reads.write_policy = WritePolicy::kRefresh;
+    reads.total_ops = std::max<int64_t>(1, std::llround(static_cast<double>(in.total_ops) * r));
+    reads.ops_per_s = in.ops_per_s * r;
+    return PredictHitRate(reads);
+  }
 
   std::vector<Group> groups;
   for (const PopularityGroup& g : in.popularity) {
     if (g.p > 0 && g.count > 0) groups.push_back(Group{g.p, static_cast<double>(g.count)});
   }
-  const bool uniform =
-      std::all_of(groups.begin(), groups.end(),
-                  [&](const Group& g) { return std::abs(g.p - groups[0].p) <= 1e-9 * g.p; });
+  const bool uniform = std::all_of(groups.begin(), groups.end(), [&](const Group& g) {
+    return std::abs(g.p - groups[0].p) <= 1e-9 * g.p;
+  });
   int64_t universe = std::max<int64_t>(1, in.key_universe);
   if (!groups.empty() && uniform) {
     universe = 0;
@@ -416,7 +424,8 @@ SimulationResult SimulateHitRate(const Scenario& scenario, const DataSetInfo& da
   // One clock for the warm-up and every simulated thread: op k of the whole
   // simulation runs at SimOpTimeNs(k).
   VirtualClock clock(&now_ns, ops_per_s);
-  WarmUp(&kv, &sql, scenario, data_set, &clock).IgnoreError();  // the fakes never fail
+  WarmUp(&kv, &sql, scenario, data_set, {.schedule = &clock})
+      .IgnoreError();  // the fakes never fail
 
   std::vector<std::unique_ptr<ThreadLoop>> loops;
   for (int t = 0; t < threads; ++t) {

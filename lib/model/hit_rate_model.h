@@ -133,6 +133,8 @@ struct ModelInput {
   int64_t key_universe = 10000;
   // Fraction of operations that are reads, 0..1.
   double read_fraction = 0.8;
+  // kTtlOnly is predicted as the run of the reads alone (writes leave the
+  // cache as it is).
   WritePolicy write_policy = WritePolicy::kRefresh;
   // Cache TTL in milliseconds.
   int64_t ttl_ms = 300000;

@@ -126,7 +126,7 @@ SimulationResult RunOnFakes(const Scenario& s, const DataSetInfo& ds, double ops
   sql_options.passengers = ds.passengers;
   FakeSqlClient sql(sql_options);
   SimSchedule schedule(&clock, ops_per_s);
-  EXPECT_TRUE(WarmUp(&kv, &sql, s, ds, &schedule).ok());
+  EXPECT_TRUE(WarmUp(&kv, &sql, s, ds, {.schedule = &schedule}).ok());
   ThreadLoop::Options options;
   options.schedule = &schedule;
   ThreadLoop loop(&kv, &sql, s, ds, options);

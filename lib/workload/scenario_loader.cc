@@ -308,7 +308,7 @@ class ScenarioParser {
   absl::Status CheckAccess(const std::map<std::string, int>& key_lines, Scenario* sc) const;
   // The keys of warm-up until steady and of the stampede mitigations
   // (single_flight, early_refresh_beta): keys without the mode they belong
-  // to, modes without a cache, a warm-up cap shorter than two windows.
+  // to, modes without a cache, a warm-up cap shorter than three windows.
   absl::Status CheckWarmupAndStampede(const std::map<std::string, int>& key_lines,
                                       const Scenario& sc) const;
 
@@ -748,14 +748,15 @@ absl::Status ScenarioParser::CheckWarmupAndStampede(const std::map<std::string, 
                                 "settle on)"));
     }
   }
-  // warmup_ops is the cap of until_steady (0: kDefaultSteadyCapOps); a cap
-  // shorter than two windows ends the warm-up before it can compare them.
-  if (steady && sc.warmup_ops > 0 && sc.warmup_ops < 2 * sc.warmup_window_ops) {
+  // warmup_ops is the cap of until_steady (0: kDefaultSteadyCapOps); steady
+  // means two changes in a row below warmup_steady_pct, which takes three
+  // windows: a shorter cap could never get there.
+  if (steady && sc.warmup_ops > 0 && sc.warmup_ops < 3 * sc.warmup_window_ops) {
     return Error(key_lines.at("warmup_ops"),
                  absl::StrCat("warmup_ops: ", sc.warmup_ops,
-                              " is too short to compare two windows of warmup_window_ops: ",
+                              " is too short to compare three windows of warmup_window_ops: ",
                               sc.warmup_window_ops, " (warmup: until_steady needs at least ",
-                              2 * sc.warmup_window_ops, ", or 0 for the default cap of ",
+                              3 * sc.warmup_window_ops, ", or 0 for the default cap of ",
                               Scenario::kDefaultSteadyCapOps, ")"));
   }
   return absl::OkStatus();

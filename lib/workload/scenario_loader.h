@@ -55,7 +55,7 @@
 //   flush                true | false
 //   warmup_ops           >= 0; with warmup: until_steady it is the cap:
 //                        0 (Scenario::kDefaultSteadyCapOps) or at least
-//                        2 x warmup_window_ops
+//                        3 x warmup_window_ops
 //   warmup               ops | until_steady; until_steady needs cache: true
 //   warmup_window_ops    warmup: until_steady only; 100..10,000,000 (5000)
 //   warmup_steady_pct    warmup: until_steady only; a number > 0 and <= 50 (1)

@@ -100,7 +100,10 @@ TEST(ScenarioFilesTest, EveryScenarioFileLoads) {
   }
   EXPECT_THAT(names, ElementsAre("cache_size_sweep", "concurrency", "hotspot", "no_cache_baseline",
                                  "pool_exhaustion", "random_balanced", "read_heavy", "short_ttl",
-                                 "steady_load", "thread_sweep", "ttl_sweep", "zipf_lru"));
+                                 "stale_invalidate", "stale_refresh", "stale_ttl_sweep", "stampede",
+                                 "stampede_jitter", "stampede_single_flight", "stampede_xfetch",
+                                 "steady_load", "thread_sweep", "ttl_sweep", "warm_until_steady",
+                                 "write_heavy", "zipf_lru"));
 }
 
 // One row of the documented scenario values (seed/performance-testing.md).
@@ -125,6 +128,7 @@ TEST(ScenarioFilesTest, ScenariosHaveTheDocumentedValues) {
       {"short_ttl", {4}, 90, true, 100, AccessMode::kRandom, true, 0},
       {"no_cache_baseline", {4}, 80, false, 300000, AccessMode::kPool, true, 0},
       {"thread_sweep", {1, 2, 4, 8, 16}, 80, true, 300000, AccessMode::kPool, true, 0},
+      {"write_heavy", {10}, 30, true, 300000, AccessMode::kPool, true, 0},
   };
   for (const Documented& d : documented) {
     SCOPED_TRACE(d.name);
@@ -397,7 +401,7 @@ TEST(ScenarioLoaderStampedeTest, NewKeysAreReadInAnyOrder) {
                                                  "single_flight: true\n"
                                                  "warmup_window_ops: 100\n"
                                                  "warmup_steady_pct: 50\n"
-                                                 "warmup_ops: 200\n"
+                                                 "warmup_ops: 300\n"
                                                  "warmup: until_steady\n"
                                                  "early_refresh_beta: 1.5\n"
                                                  "write_policy: ttl_only\n",
@@ -406,7 +410,7 @@ TEST(ScenarioLoaderStampedeTest, NewKeysAreReadInAnyOrder) {
   EXPECT_EQ(s.warmup, WarmupMode::kUntilSteady);
   EXPECT_EQ(s.warmup_window_ops, 100);
   EXPECT_EQ(s.warmup_steady_pct, 50);
-  EXPECT_EQ(s.warmup_ops, 200);  // exactly two windows
+  EXPECT_EQ(s.warmup_ops, 300);  // exactly three windows
   EXPECT_TRUE(s.single_flight);
   EXPECT_EQ(s.single_flight_lock_ms, 3600000);
   EXPECT_EQ(s.single_flight_wait_ms, 1);
@@ -488,10 +492,10 @@ TEST(ScenarioLoaderStampedeTest, MessagesSayWhatToDo) {
               StatusIs(absl::StatusCode::kInvalidArgument,
                        "x.yaml:2: warmup_steady_pct: needs warmup: until_steady (this scenario "
                        "has warmup: ops)"));
-  EXPECT_THAT(bad("warmup: until_steady\nwarmup_ops: 9999\n"),
+  EXPECT_THAT(bad("warmup: until_steady\nwarmup_ops: 14999\n"),
               StatusIs(absl::StatusCode::kInvalidArgument,
-                       "x.yaml:3: warmup_ops: 9999 is too short to compare two windows of "
-                       "warmup_window_ops: 5000 (warmup: until_steady needs at least 10000, or 0 "
+                       "x.yaml:3: warmup_ops: 14999 is too short to compare three windows of "
+                       "warmup_window_ops: 5000 (warmup: until_steady needs at least 15000, or 0 "
                        "for the default cap of 1000000)"));
   EXPECT_THAT(bad("unknown_knob: 1\n"),
               StatusIs(absl::StatusCode::kInvalidArgument,
@@ -769,10 +773,10 @@ const BadInput kBadInputs[] = {
     {"steady_pct_with_warmup_ops", "name: bad\nwarmup_steady_pct: 2\nwarmup: ops\n", 2,
      "warmup_steady_pct: needs warmup: until_steady"},
     {"until_steady_one_window", "name: bad\nwarmup_ops: 5000\nwarmup: until_steady\n", 2,
-     "warmup_ops: 5000 is too short to compare two windows"},
+     "warmup_ops: 5000 is too short to compare three windows"},
     {"until_steady_short_custom_window",
-     "name: bad\nwarmup_ops: 150\nwarmup: until_steady\nwarmup_window_ops: 100\n", 2,
-     "warmup_ops: 150 is too short to compare two windows of warmup_window_ops: 100"},
+     "name: bad\nwarmup_ops: 250\nwarmup: until_steady\nwarmup_window_ops: 100\n", 2,
+     "warmup_ops: 250 is too short to compare three windows of warmup_window_ops: 100"},
 };
 
 class BadInputTest : public ::testing::TestWithParam<BadInput> {};

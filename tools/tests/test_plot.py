@@ -15,6 +15,7 @@ from cabench_py.series import load_series, steady_start  # noqa: E402
 
 SERIES = "series_random_balanced.json"   # older format
 NEW_SERIES = "series_new_cache.json"      # today's format
+OLD_NO_CACHE = "series_no_cache.json"     # older format, no cache
 NO_CACHE_SERIES = ("series_no_cache.json", "series_new_no_cache.json")
 VIEW_TITLES = {
     "db": "Database-path latency over time",
@@ -246,11 +247,11 @@ class PlotTest(ToolTestCase):
         proc = run_tool("plot", zero, "--color", "never")
         self.assertEqual(proc.returncode, 0, proc.stderr)
         self.assertNotIn(STAMPEDE_TITLE, proc.stdout)
-        for old in (SERIES, NEW_SERIES):
+        for old in (SERIES, OLD_NO_CACHE):
             self.assertNotIn(STAMPEDE_TITLE, run_tool("plot", data(old)).stdout)
 
     def test_stampede_view_of_an_old_file_says_so(self):
-        for old in (SERIES, NEW_SERIES):
+        for old in (SERIES, OLD_NO_CACHE):
             proc = run_tool("plot", data(old), "--view", "stampede", "--color", "never")
             self.assertEqual(proc.returncode, 0, proc.stderr)
             lines = proc.stdout.strip().splitlines()
@@ -373,10 +374,10 @@ class PlotTest(ToolTestCase):
 
     def test_inflight_leaves_out_old_files(self):
         _, paths = self.inflight_files()
-        proc = run_tool("plot", "inflight", paths[0], data(NEW_SERIES), "--color", "never")
+        proc = run_tool("plot", "inflight", paths[0], data(SERIES), "--color", "never")
         self.assertEqual(proc.returncode, 0, proc.stderr)
-        self.assertIn(f"(left out: {NEW_SERIES}: {NO_STAMPEDE}", proc.stdout)
-        self.assert_one_line_error(run_tool("plot", "inflight", data(NEW_SERIES), data(SERIES)),
+        self.assertIn(f"(left out: {SERIES}: {NO_STAMPEDE}", proc.stdout)
+        self.assert_one_line_error(run_tool("plot", "inflight", data(OLD_NO_CACHE), data(SERIES)),
                                    "no file has stampede figures")
         self.assert_one_line_error(run_tool("plot", "inflight"), "usage: tools/plot inflight")
         # The same scenario twice: labelled by the files' names.
