@@ -38,11 +38,6 @@ size_t MetaLength(std::string_view value) {
   return at != std::string_view::npos && value[at] == '#' ? at + 1 : 0;
 }
 
-bool ParseInt(std::string_view text, int64_t* v) {
-  const auto r = std::from_chars(text.data(), text.data() + text.size(), *v);
-  return r.ec == std::errc() && r.ptr == text.data() + text.size();
-}
-
 // Realtime minus monotonic, measured once per process, so that every
 // thread's operations land on one time line (ops_per_s divides by the span
 // from the first start to the last end over all threads).
@@ -86,20 +81,28 @@ void EncodeCachedValue(const ValueMeta& meta, const BookingCount& row, std::stri
 }
 
 bool ParseValueMeta(std::string_view value, ValueMeta* meta) {
-  const size_t n = MetaLength(value);
-  if (n == 0) return false;
-  const std::string_view header = value.substr(0, n - 1);
-  const size_t comma = header.find(',');
-  if (comma == std::string_view::npos) {
-    meta->delta_us = -1;
-    meta->expiry_ms = -1;
-    return ParseInt(header, &meta->version);
+  // One pass, no search: this runs on every hit. "<v>#" or "<v>,<d>,<e>#".
+  int64_t fields[3] = {0, 0, 0};
+  int n = 0;
+  size_t digits = 0;
+  for (char c : value) {
+    if (c >= '0' && c <= '9') {
+      if (++digits > 18) return false;  // no int64 overflow
+      fields[n] = fields[n] * 10 + (c - '0');
+      continue;
+    }
+    if (digits == 0) return false;
+    if (c == '#' && (n == 0 || n == 2)) {
+      meta->version = fields[0];
+      meta->delta_us = n == 2 ? fields[1] : -1;
+      meta->expiry_ms = n == 2 ? fields[2] : -1;
+      return true;
+    }
+    if (c != ',' || n == 2) return false;
+    ++n;
+    digits = 0;
   }
-  const size_t comma2 = header.find(',', comma + 1);
-  if (comma2 == std::string_view::npos) return false;
-  return ParseInt(header.substr(0, comma), &meta->version) &&
-         ParseInt(header.substr(comma + 1, comma2 - comma - 1), &meta->delta_us) &&
-         ParseInt(header.substr(comma2 + 1), &meta->expiry_ms);
+  return false;
 }
 
 bool DecodeBookingCount(std::string_view value, BookingCount* row) {
