@@ -82,9 +82,8 @@ std::vector<OpResult> MixedOpsWithEvents(uint64_t seed) {
 
 // Start times advance ~1 us per operation, so a new second starts every
 // ~10^6 operations and its (amortized) allocation is part of the cost.
-void BM_Recorder_Record(benchmark::State& state) {
-  const std::vector<OpResult> ops = MixedOps(42);
-  LatencyRecorder recorder;
+void RecordRing(benchmark::State& state, const std::vector<OpResult>& ops,
+                LatencyRecorder& recorder) {
   int64_t start = kEpochStartNs;
   size_t i = 0;
   for (auto _ : state) {
@@ -94,6 +93,11 @@ void BM_Recorder_Record(benchmark::State& state) {
   }
   benchmark::DoNotOptimize(recorder.ops());
   state.SetItemsProcessed(state.iterations());
+}
+
+void BM_Recorder_Record(benchmark::State& state) {
+  LatencyRecorder recorder;
+  RecordRing(state, MixedOps(42), recorder);
   state.counters["seconds"] = static_cast<double>(recorder.seconds().size());
   state.counters["recorder_kb"] = static_cast<double>(recorder.MemoryBytes()) / 1024.0;
 }
@@ -101,17 +105,8 @@ BENCHMARK(BM_Recorder_Record);
 
 // The same with events (MixedOpsWithEvents): the cost of the slow path.
 void BM_Recorder_RecordWithEvents(benchmark::State& state) {
-  const std::vector<OpResult> ops = MixedOpsWithEvents(42);
   LatencyRecorder recorder;
-  int64_t start = kEpochStartNs;
-  size_t i = 0;
-  for (auto _ : state) {
-    recorder.Record(ops[i & (kRing - 1)], start);
-    ++i;
-    start += 1000;
-  }
-  benchmark::DoNotOptimize(recorder.ops());
-  state.SetItemsProcessed(state.iterations());
+  RecordRing(state, MixedOpsWithEvents(42), recorder);
   state.counters["stale_reads"] = static_cast<double>(recorder.stale_reads());
   state.counters["recorder_kb"] = static_cast<double>(recorder.MemoryBytes()) / 1024.0;
 }
