@@ -57,6 +57,30 @@ class SummarizeTest(ToolTestCase):
         proc = run_tool("summarize", data("new_single.json"))
         self.assertNotIn("With and without the cache", proc.stdout)
 
+    def test_stale_reads_and_stampedes(self):
+        doc = load("new_single.json")
+        base = next(e for e in doc["benchmarks"] if e["name"].split("/")[1] == "read_heavy")
+        sf = dict(base, stale_reads=12.0, stale_read_pct=0.125, stale_age_p50_ms=1.25,
+                  stale_age_p99_ms=40.0, dup_fills=0.0, db_reads_in_flight_max=7.0,
+                  db_reads_per_miss=0.5, fill_waits=30.0)
+        plain = dict(base, name=base["name"].replace("read_heavy", "stampede"), stale_reads=0.0,
+                     stale_read_pct=0.0, dup_fills=9.0, db_reads_in_flight_max=16.0,
+                     db_reads_per_miss=1.0)
+        doc["benchmarks"] = [sf, plain]
+        proc = run_tool("summarize", write_json(self.tmp, "stale.json", doc))
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn("Stale reads and stampedes", proc.stdout)
+        rows = [l for l in proc.stdout.splitlines() if l.startswith("CacheAside/")]
+        # The first table's two rows, then this table's two.
+        self.assertEqual(len(rows), 4)
+        self.assertEqual(rows[2].split()[1:], [str(base["threads"]), "12", "0.12", "1.2",
+                                               "40.0", "0", "7", "0.50", "30", "-"])
+        self.assertEqual(rows[3].split()[1:], [str(base["threads"]), "0", "0.00", "-", "-",
+                                               "9", "16", "1.00", "-", "-"])
+        # Files without the counters: no third table.
+        proc = run_tool("summarize", data("new_single.json"))
+        self.assertNotIn("Stale reads and stampedes", proc.stdout)
+
     def test_older_file_reads_through_the_aliases(self):
         proc = run_tool("summarize", data("single.json"))
         self.assertEqual(proc.returncode, 0, proc.stderr)
