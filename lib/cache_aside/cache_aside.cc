@@ -31,13 +31,6 @@ void AppendBookingCount(const BookingCount& row, std::string* out) {
   out->append(row.lastname);
 }
 
-// The length of a value's ValueMeta header, '#' included; 0 without one (the
-// row's first '|' or the negative entry comes before any '#').
-size_t MetaLength(std::string_view value) {
-  const size_t at = value.find_first_of("#|");
-  return at != std::string_view::npos && value[at] == '#' ? at + 1 : 0;
-}
-
 // Realtime minus monotonic, measured once per process, so that every
 // thread's operations land on one time line (ops_per_s divides by the span
 // from the first start to the last end over all threads).
@@ -60,6 +53,35 @@ uint64_t JitterSeed(uint64_t seed, int thread_index) {
   return z ^ (z >> 31);
 }
 
+// Parses the ValueMeta header at the start of `value` into *meta and returns
+// its length, '#' included; 0 when there is none (a plain row: its first
+// non-digit is '|', or it is the negative entry) or a malformed one. One
+// pass, no search: this runs on every hit. "<v>#" or "<v>,<d>,<e>#".
+size_t ParseMeta(std::string_view value, ValueMeta* meta) {
+  int64_t fields[3] = {0, 0, 0};
+  int n = 0;
+  size_t digits = 0;
+  for (size_t i = 0; i < value.size(); ++i) {
+    const char c = value[i];
+    if (c >= '0' && c <= '9') {
+      if (++digits > 18) return 0;  // no int64 overflow
+      fields[n] = fields[n] * 10 + (c - '0');
+      continue;
+    }
+    if (digits == 0) return 0;
+    if (c == '#' && (n == 0 || n == 2)) {
+      meta->version = fields[0];
+      meta->delta_us = n == 2 ? fields[1] : -1;
+      meta->expiry_ms = n == 2 ? fields[2] : -1;
+      return i + 1;
+    }
+    if (c != ',' || n == 2) return 0;
+    ++n;
+    digits = 0;
+  }
+  return 0;
+}
+
 }  // namespace
 
 void EncodeBookingCount(const BookingCount& row, std::string* out) {
@@ -80,33 +102,11 @@ void EncodeCachedValue(const ValueMeta& meta, const BookingCount& row, std::stri
   AppendBookingCount(row, out);
 }
 
-bool ParseValueMeta(std::string_view value, ValueMeta* meta) {
-  // One pass, no search: this runs on every hit. "<v>#" or "<v>,<d>,<e>#".
-  int64_t fields[3] = {0, 0, 0};
-  int n = 0;
-  size_t digits = 0;
-  for (char c : value) {
-    if (c >= '0' && c <= '9') {
-      if (++digits > 18) return false;  // no int64 overflow
-      fields[n] = fields[n] * 10 + (c - '0');
-      continue;
-    }
-    if (digits == 0) return false;
-    if (c == '#' && (n == 0 || n == 2)) {
-      meta->version = fields[0];
-      meta->delta_us = n == 2 ? fields[1] : -1;
-      meta->expiry_ms = n == 2 ? fields[2] : -1;
-      return true;
-    }
-    if (c != ',' || n == 2) return false;
-    ++n;
-    digits = 0;
-  }
-  return false;
-}
+bool ParseValueMeta(std::string_view value, ValueMeta* meta) { return ParseMeta(value, meta) != 0; }
 
 bool DecodeBookingCount(std::string_view value, BookingCount* row) {
-  value.remove_prefix(MetaLength(value));
+  ValueMeta meta;
+  value.remove_prefix(ParseMeta(value, &meta));
   if (value == kNegativeValue) {
     row->found = false;
     row->count = 0;
@@ -396,8 +396,7 @@ OpResult CacheAside::Write(const NewBooking& booking) {
   // Reserved ahead by the caller: a push_back that does not allocate.
   if (options_.inserted_ids != nullptr) options_.inserted_ids->push_back(*inserted);
   // Committed: the key's cached value, if any, is out of date from now on.
-  const int64_t version =
-      options_.versions != nullptr ? options_.versions->Commit(booking.passenger_id, t1) : 0;
+  if (options_.versions != nullptr) options_.versions->Commit(booking.passenger_id, t1);
   if (!cache_ || write_policy_ == WritePolicy::kTtlOnly) {
     r.total_ns = t1 - t0;
     return r;
@@ -408,8 +407,7 @@ OpResult CacheAside::Write(const NewBooking& booking) {
     // The version read before the SELECT: this write's own, or a later one.
     const int64_t t_end = SelectAndSet(
         booking.passenger_id,
-        options_.versions != nullptr ? options_.versions->Version(booking.passenger_id) : version,
-        t1, r);
+        options_.versions != nullptr ? options_.versions->Version(booking.passenger_id) : 0, t1, r);
     r.total_ns = t_end - t0;
     return r;
   }

@@ -141,6 +141,19 @@ class RedisClientTest : public ::testing::Test {
 
   std::string Key(absl::string_view suffix) const { return absl::StrCat(prefix_, suffix); }
 
+  // The server's PTTL of `key` is at most 50 ms (or the key is already gone,
+  // -2, on a very slow machine).
+  void ExpectShortTtl(const std::string& key) {
+    RawRedis raw(endpoint_);
+    ASSERT_TRUE(raw.ok());
+    ASSERT_TRUE(raw.Command({"SELECT", absl::StrCat(endpoint_.db)}).has_value());
+    std::optional<RawRedis::Reply> pttl = raw.Command({"PTTL", key});
+    ASSERT_TRUE(pttl.has_value());
+    ASSERT_EQ(pttl->type, REDIS_REPLY_INTEGER);
+    EXPECT_TRUE(pttl->integer == -2 || (pttl->integer > 0 && pttl->integer <= 50))
+        << "PTTL " << pttl->integer;
+  }
+
   // Connects a new client into *victim, has it SET Key("k") to "v", then has
   // the server close its connection (CLIENT KILL ID), so that its next call
   // finds the connection gone.
@@ -237,15 +250,7 @@ TEST_F(RedisClientTest, GetReusesCallerBuffer) {
 TEST_F(RedisClientTest, SetWithPxMakesKeyExpire) {
   const std::string key = Key("short-lived");
   ASSERT_THAT(client_->Set(key, "v", 50), IsOk());
-  RawRedis raw(endpoint_);
-  ASSERT_TRUE(raw.ok());
-  ASSERT_TRUE(raw.Command({"SELECT", absl::StrCat(endpoint_.db)}).has_value());
-  std::optional<RawRedis::Reply> pttl = raw.Command({"PTTL", key});
-  ASSERT_TRUE(pttl.has_value());
-  ASSERT_EQ(pttl->type, REDIS_REPLY_INTEGER);
-  // Already gone (-2) on a very slow machine, else a TTL of at most 50 ms.
-  EXPECT_TRUE(pttl->integer == -2 || (pttl->integer > 0 && pttl->integer <= 50))
-      << "PTTL " << pttl->integer;
+  ExpectShortTtl(key);
 
   const auto start = std::chrono::steady_clock::now();
   bool hit = true;
@@ -305,15 +310,7 @@ TEST_F(RedisClientTest, SetIfAbsentSetsAgainOnceTheTtlHasPassed) {
   const std::string key = Key("short-lock");
   ASSERT_OK_AND_ASSIGN(bool set, client_->SetIfAbsent(key, "a", 50));
   ASSERT_TRUE(set);
-  RawRedis raw(endpoint_);
-  ASSERT_TRUE(raw.ok());
-  ASSERT_TRUE(raw.Command({"SELECT", absl::StrCat(endpoint_.db)}).has_value());
-  std::optional<RawRedis::Reply> pttl = raw.Command({"PTTL", key});
-  ASSERT_TRUE(pttl.has_value());
-  ASSERT_EQ(pttl->type, REDIS_REPLY_INTEGER);
-  // Already gone (-2) on a very slow machine, else a TTL of at most 50 ms.
-  EXPECT_TRUE(pttl->integer == -2 || (pttl->integer > 0 && pttl->integer <= 50))
-      << "PTTL " << pttl->integer;
+  ExpectShortTtl(key);
 
   const auto start = std::chrono::steady_clock::now();
   set = false;
