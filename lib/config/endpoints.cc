@@ -417,4 +417,24 @@ absl::StatusOr<DbEndpoint> DbEndpointFromEnv() {
   return endpoint;
 }
 
+absl::StatusOr<std::optional<CacheEndpoint>> CacheReadEndpointFromEnv() {
+  constexpr absl::string_view kVar = "CABENCH_CACHE_READ_URL";
+  const char* url = GetEnv("CABENCH_CACHE_READ_URL");
+  if (url == nullptr) return std::nullopt;
+  absl::StatusOr<CacheEndpoint> endpoint = ParseCacheUrl(url);
+  if (!endpoint.ok()) return PrefixError(kVar, endpoint.status());
+  return std::optional<CacheEndpoint>(*std::move(endpoint));
+}
+
+absl::StatusOr<std::optional<DbEndpoint>> DbReadEndpointFromEnv(const DbEndpoint& primary) {
+  constexpr absl::string_view kVar = "CABENCH_DB_READ_URL";
+  const char* url = GetEnv("CABENCH_DB_READ_URL");
+  if (url == nullptr) return std::nullopt;
+  absl::StatusOr<DbEndpoint> endpoint = ParseDbUrl(url);
+  if (!endpoint.ok()) return PrefixError(kVar, endpoint.status());
+  endpoint->password = primary.password;
+  endpoint->timeouts = primary.timeouts;
+  return std::optional<DbEndpoint>(*std::move(endpoint));
+}
+
 }  // namespace cabench

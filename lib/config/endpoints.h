@@ -8,6 +8,13 @@
 //   CABENCH_DB_PASSWORD        the database password, or
 //   CABENCH_DB_PASSWORD_FILE   a file whose first line is the password
 //
+// and, optionally, read replicas (`tools/servers start --replicas`): GETs and
+// the misses' SELECTs go to them, writes to the primaries above:
+//
+//   CABENCH_CACHE_READ_URL     redis://HOST:PORT/DB
+//   CABENCH_DB_READ_URL        mysql://USER@HOST:PORT/SCHEMA (the password is
+//                              the primary's)
+//
 // A password inside CABENCH_DB_URL (user:secret@) is refused: URLs end up in
 // logs, process lists and JSON context; passwords must not. The password is
 // kept in DbEndpoint::password and never printed by anything in cabench;
@@ -19,6 +26,7 @@
 #define CABENCH_LIB_CONFIG_ENDPOINTS_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -79,6 +87,15 @@ absl::StatusOr<CacheEndpoint> CacheEndpointFromEnv();
 // unreadable password file is InvalidArgument naming the variable (not the
 // file's content).
 absl::StatusOr<DbEndpoint> DbEndpointFromEnv();
+
+// Reads CABENCH_CACHE_READ_URL: nullopt when unset or empty; malformed is
+// InvalidArgument naming the variable.
+absl::StatusOr<std::optional<CacheEndpoint>> CacheReadEndpointFromEnv();
+
+// Reads CABENCH_DB_READ_URL: nullopt when unset or empty; malformed is
+// InvalidArgument naming the variable. The replica's password is
+// `primary`'s (replication copies the user), its timeouts too.
+absl::StatusOr<std::optional<DbEndpoint>> DbReadEndpointFromEnv(const DbEndpoint& primary);
 
 }  // namespace cabench
 

@@ -474,5 +474,43 @@ TEST_F(DbEndpointFromEnvTest, UnreadablePasswordFileDoesNotLeakContent) {
                              Not(HasSubstr("leakedsecret")))));
 }
 
+TEST(ReadEndpointFromEnvTest, UnsetIsNoReplica) {
+  ScopedEnv cache("CABENCH_CACHE_READ_URL", std::nullopt);
+  ScopedEnv db("CABENCH_DB_READ_URL", "");
+  ASSERT_OK_AND_ASSIGN(std::optional<CacheEndpoint> c, CacheReadEndpointFromEnv());
+  EXPECT_FALSE(c.has_value());
+  ASSERT_OK_AND_ASSIGN(std::optional<DbEndpoint> d, DbReadEndpointFromEnv(DbEndpoint()));
+  EXPECT_FALSE(d.has_value());
+}
+
+TEST(ReadEndpointFromEnvTest, ParsesOrNamesTheVariable) {
+  DbEndpoint primary;
+  primary.password = "secret";
+  primary.timeouts.io_ms = 1234;
+  {
+    ScopedEnv cache("CABENCH_CACHE_READ_URL", "redis://127.0.0.1:16380/0");
+    ScopedEnv db("CABENCH_DB_READ_URL", "mysql://cabench@127.0.0.1:13307/cabench");
+    ASSERT_OK_AND_ASSIGN(std::optional<CacheEndpoint> c, CacheReadEndpointFromEnv());
+    ASSERT_TRUE(c.has_value());
+    EXPECT_EQ(c->port, 16380);
+    ASSERT_OK_AND_ASSIGN(std::optional<DbEndpoint> d, DbReadEndpointFromEnv(primary));
+    ASSERT_TRUE(d.has_value());
+    EXPECT_EQ(d->port, 13307);
+    EXPECT_EQ(d->password, "secret");  // the primary's
+    EXPECT_EQ(d->timeouts.io_ms, 1234);
+    EXPECT_EQ(d->ToString(), "mysql://cabench@127.0.0.1:13307/cabench");
+  }
+  {
+    ScopedEnv cache("CABENCH_CACHE_READ_URL", "redis://x:/0");
+    ScopedEnv db("CABENCH_DB_READ_URL", "mysql://u:pw@h:1/s");
+    EXPECT_THAT(CacheReadEndpointFromEnv(),
+                StatusIs(absl::StatusCode::kInvalidArgument,
+                         "CABENCH_CACHE_READ_URL: missing port number in 'redis://x:/0'"));
+    EXPECT_THAT(DbReadEndpointFromEnv(primary),
+                StatusIs(absl::StatusCode::kInvalidArgument,
+                         AllOf(StartsWith("CABENCH_DB_READ_URL: "), Not(HasSubstr("pw")))));
+  }
+}
+
 }  // namespace
 }  // namespace cabench
