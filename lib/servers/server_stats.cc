@@ -19,6 +19,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "lib/servers/proc_stat.h"
+#include "lib/servers/replication.h"
 
 namespace cabench {
 namespace {
@@ -146,8 +147,34 @@ ServerSnapshot ServerStatsReader::Read() {
   snapshot.epoch_ns = absl::ToUnixNanos(absl::Now());
   ReadDatabase(&snapshot);
   ReadCache(&snapshot);
+  ReadDbReplica(&snapshot);
   SetOrAbsent(ClientCpuMs(), &snapshot.client_cpu_ms, CounterId::kClientCpuMs, &snapshot);
   return snapshot;
+}
+
+void ServerStatsReader::SetDbReplica(std::unique_ptr<SqlClient> replica) {
+  db_replica_ = std::move(replica);
+}
+
+void ServerStatsReader::ReadDbReplica(ServerSnapshot* snapshot) {
+  if (db_replica_ == nullptr) return;
+  if (db_replica_broken_) {
+    if (absl::Status s = db_replica_->Reconnect(); !s.ok()) {
+      snapshot->absent[CounterId::kDbReplicaLagMaxS] = Reason("reconnecting to the replica", s);
+      return;
+    }
+    db_replica_broken_ = false;
+  }
+  absl::StatusOr<DbReplicaStatus> status = ReadDbReplicaStatus(*db_replica_);
+  if (!status.ok()) {
+    if (absl::IsUnavailable(status.status())) db_replica_broken_ = true;
+    snapshot->absent[CounterId::kDbReplicaLagMaxS] = Reason("SHOW SLAVE STATUS", status.status());
+  } else if (!status->seconds_behind.has_value()) {
+    snapshot->absent[CounterId::kDbReplicaLagMaxS] =
+        "the replica's Seconds_Behind_Master is NULL (replication stopped)";
+  } else {
+    snapshot->db_replica_lag_s = *status->seconds_behind;
+  }
 }
 
 void ServerStatsReader::FindDatabasePid() {
@@ -245,10 +272,20 @@ void ServerStatsReader::ReadCache(ServerSnapshot* snapshot) {
     if (uptime.ok()) snapshot->cache_uptime_s = *uptime;
     pid = FindInt(rows, "process_id", "INFO");
     if (pid.ok()) snapshot->cache_pid = *pid;
+    if (options_.cache_replicas) {
+      snapshot->cache_replica_offset_lag = CacheReplicaOffsetLag(*info);
+      if (!snapshot->cache_replica_offset_lag.has_value()) {
+        snapshot->absent[CounterId::kCacheReplicaOffsetLagMax] =
+            "the cache's INFO replication lists no replica";
+      }
+    }
   } else {
     if (absl::IsUnavailable(info.status())) kv_broken_ = true;
     pid = absl::Status(info.status().code(), Reason("INFO", info.status()));
     SetAbsent(kBegin, kEnd, std::string(pid.status().message()), snapshot);
+    if (options_.cache_replicas) {
+      snapshot->absent[CounterId::kCacheReplicaOffsetLagMax] = std::string(pid.status().message());
+    }
   }
   absl::StatusOr<int64_t> keys = kv_->DbSize();
   if (keys.ok()) {
@@ -332,6 +369,17 @@ std::optional<double> OtherStatements(const ServerSnapshot& a, const ServerSnaps
   return others;
 }
 
+// before, samples..., after.
+std::vector<const ServerSnapshot*> AllSnapshots(const ServerSnapshot& before,
+                                                const std::vector<ServerSnapshot>& samples,
+                                                const ServerSnapshot& after) {
+  std::vector<const ServerSnapshot*> all;
+  all.push_back(&before);
+  for (const ServerSnapshot& s : samples) all.push_back(&s);
+  all.push_back(&after);
+  return all;
+}
+
 }  // namespace
 
 ServerCounters RunServerCounters(const ServerSnapshot& before, const ServerSnapshot& after,
@@ -371,14 +419,9 @@ ServerCounters RunServerCounters(const ServerSnapshot& before, const ServerSnaps
   }
   // The most connections any snapshot saw.
   std::optional<double> peak;
-  for (const ServerSnapshot* s : {&before, &after}) {
+  for (const ServerSnapshot* s : AllSnapshots(before, samples, after)) {
     if (s->db_threads_connected.has_value()) {
       peak = std::max(peak.value_or(0), static_cast<double>(*s->db_threads_connected));
-    }
-  }
-  for (const ServerSnapshot& s : samples) {
-    if (s.db_threads_connected.has_value()) {
-      peak = std::max(peak.value_or(0), static_cast<double>(*s.db_threads_connected));
     }
   }
   put(CounterId::kDbConnections, peak, WhyAbsent(after, CounterId::kDbConnections));
@@ -403,6 +446,24 @@ ServerCounters RunServerCounters(const ServerSnapshot& before, const ServerSnaps
       why);
   put(CounterId::kClientCpuMs,
       Change(a, b, &ServerSnapshot::client_cpu_ms, CounterId::kClientCpuMs, "", &why), why);
+
+  // Replica lags: the most any snapshot saw; nothing when none was read or
+  // tried (the run has no replicas).
+  const std::pair<std::optional<int64_t> ServerSnapshot::*, CounterId> lags[] = {
+      {&ServerSnapshot::db_replica_lag_s, CounterId::kDbReplicaLagMaxS},
+      {&ServerSnapshot::cache_replica_offset_lag, CounterId::kCacheReplicaOffsetLagMax}};
+  for (const auto& [field, id] : lags) {
+    std::optional<double> most;
+    std::string absent_why;
+    for (const ServerSnapshot* s : AllSnapshots(before, samples, after)) {
+      if ((s->*field).has_value()) {
+        most = std::max(most.value_or(0), static_cast<double>(*(s->*field)));
+      } else if (auto it = s->absent.find(id); it != s->absent.end()) {
+        absent_why = it->second;
+      }
+    }
+    if (most.has_value() || !absent_why.empty()) put(id, most, absent_why);
+  }
 
   const double n = static_cast<double>(ops);
   constexpr char kNoOps[] = "the run had no operations";
@@ -433,10 +494,7 @@ std::vector<std::string> AbsentReasons(const ServerCounters& counters) {
 std::vector<ServerSecond> ServerSeconds(const ServerSnapshot& before,
                                         const std::vector<ServerSnapshot>& samples,
                                         const ServerSnapshot& after) {
-  std::vector<const ServerSnapshot*> all;
-  all.push_back(&before);
-  for (const ServerSnapshot& s : samples) all.push_back(&s);
-  all.push_back(&after);
+  const std::vector<const ServerSnapshot*> all = AllSnapshots(before, samples, after);
 
   struct Second {
     std::map<SeriesField, double> sums;

@@ -26,6 +26,12 @@
 //                                  pid from INFO process_id, the database's
 //                                  from the file named by @@pid_file
 //   client_cpu_ms                  getrusage(RUSAGE_SELF)
+//   db_replica_lag_max_s           the database replica's SHOW SLAVE STATUS
+//                                  Seconds_Behind_Master, the most of all
+//                                  snapshots (SetDbReplica; replication.h)
+//   cache_replica_offset_lag_max   the cache primary's INFO master_repl_offset
+//                                  less each replica's offset, in bytes, the
+//                                  most of all snapshots (cache_replicas)
 //   *_per_op, *_per_s              the above / ops, / wall_s
 // Counts are the change from `before` to `after`.
 //
@@ -98,6 +104,10 @@ struct ServerSnapshot {
   std::optional<int64_t> cache_pid;           // process_id
   std::optional<double> cache_cpu_ms;         // /proc/<cache_pid>/stat
 
+  // Read replicas (only when the reader is told of them).
+  std::optional<int64_t> db_replica_lag_s;          // Seconds_Behind_Master
+  std::optional<int64_t> cache_replica_offset_lag;  // bytes, the largest
+
   // cabench itself.
   std::optional<double> client_cpu_ms;  // getrusage(RUSAGE_SELF)
 
@@ -120,6 +130,9 @@ struct ServerStatsOptions {
   // the same pid.
   bool cache_local = false;
   bool db_local = false;
+  // The cache has read replicas: read their offset lag from the primary's
+  // INFO (the reader's INFO already has the replication section).
+  bool cache_replicas = false;
   // Where /proc is mounted; tests give a fake directory.
   std::string proc_root = "/proc";
 };
@@ -142,7 +155,12 @@ class ServerStatsReader {
   // cannot be read is absent, with its reason. Not thread-safe.
   ServerSnapshot Read();
 
+  // Also reads SHOW SLAVE STATUS on `replica` (the database's read replica,
+  // a connection of its own) at every Read(): db_replica_lag_s.
+  void SetDbReplica(std::unique_ptr<SqlClient> replica);
+
  private:
+  void ReadDbReplica(ServerSnapshot* snapshot);
   void ReadDatabase(ServerSnapshot* snapshot);
   void ReadCache(ServerSnapshot* snapshot);
   // Looks up the database's pid once (@@pid_file, then the file).
@@ -150,6 +168,8 @@ class ServerStatsReader {
 
   const std::unique_ptr<KvClient> kv_;
   const std::unique_ptr<SqlClient> sql_;
+  std::unique_ptr<SqlClient> db_replica_;
+  bool db_replica_broken_ = false;
   const ServerStatsOptions options_;
   bool kv_broken_ = false;
   bool sql_broken_ = false;
@@ -169,7 +189,8 @@ struct ServerCounters {
 // samples taken in between (in time order; only db_connections reads them),
 // with the run's operations and wall time (the per-op and per-s counters are
 // absent when ops <= 0 or wall_s <= 0). Every server counter of names.def is
-// in exactly one of the two maps. Pure; thread-safe.
+// in exactly one of the two maps, but the replica lags, which are in neither
+// when no snapshot read or tried to read them (no replicas). Pure; thread-safe.
 ServerCounters RunServerCounters(const ServerSnapshot& before, const ServerSnapshot& after,
                                  const std::vector<ServerSnapshot>& samples, int64_t ops,
                                  double wall_s);
