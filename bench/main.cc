@@ -44,6 +44,8 @@
 #include "lib/metrics/clock.h"
 #include "lib/mysql/mysql_client.h"
 #include "lib/redis/redis_client.h"
+#include "lib/clients/read_split.h"
+#include "lib/servers/replication.h"
 #include "lib/servers/server_stats.h"
 #include "lib/workload/data_set.h"
 #include "lib/workload/scenario_loader.h"
@@ -143,6 +145,8 @@ void PrintHelp() {
                "  CABENCH_CACHE_URL=redis://HOST:PORT/DB\n"
                "  CABENCH_DB_URL=mysql://USER@HOST:PORT/SCHEMA\n"
                "  CABENCH_DB_PASSWORD or CABENCH_DB_PASSWORD_FILE\n"
+               "  CABENCH_CACHE_READ_URL, CABENCH_DB_READ_URL (optional): read replicas;\n"
+               "  GETs and the misses' SELECTs go to them, writes to the primaries\n"
                "\n"
                "Google Benchmark flags:\n");
   benchmark::PrintDefaultHelp();
@@ -207,6 +211,62 @@ Flags ParseFlags(int argc, char** argv) {
     }
   }
   return flags;
+}
+
+// Reads CABENCH_CACHE_READ_URL and CABENCH_DB_READ_URL into *env (with
+// the primaries' timeouts); a malformed one is a usage error naming it.
+void ReadReplicaEndpoints(SuiteEnv* env) {
+  absl::StatusOr<std::optional<CacheEndpoint>> cache_read = CacheReadEndpointFromEnv();
+  if (!cache_read.ok()) Fail(kExitUsage, cache_read.status().message());
+  absl::StatusOr<std::optional<DbEndpoint>> db_read = DbReadEndpointFromEnv(env->db);
+  if (!db_read.ok()) Fail(kExitUsage, db_read.status().message());
+  env->cache_read = *std::move(cache_read);
+  if (env->cache_read.has_value()) env->cache_read->timeouts = env->cache.timeouts;
+  env->db_read = *std::move(db_read);
+}
+
+// Every endpoint's host, the replicas' included.
+std::vector<const std::string*> ReplicaAwareHosts(const SuiteEnv& env) {
+  std::vector<const std::string*> hosts = {&env.cache.host, &env.db.host};
+  if (env.cache_read.has_value()) hosts.push_back(&env.cache_read->host);
+  if (env.db_read.has_value()) hosts.push_back(&env.db_read->host);
+  return hosts;
+}
+
+// Before any benchmark: each read replica answers and replicates (exit 2
+// when it does not: the URL names a server that is no replica), and the
+// database replica has applied what the primary had (the loaded data set),
+// waiting up to 30 s for it (exit 1 after).
+void CheckReplicas(const SuiteEnv& env) {
+  constexpr int64_t kCatchUpS = 30;
+  if (env.cache_read.has_value()) {
+    const std::string where = absl::StrCat("CABENCH_CACHE_READ_URL ", env.cache_read->ToString());
+    absl::StatusOr<std::unique_ptr<KvClient>> replica = NewRedisClient(*env.cache_read);
+    if (!replica.ok()) Fail(kExitRuntime, absl::StrCat(where, ": ", replica.status().message()));
+    if (absl::Status s = CheckCacheReplicating(**replica); !s.ok()) {
+      Fail(absl::IsFailedPrecondition(s) ? kExitUsage : kExitRuntime,
+           absl::StrCat(where, ": ", s.message()));
+    }
+  }
+  if (!env.db_read.has_value()) return;
+  const std::string where = absl::StrCat("CABENCH_DB_READ_URL ", env.db_read->ToString());
+  absl::StatusOr<std::unique_ptr<SqlClient>> replica = env.new_db_replica();
+  if (!replica.ok()) Fail(kExitRuntime, absl::StrCat(where, ": ", replica.status().message()));
+  if (absl::Status s = CheckDbReplicating(**replica); !s.ok()) {
+    Fail(absl::IsFailedPrecondition(s) ? kExitUsage : kExitRuntime,
+         absl::StrCat(where, ": ", s.message()));
+  }
+  absl::StatusOr<std::unique_ptr<SqlClient>> primary = env.new_sql(-1);
+  if (!primary.ok()) Fail(kExitRuntime, primary.status().message());
+  // The replica connection's 1 s command timeout is too short to wait on.
+  DbEndpoint waiting = *env.db_read;
+  waiting.schema.clear();
+  waiting.timeouts.io_ms = (kCatchUpS + 5) * 1000;
+  absl::StatusOr<std::unique_ptr<SqlClient>> waiter = NewMysqlClient(waiting);
+  if (!waiter.ok()) Fail(kExitRuntime, absl::StrCat(where, ": ", waiter.status().message()));
+  if (absl::Status s = WaitForDbReplica(**primary, **waiter, kCatchUpS); !s.ok()) {
+    Fail(kExitRuntime, absl::StrCat(where, ": ", s.message()));
+  }
 }
 
 // SIGINT/SIGTERM: stop the benchmarks cleanly (see RequestStop); the handler
@@ -412,7 +472,8 @@ int Main(int argc, char** argv) {
     if (flags.timeout_ms > 0) t->io_ms = flags.timeout_ms;
     if (flags.connect_timeout_ms > 0) t->connect_ms = flags.connect_timeout_ms;
   }
-  for (const std::string* host : {&env.cache.host, &env.db.host}) {
+  ReadReplicaEndpoints(&env);
+  for (const std::string* host : ReplicaAwareHosts(env)) {
     if (!flags.allow_remote && !IsLoopbackHost(*host)) {
       Fail(kExitUsage, absl::StrCat("endpoint host '", *host,
                                     "' is not on loopback; pass --allow_remote to benchmark "
@@ -424,25 +485,44 @@ int Main(int argc, char** argv) {
 
   // Thread index -1 is the reader of the servers' statistics: short
   // timeouts, and no schema (so no statements prepared on its connection).
-  env.new_kv = [&env](int thread_index) {
+  // With read replicas the benchmark threads' clients send reads to them
+  // (lib/clients/read_split.h); the statistics reader stays on the primaries.
+  env.new_kv = [&env](int thread_index) -> absl::StatusOr<std::unique_ptr<KvClient>> {
     CacheEndpoint endpoint = env.cache;
     if (thread_index < 0) {
       endpoint.timeouts.io_ms = std::min<int64_t>(endpoint.timeouts.io_ms, 1000);
     }
-    return NewRedisClient(endpoint);
+    absl::StatusOr<std::unique_ptr<KvClient>> primary = NewRedisClient(endpoint);
+    if (!primary.ok() || thread_index < 0 || !env.cache_read.has_value()) return primary;
+    absl::StatusOr<std::unique_ptr<KvClient>> replica = NewRedisClient(*env.cache_read);
+    if (!replica.ok()) return replica.status();
+    return std::make_unique<ReadSplitKvClient>(*std::move(primary), *std::move(replica));
   };
-  env.new_sql = [&env](int thread_index) {
+  env.new_sql = [&env](int thread_index) -> absl::StatusOr<std::unique_ptr<SqlClient>> {
     DbEndpoint endpoint = env.db;
     if (thread_index < 0) {
       endpoint.timeouts.io_ms = std::min<int64_t>(endpoint.timeouts.io_ms, 1000);
       endpoint.schema.clear();
     }
-    return NewMysqlClient(endpoint);
+    absl::StatusOr<std::unique_ptr<SqlClient>> primary = NewMysqlClient(endpoint);
+    if (!primary.ok() || thread_index < 0 || !env.db_read.has_value()) return primary;
+    absl::StatusOr<std::unique_ptr<SqlClient>> replica = NewMysqlClient(*env.db_read);
+    if (!replica.ok()) return replica.status();
+    return std::make_unique<ReadSplitSqlClient>(*std::move(primary), *std::move(replica));
   };
+  if (env.db_read.has_value()) {
+    env.new_db_replica = [&env]() {
+      DbEndpoint endpoint = *env.db_read;
+      endpoint.timeouts.io_ms = std::min<int64_t>(endpoint.timeouts.io_ms, 1000);
+      endpoint.schema.clear();
+      return NewMysqlClient(endpoint);
+    };
+  }
 
   MysqlLibrary mysql_library;
   FastClockInit();  // calibrate the operation clock now, not inside a SetUp
   if (absl::Status s = CheckServers(&env); !s.ok()) Fail(kExitRuntime, s.message());
+  CheckReplicas(env);
   // Scenarios that bound the cache's memory run only on a cache cabench may
   // reconfigure. Others selected with them still run; alone, they are refused.
   std::vector<std::string> bounding;

@@ -158,7 +158,13 @@ void ScenarioBenchmark::StartServerStats() {
   ServerStatsOptions options;
   options.cache_local = IsLoopbackHost(env_->cache.host);
   options.db_local = IsLoopbackHost(env_->db.host);
+  options.cache_replicas = scenario_.cache && env_->cache_read.has_value();
   stats_reader_ = std::make_unique<ServerStatsReader>(std::move(kv), std::move(sql), options);
+  if (env_->new_db_replica) {
+    if (absl::StatusOr<std::unique_ptr<SqlClient>> c = env_->new_db_replica(); c.ok()) {
+      stats_reader_->SetDbReplica(*std::move(c));
+    }
+  }
   ServerSampler::Options sampler_options;
   sampler_options.thread_scope = [] { return std::make_shared<MysqlThreadScope>(); };
   sampler_ = std::make_unique<ServerSampler>(stats_reader_.get(), sampler_options);

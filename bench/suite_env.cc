@@ -80,6 +80,12 @@ void AddSuiteContext(const SuiteEnv& env, const std::string& scenarios_dir,
   benchmark::AddCustomContext("cache_endpoint", env.cache.ToString());
   benchmark::AddCustomContext("db_server", env.db_server);
   benchmark::AddCustomContext("db_endpoint", env.db.ToString());
+  if (env.cache_read.has_value()) {
+    benchmark::AddCustomContext("cache_read_endpoint", env.cache_read->ToString());
+  }
+  if (env.db_read.has_value()) {
+    benchmark::AddCustomContext("db_read_endpoint", env.db_read->ToString());
+  }
   benchmark::AddCustomContext("data_preset", env.data.preset);
   benchmark::AddCustomContext("data_seed", absl::StrCat(env.data.seed));
   benchmark::AddCustomContext("data_passengers", absl::StrCat(env.data.passengers));

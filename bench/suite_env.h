@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,13 @@ struct SuiteEnv {
   // fakes.
   std::function<absl::StatusOr<std::unique_ptr<KvClient>>(int)> new_kv;
   std::function<absl::StatusOr<std::unique_ptr<SqlClient>>(int)> new_sql;
+  // Read replicas (CABENCH_CACHE_READ_URL, CABENCH_DB_READ_URL): when set,
+  // new_kv and new_sql of the benchmark threads split reads from writes
+  // (lib/clients/read_split.h), and new_db_replica connects the statistics
+  // reader to the database replica (SHOW SLAVE STATUS; null without one).
+  std::optional<CacheEndpoint> cache_read;
+  std::optional<DbEndpoint> db_read;
+  std::function<absl::StatusOr<std::unique_ptr<SqlClient>>()> new_db_replica;
   // This process's run in the schema: the seat tag of its inserts and the
   // removal of exactly its rows. Null: rows are not removed (tests on fakes).
   RunLedger* ledger = nullptr;
@@ -64,8 +72,8 @@ absl::Status CheckServers(SuiteEnv* env);
 absl::StatusOr<std::unique_ptr<RunLedger>> OpenRunLedger(const SuiteEnv& env);
 
 // Adds the JSON context of the run (benchmark::AddCustomContext): server
-// versions, data set, seed, scenario folder, git revision, build type.
-// Never a password.
+// versions, data set, seed, scenario folder, git revision, build type, and
+// the read replicas' URLs when reads go to them. Never a password.
 // Each scenario's file is added as "scenario_file:<name>".
 void AddSuiteContext(const SuiteEnv& env, const std::string& scenarios_dir,
                      const std::vector<Scenario>& scenarios);
