@@ -15,9 +15,10 @@ primary, and checks:
   cache_replica_offset_lag_max and the replicas' URLs in its context (never
   the password), and the run's bookings are gone afterwards, on the primary
   and (replicated) on the replica;
-- a READ URL that names a server that does not replicate is refused before
-  any benchmark runs, with one line and exit 2; a malformed one names its
-  variable.
+- a READ URL that names a server that does not replicate (a primary, a
+  replica whose replication was stopped) is refused before any benchmark
+  runs, with one line and exit 2; a malformed one names its variable;
+- tools/servers status lists the replicas, and a second start reuses them.
 """
 import json
 import os
@@ -162,6 +163,20 @@ class ReplicaTest(unittest.TestCase):
         pos = sql("db.sock", "SELECT @@GLOBAL.gtid_binlog_pos")
         self.assertEqual(sql("db-replica.sock", "SELECT MASTER_GTID_WAIT('%s', 30)" % pos), "0")
         self.assertEqual(bookings("db-replica.sock"), LOADED_BOOKINGS)
+
+    def test_status_and_a_second_start_include_the_replicas(self):
+        status = subprocess.run([SERVERS, "status"], capture_output=True, text=True,
+                                env=base_env(), timeout=60)
+        self.assertEqual(status.returncode, 0, status.stdout + status.stderr)
+        for name in ("cache:", "db:", "cache-replica:", "db-replica:"):
+            self.assertRegex(status.stdout, r"(?m)^%s\s+running" % name)
+        # A plain start reuses them and prints the same lines, read URLs too.
+        again = subprocess.run([SERVERS, "start"], capture_output=True, text=True,
+                               env=base_env(), timeout=60)
+        self.assertEqual(again.returncode, 0, again.stderr)
+        exports = srv.parse_exports(again.stdout)
+        for name in ("CABENCH_CACHE_READ_URL", "CABENCH_DB_READ_URL", "CABENCH_CACHE_URL"):
+            self.assertEqual(exports[name], ENV[name])
 
     def assertRefused(self, changes, *words):
         with tempfile.TemporaryDirectory() as tmp:

@@ -28,7 +28,9 @@
 //     more duplicate fills (dup_fills) and longer fill waits.
 //   - A SELECT from a database replica that has not applied a commit fills
 //     the cache with the older row under the newer version: such fills are
-//     NOT detected as stale; db_replica_lag_max_s bounds how old they can be.
+//     NOT detected as stale. db_replica_lag_max_s (Seconds_Behind_Master,
+//     whole seconds, sampled about once a second) says how far behind the
+//     replica was: a row it served was at most about that + 1 s old.
 //
 // Errors. A call fails as the connection it went to failed. Ping() pings
 // both (the primary first); Reconnect() reconnects both and fails when either

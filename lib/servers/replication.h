@@ -6,7 +6,10 @@
 //
 //   cache   INFO replication on the replica: role:slave and
 //           master_link_status:up. On the primary: master_repl_offset less
-//           each replica's offset (slaveN:...,offset=N,...), in bytes.
+//           each replica's offset (slaveN:...,offset=N,...), in bytes. The
+//           primary knows a replica's offset from its REPLCONF ACK, sent
+//           about once a second, so this is an upper bound: it includes up
+//           to a second of writes the replica may already have applied.
 //   db      SHOW SLAVE STATUS on the replica: Slave_IO_Running and
 //           Slave_SQL_Running both Yes; Seconds_Behind_Master (NULL while
 //           the SQL thread is not running). Catching up: the primary's
@@ -67,9 +70,10 @@ absl::Status CheckCacheReplicating(KvClient& replica);
 std::optional<int64_t> CacheReplicaOffsetLag(std::string_view info);
 
 // Waits until `replica` has applied everything `primary` had written when
-// this was called (GTID), for at most `timeout_s` seconds. Fails with
-// DeadlineExceeded when it has not by then, FailedPrecondition when the
-// primary has no binary log position (no binary log), or as the clients do.
+// this was called (GTID), for at most `timeout_s` seconds; at once when the
+// primary has logged nothing (an empty @@gtid_binlog_pos). Fails with
+// DeadlineExceeded when it has not caught up by then, FailedPrecondition when
+// the primary has no @@gtid_binlog_pos at all, or as the clients do.
 absl::Status WaitForDbReplica(SqlClient& primary, SqlClient& replica, int64_t timeout_s);
 
 }  // namespace cabench
