@@ -380,6 +380,18 @@ std::vector<const ServerSnapshot*> AllSnapshots(const ServerSnapshot& before,
   return all;
 }
 
+// The largest value of `field` over `all`; nullopt when none has it.
+std::optional<double> Most(const std::vector<const ServerSnapshot*>& all,
+                           std::optional<int64_t> ServerSnapshot::*field) {
+  std::optional<double> most;
+  for (const ServerSnapshot* s : all) {
+    if ((s->*field).has_value()) {
+      most = std::max(most.value_or(0), static_cast<double>(*(s->*field)));
+    }
+  }
+  return most;
+}
+
 }  // namespace
 
 ServerCounters RunServerCounters(const ServerSnapshot& before, const ServerSnapshot& after,
@@ -418,13 +430,9 @@ ServerCounters RunServerCounters(const ServerSnapshot& before, const ServerSnaps
     put(f.counter, Change(a, b, f.field, f.counter, db_restarted, &why), why);
   }
   // The most connections any snapshot saw.
-  std::optional<double> peak;
-  for (const ServerSnapshot* s : AllSnapshots(before, samples, after)) {
-    if (s->db_threads_connected.has_value()) {
-      peak = std::max(peak.value_or(0), static_cast<double>(*s->db_threads_connected));
-    }
-  }
-  put(CounterId::kDbConnections, peak, WhyAbsent(after, CounterId::kDbConnections));
+  const std::vector<const ServerSnapshot*> all = AllSnapshots(before, samples, after);
+  put(CounterId::kDbConnections, Most(all, &ServerSnapshot::db_threads_connected),
+      WhyAbsent(after, CounterId::kDbConnections));
 
   for (const Figure& f : kCacheFigures) {
     if (f.counter == CounterId::kCacheUsedMemoryMb) continue;
@@ -453,14 +461,10 @@ ServerCounters RunServerCounters(const ServerSnapshot& before, const ServerSnaps
       {&ServerSnapshot::db_replica_lag_s, CounterId::kDbReplicaLagMaxS},
       {&ServerSnapshot::cache_replica_offset_lag, CounterId::kCacheReplicaOffsetLagMax}};
   for (const auto& [field, id] : lags) {
-    std::optional<double> most;
+    const std::optional<double> most = Most(all, field);
     std::string absent_why;
-    for (const ServerSnapshot* s : AllSnapshots(before, samples, after)) {
-      if ((s->*field).has_value()) {
-        most = std::max(most.value_or(0), static_cast<double>(*(s->*field)));
-      } else if (auto it = s->absent.find(id); it != s->absent.end()) {
-        absent_why = it->second;
-      }
+    for (const ServerSnapshot* s : all) {
+      if (auto it = s->absent.find(id); it != s->absent.end()) absent_why = it->second;
     }
     if (most.has_value() || !absent_why.empty()) put(id, most, absent_why);
   }
