@@ -2,6 +2,7 @@
 //
 //   cabench [--scenarios=DIR] [--queries=N] [--rate_per_s=R] [--no_twins] [--out_dir=DIR]
 //           [--allow_remote] [--allow_cache_config]
+//           [--shard_index=I --shard_count=N --start_at=EPOCH_MS [--run_id=ID]]
 //           [--timeout_ms=N] [--connect_timeout_ms=N] [--max_outage_ms=N]
 //           [--benchmark_...]
 //
@@ -25,6 +26,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -35,12 +37,17 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "bench/scenario_benchmark.h"
+#include "bench/shard_manifest.h"
 #include "bench/suite_env.h"
 #include "benchmark/benchmark.h"
 #include "lib/config/endpoints.h"
 #include "lib/dataset/run_ledger.h"
 #include "lib/engine/run_control.h"
+#include "lib/engine/shard.h"
 #include "lib/metrics/clock.h"
 #include "lib/mysql/mysql_client.h"
 #include "lib/redis/redis_client.h"
@@ -68,6 +75,11 @@ struct Flags {
   int64_t timeout_ms = 0;          // 0: the endpoints' default command timeout
   int64_t connect_timeout_ms = 0;  // 0: the endpoints' default connect timeout
   int64_t max_outage_ms = 10'000;
+  // A sharded run (lib/engine/shard.h); the environment may also say.
+  std::optional<int64_t> shard_index;
+  std::optional<int64_t> shard_count;
+  int64_t start_at_ms = 0;  // 0: not given
+  std::string run_id;       // "": run-<start_at_ms>
 };
 
 constexpr int64_t kMaxTimeoutMs = 3'600'000;
@@ -138,6 +150,14 @@ void PrintHelp() {
                "  --max_outage_ms=N a server down for longer during a run fails the "
                "run\n"
                "                    (default 10000); shorter outages count as errors\n"
+               "  --shard_index=I --shard_count=N  run shard I of N of ONE benchmark: the\n"
+               "                    global threads I, I+N, ... (default from SLURM_PROCID/\n"
+               "                    SLURM_NTASKS, or JOB_COMPLETION_INDEX with --shard_count);\n"
+               "                    output goes to OUT/shard-I/ (needs --out_dir=OUT); join\n"
+               "                    the shards with tools/merge OUT\n"
+               "  --start_at=EPOCH_MS  every shard's measurement starts at this instant\n"
+               "                    (Unix epoch milliseconds; required with 2+ shards)\n"
+               "  --run_id=ID       names the sharded run (default: run-<start_at>)\n"
                "\n"
                "Endpoints come from the environment (see `tools/servers start`):\n"
                "  CABENCH_CACHE_URL=redis://HOST:PORT/DB\n"
@@ -196,6 +216,27 @@ Flags ParseFlags(int argc, char** argv) {
         Fail(kExitUsage, absl::StrCat(arg.substr(0, arg.find('=')), ": expected milliseconds 1..",
                                       kMaxTimeoutMs, ", got '", value, "'"));
       }
+    } else if (take("--shard_index=") || take("--shard_count=")) {
+      const bool index = absl::StartsWith(arg, "--shard_index=");
+      int64_t v = 0;
+      if (!absl::SimpleAtoi(value, &v)) {
+        Fail(kExitUsage, absl::StrCat(arg.substr(0, arg.find('=')),
+                                      ": expected a whole number, got '", value, "'"));
+      }
+      (index ? flags.shard_index : flags.shard_count) = v;
+    } else if (take("--start_at=")) {
+      if (!absl::SimpleAtoi(value, &flags.start_at_ms) || flags.start_at_ms <= 0) {
+        Fail(kExitUsage,
+             absl::StrCat("--start_at: expected Unix epoch milliseconds, got '", value, "'"));
+      }
+    } else if (take("--run_id=")) {
+      if (value.empty() || value.size() > 100 ||
+          value.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                  "0123456789._-") != absl::string_view::npos) {
+        Fail(kExitUsage,
+             absl::StrCat("--run_id: expected 1..100 of [A-Za-z0-9._-], got '", value, "'"));
+      }
+      flags.run_id = std::string(value);
     } else if (arg == "--no_twins") {
       flags.no_twins = true;
     } else if (arg == "--allow_remote") {
@@ -344,9 +385,109 @@ void InitializeBenchmark(int* argc, char** argv) {
   }
 }
 
+// A sharded run writes its Google Benchmark JSON to OUT/shard-I/cabench.json
+// unless --benchmark_out says otherwise: the flags are added to `args`
+// before the library reads them. Returns the JSON's path ("" when none was
+// added). Bad shard flags are reported later, by ParseFlags and
+// ResolveShard.
+std::string AddShardOutput(std::vector<char*>& args, std::vector<std::string>& storage) {
+  std::optional<int64_t> index, count;
+  std::string out_dir;
+  for (size_t i = 1; i < args.size(); ++i) {
+    absl::string_view arg = args[i];
+    int64_t v = 0;
+    if (absl::ConsumePrefix(&arg, "--benchmark_out=")) return "";
+    if (absl::ConsumePrefix(&arg, "--shard_index=") && absl::SimpleAtoi(arg, &v)) index = v;
+    if (absl::ConsumePrefix(&arg, "--shard_count=") && absl::SimpleAtoi(arg, &v)) count = v;
+    if (absl::ConsumePrefix(&arg, "--out_dir=")) out_dir = std::string(arg);
+  }
+  absl::StatusOr<ShardSpec> shard = ResolveShard(index, count, std::getenv);
+  if (!shard.ok() || !shard->sharded() || out_dir.empty()) return "";
+  const std::string json = absl::StrCat(out_dir, "/shard-", shard->index, "/cabench.json");
+  storage.push_back("--benchmark_out=" + json);
+  storage.push_back("--benchmark_out_format=json");
+  for (std::string& s : storage) args.push_back(s.data());
+  return json;
+}
+
+// A sharded run's checks, before any server is contacted: one benchmark
+// selected (a shard cannot tell when another shard's next benchmark starts),
+// no scenario that reconfigures the cache (its settings would be restored
+// while other shards still run), no repetitions, and --out_dir. Fails
+// (exit 2) with one line.
+void CheckShardedRun(const Flags& flags, const std::vector<Planned>& plan,
+                     const std::vector<bool>& run_it, int64_t repetitions) {
+  std::vector<size_t> selected;
+  for (size_t i = 0; i < plan.size(); ++i) {
+    if (run_it[i]) selected.push_back(i);
+  }
+  if (selected.size() != 1) {
+    Fail(kExitUsage, absl::StrCat("a sharded run measures ONE benchmark; --benchmark_filter='",
+                                  benchmark::GetBenchmarkFilter(), "' selects ", selected.size(),
+                                  " (run one sharded run per benchmark)"));
+  }
+  const Scenario& scenario = plan[selected.front()].scenario;
+  if (BoundsTheCache(scenario)) {
+    Fail(kExitUsage, absl::StrCat(scenario.name,
+                                  " sets the cache's maxmemory/policy for its run, which a "
+                                  "sharded run cannot (other shards would still be running "
+                                  "when one restores them)"));
+  }
+  if (repetitions > 1) {
+    Fail(kExitUsage,
+         "a sharded run has one repetition: drop --benchmark_repetitions (run the sharded run "
+         "again instead)");
+  }
+  if (flags.out_dir.empty()) {
+    Fail(kExitUsage,
+         "a sharded run needs --out_dir=OUT (shared by the shards; each writes OUT/shard-I/)");
+  }
+}
+
+// --benchmark_repetitions as given (1 when absent or garbled: the library
+// reports a garbled value itself).
+int64_t Repetitions(int argc, char** argv) {
+  int64_t n = 1;
+  for (int i = 1; i < argc; ++i) {
+    absl::string_view arg = argv[i];
+    if (absl::ConsumePrefix(&arg, "--benchmark_repetitions=")) absl::SimpleAtoi(arg, &n);
+  }
+  return n;
+}
+
 int Main(int argc, char** argv) {
+  std::vector<char*> args(argv, argv + argc);
+  std::vector<std::string> added_args;
+  added_args.reserve(2);
+  const std::string shard_json = AddShardOutput(args, added_args);
+  argc = static_cast<int>(args.size());
+  args.push_back(nullptr);
+  argv = args.data();
+  const int64_t repetitions = Repetitions(argc, argv);
   InitializeBenchmark(&argc, argv);
   Flags flags = ParseFlags(argc, argv);
+  absl::StatusOr<ShardSpec> shard = ResolveShard(flags.shard_index, flags.shard_count, std::getenv);
+  if (!shard.ok()) Fail(kExitUsage, shard.status().message());
+  if (shard->sharded()) {
+    // The twin would be a second benchmark; the merged run reports against
+    // an unsharded run instead.
+    flags.no_twins = true;
+    if (flags.start_at_ms == 0 && shard->count > 1) {
+      Fail(kExitUsage,
+           "a sharded run needs --start_at=EPOCH_MS, the same for every shard (so that shard "
+           "0's flush and warm-up end before any shard measures)");
+    }
+  } else if (flags.start_at_ms > 0 || !flags.run_id.empty()) {
+    Fail(kExitUsage,
+         "--start_at and --run_id belong to a sharded run: give --shard_index and "
+         "--shard_count (or run under srun)");
+  }
+  if (flags.start_at_ms > 0) {
+    if (absl::Status s = CheckStartAt(flags.start_at_ms, absl::ToUnixMillis(absl::Now()));
+        !s.ok()) {
+      Fail(kExitUsage, s.message());
+    }
+  }
 
   absl::StatusOr<std::vector<Scenario>> scenarios = LoadScenarioDir(flags.scenarios_dir);
   if (!scenarios.ok()) Fail(kExitUsage, scenarios.status().message());
@@ -386,6 +527,7 @@ int Main(int argc, char** argv) {
     if (added) SelectExactly(plan, with_twins);
     run_it = std::move(with_twins);
   }
+  if (shard->sharded()) CheckShardedRun(flags, plan, run_it, repetitions);
 
   // An endpoint flag replaces its variable; errors then name the flag.
   if (!flags.cache_url.empty()) {
@@ -421,6 +563,26 @@ int Main(int argc, char** argv) {
   }
   env.out_dir = flags.out_dir.empty() ? DefaultOutDir() : flags.out_dir;
   env.max_outage_ms = flags.max_outage_ms;
+  env.shard = *shard;
+  env.start_at_ms = flags.start_at_ms;
+  ShardManifest manifest;
+  if (shard->sharded()) {
+    env.out_dir = absl::StrCat(flags.out_dir, "/shard-", shard->index);
+    manifest.run_id = flags.run_id.empty() ? absl::StrCat("run-", flags.start_at_ms) : flags.run_id;
+    manifest.shard = *shard;
+    manifest.start_at_ms = flags.start_at_ms;
+    const RunIdentity me = CurrentRunIdentity();
+    manifest.host = me.host;
+    manifest.pid = me.pid;
+    manifest.benchmark_json = shard_json.empty() ? "" : "cabench.json";
+    manifest.queries = flags.queries;
+    manifest.rate_per_s = flags.rate_per_s;
+    for (const Scenario& scenario : *scenarios) {
+      absl::StatusOr<std::string> id = FileIdentity(scenario.source_file);
+      if (!id.ok()) Fail(kExitUsage, id.status().message());
+      manifest.scenario_files.emplace_back(scenario.name, *id);
+    }
+  }
 
   // Thread index -1 is the reader of the servers' statistics: short
   // timeouts, and no schema (so no statements prepared on its connection).
@@ -485,16 +647,46 @@ int Main(int argc, char** argv) {
   AddSuiteContext(env, flags.scenarios_dir, *scenarios);
 
   std::vector<std::unique_ptr<ScenarioBenchmark>> benchmarks;
-  for (const Planned& p : plan) {
+  std::vector<const ScenarioBenchmark*> selected;
+  for (size_t i = 0; i < plan.size(); ++i) {
+    const Planned& p = plan[i];
     benchmarks.push_back(std::make_unique<ScenarioBenchmark>(p.scenario, p.threads, &env));
     if (p.twin >= 0) benchmarks.back()->set_twin(benchmarks[static_cast<size_t>(p.twin)].get());
     benchmarks.back()->Register();
+    if (run_it[i]) selected.push_back(benchmarks.back().get());
+  }
+  if (shard->sharded()) {
+    if (absl::StatusOr<std::unique_ptr<KvClient>> kv = env.new_kv(-1); kv.ok()) {
+      if (absl::StatusOr<double> offset = ClockOffsetMs(**kv); offset.ok()) {
+        manifest.clock_offset_ms = *offset;
+      }
+    }
+  }
+  const std::string manifest_path = absl::StrCat(env.out_dir, "/shard.json");
+  if (shard->sharded() && selected.front()->shard_threads().empty()) {
+    // Nothing to run here: the manifest says so, for tools/merge.
+    (*ledger)->Close().IgnoreError();
+    std::ofstream(manifest_path) << ShardManifestJson(manifest, selected);
+    std::fprintf(stderr,
+                 "cabench: shard %d of %d has no thread of %s (%d threads): nothing to run\n",
+                 shard->index, shard->count, selected.front()->full_name().c_str(),
+                 selected.front()->threads());
+    return 0;
   }
 
   InstallStopHandlers();
   size_t ran = benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   int failed = 0;
+  if (shard->sharded()) {
+    std::ofstream out(manifest_path);
+    out << ShardManifestJson(manifest, selected);
+    out.close();
+    if (!out) {
+      std::fprintf(stderr, "cabench: cannot write %s\n", manifest_path.c_str());
+      ++failed;
+    }
+  }
   if (absl::Status s = (*ledger)->Close(); !s.ok()) {
     std::fprintf(stderr,
                  "cabench: could not close this run's record (a later cabench "
