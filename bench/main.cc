@@ -37,11 +37,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
-#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "bench/scenario_benchmark.h"
-#include "bench/shard_manifest.h"
+#include "bench/sharded_run.h"
 #include "bench/suite_env.h"
 #include "benchmark/benchmark.h"
 #include "lib/config/endpoints.h"
@@ -385,85 +384,14 @@ void InitializeBenchmark(int* argc, char** argv) {
   }
 }
 
-// A sharded run writes its Google Benchmark JSON to OUT/shard-I/cabench.json
-// unless --benchmark_out says otherwise: the flags are added to `args`
-// before the library reads them. Returns the JSON's path ("" when none was
-// added). Bad shard flags are reported later, by ParseFlags and
-// ResolveShard.
-std::string AddShardOutput(std::vector<char*>& args, std::vector<std::string>& storage) {
-  std::optional<int64_t> index, count;
-  std::string out_dir;
-  for (size_t i = 1; i < args.size(); ++i) {
-    absl::string_view arg = args[i];
-    int64_t v = 0;
-    if (absl::ConsumePrefix(&arg, "--benchmark_out=")) return "";
-    if (absl::ConsumePrefix(&arg, "--shard_index=") && absl::SimpleAtoi(arg, &v)) index = v;
-    if (absl::ConsumePrefix(&arg, "--shard_count=") && absl::SimpleAtoi(arg, &v)) count = v;
-    if (absl::ConsumePrefix(&arg, "--out_dir=")) out_dir = std::string(arg);
-  }
-  absl::StatusOr<ShardSpec> shard = ResolveShard(index, count, std::getenv);
-  if (!shard.ok() || !shard->sharded() || out_dir.empty()) return "";
-  const std::string json = absl::StrCat(out_dir, "/shard-", shard->index, "/cabench.json");
-  storage.push_back("--benchmark_out=" + json);
-  storage.push_back("--benchmark_out_format=json");
-  for (std::string& s : storage) args.push_back(s.data());
-  return json;
-}
-
-// A sharded run's checks, before any server is contacted: one benchmark
-// selected (a shard cannot tell when another shard's next benchmark starts),
-// no scenario that reconfigures the cache (its settings would be restored
-// while other shards still run), no repetitions, and --out_dir. Fails
-// (exit 2) with one line.
-void CheckShardedRun(const Flags& flags, const std::vector<Planned>& plan,
-                     const std::vector<bool>& run_it, int64_t repetitions) {
-  std::vector<size_t> selected;
-  for (size_t i = 0; i < plan.size(); ++i) {
-    if (run_it[i]) selected.push_back(i);
-  }
-  if (selected.size() != 1) {
-    Fail(kExitUsage, absl::StrCat("a sharded run measures ONE benchmark; --benchmark_filter='",
-                                  benchmark::GetBenchmarkFilter(), "' selects ", selected.size(),
-                                  " (run one sharded run per benchmark)"));
-  }
-  const Scenario& scenario = plan[selected.front()].scenario;
-  if (BoundsTheCache(scenario)) {
-    Fail(kExitUsage, absl::StrCat(scenario.name,
-                                  " sets the cache's maxmemory/policy for its run, which a "
-                                  "sharded run cannot (other shards would still be running "
-                                  "when one restores them)"));
-  }
-  if (repetitions > 1) {
-    Fail(kExitUsage,
-         "a sharded run has one repetition: drop --benchmark_repetitions (run the sharded run "
-         "again instead)");
-  }
-  if (flags.out_dir.empty()) {
-    Fail(kExitUsage,
-         "a sharded run needs --out_dir=OUT (shared by the shards; each writes OUT/shard-I/)");
-  }
-}
-
-// --benchmark_repetitions as given (1 when absent or garbled: the library
-// reports a garbled value itself).
-int64_t Repetitions(int argc, char** argv) {
-  int64_t n = 1;
-  for (int i = 1; i < argc; ++i) {
-    absl::string_view arg = argv[i];
-    if (absl::ConsumePrefix(&arg, "--benchmark_repetitions=")) absl::SimpleAtoi(arg, &n);
-  }
-  return n;
-}
-
 int Main(int argc, char** argv) {
   std::vector<char*> args(argv, argv + argc);
   std::vector<std::string> added_args;
-  added_args.reserve(2);
   const std::string shard_json = AddShardOutput(args, added_args);
   argc = static_cast<int>(args.size());
   args.push_back(nullptr);
   argv = args.data();
-  const int64_t repetitions = Repetitions(argc, argv);
+  const int64_t repetitions = RepetitionsFlag(argc, argv);
   InitializeBenchmark(&argc, argv);
   Flags flags = ParseFlags(argc, argv);
   absl::StatusOr<ShardSpec> shard = ResolveShard(flags.shard_index, flags.shard_count, std::getenv);
@@ -527,7 +455,18 @@ int Main(int argc, char** argv) {
     if (added) SelectExactly(plan, with_twins);
     run_it = std::move(with_twins);
   }
-  if (shard->sharded()) CheckShardedRun(flags, plan, run_it, repetitions);
+  if (shard->sharded()) {
+    std::vector<SelectedBenchmark> chosen;
+    for (size_t i = 0; i < plan.size(); ++i) {
+      if (run_it[i]) chosen.push_back({plan[i].name, plan[i].scenario.name,
+                                       BoundsTheCache(plan[i].scenario)});
+    }
+    if (absl::Status s = CheckShardedSelection(chosen, benchmark::GetBenchmarkFilter(),
+                                               repetitions, !flags.out_dir.empty());
+        !s.ok()) {
+      Fail(kExitUsage, s.message());
+    }
+  }
 
   // An endpoint flag replaces its variable; errors then name the flag.
   if (!flags.cache_url.empty()) {
@@ -568,21 +507,13 @@ int Main(int argc, char** argv) {
   ShardManifest manifest;
   if (shard->sharded()) {
     env.out_dir = absl::StrCat(flags.out_dir, "/shard-", shard->index);
-    manifest.run_id = flags.run_id.empty() ? absl::StrCat("run-", flags.start_at_ms) : flags.run_id;
-    manifest.shard = *shard;
-    manifest.start_at_ms = flags.start_at_ms;
-    const RunIdentity me = CurrentRunIdentity();
-    manifest.host = me.host;
-    manifest.pid = me.pid;
-    manifest.benchmark_json = shard_json.empty() ? "" : "cabench.json";
-    manifest.queries = flags.queries;
-    manifest.rate_per_s = flags.rate_per_s;
-    for (const Scenario& scenario : *scenarios) {
-      absl::StatusOr<std::string> id = FileIdentity(scenario.source_file);
-      if (!id.ok()) Fail(kExitUsage, id.status().message());
-      manifest.scenario_files.emplace_back(scenario.name, *id);
-    }
+    absl::StatusOr<ShardManifest> m =
+        NewShardManifest(*shard, flags.start_at_ms, flags.run_id, !shard_json.empty(),
+                         flags.queries, flags.rate_per_s, *scenarios);
+    if (!m.ok()) Fail(kExitUsage, m.status().message());
+    manifest = *std::move(m);
   }
+
 
   // Thread index -1 is the reader of the servers' statistics: short
   // timeouts, and no schema (so no statements prepared on its connection).
@@ -666,7 +597,9 @@ int Main(int argc, char** argv) {
   if (shard->sharded() && selected.front()->shard_threads().empty()) {
     // Nothing to run here: the manifest says so, for tools/merge.
     (*ledger)->Close().IgnoreError();
-    std::ofstream(manifest_path) << ShardManifestJson(manifest, selected);
+    if (absl::Status s = WriteShardManifest(manifest_path, manifest, selected); !s.ok()) {
+      Fail(kExitRuntime, s.message());
+    }
     std::fprintf(stderr,
                  "cabench: shard %d of %d has no thread of %s (%d threads): nothing to run\n",
                  shard->index, shard->count, selected.front()->full_name().c_str(),
@@ -679,11 +612,8 @@ int Main(int argc, char** argv) {
   benchmark::Shutdown();
   int failed = 0;
   if (shard->sharded()) {
-    std::ofstream out(manifest_path);
-    out << ShardManifestJson(manifest, selected);
-    out.close();
-    if (!out) {
-      std::fprintf(stderr, "cabench: cannot write %s\n", manifest_path.c_str());
+    if (absl::Status s = WriteShardManifest(manifest_path, manifest, selected); !s.ok()) {
+      std::fprintf(stderr, "cabench: %s\n", std::string(s.message()).c_str());
       ++failed;
     }
   }

@@ -1,14 +1,17 @@
-#include "bench/shard_manifest.h"
+#include "bench/sharded_run.h"
 
 #include <fstream>
 #include <iterator>
 
 #include "absl/status/status.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "bench/suite_env.h"
+#include "lib/dataset/run_ledger.h"
 #include "lib/servers/server_stats.h"
 
 namespace cabench {
@@ -31,6 +34,95 @@ std::string Quoted(const std::string& s) {
 }
 
 }  // namespace
+
+std::string AddShardOutput(std::vector<char*>& args, std::vector<std::string>& storage) {
+  std::optional<int64_t> index, count;
+  std::string out_dir;
+  for (size_t i = 1; i < args.size(); ++i) {
+    absl::string_view arg = args[i];
+    int64_t v = 0;
+    if (absl::ConsumePrefix(&arg, "--benchmark_out=")) return "";
+    if (absl::ConsumePrefix(&arg, "--shard_index=") && absl::SimpleAtoi(arg, &v)) index = v;
+    if (absl::ConsumePrefix(&arg, "--shard_count=") && absl::SimpleAtoi(arg, &v)) count = v;
+    if (absl::ConsumePrefix(&arg, "--out_dir=")) out_dir = std::string(arg);
+  }
+  absl::StatusOr<ShardSpec> shard = ResolveShard(index, count, std::getenv);
+  if (!shard.ok() || !shard->sharded() || out_dir.empty()) return "";
+  const std::string json = absl::StrCat(out_dir, "/shard-", shard->index, "/cabench.json");
+  storage.reserve(2);  // the pointers below stay valid
+  storage.push_back("--benchmark_out=" + json);
+  storage.push_back("--benchmark_out_format=json");
+  for (std::string& s : storage) args.push_back(s.data());
+  return json;
+}
+
+int64_t RepetitionsFlag(int argc, char** argv) {
+  int64_t n = 1;
+  for (int i = 1; i < argc; ++i) {
+    absl::string_view arg = argv[i];
+    if (absl::ConsumePrefix(&arg, "--benchmark_repetitions=")) {
+      if (!absl::SimpleAtoi(arg, &n)) n = 1;
+    }
+  }
+  return n;
+}
+
+absl::Status CheckShardedSelection(const std::vector<SelectedBenchmark>& selected,
+                                   const std::string& filter, int64_t repetitions,
+                                   bool has_out_dir) {
+  if (selected.size() != 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("a sharded run measures ONE benchmark; --benchmark_filter='", filter,
+                     "' selects ", selected.size(), " (run one sharded run per benchmark)"));
+  }
+  if (selected.front().bounds_cache) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(selected.front().scenario,
+                     " sets the cache's maxmemory/policy for its run, which a sharded run cannot "
+                     "(other shards would still be running when one restores them)"));
+  }
+  if (repetitions > 1) {
+    return absl::InvalidArgumentError(
+        "a sharded run has one repetition: drop --benchmark_repetitions (run the sharded run "
+        "again instead)");
+  }
+  if (!has_out_dir) {
+    return absl::InvalidArgumentError(
+        "a sharded run needs --out_dir=OUT (shared by the shards; each writes OUT/shard-I/)");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ShardManifest> NewShardManifest(const ShardSpec& shard, int64_t start_at_ms,
+                                               const std::string& run_id, bool benchmark_json,
+                                               int64_t queries, int64_t rate_per_s,
+                                               const std::vector<Scenario>& scenarios) {
+  ShardManifest m;
+  m.run_id = run_id.empty() ? absl::StrCat("run-", start_at_ms) : run_id;
+  m.shard = shard;
+  m.start_at_ms = start_at_ms;
+  const RunIdentity me = CurrentRunIdentity();
+  m.host = me.host;
+  m.pid = me.pid;
+  m.benchmark_json = benchmark_json ? "cabench.json" : "";
+  m.queries = queries;
+  m.rate_per_s = rate_per_s;
+  for (const Scenario& scenario : scenarios) {
+    absl::StatusOr<std::string> id = FileIdentity(scenario.source_file);
+    if (!id.ok()) return id.status();
+    m.scenario_files.emplace_back(scenario.name, *id);
+  }
+  return m;
+}
+
+absl::Status WriteShardManifest(const std::string& path, const ShardManifest& manifest,
+                                const std::vector<const ScenarioBenchmark*>& selected) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << ShardManifestJson(manifest, selected);
+  out.close();
+  if (!out) return absl::InternalError(absl::StrCat("cannot write ", path));
+  return absl::OkStatus();
+}
 
 std::string ShardManifestJson(const ShardManifest& m,
                               const std::vector<const ScenarioBenchmark*>& selected) {
