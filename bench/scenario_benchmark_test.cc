@@ -227,6 +227,17 @@ class ScenarioBenchmarkTest : public ::testing::Test {
     return o;
   }
 
+  // The scenario becomes `name`: 90% reads of 50 keys through a cache, open
+  // loop at 2,000/s with a fixed schedule (an exact rate).
+  void OpenLoopWithCache(const char* name) {
+    scenario_.name = name;
+    scenario_.cache = true;
+    scenario_.read_pct = 90;
+    scenario_.pool_size = 50;
+    scenario_.rate_per_s = 2000;
+    scenario_.arrival = Arrival::kUniform;
+  }
+
   SuiteEnv env_;
   Scenario scenario_;
   FakeSqlClient fake_;
@@ -291,12 +302,7 @@ TEST_F(ScenarioBenchmarkTest, OpenLoopRunReportsTheScheduleAndTheTwinItIsMeasure
   env_.new_sql = [&](int) -> absl::StatusOr<std::unique_ptr<SqlClient>> {
     return std::make_unique<ThreadSql>(&fake_, nullptr, false, &reads);
   };
-  scenario_.name = "open";
-  scenario_.cache = true;
-  scenario_.read_pct = 90;
-  scenario_.pool_size = 50;
-  scenario_.rate_per_s = 2000;
-  scenario_.arrival = Arrival::kUniform;  // a fixed schedule: exact rate
+  OpenLoopWithCache("open");
   scenario_.baseline_no_cache = true;
   const Scenario twin_scenario = ScenarioBenchmark::NoCacheTwin(scenario_);
   ScenarioBenchmark twin(twin_scenario, 2, &env_);
@@ -344,12 +350,7 @@ TEST_F(ScenarioBenchmarkTest, ShardRunsItsGlobalThreadsAtTheirShareOfTheRateFrom
     if (t >= 0) asked.push_back(t);
     return std::make_unique<ThreadSql>(&fake_, nullptr, false, &reads);
   };
-  scenario_.name = "shard";
-  scenario_.cache = true;
-  scenario_.read_pct = 90;
-  scenario_.pool_size = 50;
-  scenario_.rate_per_s = 2000;
-  scenario_.arrival = Arrival::kUniform;
+  OpenLoopWithCache("shard");
   scenario_.key_prefix = "shard:";
   scenario_.clean_end = true;
   // A key of the scenario's from before: only the shard with thread 0 flushes,
