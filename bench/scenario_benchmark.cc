@@ -543,6 +543,8 @@ void ScenarioBenchmark::FinishRun(benchmark::State& state, ThreadLoop& loop, KvC
       record.series = absl::StrCat("series/", file, ".json");
       record.first_start_ns = totals.recorder.first_start_ns();
       record.last_end_ns = totals.recorder.last_end_ns();
+      record.first_intended_ns = totals.recorder.first_intended_ns();
+      record.last_intended_ns = totals.recorder.last_intended_ns();
       shard_record_ = record;
     }
   }

@@ -102,6 +102,9 @@ class ScenarioBenchmark {
     std::string series;
     int64_t first_start_ns = 0;  // epoch ns of the first start, the last end
     int64_t last_end_ns = 0;
+    // Open loop: the first and the last intended start (epoch ns; else 0).
+    int64_t first_intended_ns = 0;
+    int64_t last_intended_ns = 0;
   };
   const std::optional<ShardRecord>& shard_record() const { return shard_record_; }
 

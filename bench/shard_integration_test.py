@@ -7,7 +7,8 @@ Endpoints come from CABENCH_* (tools/servers start; cabench_load --preset=small)
 One unsharded run of concurrency (4 threads, --queries=1000) is the reference; then
 
   * LocalShardsTest: three cabench processes with --shard_index=0..2 --shard_count=3 and one
-    --start_at, merged;
+    --start_at, merged; and the same open loop, whose shards' intended starts must make one
+    schedule at the target rate from --start_at;
   * SlurmShardsTest: a real one-node Slurm (Debian's slurm-wlm and munge, installed by
     tools/lib.sh cabench_install_deps): the test writes a slurm.conf in a temporary folder
     (its own ports, state, spool, pid and log files, munged on its own socket and key,
@@ -142,6 +143,44 @@ class LocalShardsTest(ShardChecks, unittest.TestCase):
                                capture_output=True, text=True, timeout=120)
         self.assertEqual(merge.returncode, 0, merge.stderr)
         self.check_merged(out, "flags")
+
+    def test_open_loop_shards_keep_one_schedule(self):
+        # 4,000 operations at 4,000/s over 4 threads: each thread runs at 1,000/s from the
+        # agreed origin, phase-offset by its global index, whichever shard it is in.
+        out = tempfile.mkdtemp(prefix="cabench-shards-open-")
+        self.addCleanup(shutil.rmtree, out, ignore_errors=True)
+        start_at = now_ms() + START_DELAY_MS
+        procs = [subprocess.Popen(
+            [CABENCH, "--benchmark_filter=" + FILTER, "--queries=" + QUERIES,
+             "--rate_per_s=4000", "--out_dir=" + out, f"--shard_index={i}", "--shard_count=3",
+             f"--start_at={start_at}"],
+            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            for i in range(3)]
+        for i, p in enumerate(procs):
+            _, err = p.communicate(timeout=300)
+            self.assertEqual(p.returncode, 0, f"shard {i}: {err}")
+        merge = subprocess.run([os.path.join(TOOLS, "merge"), "--quiet", out],
+                               capture_output=True, text=True, timeout=120)
+        self.assertEqual(merge.returncode, 0, merge.stderr)
+        m = entry(os.path.join(out, "merged", "cabench.json"))
+        self.assertEqual(m["ops"], 4000)
+        self.assertEqual(m["target_rate_per_s"], 4000)
+        firsts, lasts, hists = [], [], []
+        for i in range(3):
+            with open(os.path.join(out, f"shard-{i}", "shard.json")) as f:
+                (b,) = json.load(f)["benchmarks"]
+            firsts.append(b["first_intended_ns"])
+            lasts.append(b["last_intended_ns"])
+            hists.append(histogram.load_histograms(
+                os.path.join(out, f"shard-{i}", b["histograms"])))
+        # The shards' intended starts together make one schedule at the target rate (had
+        # each shard run at the full rate, or from its own origin, this would be far off).
+        scheduled = (m["ops"] - 1) / ((max(lasts) - min(firsts)) / 1e9)
+        self.assertLess(abs(scheduled - 4000) / 4000, 0.05, scheduled)
+        self.assertLess(abs(min(firsts) / 1e6 - start_at), 50)
+        intended = histogram.merge([h[f"intended_{c}"] for h in hists
+                                    for c in ("hit", "miss", "write")])
+        self.assertEqual(m["intended_p99_us"], intended.percentile(99) / 1000.0)
 
     def test_start_at_in_the_past_is_one_line(self):
         proc = subprocess.run(

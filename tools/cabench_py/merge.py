@@ -16,12 +16,13 @@ Then, per benchmark (COUNTER_RULES says which rule each counter follows):
   recomputed   from merged histograms and sums, as lib/metrics/summary.cc does: percentiles
                of the merged histograms (never averaged), means as merged sum / count,
                hit_rate_pct = sum of hits / (hits + misses), wall_s over the merged epoch
-               span (first start of any shard to last end of any), ops_per_s = ops / wall_s
+               span (first start of any shard to last end of any), ops_per_s = ops / wall_s;
+               open loop: intended-time percentiles and start lag from the merged
+               intended_<class> and start_lag histograms, target_missed against the span of
+               every shard's intended starts
   dropped      everything else, named in the notes: figures no shard can see whole (the
                servers' statistics, which every shard read for the whole server; miss causes
-               and stale reads, which need every shard's key table; the model's prediction)
-               and open-loop response times (the histograms file has no intended-time
-               histograms).
+               and stale reads, which need every shard's key table; the model's prediction).
 The Google Benchmark entry takes the unsharded name (threads:T), iterations summed, and
 real_time / cpu_time as the library computes them for one process of T threads: real time
 is the mean over threads of each thread's wall time, cpu time the threads' sum, both per
@@ -54,8 +55,14 @@ RECOMPUTED_RUN = {
     "p50_us", "p95_us", "p99_us", "p999_us", "max_us", "error_max_us", "db_reads_per_miss",
     "client_cpu_us_per_op",
 }
+# Open loop: computed from the intended_<class> and start_lag histograms and the span of
+# the intended starts (with <class>_intended_* per class).
+OPEN_LOOP_RUN = {"intended_p50_us", "intended_p99_us", "intended_p999_us", "start_lag_avg_us",
+                 "start_lag_p99_us", "target_missed"}
 CLASS_STATS = {"avg_us": None, "p50_us": 50, "p95_us": 95, "p99_us": 99, "p999_us": 99.9,
                "max_us": 100}
+INTENDED_CLASS_STATS = {"intended_avg_us": None, "intended_p50_us": 50, "intended_p99_us": 99,
+                        "intended_p999_us": 99.9}
 STEP_STATS = {"avg_us": None, "p99_us": 99}
 # Why a counter is not merged, by name or prefix.
 DROP_REASONS = [
@@ -67,7 +74,8 @@ DROP_REASONS = [
                 r"^db_reads_in_flight_max$"),
      "needs every shard's key table (each shard saw only its own fills and writes)"),
     (re.compile(r"intended|^start_lag_|^target_missed$"),
-     "open-loop response times: the histograms file has no intended-time histograms"),
+     "open-loop response times: a shard's histograms file has no intended-time histograms "
+     "(written before they were added)"),
     (re.compile(r"^predicted_|^cache_capacity_keys$|^cache_maxmemory_mb$"),
      "the model's input depends on one process's view of the run"),
     (re.compile(r"^gain_ops_x$|_reduction_pct$"), "no no-cache twin in a sharded run"),
@@ -192,12 +200,14 @@ def _percentile_us(h, p):
     return h.percentile(p) / 1000.0
 
 
-def merge_counters(entries, hists, spans, thread_zero_entry):
+def merge_counters(entries, hists, spans, thread_zero_entry, intended_spans=()):
     """The merged counters of one benchmark, and {dropped counter: reason}.
 
     entries: each shard's Google Benchmark entry; hists: the merged histograms by name
-    (names.def's classes and steps, and "overall"); spans: (first_start_ns, last_end_ns)
-    per shard; thread_zero_entry: the entry of the shard that ran global thread 0."""
+    (names.def's classes and steps, "overall", and in open-loop runs "intended_<class>" and
+    "start_lag"); spans: (first_start_ns, last_end_ns) per shard; thread_zero_entry: the
+    entry of the shard that ran global thread 0; intended_spans: (first, last) intended start
+    per shard (open loop)."""
     present = set()
     for e in entries:
         present.update(k for k, v in e.items() if is_number(v))
@@ -258,6 +268,28 @@ def merge_counters(entries, hists, spans, thread_zero_entry):
             dropped["db_reads_per_miss"] = "a shard's SELECTs per miss are unknown"
     if "client_cpu_us_per_op" in present and "client_cpu_ms" in out and ops > 0:
         out["client_cpu_us_per_op"] = out["client_cpu_ms"] * 1000.0 / ops
+    open_loop = all(f"intended_{c}" in hists for c in class_names) and "start_lag" in hists
+    if open_loop:
+        intended = histogram.merge([hists[f"intended_{c}"] for c in class_names if c != "error"])
+        for k, p in [("intended_p50_us", 50), ("intended_p99_us", 99),
+                     ("intended_p999_us", 99.9)]:
+            if k in present:
+                out[k] = _percentile_us(intended, p)
+        lag = hists["start_lag"]
+        if "start_lag_avg_us" in present:
+            out["start_lag_avg_us"] = lag.mean() / 1000.0
+        if "start_lag_p99_us" in present:
+            out["start_lag_p99_us"] = _percentile_us(lag, 99)
+        target = out.get("target_rate_per_s", 0)
+        firsts = [f for f, _ in intended_spans if f]
+        lasts = [l for _, l in intended_spans if l]
+        if "target_missed" in present and target > 0 and "ops_per_s" in out and firsts:
+            # As RunCounters: against what the schedule asked for, (ops - 1) over the span
+            # of the intended starts, at most the target.
+            span = max(lasts) - min(firsts)
+            scheduled = (ops - 1) / (span / 1e9) if ops > 1 and span > 0 else 0.0
+            asked = min(scheduled, target) if scheduled > 0 else target
+            out["target_missed"] = 1.0 if out["ops_per_s"] < 0.99 * asked else 0.0
     # Per class and per step, from their merged histograms.
     stat_names = set()
     for c in class_names:
@@ -270,6 +302,12 @@ def merge_counters(entries, hists, spans, thread_zero_entry):
             k = f"{c}_{suffix}"
             if k in present:
                 out[k] = h.mean() / 1000.0 if p is None else _percentile_us(h, p)
+        if open_loop:
+            hi = hists[f"intended_{c}"]
+            for suffix, p in INTENDED_CLASS_STATS.items():
+                k = f"{c}_{suffix}"
+                if k in present:
+                    out[k] = hi.mean() / 1000.0 if p is None else _percentile_us(hi, p)
     for st in names.step_names():
         for suffix in names.step_stats():
             stat_names.add(f"{st}_{suffix.suffix}")
@@ -284,7 +322,9 @@ def merge_counters(entries, hists, spans, thread_zero_entry):
     for k in sorted(present):
         if k in out or k in dropped or k in GBENCH_FIELDS:
             continue
-        if k in known or (k in stat_names and "intended" not in k):
+        needs_open_loop = k in OPEN_LOOP_RUN or "intended" in k
+        if (k in known or k in stat_names or k in OPEN_LOOP_RUN) and \
+                (open_loop or not needs_open_loop):
             continue  # not applicable to the merged run (e.g. nothing to divide by)
         dropped[k] = _drop_reason(k)
     return out, dropped
@@ -390,11 +430,13 @@ def merge_run(out_dir, dest=None):
         hist_sets = []
         for s, sb in holders:
             hist_sets.append(histogram.load_histograms(s.path(sb["histograms"])))
-        keys = hist_sets[0].keys()
+        keys = [k for k in hist_sets[0] if all(k in hs for hs in hist_sets)]
         hists = {k: histogram.merge([hs[k] for hs in hist_sets]) for k in keys}
         spans = [(sb["first_start_ns"], sb["last_end_ns"]) for _, sb in holders]
         zero = next(e for (s, sb), e in zip(holders, entries) if 0 in sb["thread_indexes"])
-        counters, dropped = merge_counters(entries, hists, spans, zero)
+        intended_spans = [(sb.get("first_intended_ns", 0), sb.get("last_intended_ns", 0))
+                          for _, sb in holders]
+        counters, dropped = merge_counters(entries, hists, spans, zero, intended_spans)
         entries_out.append(merge_entry(bench, entries,
                                        [len(sb["thread_indexes"]) for _, sb in holders],
                                        counters))

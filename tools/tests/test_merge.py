@@ -6,6 +6,9 @@ small-preset servers):
   shards3_unsharded.json  the same work in one process (--no_twins)
   shards1/             read_heavy, --queries=1000, one shard of one (--shard_count=1): its
                        merge must give back exactly what the C++ reported
+  shards1_open/        the same, open loop (--queries=500 --rate_per_s=4000): the histograms
+                       file has intended_<class> and start_lag, the manifest the span of
+                       the intended starts
 """
 import json
 import os
@@ -121,6 +124,19 @@ class MergeTest(ToolTestCase):
         for k in ("predicted_hit_rate_pct", "db_queries", "miss_cold", "stale_reads"):
             self.assertIn(k, c)
             self.assertNotIn(k, m)
+
+    def test_one_open_loop_shard_gives_back_the_intended_times_exactly(self):
+        out = self.copy("shards1_open")
+        m = self.merged(out)
+        c = entry(os.path.join(out, "shard-0", "cabench.json"))
+        for k in ("intended_p50_us", "intended_p99_us", "intended_p999_us", "hit_intended_p99_us",
+                  "miss_intended_avg_us", "start_lag_avg_us", "start_lag_p99_us",
+                  "target_missed", "target_rate_per_s", "late_ops"):
+            self.assertIn(k, c)
+            self.assertEqual(m[k], c[k], k)
+        for k, v in m.items():
+            if isinstance(v, float):
+                self.assertEqual(v, c[k], k)
 
     def test_left_out_counters_are_named(self):
         out = self.copy("shards3")
