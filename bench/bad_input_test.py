@@ -28,6 +28,8 @@ del sys.argv[1:3]
 PASSWORD = "pw-bad-input-7f3a9c"
 TIMEOUT_S = 30  # per run; a hang fails the case
 GOOD = "name: good\nthreads: 1\nqueries_per_thread: 10\n"
+# An agreed start ten minutes ahead (a sharded run's --start_at).
+START_AT = int(time.time() * 1000) + 600_000
 
 
 def closed_port():
@@ -216,6 +218,29 @@ CASES = [
      r"CABENCH_DB_URL is not set"),
     ("load_unreachable_db", "cabench_load", ["--preset=small"], None, {}, 1,
      r"(refused|connect|2002|2003)"),
+    # Sharded runs (lib/engine/shard.h): checked before any server is contacted.
+    ("shard_index_out_of_range", "cabench", ["--shard_index=3", "--shard_count=3"],
+     {"good.yaml": GOOD}, {}, 2, r"--shard_index: expected a shard index 0\.\.2"),
+    ("shard_count_zero", "cabench", ["--shard_index=0", "--shard_count=0"], {"good.yaml": GOOD},
+     {}, 2, r"--shard_count: expected a shard count 1\.\.1024"),
+    ("shard_index_without_count", "cabench", ["--shard_index=1"], {"good.yaml": GOOD}, {}, 2,
+     r"--shard_index needs a shard count"),
+    ("slurm_procid_out_of_range", "cabench", [], {"good.yaml": GOOD},
+     {"SLURM_PROCID": "4", "SLURM_NTASKS": "3"}, 2, r"SLURM_PROCID: expected a shard index"),
+    ("shard_start_at_in_the_past", "cabench",
+     ["--shard_index=0", "--shard_count=2", "--start_at=1000"], {"good.yaml": GOOD}, {}, 2,
+     r"--start_at=1000 is \d+ ms in the past"),
+    ("shard_without_start_at", "cabench", ["--shard_index=0", "--shard_count=2"],
+     {"good.yaml": GOOD}, {}, 2, r"needs --start_at"),
+    ("start_at_without_shards", "cabench", [f"--start_at={START_AT}"], {"good.yaml": GOOD}, {},
+     2, r"--start_at and --run_id belong to a sharded run"),
+    ("shard_two_benchmarks", "cabench",
+     ["--shard_index=0", "--shard_count=2", f"--start_at={START_AT}"],
+     {"a.yaml": GOOD.replace("good", "a"), "b.yaml": GOOD.replace("good", "b")}, {}, 2,
+     r"a sharded run measures ONE benchmark"),
+    ("shard_bad_run_id", "cabench",
+     ["--shard_index=0", "--shard_count=2", f"--start_at={START_AT}", "--run_id=a/b"],
+     {"good.yaml": GOOD}, {}, 2, r"--run_id: expected"),
 ]
 
 

@@ -2,6 +2,7 @@
 //
 //   cabench [--scenarios=DIR] [--queries=N] [--rate_per_s=R] [--no_twins] [--out_dir=DIR]
 //           [--allow_remote] [--allow_cache_config]
+//           [--shard_index=I --shard_count=N --start_at=EPOCH_MS [--run_id=ID]]
 //           [--timeout_ms=N] [--connect_timeout_ms=N] [--max_outage_ms=N]
 //           [--benchmark_...]
 //
@@ -25,6 +26,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -35,13 +37,17 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "bench/scenario_benchmark.h"
+#include "bench/sharded_run.h"
 #include "bench/suite_env.h"
 #include "benchmark/benchmark.h"
 #include "lib/clients/read_split.h"
 #include "lib/config/endpoints.h"
 #include "lib/dataset/run_ledger.h"
 #include "lib/engine/run_control.h"
+#include "lib/engine/shard.h"
 #include "lib/metrics/clock.h"
 #include "lib/mysql/mysql_client.h"
 #include "lib/redis/redis_client.h"
@@ -70,6 +76,11 @@ struct Flags {
   int64_t timeout_ms = 0;          // 0: the endpoints' default command timeout
   int64_t connect_timeout_ms = 0;  // 0: the endpoints' default connect timeout
   int64_t max_outage_ms = 10'000;
+  // A sharded run (lib/engine/shard.h); the environment may also say.
+  std::optional<int64_t> shard_index;
+  std::optional<int64_t> shard_count;
+  int64_t start_at_ms = 0;  // 0: not given
+  std::string run_id;       // "": run-<start_at_ms>
 };
 
 constexpr int64_t kMaxTimeoutMs = 3'600'000;
@@ -140,6 +151,14 @@ void PrintHelp() {
                "  --max_outage_ms=N a server down for longer during a run fails the "
                "run\n"
                "                    (default 10000); shorter outages count as errors\n"
+               "  --shard_index=I --shard_count=N  run shard I of N of ONE benchmark: the\n"
+               "                    global threads I, I+N, ... (default from SLURM_PROCID/\n"
+               "                    SLURM_NTASKS, or JOB_COMPLETION_INDEX with --shard_count);\n"
+               "                    output goes to OUT/shard-I/ (needs --out_dir=OUT); join\n"
+               "                    the shards with tools/merge OUT\n"
+               "  --start_at=EPOCH_MS  every shard's measurement starts at this instant\n"
+               "                    (Unix epoch milliseconds; required with 2+ shards)\n"
+               "  --run_id=ID       names the sharded run (default: run-<start_at>)\n"
                "\n"
                "Endpoints come from the environment (see `tools/servers start`):\n"
                "  CABENCH_CACHE_URL=redis://HOST:PORT/DB\n"
@@ -200,6 +219,27 @@ Flags ParseFlags(int argc, char** argv) {
         Fail(kExitUsage, absl::StrCat(arg.substr(0, arg.find('=')), ": expected milliseconds 1..",
                                       kMaxTimeoutMs, ", got '", value, "'"));
       }
+    } else if (take("--shard_index=") || take("--shard_count=")) {
+      const bool index = absl::StartsWith(arg, "--shard_index=");
+      int64_t v = 0;
+      if (!absl::SimpleAtoi(value, &v)) {
+        Fail(kExitUsage, absl::StrCat(arg.substr(0, arg.find('=')),
+                                      ": expected a whole number, got '", value, "'"));
+      }
+      (index ? flags.shard_index : flags.shard_count) = v;
+    } else if (take("--start_at=")) {
+      if (!absl::SimpleAtoi(value, &flags.start_at_ms) || flags.start_at_ms <= 0) {
+        Fail(kExitUsage,
+             absl::StrCat("--start_at: expected Unix epoch milliseconds, got '", value, "'"));
+      }
+    } else if (take("--run_id=")) {
+      if (value.empty() || value.size() > 100 ||
+          value.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                  "0123456789._-") != absl::string_view::npos) {
+        Fail(kExitUsage,
+             absl::StrCat("--run_id: expected 1..100 of [A-Za-z0-9._-], got '", value, "'"));
+      }
+      flags.run_id = std::string(value);
     } else if (arg == "--no_twins") {
       flags.no_twins = true;
     } else if (arg == "--allow_remote") {
@@ -405,8 +445,37 @@ void InitializeBenchmark(int* argc, char** argv) {
 }
 
 int Main(int argc, char** argv) {
+  std::vector<char*> args(argv, argv + argc);
+  std::vector<std::string> added_args;
+  const std::string shard_json = AddShardOutput(args, added_args);
+  argc = static_cast<int>(args.size());
+  args.push_back(nullptr);
+  argv = args.data();
+  const int64_t repetitions = RepetitionsFlag(argc, argv);
   InitializeBenchmark(&argc, argv);
   Flags flags = ParseFlags(argc, argv);
+  absl::StatusOr<ShardSpec> shard = ResolveShard(flags.shard_index, flags.shard_count, std::getenv);
+  if (!shard.ok()) Fail(kExitUsage, shard.status().message());
+  if (shard->sharded()) {
+    // The twin would be a second benchmark; the merged run reports against
+    // an unsharded run instead.
+    flags.no_twins = true;
+    if (flags.start_at_ms == 0 && shard->count > 1) {
+      Fail(kExitUsage,
+           "a sharded run needs --start_at=EPOCH_MS, the same for every shard (so that shard "
+           "0's flush and warm-up end before any shard measures)");
+    }
+  } else if (flags.start_at_ms > 0 || !flags.run_id.empty()) {
+    Fail(kExitUsage,
+         "--start_at and --run_id belong to a sharded run: give --shard_index and "
+         "--shard_count (or run under srun)");
+  }
+  if (flags.start_at_ms > 0) {
+    if (absl::Status s = CheckStartAt(flags.start_at_ms, absl::ToUnixMillis(absl::Now()));
+        !s.ok()) {
+      Fail(kExitUsage, s.message());
+    }
+  }
 
   absl::StatusOr<std::vector<Scenario>> scenarios = LoadScenarioDir(flags.scenarios_dir);
   if (!scenarios.ok()) Fail(kExitUsage, scenarios.status().message());
@@ -446,6 +515,18 @@ int Main(int argc, char** argv) {
     if (added) SelectExactly(plan, with_twins);
     run_it = std::move(with_twins);
   }
+  if (shard->sharded()) {
+    std::vector<SelectedBenchmark> chosen;
+    for (size_t i = 0; i < plan.size(); ++i) {
+      if (run_it[i]) chosen.push_back({plan[i].name, plan[i].scenario.name,
+                                       BoundsTheCache(plan[i].scenario)});
+    }
+    if (absl::Status s = CheckShardedSelection(chosen, benchmark::GetBenchmarkFilter(),
+                                               repetitions, !flags.out_dir.empty());
+        !s.ok()) {
+      Fail(kExitUsage, s.message());
+    }
+  }
 
   // An endpoint flag replaces its variable; errors then name the flag.
   if (!flags.cache_url.empty()) {
@@ -482,6 +563,18 @@ int Main(int argc, char** argv) {
   }
   env.out_dir = flags.out_dir.empty() ? DefaultOutDir() : flags.out_dir;
   env.max_outage_ms = flags.max_outage_ms;
+  env.shard = *shard;
+  env.start_at_ms = flags.start_at_ms;
+  ShardManifest manifest;
+  if (shard->sharded()) {
+    env.out_dir = absl::StrCat(flags.out_dir, "/shard-", shard->index);
+    absl::StatusOr<ShardManifest> m =
+        NewShardManifest(*shard, flags.start_at_ms, flags.run_id, !shard_json.empty(),
+                         flags.queries, flags.rate_per_s, *scenarios);
+    if (!m.ok()) Fail(kExitUsage, m.status().message());
+    manifest = *std::move(m);
+  }
+
 
   // Thread index -1 is the reader of the servers' statistics: short
   // timeouts, and no schema (so no statements prepared on its connection).
@@ -565,16 +658,45 @@ int Main(int argc, char** argv) {
   AddSuiteContext(env, flags.scenarios_dir, *scenarios);
 
   std::vector<std::unique_ptr<ScenarioBenchmark>> benchmarks;
-  for (const Planned& p : plan) {
+  std::vector<const ScenarioBenchmark*> selected;
+  for (size_t i = 0; i < plan.size(); ++i) {
+    const Planned& p = plan[i];
     benchmarks.push_back(std::make_unique<ScenarioBenchmark>(p.scenario, p.threads, &env));
     if (p.twin >= 0) benchmarks.back()->set_twin(benchmarks[static_cast<size_t>(p.twin)].get());
     benchmarks.back()->Register();
+    if (run_it[i]) selected.push_back(benchmarks.back().get());
+  }
+  if (shard->sharded()) {
+    if (absl::StatusOr<std::unique_ptr<KvClient>> kv = env.new_kv(-1); kv.ok()) {
+      if (absl::StatusOr<double> offset = ClockOffsetMs(**kv); offset.ok()) {
+        manifest.clock_offset_ms = *offset;
+      }
+    }
+  }
+  const std::string manifest_path = absl::StrCat(env.out_dir, "/shard.json");
+  if (shard->sharded() && selected.front()->shard_threads().empty()) {
+    // Nothing to run here: the manifest says so, for tools/merge.
+    (*ledger)->Close().IgnoreError();
+    if (absl::Status s = WriteShardManifest(manifest_path, manifest, selected); !s.ok()) {
+      Fail(kExitRuntime, s.message());
+    }
+    std::fprintf(stderr,
+                 "cabench: shard %d of %d has no thread of %s (%d threads): nothing to run\n",
+                 shard->index, shard->count, selected.front()->full_name().c_str(),
+                 selected.front()->threads());
+    return 0;
   }
 
   InstallStopHandlers();
   size_t ran = benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   int failed = 0;
+  if (shard->sharded()) {
+    if (absl::Status s = WriteShardManifest(manifest_path, manifest, selected); !s.ok()) {
+      std::fprintf(stderr, "cabench: %s\n", std::string(s.message()).c_str());
+      ++failed;
+    }
+  }
   if (absl::Status s = (*ledger)->Close(); !s.ok()) {
     std::fprintf(stderr,
                  "cabench: could not close this run's record (a later cabench "

@@ -12,7 +12,9 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "absl/time/clock.h"
 #include "lib/config/endpoints.h"
+#include "lib/metrics/clock.h"
 #include "lib/metrics/summary.h"
 #include "lib/metrics/time_series.h"
 #include "lib/model/hit_rate_model.h"
@@ -24,6 +26,9 @@ namespace {
 
 // Progress goes to stderr at most this often, for runs long enough to need it.
 constexpr auto kProgressEvery = std::chrono::seconds(2);
+// A sharded run's first open-loop operation is due this long after
+// --start_at, so that every thread is past the start barrier by then.
+constexpr int64_t kStartDelayNs = 2'000'000;
 
 absl::Status WriteFile(const std::filesystem::path& path, const std::string& content) {
   std::error_code ec;
@@ -73,7 +78,11 @@ absl::Status Connected(absl::Status s, const char* what, const std::string& endp
 }  // namespace
 
 ScenarioBenchmark::ScenarioBenchmark(const Scenario& scenario, int threads, const SuiteEnv* env)
-    : scenario_(scenario), threads_(threads), env_(env), run_(threads) {
+    : scenario_(scenario),
+      threads_(threads),
+      env_(env),
+      shard_threads_(ShardThreads(env->shard, threads)),
+      run_(static_cast<int>(shard_threads_.size())) {
   full_name_ = FullName(scenario_, threads_);
 }
 
@@ -125,11 +134,32 @@ Scenario ScenarioBenchmark::NoCacheTwin(const Scenario& scenario) {
 }
 
 void ScenarioBenchmark::Register() {
+  if (shard_threads_.empty()) return;
   const std::string base = BaseName(scenario_);
   benchmark::RegisterBenchmark(base.c_str(), [this](benchmark::State& state) { Run(state); })
       ->Iterations(scenario_.queries_per_thread)
       ->UseRealTime()
-      ->Threads(threads_);
+      ->Threads(static_cast<int>(shard_threads_.size()));
+}
+
+void ScenarioBenchmark::AwaitStart(bool first_local, RunControl& control) {
+  if (env_->start_at_ms <= 0) return;
+  const int64_t start_ns = env_->start_at_ms * 1'000'000;
+  const int64_t now_ns = absl::GetCurrentTimeNanos();
+  if (first_local && now_ns > start_ns) {
+    control.Abort(absl::DeadlineExceededError(absl::StrCat(
+        "set-up ended ", (now_ns - start_ns) / 1'000'000,
+        " ms after --start_at: give every shard a later --start_at (this shard's set-up took "
+        "longer)")));
+  }
+  // Every shard's open-loop schedules share the agreed origin (the first
+  // thread of this process to get here sets it; epoch to monotonic now).
+  control.ScheduleOrigin(FastMonoNowNs() + (start_ns - now_ns) + kStartDelayNs);
+  while (!control.stopping()) {
+    const int64_t left = start_ns - absl::GetCurrentTimeNanos();
+    if (left <= 0) break;
+    std::this_thread::sleep_for(std::chrono::nanoseconds(std::min<int64_t>(left, 20'000'000)));
+  }
 }
 
 absl::StatusOr<std::shared_ptr<SqlPool>> ScenarioBenchmark::RunPool(int thread_index) {
@@ -230,7 +260,9 @@ absl::Status ScenarioBenchmark::PrepareRun(KvClient* kv, SqlClient* sql) {
 
 void ScenarioBenchmark::Run(benchmark::State& state) {
   MysqlThreadScope mysql_thread;
-  const int thread_index = state.thread_index();
+  // The thread's global index (sharded runs: this process runs a share).
+  const int thread_index = shard_threads_[static_cast<size_t>(state.thread_index())];
+  const bool first_local = state.thread_index() == 0;
   RunControl& control = run_.control();
 
   // Connect (untimed). Each thread has its own clients.
@@ -271,14 +303,17 @@ void ScenarioBenchmark::Run(benchmark::State& state) {
     }
   }
   if (status.ok() && thread_index == 0) status = PrepareRun(kv.get(), sql.get());
-  if (thread_index == 0) {
+  if (first_local) {
     run_pool_ = pool;
     if (pool != nullptr) pool->ResetStats();  // the warm-up is not the run
     if (status.ok()) StartServerStats();
   }
   if (!status.ok()) control.Abort(status);
 
-  Progress progress(full_name_, scenario_.queries_per_thread * threads_);
+  if (status.ok()) AwaitStart(first_local, control);
+
+  Progress progress(full_name_,
+                    scenario_.queries_per_thread * static_cast<int64_t>(shard_threads_.size()));
   ThreadLoop::Options options;
   options.thread_index = thread_index;
   options.threads = threads_;
@@ -287,7 +322,7 @@ void ScenarioBenchmark::Run(benchmark::State& state) {
   if (env_->ledger != nullptr) options.seat_tag = env_->ledger->seat_tag();
   options.reconnect_options.max_outage_ms = env_->max_outage_ms;
   options.control = &control;
-  if (thread_index == 0) options.progress = &progress;
+  if (first_local) options.progress = &progress;
   ThreadLoop loop(kv.get(), sql.get(), scenario_, env_->data, options);
 
   // One batch: the whole timed part is the engine's loop. A thread whose
@@ -505,6 +540,18 @@ void ScenarioBenchmark::FinishRun(benchmark::State& state, ThreadLoop& loop, KvC
       std::fprintf(stderr, "cabench: %s: %s\n", full_name_.c_str(),
                    std::string(s.message()).c_str());
       failed_runs_.fetch_add(1);
+    } else {
+      ShardRecord record;
+      record.shard_name =
+          absl::StrCat(BaseName(scenario_), "/iterations:", scenario_.queries_per_thread,
+                       "/real_time/threads:", shard_threads_.size());
+      record.histograms = absl::StrCat("histograms/", file, ".json");
+      record.series = absl::StrCat("series/", file, ".json");
+      record.first_start_ns = totals.recorder.first_start_ns();
+      record.last_end_ns = totals.recorder.last_end_ns();
+      record.first_intended_ns = totals.recorder.first_intended_ns();
+      record.last_intended_ns = totals.recorder.last_intended_ns();
+      shard_record_ = record;
     }
   }
 
@@ -515,7 +562,8 @@ void ScenarioBenchmark::FinishRun(benchmark::State& state, ThreadLoop& loop, KvC
       failed_runs_.fetch_add(1);
     }
   }
-  if (kv != nullptr && scenario_.clean_end) {
+  // A shard leaves the keys: other shards may still be running.
+  if (kv != nullptr && scenario_.clean_end && !env_->shard.sharded()) {
     absl::StatusOr<int64_t> deleted = kv->DeletePrefix(scenario_.key_prefix);
     if (absl::IsUnavailable(deleted.status()) &&
         loop.reconnector().ReconnectCache(loop.pattern(), env_->max_outage_ms).ok()) {

@@ -35,6 +35,14 @@
 // remove are removed by a later cabench run once this process has ended
 // (lib/dataset/run_ledger.h).
 //
+// Sharded (SuiteEnv::shard): this process runs only its share of the
+// global thread indexes (Threads(<its count>)), each thread with its global
+// index for seeds and schedule; thread 0's duties fall to the shard that
+// holds global thread 0; every thread waits for SuiteEnv::start_at_ms before
+// the start barrier (a set-up that ends after it fails the run); the keys are
+// not deleted at the end (other shards may still run: they expire by their
+// TTL, or the next run's flush deletes them).
+//
 // Ownership: main() owns every ScenarioBenchmark for the whole run of the
 // library; the registered benchmark holds a raw pointer to it. Thread safety:
 // Run() is called concurrently by the benchmark's threads; the per-run shared
@@ -48,6 +56,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "bench/suite_env.h"
@@ -81,12 +90,33 @@ class ScenarioBenchmark {
   // The benchmark body; called by Google Benchmark in every thread.
   void Run(benchmark::State& state);
 
+  // The global indexes of the threads this process runs (all of them
+  // unsharded; lib/engine/shard.h). Empty: the shard has none, and Register()
+  // registers nothing.
+  const std::vector<int>& shard_threads() const { return shard_threads_; }
+
+  // What a shard's manifest says of the last successful run (empty before).
+  struct ShardRecord {
+    std::string shard_name;  // the name the library reports: threads:<local>
+    std::string histograms;  // the files written, relative to out_dir
+    std::string series;
+    int64_t first_start_ns = 0;  // epoch ns of the first start, the last end
+    int64_t last_end_ns = 0;
+    // Open loop: the first and the last intended start (epoch ns; else 0).
+    int64_t first_intended_ns = 0;
+    int64_t last_intended_ns = 0;
+  };
+  const std::optional<ShardRecord>& shard_record() const { return shard_record_; }
+
   // Runs that ended with an error so far. Read after the benchmarks ran.
   int failed_runs() const { return failed_runs_.load(); }
 
   // "CacheAside/<scenario>/read_pct:R/ttl_ms:T/access:A[/rate:R]/iterations:Q/real_time/threads:N"
   // (rate only for an open-loop scenario).
   const std::string& full_name() const { return full_name_; }
+  // Threads of the benchmark, every shard's together.
+  int threads() const { return threads_; }
+  const Scenario& scenario() const { return scenario_; }
   // The same name for `scenario` at `threads`, without an object.
   static std::string FullName(const Scenario& scenario, int threads);
 
@@ -108,6 +138,10 @@ class ScenarioBenchmark {
   void set_twin(const ScenarioBenchmark* twin) { twin_ = twin; }
 
  private:
+  // Every thread, after its set-up: waits for SuiteEnv::start_at_ms (if
+  // any) and sets the run's open-loop origin to it; the process's first
+  // thread aborts the run when the instant has already passed.
+  void AwaitStart(bool first_local, RunControl& control);
   // Thread 0, before the loop: bound the cache's memory, flush, warm up.
   absl::Status PrepareRun(KvClient* kv, SqlClient* sql);
   // The model's input for this run; with a memory-bounded cache that
@@ -135,8 +169,10 @@ class ScenarioBenchmark {
   void StartServerStats();
 
   const Scenario scenario_;
-  const int threads_;
+  const int threads_;  // every shard's together
   const SuiteEnv* const env_;
+  const std::vector<int> shard_threads_;
+  std::optional<ShardRecord> shard_record_;  // the finishing thread only
   std::string full_name_;
   std::atomic<int> failed_runs_{0};
   int run_index_ = 0;  // the finishing thread only (one run at a time)

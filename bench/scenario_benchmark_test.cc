@@ -20,6 +20,8 @@
 #include <thread>
 #include <vector>
 
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "benchmark/benchmark.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -225,6 +227,17 @@ class ScenarioBenchmarkTest : public ::testing::Test {
     return o;
   }
 
+  // The scenario becomes `name`: 90% reads of 50 keys through a cache, open
+  // loop at 2,000/s with a fixed schedule (an exact rate).
+  void OpenLoopWithCache(const char* name) {
+    scenario_.name = name;
+    scenario_.cache = true;
+    scenario_.read_pct = 90;
+    scenario_.pool_size = 50;
+    scenario_.rate_per_s = 2000;
+    scenario_.arrival = Arrival::kUniform;
+  }
+
   SuiteEnv env_;
   Scenario scenario_;
   FakeSqlClient fake_;
@@ -289,12 +302,7 @@ TEST_F(ScenarioBenchmarkTest, OpenLoopRunReportsTheScheduleAndTheTwinItIsMeasure
   env_.new_sql = [&](int) -> absl::StatusOr<std::unique_ptr<SqlClient>> {
     return std::make_unique<ThreadSql>(&fake_, nullptr, false, &reads);
   };
-  scenario_.name = "open";
-  scenario_.cache = true;
-  scenario_.read_pct = 90;
-  scenario_.pool_size = 50;
-  scenario_.rate_per_s = 2000;
-  scenario_.arrival = Arrival::kUniform;  // a fixed schedule: exact rate
+  OpenLoopWithCache("open");
   scenario_.baseline_no_cache = true;
   const Scenario twin_scenario = ScenarioBenchmark::NoCacheTwin(scenario_);
   ScenarioBenchmark twin(twin_scenario, 2, &env_);
@@ -327,6 +335,72 @@ TEST_F(ScenarioBenchmarkTest, OpenLoopRunReportsTheScheduleAndTheTwinItIsMeasure
   // At the same rate both runs reach the target: the cache gains nothing in
   // throughput, which is the honest answer for an open-loop run.
   EXPECT_NEAR(c.at("gain_ops_x").value, 1.0, 0.1);
+}
+
+TEST_F(ScenarioBenchmarkTest, ShardRunsItsGlobalThreadsAtTheirShareOfTheRateFromStartAt) {
+  FakeKvClient kv;
+  std::atomic<int64_t> reads{0};
+  std::mutex mu;
+  std::vector<int> asked;  // thread indexes the clients were made for
+  env_.new_kv = [&](int) -> absl::StatusOr<std::unique_ptr<KvClient>> {
+    return std::make_unique<ThreadKv>(&kv);
+  };
+  env_.new_sql = [&](int t) -> absl::StatusOr<std::unique_ptr<SqlClient>> {
+    std::lock_guard<std::mutex> lock(mu);
+    if (t >= 0) asked.push_back(t);
+    return std::make_unique<ThreadSql>(&fake_, nullptr, false, &reads);
+  };
+  OpenLoopWithCache("shard");
+  scenario_.key_prefix = "shard:";
+  scenario_.clean_end = true;
+  // A key of the scenario's from before: only the shard with thread 0 flushes,
+  // and no shard deletes the keys at its end.
+  ASSERT_TRUE(kv.Set("shard:old", "x", 60'000).ok());
+  env_.shard = ShardSpec{1, 3, "flags"};
+  env_.start_at_ms = absl::ToUnixMillis(absl::Now()) + 300;
+  ScenarioBenchmark bench(scenario_, 4, &env_);
+  EXPECT_THAT(bench.shard_threads(), ::testing::ElementsAre(1));
+  EXPECT_THAT(bench.full_name(), ::testing::EndsWith("/threads:4"));
+  benchmark::ClearRegisteredBenchmarks();
+  bench.Register();
+  CaptureReporter reporter;
+  benchmark::RunSpecifiedBenchmarks(&reporter);
+  ASSERT_EQ(reporter.runs().size(), 1u);
+  const auto& run = reporter.runs()[0];
+  ASSERT_FALSE(run.error_occurred) << run.error_message;
+  EXPECT_EQ(run.threads, 1);
+  EXPECT_EQ(asked, std::vector<int>{1});  // the global index, not 0
+  const auto& c = run.counters;
+  EXPECT_EQ(c.at("ops").value, kOpsPerThread);
+  // One thread of four: a quarter of the target rate.
+  EXPECT_NEAR(c.at("ops_per_s").value, 500, 25);
+  ASSERT_TRUE(bench.shard_record().has_value());
+  EXPECT_THAT(bench.shard_record()->shard_name, ::testing::EndsWith("/threads:1"));
+  EXPECT_GE(bench.shard_record()->first_start_ns, env_.start_at_ms * 1'000'000);
+  std::string value;
+  EXPECT_TRUE(*kv.Get("shard:old", &value));
+  // A shard with no thread of the benchmark registers nothing.
+  env_.shard = ShardSpec{3, 5, "flags"};
+  ScenarioBenchmark none(scenario_, 3, &env_);
+  EXPECT_TRUE(none.shard_threads().empty());
+}
+
+TEST_F(ScenarioBenchmarkTest, ShardSetUpEndingAfterStartAtFailsTheRun) {
+  env_.new_sql = [&](int) -> absl::StatusOr<std::unique_ptr<SqlClient>> {
+    static std::atomic<int64_t> reads{0};
+    return std::make_unique<ThreadSql>(&fake_, nullptr, false, &reads);
+  };
+  env_.shard = ShardSpec{0, 2, "flags"};
+  env_.start_at_ms = absl::ToUnixMillis(absl::Now()) - 1;  // already passed
+  ScenarioBenchmark bench(scenario_, 2, &env_);
+  benchmark::ClearRegisteredBenchmarks();
+  bench.Register();
+  CaptureReporter reporter;
+  benchmark::RunSpecifiedBenchmarks(&reporter);
+  ASSERT_EQ(reporter.runs().size(), 1u);
+  EXPECT_TRUE(reporter.runs()[0].error_occurred);
+  EXPECT_THAT(reporter.runs()[0].error_message, HasSubstr("after --start_at"));
+  EXPECT_EQ(bench.failed_runs(), 1);
 }
 
 }  // namespace

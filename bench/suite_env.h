@@ -22,6 +22,7 @@
 #include "lib/clients/sql_client.h"
 #include "lib/config/endpoints.h"
 #include "lib/dataset/run_ledger.h"
+#include "lib/engine/shard.h"
 #include "lib/workload/data_set.h"
 #include "lib/workload/scenario.h"
 
@@ -53,6 +54,11 @@ struct SuiteEnv {
   // This process's run in the schema: the seat tag of its inserts and the
   // removal of exactly its rows. Null: rows are not removed (tests on fakes).
   RunLedger* ledger = nullptr;
+  // A sharded run (lib/engine/shard.h): this process's shard, and the agreed
+  // instant every shard's measurement starts (Unix epoch milliseconds; 0:
+  // each benchmark starts as soon as its set-up is done).
+  ShardSpec shard;
+  int64_t start_at_ms = 0;
 };
 
 // The git revision cabench was built from ("unknown" outside a checkout).

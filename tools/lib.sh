@@ -25,6 +25,7 @@ CABENCH_PACKAGES=(
   redis-server mariadb-server mariadb-client
   python3 python3-scipy python3-matplotlib
   clang libclang-rt-14-dev procps
+  slurm-wlm munge python3-yaml
 )
 
 # The name used in messages: the script that sourced this file.

@@ -304,6 +304,14 @@ std::string HistogramsJson(const LatencyRecorder& recorder) {
     absl::StrAppend(&out, ",\n  \"", View(StepName(step)), "\": \"",
                     recorder.step_histogram(step).Serialize(), "\"");
   }
+  if (recorder.has_intended()) {
+    for (int c = 0; c < kNumOpClasses; ++c) {
+      const auto cls = static_cast<OpClass>(c);
+      absl::StrAppend(&out, ",\n  \"intended_", View(OpClassName(cls)), "\": \"",
+                      recorder.intended_histogram(cls).Serialize(), "\"");
+    }
+    absl::StrAppend(&out, ",\n  \"start_lag\": \"", recorder.start_lag().Serialize(), "\"");
+  }
   out += "\n}";
   return out;
 }

@@ -83,8 +83,11 @@ std::string TimeSeriesJson(const LatencyRecorder& recorder, const SeriesExtras* 
 // The recorder's histograms as one JSON object of Histogram::Serialize()
 // strings: "overall", then one key per OpClass ("hit", "miss", "db_read",
 // "fallback", "write", "error") and one per Step ("get", "select", ...), the
-// names of lib/metrics/names.h. Histogram::Deserialize() reads each value
-// back. Never fails.
+// names of lib/metrics/names.h. An open-loop run (recorder.has_intended())
+// adds the response times from the intended start, "intended_<class>" per
+// OpClass, and "start_lag", so that the runs of several load machines can be
+// merged into exact intended-time percentiles too (tools/merge).
+// Histogram::Deserialize() reads each value back. Never fails.
 std::string HistogramsJson(const LatencyRecorder& recorder);
 
 }  // namespace cabench

@@ -326,5 +326,17 @@ TEST(HistogramsJsonTest, ValuesDeserialize) {
   EXPECT_EQ(values, 1 + kNumOpClasses + kNumSteps);
 }
 
+TEST(HistogramsJsonTest, OpenLoopAddsIntendedTimesAndStartLag) {
+  LatencyRecorder r;
+  r.RecordOpenLoop(Op(OpKind::kRead, OpClass::kCacheHit, 150'000), kT0, 40'000);
+  const std::string json = HistogramsJson(r);
+  const std::string intended_hit = std::string("\"intended_hit\": \"") +
+                                   r.intended_histogram(OpClass::kCacheHit).Serialize() + "\"";
+  EXPECT_TRUE(absl::StrContains(json, intended_hit)) << json;
+  EXPECT_TRUE(absl::StrContains(json, "\"start_lag\": \"" + r.start_lag().Serialize() + "\""));
+  EXPECT_EQ(r.start_lag().Count(), 1);
+  EXPECT_FALSE(absl::StrContains(HistogramsJson(LatencyRecorder()), "intended_"));
+}
+
 }  // namespace
 }  // namespace cabench

@@ -78,6 +78,27 @@ class Histogram:
         return float(self.max)
 
 
+def merge(histograms):
+    """The Histogram of every value of `histograms` together (as Histogram::Merge): counts and
+    sums added bucket by bucket, min of the mins and max of the maxes of the non-empty ones."""
+    filled = [h for h in histograms if h.count]
+    if not filled:
+        return Histogram(0, 0, 0, 0, [])
+    buckets = {}
+    for h in filled:
+        for index, n in h.buckets:
+            buckets[index] = buckets.get(index, 0) + n
+    return Histogram(sum(h.count for h in filled), sum(h.sum for h in filled),
+                     min(h.min for h in filled), max(h.max for h in filled),
+                     sorted(buckets.items()))
+
+
+def serialize(h):
+    """The Histogram::Serialize() text of `h` (parse(serialize(h)) gives `h` back)."""
+    head = f"{MAGIC} {VERSION} {SUB_BUCKET_BITS} {NUM_BUCKETS} {h.count} {h.sum} {h.min} {h.max}"
+    return head + "".join(f" {i}:{n}" for i, n in h.buckets)
+
+
 def parse(text):
     """Returns the Histogram of a Serialize() string; raises ValueError saying what is wrong."""
     if not isinstance(text, str):
