@@ -63,10 +63,10 @@ struct Flags {
   std::string out_dir;
   bool allow_remote = false;
   bool allow_cache_config = false;  // may CONFIG SET maxmemory on any cache
-  std::string cache_url;           // overrides CABENCH_CACHE_URL
-  std::string db_url;              // overrides CABENCH_DB_URL
-  int64_t timeout_ms = 0;          // 0: the endpoints' default command timeout
-  int64_t connect_timeout_ms = 0;  // 0: the endpoints' default connect timeout
+  std::string cache_url;            // overrides CABENCH_CACHE_URL
+  std::string db_url;               // overrides CABENCH_DB_URL
+  int64_t timeout_ms = 0;           // 0: the endpoints' default command timeout
+  int64_t connect_timeout_ms = 0;   // 0: the endpoints' default connect timeout
   int64_t max_outage_ms = 10'000;
 };
 
@@ -80,6 +80,11 @@ bool BoundsTheCache(const Scenario& scenario) {
 // OK when the cache is the one tools/servers started: its INFO process_id
 // is the pid in $CABENCH_SERVERS_DIR/cache.pid.
 absl::Status CheckCacheIsOurs(SuiteEnv& env) {
+  if (env.cache.cluster) {
+    // Its INFO has no single process_id to compare with cache.pid.
+    return absl::FailedPreconditionError(
+        "the cache is a cluster, whose servers cabench does not check are tools/servers' ones");
+  }
   const char* dir = std::getenv("CABENCH_SERVERS_DIR");
   if (dir == nullptr || *dir == '\0') {
     return absl::FailedPreconditionError("CABENCH_SERVERS_DIR is not set");
@@ -100,8 +105,8 @@ absl::Status CheckCacheIsOurs(SuiteEnv& env) {
   }
   if (const std::optional<int64_t> process_id = InfoInt(*info, "process_id")) {
     if (*process_id == pid) return absl::OkStatus();
-    return absl::FailedPreconditionError(absl::StrCat(
-        "the cache's process_id is ", *process_id, ", not the pid ", pid, " in ", pid_file));
+    return absl::FailedPreconditionError(absl::StrCat("the cache's process_id is ", *process_id,
+                                                      ", not the pid ", pid, " in ", pid_file));
   }
   return absl::FailedPreconditionError("the cache's INFO has no process_id");
 }
@@ -412,7 +417,9 @@ int Main(int argc, char** argv) {
     if (flags.timeout_ms > 0) t->io_ms = flags.timeout_ms;
     if (flags.connect_timeout_ms > 0) t->connect_ms = flags.connect_timeout_ms;
   }
-  for (const std::string* host : {&env.cache.host, &env.db.host}) {
+  std::vector<const std::string*> hosts = {&env.cache.host, &env.db.host};
+  for (const CacheNode& seed : env.cache.seeds) hosts.push_back(&seed.host);
+  for (const std::string* host : hosts) {
     if (!flags.allow_remote && !IsLoopbackHost(*host)) {
       Fail(kExitUsage, absl::StrCat("endpoint host '", *host,
                                     "' is not on loopback; pass --allow_remote to benchmark "
@@ -429,7 +436,7 @@ int Main(int argc, char** argv) {
     if (thread_index < 0) {
       endpoint.timeouts.io_ms = std::min<int64_t>(endpoint.timeouts.io_ms, 1000);
     }
-    return NewRedisClient(endpoint);
+    return NewKvClient(endpoint);
   };
   env.new_sql = [&env](int thread_index) {
     DbEndpoint endpoint = env.db;
@@ -453,8 +460,7 @@ int Main(int argc, char** argv) {
     if (absl::Status s = CheckCacheIsOurs(env); !s.ok()) {
       bounding.erase(std::unique(bounding.begin(), bounding.end()), bounding.end());
       const std::string why = absl::StrCat(
-          absl::StrJoin(bounding, ", "),
-          bounding.size() == 1 ? " sets" : " set",
+          absl::StrJoin(bounding, ", "), bounding.size() == 1 ? " sets" : " set",
           " the cache's maxmemory/maxmemory-policy, which cabench changes only on a cache "
           "tools/servers started, or with --allow_cache_config: ",
           s.message());

@@ -12,6 +12,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "lib/clients/kv_routing.h"
 #include "lib/config/endpoints.h"
 #include "lib/metrics/summary.h"
 #include "lib/metrics/time_series.h"
@@ -283,6 +284,9 @@ void ScenarioBenchmark::Run(benchmark::State& state) {
   options.control = &control;
   if (thread_index == 0) options.progress = &progress;
   ThreadLoop loop(kv.get(), sql.get(), scenario_, env_->data, options);
+  // A cluster client's routing before the loop (the warm-up is not the run).
+  absl::StatusOr<KvRouting> routing_before = absl::UnimplementedError("no cache");
+  if (kv != nullptr) routing_before = kv->Routing();
 
   // One batch: the whole timed part is the engine's loop. A thread whose
   // set-up failed runs no operation (the loop sees the abort at once) but
@@ -290,6 +294,13 @@ void ScenarioBenchmark::Run(benchmark::State& state) {
   while (state.KeepRunningBatch(scenario_.queries_per_thread)) {
     if (absl::Status s = loop.Run(scenario_.queries_per_thread); !s.ok()) {
       state.SkipWithError(std::string(s.message()).c_str());
+    }
+  }
+  if (routing_before.ok()) {
+    if (absl::StatusOr<KvRouting> after = kv->Routing(); after.ok()) {
+      std::lock_guard<std::mutex> lock(routing_mu_);
+      if (!routing_.has_value()) routing_.emplace();
+      AddRouting(RoutingSince(*routing_before, *after), &*routing_);
     }
   }
   if (run_.Merge(loop.result())) FinishRun(state, loop, kv.get(), sql.get());
@@ -448,6 +459,10 @@ void ScenarioBenchmark::FinishRun(benchmark::State& state, ThreadLoop& loop, KvC
       facts.measured[CounterId::kSteadyReached] = warm_up_.steady ? 1 : 0;
       if (warm_up_.steady) facts.measured[CounterId::kTimeToSteadyS] = warm_up_.seconds;
     }
+    {
+      std::lock_guard<std::mutex> lock(routing_mu_);
+      if (routing_.has_value()) facts.measured.merge(RoutingCounters(*routing_));
+    }
     if (run_pool_ != nullptr) {
       for (const auto& [id, value] : SqlPoolCounters(run_pool_->Stats())) {
         facts.measured[id] = value;
@@ -534,6 +549,10 @@ void ScenarioBenchmark::FinishRun(benchmark::State& state, ThreadLoop& loop, KvC
   }
   warm_up_ = WarmUpReport();
   max_memory_set_ = 0;
+  {
+    std::lock_guard<std::mutex> lock(routing_mu_);
+    routing_.reset();
+  }
   run_.Reset();
 }
 

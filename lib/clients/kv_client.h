@@ -26,6 +26,7 @@
 #define CABENCH_LIB_CLIENTS_KV_CLIENT_H_
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 
@@ -33,6 +34,17 @@
 #include "absl/status/statusor.h"
 
 namespace cabench {
+
+// How a client routed its commands over a cluster's nodes (KvClient::Routing).
+struct KvRouting {
+  int64_t moved_redirects = 0;  // MOVED replies followed (the slot map updated)
+  int64_t ask_redirects = 0;    // ASK replies followed (ASKING, then the command)
+  int64_t retries = 0;          // TRYAGAIN / CLUSTERDOWN replies retried
+  int64_t primaries = 0;        // primaries in the client's current slot map
+  // Commands sent to each node, by "host:port" (redirected ones count on
+  // every node they were sent to).
+  std::map<std::string, int64_t> node_ops;
+};
 
 class KvClient {
  public:
@@ -111,7 +123,16 @@ class KvClient {
   // Unimplemented.
   virtual absl::StatusOr<std::string> ConfigGet(std::string_view name);
   virtual absl::Status ConfigSet(std::string_view name, std::string_view value);
+
+  // What this client did so far to route commands over a cluster's nodes
+  // (cumulative since it was made). A client of one server keeps this
+  // default, which fails with Unimplemented.
+  virtual absl::StatusOr<KvRouting> Routing() const;
 };
+
+inline absl::StatusOr<KvRouting> KvClient::Routing() const {
+  return absl::UnimplementedError("this KvClient does not route over a cluster");
+}
 
 inline absl::StatusOr<int64_t> KvClient::CountPrefix(std::string_view) {
   return absl::UnimplementedError("this KvClient does not count keys");

@@ -62,7 +62,15 @@ namespace cabench {
 // Safe to call concurrently.
 absl::StatusOr<std::unique_ptr<KvClient>> NewRedisClient(const CacheEndpoint& endpoint);
 
+// The client for `endpoint`: NewRedisClusterClient (redis_cluster_client.h)
+// when endpoint.cluster, else NewRedisClient. Fails like them.
+absl::StatusOr<std::unique_ptr<KvClient>> NewKvClient(const CacheEndpoint& endpoint);
+
 namespace internal {
+
+// Exposed for the cluster client: the checks of NewRedisClient on one
+// endpoint (InvalidArgument naming what is wrong, else OK).
+absl::Status ValidateCacheEndpoint(const CacheEndpoint& endpoint);
 
 // Exposed for tests only.
 
