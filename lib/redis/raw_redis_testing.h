@@ -24,6 +24,7 @@ class RawRedis {
     int type = 0;
     std::string str;
     long long integer = 0;
+    std::vector<std::string> elements;  // an array's strings
   };
 
   explicit RawRedis(const CacheEndpoint& endpoint) {
@@ -48,6 +49,10 @@ class RawRedis {
     reply.type = r->type;
     if (r->str != nullptr) reply.str.assign(r->str, r->len);
     reply.integer = r->integer;
+    for (size_t i = 0; r->type == REDIS_REPLY_ARRAY && i < r->elements; ++i) {
+      const redisReply* e = r->element[i];
+      reply.elements.emplace_back(e->str != nullptr ? std::string(e->str, e->len) : std::string());
+    }
     freeReplyObject(r);
     return reply;
   }
