@@ -132,7 +132,7 @@ def run_cabench(tmp, flags, scenario=None):
     return proc.returncode, proc.stderr, report
 
 
-def run_during(fault, seconds=8, rate=4000):
+def run_during(fault, seconds=6, rate=4000):
     """An open-loop run of `seconds` (2 threads, `rate` ops/s in all, 90%
     reads over 2,000 keys) with fault() called 2 s in; returns its benchmark."""
     scenario = {"name": "cluster_fault", "threads": 2, "read_pct": 90, "pool_size": 2000,

@@ -3,11 +3,13 @@
 // KvClient is the small interface cabench uses to talk to a key-value cache
 // (Valkey or Redis). The pattern logic in lib/cache_aside sees only this
 // interface, so it can be unit-tested against the in-memory fake in
-// lib/testing; the real implementation over hiredis lives in lib/redis and is
-// built by NewRedisClient() (lib/redis/redis_client.h).
+// lib/testing; the real implementations over hiredis live in lib/redis and
+// are built by NewKvClient() (lib/redis/redis_client.h): one server, or a
+// Valkey/Redis Cluster.
 //
-// Ownership: a KvClient owns exactly one connection. The caller owns the
-// KvClient (a std::unique_ptr from the factory).
+// Ownership: a KvClient owns exactly one connection (a cluster client: one
+// per node, lib/redis/redis_cluster_client.h). The caller owns the KvClient
+// (a std::unique_ptr from the factory).
 //
 // Thread safety: a KvClient is NOT safe for concurrent use. cabench gives every
 // benchmark thread its own client; never share one between threads.

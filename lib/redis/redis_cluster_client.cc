@@ -264,8 +264,9 @@ size_t RedisClusterClient::NodeIndex(const std::string& host, int port) {
 absl::StatusOr<RedisConnection*> RedisClusterClient::Use(size_t index) {
   Node& node = nodes_[index];
   if (!node.connected_once) {
-    if (absl::Status s = node.conn->Connect(); !s.ok()) return s;
+    // Tried once inside a call; if that fails, the node waits for Reconnect().
     node.connected_once = true;
+    if (absl::Status s = node.conn->Connect(); !s.ok()) return s;
   }
   return node.conn.get();
 }
