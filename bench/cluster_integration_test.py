@@ -185,6 +185,27 @@ class ClusterTest(unittest.TestCase):
             # The server's statistics are summed over the primaries.
             self.assertEqual(b["cache_server_hits"], b["cache_hits"], b["name"])
 
+    def test_a_memory_bounded_cache_is_split_over_the_primaries(self):
+        before = [cli(port, "config", "get", "maxmemory") for port in NODES]
+        with tempfile.TemporaryDirectory() as tmp:
+            # Not without --allow_cache_config: no process_id to compare with cache.pid.
+            rc, stderr, _ = run_cabench(tmp, ["--benchmark_filter=^CacheAside/zipf_lru/"])
+            self.assertEqual(rc, 2, stderr)
+            self.assertRegex(stderr, r"^cabench: zipf_lru sets the cache's maxmemory.*the cache "
+                                     r"is a cluster")
+            rc, stderr, report = run_cabench(tmp, ["--benchmark_filter=^CacheAside/zipf_lru/",
+                                                   "--allow_cache_config", "--queries=8000"])
+        self.assertEqual(rc, 0, stderr[-3000:])
+        (b,) = report
+        print("zipf_lru: hit rate %.2f%%  predicted %.2f%%  held %d keys" %
+              (b["hit_rate_pct"], b["predicted_hit_rate_pct"], b["cache_capacity_keys"]),
+              file=sys.stderr)
+        self.assertEqual(b["errors"], 0, b)
+        self.assertGreater(b["cache_evicted_keys"], 0, b)
+        # Three LRU caches of a third each: the model's tolerance for skewed runs.
+        self.assertLessEqual(abs(b["hit_rate_pct"] - b["predicted_hit_rate_pct"]), 3.0, b)
+        self.assertEqual([cli(port, "config", "get", "maxmemory") for port in NODES], before)
+
     def test_slots_moved_during_a_run_lose_no_operation(self):
         src, dst = NODES[0], NODES[1]
         lo, hi = owned_slots(src)

@@ -83,7 +83,7 @@ absl::Status CheckCacheIsOurs(SuiteEnv& env) {
   if (env.cache.cluster) {
     // Its INFO has no single process_id to compare with cache.pid.
     return absl::FailedPreconditionError(
-        "the cache is a cluster, whose servers cabench does not check are tools/servers' ones");
+        "the cache is a cluster (cabench cannot tell whether tools/servers started it)");
   }
   const char* dir = std::getenv("CABENCH_SERVERS_DIR");
   if (dir == nullptr || *dir == '\0') {

@@ -1,5 +1,6 @@
 #include "bench/scenario_benchmark.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -190,8 +191,12 @@ absl::Status ScenarioBenchmark::PrepareRun(KvClient* kv, SqlClient* sql) {
     if (!besides.ok()) return besides.status();
     // The run's connections (threads, the stats reader) grow their buffers
     // once busy; what they will take is not in `besides` yet.
+    // On a cluster, each of them connects to every primary.
     constexpr int64_t kPerConnection = 96 * 1024;
-    max_memory_set_ = *besides + scenario_.cache_max_memory + kPerConnection * (threads_ + 2);
+    const absl::StatusOr<KvRouting> routing = kv->Routing();
+    const int64_t nodes = routing.ok() ? std::max<int64_t>(1, routing->primaries) : 1;
+    max_memory_set_ =
+        *besides + scenario_.cache_max_memory + kPerConnection * (threads_ + 2) * nodes;
     max_memory = absl::StrCat(max_memory_set_);
   }
   const std::pair<const char*, std::string> settings[] = {
