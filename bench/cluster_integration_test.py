@@ -82,8 +82,9 @@ def setUpModule():
     # CABENCH_CLUSTER_TEST_PORTS=CACHE,DB pins the ports (one attempt).
     pinned = os.environ.get("CABENCH_CLUSTER_TEST_PORTS")
     for attempt in range(1 if pinned else 6):
+        # Three nodes from cache_port, their cluster bus ports 10000 above.
         cache_port = 21000 + (pid * 13 + attempt * 151) % 8000
-        db_port = cache_port + 10000
+        db_port = cache_port + 5
         if pinned:
             cache_port, db_port = (int(p) for p in pinned.split(","))
         ENV = {"CABENCH_CACHE_PORT": str(cache_port), "CABENCH_DB_PORT": str(db_port)}
