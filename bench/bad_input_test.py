@@ -205,6 +205,22 @@ CASES = [
      r"endpoint host '192\.0\.2\.1' is not on loopback"),
     ("unreachable_cache", "cabench", ["--connect_timeout_ms=2000"], {"good.yaml": GOOD}, {}, 1,
      r"cache server at redis://127\.0\.0\.1:\d+/0: .*(refused|connect)"),
+    # A cluster URL (redis-cluster://): database 0 only, well-formed node lists, every
+    # node on loopback, and an unreachable cluster is a runtime error.
+    ("cluster_url_db_not_zero", "cabench", [], {"good.yaml": GOOD},
+     {"CABENCH_CACHE_URL": "redis-cluster://127.0.0.1:7000,127.0.0.1:7001/3"}, 2,
+     r"CABENCH_CACHE_URL: database 3: a cluster has only database 0"),
+    ("cluster_url_empty_node", "cabench", [], {"good.yaml": GOOD},
+     {"CABENCH_CACHE_URL": "redis-cluster://127.0.0.1:7000,,127.0.0.1:7001/0"}, 2,
+     r"CABENCH_CACHE_URL: empty node in the list"),
+    ("cluster_url_flag_bad_port", "cabench", ["--cache_url=redis-cluster://127.0.0.1:7000,h:x/0"],
+     {"good.yaml": GOOD}, {}, 2, r"--cache_url: port 'x' is not a number"),
+    ("cluster_remote_node_without_allow_remote", "cabench", [], {"good.yaml": GOOD},
+     {"CABENCH_CACHE_URL": "redis-cluster://127.0.0.1:7000,192.0.2.1:7001/0"}, 2,
+     r"endpoint host '192\.0\.2\.1' is not on loopback; pass --allow_remote"),
+    ("unreachable_cluster", "cabench", ["--connect_timeout_ms=2000"], {"good.yaml": GOOD},
+     {"CABENCH_CACHE_URL": "redis-cluster://127.0.0.1:%d/0" % CLOSED_CACHE}, 1,
+     r"cache server at redis-cluster://127\.0\.0\.1:\d+/0: .*(refused|connect)"),
     # cabench_load
     ("load_no_flags", "cabench_load", [], None, {}, 2, r"missing --preset"),
     ("load_unknown_preset", "cabench_load", ["--preset=huge"], None, {}, 2, r"huge"),

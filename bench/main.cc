@@ -71,10 +71,10 @@ struct Flags {
   std::string out_dir;
   bool allow_remote = false;
   bool allow_cache_config = false;  // may CONFIG SET maxmemory on any cache
-  std::string cache_url;           // overrides CABENCH_CACHE_URL
-  std::string db_url;              // overrides CABENCH_DB_URL
-  int64_t timeout_ms = 0;          // 0: the endpoints' default command timeout
-  int64_t connect_timeout_ms = 0;  // 0: the endpoints' default connect timeout
+  std::string cache_url;            // overrides CABENCH_CACHE_URL
+  std::string db_url;               // overrides CABENCH_DB_URL
+  int64_t timeout_ms = 0;           // 0: the endpoints' default command timeout
+  int64_t connect_timeout_ms = 0;   // 0: the endpoints' default connect timeout
   int64_t max_outage_ms = 10'000;
   // A sharded run (lib/engine/shard.h); the environment may also say.
   std::optional<int64_t> shard_index;
@@ -93,6 +93,11 @@ bool BoundsTheCache(const Scenario& scenario) {
 // OK when the cache is the one tools/servers started: its INFO process_id
 // is the pid in $CABENCH_SERVERS_DIR/cache.pid.
 absl::Status CheckCacheIsOurs(SuiteEnv& env) {
+  if (env.cache.cluster) {
+    // Its INFO has no single process_id to compare with cache.pid.
+    return absl::FailedPreconditionError(
+        "the cache is a cluster (cabench cannot tell whether tools/servers started it)");
+  }
   const char* dir = std::getenv("CABENCH_SERVERS_DIR");
   if (dir == nullptr || *dir == '\0') {
     return absl::FailedPreconditionError("CABENCH_SERVERS_DIR is not set");
@@ -113,8 +118,8 @@ absl::Status CheckCacheIsOurs(SuiteEnv& env) {
   }
   if (const std::optional<int64_t> process_id = InfoInt(*info, "process_id")) {
     if (*process_id == pid) return absl::OkStatus();
-    return absl::FailedPreconditionError(absl::StrCat(
-        "the cache's process_id is ", *process_id, ", not the pid ", pid, " in ", pid_file));
+    return absl::FailedPreconditionError(absl::StrCat("the cache's process_id is ", *process_id,
+                                                      ", not the pid ", pid, " in ", pid_file));
   }
   return absl::FailedPreconditionError("the cache's INFO has no process_id");
 }
@@ -270,6 +275,7 @@ std::vector<const std::string*> ReplicaAwareHosts(const SuiteEnv& env) {
   std::vector<const std::string*> hosts = {&env.cache.host, &env.db.host};
   if (env.cache_read.has_value()) hosts.push_back(&env.cache_read->host);
   if (env.db_read.has_value()) hosts.push_back(&env.db_read->host);
+  for (const CacheNode& seed : env.cache.seeds) hosts.push_back(&seed.host);
   return hosts;
 }
 
@@ -585,9 +591,9 @@ int Main(int argc, char** argv) {
     if (thread_index < 0) {
       endpoint.timeouts.io_ms = std::min<int64_t>(endpoint.timeouts.io_ms, 1000);
     }
-    absl::StatusOr<std::unique_ptr<KvClient>> primary = NewRedisClient(endpoint);
+    absl::StatusOr<std::unique_ptr<KvClient>> primary = NewKvClient(endpoint);
     if (!primary.ok() || thread_index < 0 || !env.cache_read.has_value()) return primary;
-    absl::StatusOr<std::unique_ptr<KvClient>> replica = NewRedisClient(*env.cache_read);
+    absl::StatusOr<std::unique_ptr<KvClient>> replica = NewKvClient(*env.cache_read);
     if (!replica.ok()) return replica.status();
     return std::make_unique<ReadSplitKvClient>(*std::move(primary), *std::move(replica));
   };
@@ -626,8 +632,7 @@ int Main(int argc, char** argv) {
     if (absl::Status s = CheckCacheIsOurs(env); !s.ok()) {
       bounding.erase(std::unique(bounding.begin(), bounding.end()), bounding.end());
       const std::string why = absl::StrCat(
-          absl::StrJoin(bounding, ", "),
-          bounding.size() == 1 ? " sets" : " set",
+          absl::StrJoin(bounding, ", "), bounding.size() == 1 ? " sets" : " set",
           " the cache's maxmemory/maxmemory-policy, which cabench changes only on a cache "
           "tools/servers started, or with --allow_cache_config: ",
           s.message());

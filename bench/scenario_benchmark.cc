@@ -1,5 +1,6 @@
 #include "bench/scenario_benchmark.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -13,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
+#include "lib/clients/kv_routing.h"
 #include "lib/config/endpoints.h"
 #include "lib/metrics/clock.h"
 #include "lib/metrics/summary.h"
@@ -225,8 +227,12 @@ absl::Status ScenarioBenchmark::PrepareRun(KvClient* kv, SqlClient* sql) {
     if (!besides.ok()) return besides.status();
     // The run's connections (threads, the stats reader) grow their buffers
     // once busy; what they will take is not in `besides` yet.
+    // On a cluster, each of them connects to every primary.
     constexpr int64_t kPerConnection = 96 * 1024;
-    max_memory_set_ = *besides + scenario_.cache_max_memory + kPerConnection * (threads_ + 2);
+    const absl::StatusOr<KvRouting> routing = kv->Routing();
+    const int64_t nodes = routing.ok() ? std::max<int64_t>(1, routing->primaries) : 1;
+    max_memory_set_ =
+        *besides + scenario_.cache_max_memory + kPerConnection * (threads_ + 2) * nodes;
     max_memory = absl::StrCat(max_memory_set_);
   }
   const std::pair<const char*, std::string> settings[] = {
@@ -324,6 +330,9 @@ void ScenarioBenchmark::Run(benchmark::State& state) {
   options.control = &control;
   if (first_local) options.progress = &progress;
   ThreadLoop loop(kv.get(), sql.get(), scenario_, env_->data, options);
+  // A cluster client's routing before the loop (the warm-up is not the run).
+  absl::StatusOr<KvRouting> routing_before = absl::UnimplementedError("no cache");
+  if (kv != nullptr) routing_before = kv->Routing();
 
   // One batch: the whole timed part is the engine's loop. A thread whose
   // set-up failed runs no operation (the loop sees the abort at once) but
@@ -331,6 +340,13 @@ void ScenarioBenchmark::Run(benchmark::State& state) {
   while (state.KeepRunningBatch(scenario_.queries_per_thread)) {
     if (absl::Status s = loop.Run(scenario_.queries_per_thread); !s.ok()) {
       state.SkipWithError(std::string(s.message()).c_str());
+    }
+  }
+  if (routing_before.ok()) {
+    if (absl::StatusOr<KvRouting> after = kv->Routing(); after.ok()) {
+      std::lock_guard<std::mutex> lock(routing_mu_);
+      if (!routing_.has_value()) routing_.emplace();
+      AddRouting(RoutingSince(*routing_before, *after), &*routing_);
     }
   }
   if (run_.Merge(loop.result())) FinishRun(state, loop, kv.get(), sql.get());
@@ -489,6 +505,10 @@ void ScenarioBenchmark::FinishRun(benchmark::State& state, ThreadLoop& loop, KvC
       facts.measured[CounterId::kSteadyReached] = warm_up_.steady ? 1 : 0;
       if (warm_up_.steady) facts.measured[CounterId::kTimeToSteadyS] = warm_up_.seconds;
     }
+    {
+      std::lock_guard<std::mutex> lock(routing_mu_);
+      if (routing_.has_value()) facts.measured.merge(RoutingCounters(*routing_));
+    }
     if (run_pool_ != nullptr) {
       for (const auto& [id, value] : SqlPoolCounters(run_pool_->Stats())) {
         facts.measured[id] = value;
@@ -588,6 +608,10 @@ void ScenarioBenchmark::FinishRun(benchmark::State& state, ThreadLoop& loop, KvC
   }
   warm_up_ = WarmUpReport();
   max_memory_set_ = 0;
+  {
+    std::lock_guard<std::mutex> lock(routing_mu_);
+    routing_.reset();
+  }
   run_.Reset();
 }
 

@@ -192,6 +192,9 @@ class ScenarioBenchmark {
   int64_t max_memory_set_ = 0;  // the maxmemory this run set (0: none)
   // What the run knows of each key, for the cause of each miss, stale reads
   // and stampedes: shared by the run's threads, cleared when the run ends.
+  // A cluster cache: the run's routing (each thread's, added as it ends).
+  std::mutex routing_mu_;
+  std::optional<KvRouting> routing_ ABSL_GUARDED_BY(routing_mu_);
   std::mutex key_states_mu_;
   std::unique_ptr<KeyStates> key_states_ ABSL_GUARDED_BY(key_states_mu_);
   std::unique_ptr<KeyVersions> key_versions_ ABSL_GUARDED_BY(key_states_mu_);

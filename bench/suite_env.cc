@@ -26,7 +26,7 @@ absl::Status WithEndpoint(const absl::Status& s, const std::string& what,
 
 absl::Status CheckServers(SuiteEnv* env) {
   const std::string cache_name = env->cache.ToString();
-  absl::StatusOr<std::unique_ptr<KvClient>> kv = NewRedisClient(env->cache);
+  absl::StatusOr<std::unique_ptr<KvClient>> kv = NewKvClient(env->cache);
   if (!kv.ok()) return WithEndpoint(kv.status(), "cache server", cache_name);
   absl::StatusOr<std::string> cache_info = (*kv)->ServerInfo();
   if (!cache_info.ok()) return WithEndpoint(cache_info.status(), "cache server", cache_name);

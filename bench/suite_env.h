@@ -40,7 +40,7 @@ struct SuiteEnv {
   int64_t max_outage_ms = 10'000;
   // Connect one benchmark thread's clients (thread index given; -1 for the
   // reader of the servers' statistics). main() sets the real ones
-  // (NewRedisClient, NewMysqlClient on the endpoints above); tests plug in
+  // (NewKvClient, NewMysqlClient on the endpoints above); tests plug in
   // fakes.
   std::function<absl::StatusOr<std::unique_ptr<KvClient>>(int)> new_kv;
   std::function<absl::StatusOr<std::unique_ptr<SqlClient>>(int)> new_sql;

@@ -22,7 +22,7 @@ CABENCH_PACKAGES=(
   libbenchmark-dev libbenchmark-tools
   libgtest-dev libgmock-dev googletest
   libabsl-dev libhiredis-dev libmariadb-dev libyaml-cpp-dev
-  redis-server mariadb-server mariadb-client
+  redis-server redis-tools mariadb-server mariadb-client
   python3 python3-scipy python3-matplotlib
   clang libclang-rt-14-dev procps
   slurm-wlm munge python3-yaml

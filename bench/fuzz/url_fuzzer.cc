@@ -30,7 +30,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     absl::StatusOr<cabench::CacheEndpoint> again =
         cabench::ParseCacheUrl(cache->ToString());
     Check(again.ok() && again->host == cache->host &&
-          again->port == cache->port && again->db == cache->db);
+          again->port == cache->port && again->db == cache->db &&
+          again->cluster == cache->cluster &&
+          again->seeds.size() == cache->seeds.size());
+    Check(!cache->cluster || (cache->db == 0 && !cache->seeds.empty()));
     cabench::IsLoopbackHost(cache->host);
   } else {
     Check(std::string(cache.status().message()).find('\n') ==

@@ -3,11 +3,13 @@
 // KvClient is the small interface cabench uses to talk to a key-value cache
 // (Valkey or Redis). The pattern logic in lib/cache_aside sees only this
 // interface, so it can be unit-tested against the in-memory fake in
-// lib/testing; the real implementation over hiredis lives in lib/redis and is
-// built by NewRedisClient() (lib/redis/redis_client.h).
+// lib/testing; the real implementations over hiredis live in lib/redis and
+// are built by NewKvClient() (lib/redis/redis_client.h): one server, or a
+// Valkey/Redis Cluster.
 //
-// Ownership: a KvClient owns exactly one connection. The caller owns the
-// KvClient (a std::unique_ptr from the factory).
+// Ownership: a KvClient owns exactly one connection (a cluster client: one
+// per node, lib/redis/redis_cluster_client.h). The caller owns the KvClient
+// (a std::unique_ptr from the factory).
 //
 // Thread safety: a KvClient is NOT safe for concurrent use. cabench gives every
 // benchmark thread its own client; never share one between threads.
@@ -26,6 +28,7 @@
 #define CABENCH_LIB_CLIENTS_KV_CLIENT_H_
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 
@@ -33,6 +36,17 @@
 #include "absl/status/statusor.h"
 
 namespace cabench {
+
+// How a client routed its commands over a cluster's nodes (KvClient::Routing).
+struct KvRouting {
+  int64_t moved_redirects = 0;  // MOVED replies followed (the slot map updated)
+  int64_t ask_redirects = 0;    // ASK replies followed (ASKING, then the command)
+  int64_t retries = 0;          // TRYAGAIN / CLUSTERDOWN replies retried
+  int64_t primaries = 0;        // primaries in the client's current slot map
+  // Commands sent to each node, by "host:port" (redirected ones count on
+  // every node they were sent to).
+  std::map<std::string, int64_t> node_ops;
+};
 
 class KvClient {
  public:
@@ -111,7 +125,16 @@ class KvClient {
   // Unimplemented.
   virtual absl::StatusOr<std::string> ConfigGet(std::string_view name);
   virtual absl::Status ConfigSet(std::string_view name, std::string_view value);
+
+  // What this client did so far to route commands over a cluster's nodes
+  // (cumulative since it was made). A client of one server keeps this
+  // default, which fails with Unimplemented.
+  virtual absl::StatusOr<KvRouting> Routing() const;
 };
+
+inline absl::StatusOr<KvRouting> KvClient::Routing() const {
+  return absl::UnimplementedError("this KvClient does not route over a cluster");
+}
 
 inline absl::StatusOr<int64_t> KvClient::CountPrefix(std::string_view) {
   return absl::UnimplementedError("this KvClient does not count keys");

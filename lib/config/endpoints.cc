@@ -11,6 +11,7 @@
 #include <cstring>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/status/status.h"
@@ -20,14 +21,18 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 
 namespace cabench {
 namespace {
 
 constexpr absl::string_view kCacheScheme = "redis://";
+constexpr absl::string_view kClusterScheme = "redis-cluster://";
 constexpr absl::string_view kDbScheme = "mysql://";
-constexpr absl::string_view kCacheForm = "redis://HOST:PORT/DB";
+constexpr absl::string_view kCacheForm =
+    "redis://HOST:PORT/DB or redis-cluster://HOST:PORT[,HOST:PORT...]/0";
+constexpr size_t kMaxSeeds = 64;
 constexpr absl::string_view kDbForm = "mysql://USER@HOST:PORT/SCHEMA";
 constexpr char kStartServers[] = "eval \"$(tools/servers start)\"";
 
@@ -243,7 +248,13 @@ absl::StatusOr<std::string> ReadPasswordFile(const char* path) {
 }  // namespace
 
 std::string CacheEndpoint::ToString() const {
-  return absl::StrCat(kCacheScheme, UrlHost(host), ":", port, "/", db);
+  if (!cluster) return absl::StrCat(kCacheScheme, UrlHost(host), ":", port, "/", db);
+  std::string url(kClusterScheme);
+  for (size_t i = 0; i < seeds.size(); ++i) {
+    absl::StrAppend(&url, i == 0 ? "" : ",", UrlHost(seeds[i].host), ":", seeds[i].port);
+  }
+  absl::StrAppend(&url, "/", db);
+  return url;
 }
 
 std::string DbEndpoint::ToString() const {
@@ -265,19 +276,35 @@ absl::StatusOr<CacheEndpoint> ParseCacheUrl(std::string_view std_url) {
                      kCacheForm));
   }
   if (absl::Status s = CheckNoWhitespace(url); !s.ok()) return s;
-  if (!absl::StartsWith(url, kCacheScheme)) {
+  CacheEndpoint endpoint;
+  endpoint.cluster = absl::StartsWith(url, kClusterScheme);
+  if (!endpoint.cluster && !absl::StartsWith(url, kCacheScheme)) {
     return absl::InvalidArgumentError(
         absl::StrCat("expected ", kCacheForm, ", got ", Quote(url)));
   }
-  absl::string_view rest = url.substr(kCacheScheme.size());
+  absl::string_view rest =
+      url.substr(endpoint.cluster ? kClusterScheme.size() : kCacheScheme.size());
   size_t slash = rest.find('/');
   absl::string_view authority = rest.substr(0, slash);
-  CacheEndpoint endpoint;
-  absl::StatusOr<HostPort> host_port =
-      ParseHostPort(authority, endpoint.port, url);
-  if (!host_port.ok()) return host_port.status();
-  endpoint.host = std::move(host_port->host);
-  endpoint.port = host_port->port;
+  // A cluster URL lists its seeds separated by commas; a redis:// URL has one.
+  std::vector<absl::string_view> nodes = {authority};
+  if (endpoint.cluster) nodes = absl::StrSplit(authority, ',');
+  for (absl::string_view node : nodes) {
+    if (nodes.size() > 1 && node.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("empty node in the list of ", Quote(url)));
+    }
+    absl::StatusOr<HostPort> host_port = ParseHostPort(node, endpoint.port, url);
+    if (!host_port.ok()) return host_port.status();
+    endpoint.seeds.push_back({std::move(host_port->host), host_port->port});
+  }
+  if (endpoint.seeds.size() > kMaxSeeds) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("more than ", kMaxSeeds, " nodes in ", Quote(url)));
+  }
+  endpoint.host = endpoint.seeds.front().host;
+  endpoint.port = endpoint.seeds.front().port;
+  if (!endpoint.cluster) endpoint.seeds.clear();
   if (slash != absl::string_view::npos) {
     absl::string_view path = rest.substr(slash + 1);
     if (!path.empty()) {
@@ -285,6 +312,10 @@ absl::StatusOr<CacheEndpoint> ParseCacheUrl(std::string_view std_url) {
       if (!db.ok()) return db.status();
       endpoint.db = *db;
     }
+  }
+  if (endpoint.cluster && endpoint.db != 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "database ", endpoint.db, ": a cluster has only database 0, in ", Quote(url)));
   }
   return endpoint;
 }

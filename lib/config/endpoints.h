@@ -4,6 +4,8 @@
 // from the environment, as `tools/servers start` prints them:
 //
 //   CABENCH_CACHE_URL          redis://HOST:PORT/DB      (DB optional, default 0)
+//                              or redis-cluster://HOST:PORT[,HOST:PORT...]/0
+//                              (a Valkey/Redis Cluster: seed nodes, database 0)
 //   CABENCH_DB_URL             mysql://USER@HOST:PORT/SCHEMA
 //   CABENCH_DB_PASSWORD        the database password, or
 //   CABENCH_DB_PASSWORD_FILE   a file whose first line is the password
@@ -29,6 +31,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 
@@ -40,13 +43,23 @@ struct Timeouts {
   int64_t io_ms = 5000;  // read and write (command) timeout
 };
 
-struct CacheEndpoint {
+// One node of a cluster URL.
+struct CacheNode {
   std::string host;
   int port = 6379;
-  int db = 0;
-  Timeouts timeouts;
+};
 
-  // "redis://HOST:PORT/DB".
+struct CacheEndpoint {
+  std::string host;  // a cluster: the first seed's
+  int port = 6379;
+  int db = 0;  // always 0 for a cluster
+  Timeouts timeouts;
+  // A Valkey/Redis Cluster (redis-cluster://): the client discovers the
+  // slot map from `seeds` (every node of the URL, in its order).
+  bool cluster = false;
+  std::vector<CacheNode> seeds;
+
+  // "redis://HOST:PORT/DB", or "redis-cluster://HOST:PORT,HOST:PORT/0".
   std::string ToString() const;
 };
 
@@ -64,7 +77,9 @@ struct DbEndpoint {
 
 // Parses "redis://HOST:PORT/DB". HOST is a name, an IPv4 address or a
 // bracketed IPv6 address; PORT is 1..65535 (default 6379); DB is 0..15
-// (default 0). Returns InvalidArgument with a message that names what is wrong.
+// (default 0). Also "redis-cluster://HOST:PORT[,HOST:PORT...][/0]": one or
+// more seed nodes (at most 64), database 0 only (a cluster has no other).
+// Returns InvalidArgument with a message that names what is wrong.
 absl::StatusOr<CacheEndpoint> ParseCacheUrl(std::string_view url);
 
 // Parses "mysql://USER@HOST:PORT/SCHEMA" (PORT default 3306). USER and SCHEMA

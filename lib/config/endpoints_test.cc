@@ -161,6 +161,51 @@ TEST(ParseCacheUrlTest, RejectsMalformedUrlsWithOneClearLine) {
   }
 }
 
+TEST(ParseCacheUrlTest, ParsesClusterSeeds) {
+  ASSERT_OK_AND_ASSIGN(
+      CacheEndpoint e, ParseCacheUrl("redis-cluster://127.0.0.1:26401,[::1]:26402,localhost/0"));
+  EXPECT_TRUE(e.cluster);
+  ASSERT_EQ(e.seeds.size(), 3u);
+  EXPECT_EQ(e.seeds[0].host, "127.0.0.1");
+  EXPECT_EQ(e.seeds[0].port, 26401);
+  EXPECT_EQ(e.seeds[1].host, "::1");
+  EXPECT_EQ(e.seeds[1].port, 26402);
+  EXPECT_EQ(e.seeds[2].host, "localhost");
+  EXPECT_EQ(e.seeds[2].port, 6379);
+  EXPECT_EQ(e.host, "127.0.0.1");  // the first seed
+  EXPECT_EQ(e.port, 26401);
+  EXPECT_EQ(e.db, 0);
+  ASSERT_OK_AND_ASSIGN(CacheEndpoint one, ParseCacheUrl("redis-cluster://h:7000"));
+  EXPECT_TRUE(one.cluster);
+  EXPECT_EQ(one.seeds.size(), 1u);
+  ASSERT_OK_AND_ASSIGN(CacheEndpoint single, ParseCacheUrl("redis://h:7000/3"));
+  EXPECT_FALSE(single.cluster);
+  EXPECT_TRUE(single.seeds.empty());
+}
+
+TEST(ParseCacheUrlTest, RejectsBadClusterUrls) {
+  const BadCase cases[] = {
+      {"redis-cluster://127.0.0.1:26401/1", "a cluster has only database 0"},
+      {"redis-cluster://127.0.0.1:26401,,127.0.0.1:26402/0", "empty node"},
+      {"redis-cluster://127.0.0.1:26401,/0", "empty node"},
+      {"redis-cluster:///0", "missing host"},
+      {"redis-cluster://h:x/0", "port 'x' is not a number"},
+      {"redis-cluster://h:1,h:99999/0", "out of range"},
+      {"redis-cluster://h;x:1/0", "invalid character ';'"},
+      {"rediscluster://h:1/0", "expected"},
+  };
+  for (const BadCase& c : cases) {
+    SCOPED_TRACE(c.url);
+    EXPECT_THAT(ParseCacheUrl(c.url),
+                StatusIs(absl::StatusCode::kInvalidArgument,
+                         AllOf(HasSubstr(c.message_part), Not(HasSubstr("\n")))));
+  }
+  std::string many = "redis-cluster://h:1";
+  for (int i = 2; i <= 65; ++i) absl::StrAppend(&many, ",h:", i);
+  EXPECT_THAT(ParseCacheUrl(many),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("more than 64 nodes")));
+}
+
 TEST(ParseCacheUrlTest, PasswordInCacheUrlIsNotEchoed) {
   for (const char* url : {"redis://:hunter2secret@127.0.0.1:6379/0",
                           "redis://default:hunter2secret@127.0.0.1:6379/0",
@@ -278,8 +323,8 @@ TEST(EndpointToStringTest, FormatsUrlsWithoutPassword) {
 }
 
 TEST(EndpointToStringTest, RoundTripsThroughParse) {
-  for (const char* url : {"redis://127.0.0.1:16390/0", "redis://[::1]:6379/15",
-                          "redis://h:1/2"}) {
+  for (const char* url : {"redis://127.0.0.1:16390/0", "redis://[::1]:6379/15", "redis://h:1/2",
+                          "redis-cluster://127.0.0.1:26401,[::1]:26402/0"}) {
     ASSERT_OK_AND_ASSIGN(CacheEndpoint e, ParseCacheUrl(url));
     EXPECT_EQ(e.ToString(), url);
   }

@@ -1,8 +1,11 @@
 // File: lib/redis/redis_client.h
 //
 // The KvClient (lib/clients/kv_client.h) over hiredis 0.14.1: one blocking TCP
-// connection to a Valkey or Redis server. This file and redis_client.cc are
-// the only code in cabench that sees hiredis; callers get a KvClient.
+// connection to a Valkey or Redis server. lib/redis is the only code in
+// cabench that sees hiredis (the connection and the key commands are in
+// redis_connection.h, shared with the cluster client of
+// redis_cluster_client.h); callers get a KvClient, from NewKvClient() for
+// any cache URL.
 //
 //   ASSERT_OK_AND_ASSIGN(auto endpoint, CacheEndpointFromEnv());
 //   absl::StatusOr<std::unique_ptr<KvClient>> client = NewRedisClient(endpoint);
@@ -62,7 +65,15 @@ namespace cabench {
 // Safe to call concurrently.
 absl::StatusOr<std::unique_ptr<KvClient>> NewRedisClient(const CacheEndpoint& endpoint);
 
+// The client for `endpoint`: NewRedisClusterClient (redis_cluster_client.h)
+// when endpoint.cluster, else NewRedisClient. Fails like them.
+absl::StatusOr<std::unique_ptr<KvClient>> NewKvClient(const CacheEndpoint& endpoint);
+
 namespace internal {
+
+// Exposed for the cluster client: the checks of NewRedisClient on one
+// endpoint (InvalidArgument naming what is wrong, else OK).
+absl::Status ValidateCacheEndpoint(const CacheEndpoint& endpoint);
 
 // Exposed for tests only.
 

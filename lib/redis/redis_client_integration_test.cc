@@ -26,6 +26,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "lib/config/endpoints.h"
+#include "lib/redis/raw_redis_testing.h"
 #include "lib/redis/redis_client.h"
 #include "lib/testing/status_matchers.h"
 
@@ -39,49 +40,6 @@ using ::testing::Not;
 using ::testing::StartsWith;
 
 constexpr int64_t kLongTtlMs = 10 * 60 * 1000;
-
-// A plain hiredis connection for what KvClient does not offer (PTTL, LPUSH,
-// CLIENT KILL). Replies are copied out, so no hiredis memory escapes.
-class RawRedis {
- public:
-  struct Reply {
-    int type = 0;
-    std::string str;
-    long long integer = 0;
-  };
-
-  explicit RawRedis(const CacheEndpoint& endpoint) {
-    timeval tv = {2, 0};
-    context_.reset(redisConnectWithTimeout(endpoint.host.c_str(), endpoint.port, tv));
-  }
-
-  bool ok() const { return context_ != nullptr && context_->err == 0; }
-
-  std::optional<Reply> Command(const std::vector<std::string>& args) {
-    std::vector<const char*> argv;
-    std::vector<size_t> lens;
-    for (const std::string& arg : args) {
-      argv.push_back(arg.c_str());
-      lens.push_back(arg.size());
-    }
-    void* raw =
-        redisCommandArgv(context_.get(), static_cast<int>(args.size()), argv.data(), lens.data());
-    if (raw == nullptr) return std::nullopt;
-    auto* r = static_cast<redisReply*>(raw);
-    Reply reply;
-    reply.type = r->type;
-    if (r->str != nullptr) reply.str.assign(r->str, r->len);
-    reply.integer = r->integer;
-    freeReplyObject(r);
-    return reply;
-  }
-
- private:
-  struct Deleter {
-    void operator()(redisContext* c) const { redisFree(c); }
-  };
-  std::unique_ptr<redisContext, Deleter> context_;
-};
 
 // A TCP socket bound to 127.0.0.1 on a kernel-chosen port, closed at
 // destruction.

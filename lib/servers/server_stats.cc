@@ -541,20 +541,26 @@ std::vector<ServerSecond> ServerSeconds(const ServerSnapshot& before,
 std::optional<int64_t> InfoInt(std::string_view text, std::string_view name) {
   for (const auto& [field, value] : internal::ParseInfo(text)) {
     int64_t v = 0;
-    if (field == name) return absl::SimpleAtoi(value, &v) ? std::optional<int64_t>(v) : std::nullopt;
+    if (field == name)
+      return absl::SimpleAtoi(value, &v) ? std::optional<int64_t>(v) : std::nullopt;
   }
   return std::nullopt;
 }
 
 namespace internal {
 
-std::vector<std::pair<std::string, std::string>> ParseInfo(std::string_view text) {
+std::vector<std::pair<std::string, std::string>> ParseInfo(std::string_view text,
+                                                           bool keep_headers) {
   std::vector<std::pair<std::string, std::string>> rows;
   while (!text.empty()) {
     const size_t eol = text.find('\n');
     std::string_view line = text.substr(0, eol);
     text = eol == std::string_view::npos ? std::string_view() : text.substr(eol + 1);
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (keep_headers && !line.empty() && line[0] == '#') {
+      rows.emplace_back(std::string(line), std::string());
+      continue;
+    }
     const size_t colon = line.find(':');
     if (line.empty() || line[0] == '#' || colon == std::string_view::npos) continue;
     rows.emplace_back(std::string(line.substr(0, colon)), std::string(line.substr(colon + 1)));

@@ -227,8 +227,10 @@ namespace internal {
 // Exposed for tests.
 
 // The "name:value" lines of INFO text (any sections; "# Section" headers,
-// blank lines and lines without ':' are skipped), in order. Pure.
-std::vector<std::pair<std::string, std::string>> ParseInfo(std::string_view text);
+// blank lines and lines without ':' are skipped), in order. With
+// `keep_headers`, each "# Section" header is kept too, as (header, ""). Pure.
+std::vector<std::pair<std::string, std::string>> ParseInfo(std::string_view text,
+                                                           bool keep_headers = false);
 
 }  // namespace internal
 }  // namespace cabench

@@ -42,6 +42,8 @@ class ExitCodeRuleTest(unittest.TestCase):
         cases = [("run", "--preset=huge"), ("run", "--queries=0"), ("fuzz", "--seconds=0"),
                  ("fuzz", "nosuchtarget"), ("sanitize", "memory"), ("servers", "frobnicate"),
                  ("servers", "start", "--cache-port=99999"), ("servers", "pause", "cache", "x"),
+                 ("servers", "start", "--cache-cluster=2"), ("servers", "start", "--cache-cluster=x"),
+                 ("servers", "start", "--cache-cluster=3", "--cache-port=26401", "--db-port=36402"),
                  ("limits", "--threads=0"), ("plot", data("series_new_cache.json"), "--width=3"),
                  ("history", "--alpha=2"), ("record", data("single.json"), "--machine=a/b"),
                  ("bisect-check", "--good=HEAD", "--repetitions=0")]
