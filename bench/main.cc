@@ -266,6 +266,12 @@ void ReadReplicaEndpoints(SuiteEnv* env) {
   absl::StatusOr<std::optional<DbEndpoint>> db_read = DbReadEndpointFromEnv(env->db);
   if (!db_read.ok()) Fail(kExitUsage, db_read.status().message());
   env->cache_read = *std::move(cache_read);
+  if (env->cache_read.has_value() && env->cache.cluster) {
+    // A cluster's replicas are its own nodes (READONLY), not a second URL.
+    Fail(kExitUsage,
+         "CABENCH_CACHE_READ_URL: read replicas are not supported with a cluster cache "
+         "(redis-cluster://); unset one of them");
+  }
   if (env->cache_read.has_value()) env->cache_read->timeouts = env->cache.timeouts;
   env->db_read = *std::move(db_read);
 }
@@ -524,11 +530,12 @@ int Main(int argc, char** argv) {
   if (shard->sharded()) {
     std::vector<SelectedBenchmark> chosen;
     for (size_t i = 0; i < plan.size(); ++i) {
-      if (run_it[i]) chosen.push_back({plan[i].name, plan[i].scenario.name,
-                                       BoundsTheCache(plan[i].scenario)});
+      if (run_it[i]) {
+        chosen.push_back({plan[i].name, plan[i].scenario.name, BoundsTheCache(plan[i].scenario)});
+      }
     }
-    if (absl::Status s = CheckShardedSelection(chosen, benchmark::GetBenchmarkFilter(),
-                                               repetitions, !flags.out_dir.empty());
+    if (absl::Status s = CheckShardedSelection(chosen, benchmark::GetBenchmarkFilter(), repetitions,
+                                               !flags.out_dir.empty());
         !s.ok()) {
       Fail(kExitUsage, s.message());
     }
@@ -580,7 +587,6 @@ int Main(int argc, char** argv) {
     if (!m.ok()) Fail(kExitUsage, m.status().message());
     manifest = *std::move(m);
   }
-
 
   // Thread index -1 is the reader of the servers' statistics: short
   // timeouts, and no schema (so no statements prepared on its connection).

@@ -1,7 +1,8 @@
 """Talking to the servers cabench runs against: endpoint URLs, the database
 password, `tools/servers start` output and a small RESP2 client.
 
-  parse_cache_url(url)   redis://HOST:PORT[/DB] -> (host, port, db)
+  parse_cache_url(url)   redis://HOST:PORT[/DB] -> (host, port, db); a cluster's
+                         first node with cluster_ok=True
   parse_db_url(url)      mysql://USER@HOST:PORT/SCHEMA -> (user, host, port, schema)
   db_password(env)       CABENCH_DB_PASSWORD, else the file CABENCH_DB_PASSWORD_FILE names
   parse_exports(text)    {NAME: value} of the `export NAME=value` lines tools/servers prints
@@ -20,8 +21,20 @@ class ServerError(Exception):
     """The cache server answered with an error, an unexpected reply, or hung up."""
 
 
-def parse_cache_url(url):
-    """(host, port, db) of redis://HOST:PORT[/DB]; raises ValueError."""
+def parse_cache_url(url, cluster_ok=False):
+    """(host, port, db) of redis://HOST:PORT[/DB]; raises ValueError. With cluster_ok, a
+    cluster's redis-cluster://HOST:PORT[,HOST:PORT...]/0 gives its first node (enough to
+    see that the cluster answers); without, a cluster URL is a ValueError that says so."""
+    if url.startswith("redis-cluster://"):
+        if not cluster_ok:
+            raise ValueError("CABENCH_CACHE_URL '%s' is a cluster: this tool measures one "
+                             "cache server (redis://HOST:PORT/DB)" % url)
+        node = r"([^:/,]+|\[[^\]]+\]):([0-9]+)"
+        m = re.fullmatch(r"redis-cluster://%s(?:,%s)*/0" % (node, node), url)
+        if not m:
+            raise ValueError("CABENCH_CACHE_URL '%s' is not "
+                             "redis-cluster://HOST:PORT[,HOST:PORT...]/0" % url)
+        return m.group(1).strip("[]"), int(m.group(2)), 0
     m = re.fullmatch(r"redis://([^:/]+|\[[^\]]+\]):([0-9]+)(?:/([0-9]+))?/?", url)
     if not m:
         raise ValueError("CABENCH_CACHE_URL '%s' is not redis://HOST:PORT/DB" % url)

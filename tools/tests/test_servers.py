@@ -24,6 +24,15 @@ class UrlTest(unittest.TestCase):
             with self.assertRaises(ValueError, msg=bad):
                 servers.parse_cache_url(bad)
 
+    def test_cluster_url(self):
+        url = "redis-cluster://127.0.0.1:16379,127.0.0.1:16380,127.0.0.1:16381/0"
+        self.assertEqual(servers.parse_cache_url(url, cluster_ok=True), ("127.0.0.1", 16379, 0))
+        with self.assertRaisesRegex(ValueError, "is a cluster: this tool measures one"):
+            servers.parse_cache_url(url)
+        for bad in ("redis-cluster://x/0", "redis-cluster://x:1/1", "redis-cluster://x:1,y/0"):
+            with self.assertRaises(ValueError, msg=bad):
+                servers.parse_cache_url(bad, cluster_ok=True)
+
     def test_db_url(self):
         self.assertEqual(servers.parse_db_url("mysql://cabench@127.0.0.1:13700/cabench"),
                          ("cabench", "127.0.0.1", 13700, "cabench"))
