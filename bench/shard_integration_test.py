@@ -126,14 +126,13 @@ class ShardChecks:
 
 class LocalShardsTest(ShardChecks, unittest.TestCase):
 
-    def test_three_local_processes(self):
-        out = tempfile.mkdtemp(prefix="cabench-shards-")
-        self.addCleanup(shutil.rmtree, out, ignore_errors=True)
+    def run_three_shards(self, out, flags):
+        """Runs shards 0..2 of FILTER as three local processes with one --start_at and
+        `flags`, then tools/merge on `out`; each must exit 0. Returns the --start_at."""
         start_at = now_ms() + START_DELAY_MS
         procs = [subprocess.Popen(
             [CABENCH, "--benchmark_filter=" + FILTER, "--queries=" + QUERIES, "--out_dir=" + out,
-             f"--shard_index={i}", "--shard_count=3", f"--start_at={start_at}",
-             "--run_id=local-test"],
+             f"--shard_index={i}", "--shard_count=3", f"--start_at={start_at}"] + flags,
             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
             for i in range(3)]
         for i, p in enumerate(procs):
@@ -142,6 +141,12 @@ class LocalShardsTest(ShardChecks, unittest.TestCase):
         merge = subprocess.run([os.path.join(TOOLS, "merge"), "--quiet", out],
                                capture_output=True, text=True, timeout=120)
         self.assertEqual(merge.returncode, 0, merge.stderr)
+        return start_at
+
+    def test_three_local_processes(self):
+        out = tempfile.mkdtemp(prefix="cabench-shards-")
+        self.addCleanup(shutil.rmtree, out, ignore_errors=True)
+        self.run_three_shards(out, ["--run_id=local-test"])
         self.check_merged(out, "flags")
 
     def test_open_loop_shards_keep_one_schedule(self):
@@ -149,19 +154,7 @@ class LocalShardsTest(ShardChecks, unittest.TestCase):
         # agreed origin, phase-offset by its global index, whichever shard it is in.
         out = tempfile.mkdtemp(prefix="cabench-shards-open-")
         self.addCleanup(shutil.rmtree, out, ignore_errors=True)
-        start_at = now_ms() + START_DELAY_MS
-        procs = [subprocess.Popen(
-            [CABENCH, "--benchmark_filter=" + FILTER, "--queries=" + QUERIES,
-             "--rate_per_s=4000", "--out_dir=" + out, f"--shard_index={i}", "--shard_count=3",
-             f"--start_at={start_at}"],
-            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-            for i in range(3)]
-        for i, p in enumerate(procs):
-            _, err = p.communicate(timeout=300)
-            self.assertEqual(p.returncode, 0, f"shard {i}: {err}")
-        merge = subprocess.run([os.path.join(TOOLS, "merge"), "--quiet", out],
-                               capture_output=True, text=True, timeout=120)
-        self.assertEqual(merge.returncode, 0, merge.stderr)
+        start_at = self.run_three_shards(out, ["--rate_per_s=4000"])
         m = entry(os.path.join(out, "merged", "cabench.json"))
         self.assertEqual(m["ops"], 4000)
         self.assertEqual(m["target_rate_per_s"], 4000)
