@@ -16,6 +16,8 @@
 #include "absl/time/clock.h"
 #include "lib/clients/kv_routing.h"
 #include "lib/config/endpoints.h"
+#include "lib/engine/cache_bound.h"
+#include "lib/engine/open_loop.h"
 #include "lib/metrics/clock.h"
 #include "lib/metrics/summary.h"
 #include "lib/metrics/time_series.h"
@@ -471,6 +473,11 @@ void ScenarioBenchmark::FinishRun(benchmark::State& state, ThreadLoop& loop, KvC
     facts.cache = scenario_.cache;
     facts.bookings_removed = removed.value_or(0);
     facts.target_rate_per_s = static_cast<double>(scenario_.rate_per_s);
+    if (const int64_t origin = run_.control().schedule_origin_ns(); origin > 0) {
+      facts.rate_share = static_cast<double>(shard_threads_.size()) / threads_;
+      facts.schedule_start_epoch_ns = origin + EpochOffsetNs();
+      facts.schedule_window_s = OpenLoopWindowS(scenario_, threads_);
+    }
     facts.key_versions = true;
     facts.single_flight = scenario_.single_flight;
     facts.early_refresh = scenario_.early_refresh_beta > 0;
@@ -571,12 +578,14 @@ void ScenarioBenchmark::FinishRun(benchmark::State& state, ThreadLoop& loop, KvC
       record.last_end_ns = totals.recorder.last_end_ns();
       record.first_intended_ns = totals.recorder.first_intended_ns();
       record.last_intended_ns = totals.recorder.last_intended_ns();
+      record.schedule_start_ns = facts.schedule_start_epoch_ns;
+      record.schedule_window_ns = std::llround(facts.schedule_window_s * 1e9);
       shard_record_ = record;
     }
   }
 
   if (kv != nullptr) {
-    if (absl::Status s = RestoreCacheConfig(kv); !s.ok()) {
+    if (absl::Status s = cache_bound_.Restore(kv); !s.ok()) {
       std::fprintf(stderr, "cabench: %s: could not restore the cache's memory settings: %s\n",
                    full_name_.c_str(), std::string(s.message()).c_str());
       failed_runs_.fetch_add(1);

@@ -105,6 +105,10 @@ class ScenarioBenchmark {
     // Open loop: the first and the last intended start (epoch ns; else 0).
     int64_t first_intended_ns = 0;
     int64_t last_intended_ns = 0;
+    // Open loop: the schedule's origin (epoch ns) and its window (ns), the
+    // same for every shard (else 0).
+    int64_t schedule_start_ns = 0;
+    int64_t schedule_window_ns = 0;
   };
   const std::optional<ShardRecord>& shard_record() const { return shard_record_; }
 

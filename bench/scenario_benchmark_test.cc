@@ -325,9 +325,12 @@ TEST_F(ScenarioBenchmarkTest, OpenLoopRunReportsTheScheduleAndTheTwinItIsMeasure
   EXPECT_EQ(base.counters.count("hit_rate_pct"), 0u);
   const auto& c = run.counters;
   EXPECT_EQ(c.at("target_rate_per_s").value, 2000);
-  // 600 operations at 2,000/s: the schedule keeps the rate.
-  EXPECT_NEAR(c.at("ops_per_s").value, 2000, 100);
-  EXPECT_EQ(c.at("target_missed").value, 0);
+  // 600 operations at 2,000/s, all due within 0.3 s: the achieved rate is
+  // the target when every operation ended within the window, and less by
+  // however far the last one ended after it (a loaded machine); never more.
+  EXPECT_LE(c.at("ops_per_s").value, 2000 * (1 + 1e-9));
+  EXPECT_GT(c.at("ops_per_s").value, 1500);
+  EXPECT_EQ(c.at("target_missed").value, c.at("ops_per_s").value < 0.99 * 2000 ? 1 : 0);
   EXPECT_GT(c.at("intended_p99_us").value, 0);
   EXPECT_GE(c.at("intended_p99_us").value, c.at("p99_us").value * 0.99);
   EXPECT_EQ(c.count("hit_intended_p99_us"), 1u);
@@ -374,7 +377,13 @@ TEST_F(ScenarioBenchmarkTest, ShardRunsItsGlobalThreadsAtTheirShareOfTheRateFrom
   EXPECT_EQ(c.at("ops").value, kOpsPerThread);
   // One thread of four: a quarter of the target rate.
   EXPECT_NEAR(c.at("ops_per_s").value, 500, 25);
+  // ... and judged against its share: 500/s.
+  EXPECT_EQ(c.at("target_missed").value, c.at("ops_per_s").value < 0.99 * 500 ? 1 : 0);
   ASSERT_TRUE(bench.shard_record().has_value());
+  // Every shard's schedule: 1,200 operations at 2,000/s from --start_at.
+  EXPECT_EQ(bench.shard_record()->schedule_window_ns, 600'000'000);
+  EXPECT_GE(bench.shard_record()->schedule_start_ns, env_.start_at_ms * 1'000'000);
+  EXPECT_LT(bench.shard_record()->schedule_start_ns, env_.start_at_ms * 1'000'000 + 10'000'000);
   EXPECT_THAT(bench.shard_record()->shard_name, ::testing::EndsWith("/threads:1"));
   EXPECT_GE(bench.shard_record()->first_start_ns, env_.start_at_ms * 1'000'000);
   std::string value;

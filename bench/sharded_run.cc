@@ -158,7 +158,9 @@ std::string ShardManifestJson(const ShardManifest& m,
           ", \"histograms\": ", Quoted(r->histograms), ", \"series\": ", Quoted(r->series),
           ", \"first_start_ns\": ", r->first_start_ns, ", \"last_end_ns\": ", r->last_end_ns,
           ", \"first_intended_ns\": ", r->first_intended_ns,
-          ", \"last_intended_ns\": ", r->last_intended_ns, ", \"start_skew_ms\": ",
+          ", \"last_intended_ns\": ", r->last_intended_ns,
+          ", \"schedule_start_ns\": ", r->schedule_start_ns,
+          ", \"schedule_window_ns\": ", r->schedule_window_ns, ", \"start_skew_ms\": ",
           absl::StrFormat(
               "%.3f", m.start_at_ms > 0
                           ? static_cast<double>(r->first_start_ns - m.start_at_ms * 1'000'000) / 1e6

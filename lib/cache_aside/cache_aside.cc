@@ -31,19 +31,6 @@ void AppendBookingCount(const BookingCount& row, std::string* out) {
   out->append(row.lastname);
 }
 
-// Realtime minus monotonic, measured once per process, so that every
-// thread's operations land on one time line (ops_per_s divides by the span
-// from the first start to the last end over all threads).
-int64_t EpochOffsetNs() {
-  static const int64_t offset = [] {
-    const int64_t real = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                             std::chrono::system_clock::now().time_since_epoch())
-                             .count();
-    return real - CacheAside::MonoNowNs();
-  }();
-  return offset;
-}
-
 // A distinct stream from the Workload's (seed + thread_index): splitmix64's
 // finalizer over the pair, so jitter draws never line up with op draws.
 uint64_t JitterSeed(uint64_t seed, int thread_index) {

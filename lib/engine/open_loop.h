@@ -8,15 +8,28 @@
 // operation's response time from that intended start besides its service
 // time (lib/metrics/recorder.h, RecordOpenLoop).
 //
-// A run's total rate R is split over its T threads: each thread runs at R/T,
-// and thread t's first operation is due at origin + t/R, so that the threads'
-// operations interleave evenly rather than in bursts of T. Gaps between a
-// thread's operations are T/R seconds (arrival uniform) or exponential with
-// that mean (arrival poisson: the superposition of the threads is a Poisson
-// process of rate R, independent users). The exponential gaps come from the
-// thread's own std::mt19937_64 (seed + thread index) through -ln(1 - u),
-// written here rather than taken from a library so that a schedule never
-// changes between library versions.
+// A run's total rate R is split over its T threads: each thread runs at R/T.
+// A run of n operations per thread (Options::ops) is a WINDOW of
+// D = n * T / R seconds from the run's common origin, and every thread's
+// operations fall inside it, so that all threads end together and the run as
+// a whole sends at R from the first to the last operation (no thread runs on
+// alone at the end, which would make the total rate sag):
+//   arrival uniform   thread t's k-th operation is due at origin + (t + kT)/R:
+//                     the threads interleave evenly, T/R apart each;
+//   arrival poisson   thread t's n operations are due at n independent
+//                     uniform instants of [origin, origin + D), in order: a
+//                     Poisson process conditioned on its count, so the
+//                     superposition of the threads is a Poisson process of
+//                     rate R conditioned on n*T arrivals in D (independent
+//                     users, and exactly the target's count in the window;
+//                     an unconditioned Poisson run of 12,000 arrivals asks
+//                     for a rate 0.9% off the target by chance, one sd).
+// The order statistics are drawn one after another, ascending (the next is
+// the minimum of the uniforms left above the last), from the thread's own
+// std::mt19937_64 (seed + thread index), written here rather than taken from a
+// library so that a schedule never changes between library versions.
+// Operations past n (Options::ops 0: all of them) follow with exponential
+// gaps of mean T/R.
 //
 // Waiting: sleep until a margin before the deadline, then spin on the clock
 // (the thread's timer slack is set to 1 ns so sleeps wake on time). The margin
@@ -54,6 +67,9 @@ class OpenLoopSchedule : public Schedule {
     // Shared by the run's threads: gives the common origin and stops waits.
     // Null: the origin is this schedule's first WaitNext().
     RunControl* control = nullptr;
+    // The operations this thread will run: they fall in the window
+    // (above). 0: unknown; every gap is then drawn alone.
+    int64_t ops = 0;
   };
 
   explicit OpenLoopSchedule(const Options& options);
@@ -69,16 +85,27 @@ class OpenLoopSchedule : public Schedule {
   double mean_gap_ns() const { return mean_gap_ns_; }
 
  private:
+  // The intended start of operation `k` (0-based), given the previous one.
+  int64_t Next(int64_t k, int64_t previous_ns);
   double NextGapNs();
   void WaitUntil(int64_t deadline_ns);
 
   Options options_;
   double mean_gap_ns_;
   std::mt19937_64 rng_;
+  int64_t origin_ns_ = 0;         // the run's origin, set by the first WaitNext()
+  int64_t window_ns_ = 0;         // D, in nanoseconds (0: no window)
+  int64_t k_ = 0;                 // the operation the next WaitNext() returns
+  double fraction_ = 0;           // poisson: the last order statistic, in [0, 1)
   int64_t next_ns_ = 0;           // 0: before the first operation
   double carry_ns_ = 0;           // fractional nanoseconds of the gaps so far
   double oversleep_ns_ = 50'000;  // recent mean oversleep (EWMA)
 };
+
+// The window of an open-loop run of `scenario` with `threads` threads, all
+// shards together: queries_per_thread * threads / rate_per_s seconds; 0 for
+// a closed-loop scenario. Pure.
+double OpenLoopWindowS(const Scenario& scenario, int threads);
 
 }  // namespace cabench
 

@@ -68,6 +68,10 @@ class RunAggregate {
   ThreadResult totals_ ABSL_GUARDED_BY(mu_);
 };
 
+// An open-loop run misses its target when it achieves less than this share
+// of it (target_missed).
+inline constexpr double kTargetAchievedFraction = 0.99;
+
 // One counter: a name of lib/metrics/names.def and its value.
 using NamedValue = std::pair<std::string, double>;
 
@@ -82,6 +86,16 @@ struct RunFacts {
   int64_t bookings_removed = 0;
   // Open loop: the target rate of all threads together (0: closed loop).
   double target_rate_per_s = 0;
+  // Open loop: the share of the run's threads this process ran (a shard's
+  // local threads / all threads; 1 unsharded): its own target is
+  // target_rate_per_s * rate_share.
+  double rate_share = 1.0;
+  // Open loop: when the schedule began sending (its origin, epoch ns) and
+  // the window it sends in (OpenLoopWindowS). When both are set, wall_s and
+  // ops_per_s are judged over that window, extended to the last operation's
+  // end if that came later.
+  int64_t schedule_start_epoch_ns = 0;
+  double schedule_window_s = 0;
   // The run tracked key versions (ThreadLoop::Options::key_versions): stale
   // reads, duplicate fills and database reads in flight are reported.
   bool key_versions = false;

@@ -65,6 +65,9 @@ class RunControl {
   // threads of the run) gets that same value, so the threads' schedules are
   // phase-staggered against one origin.
   int64_t ScheduleOrigin(int64_t proposed_ns);
+  // The origin set by ScheduleOrigin(), or 0 when no schedule set one (a
+  // closed-loop run).
+  int64_t schedule_origin_ns() const { return origin_ns_.load(std::memory_order_acquire); }
 
   // Back to a fresh run's state (call when no thread of the run is running).
   void Reset();

@@ -71,6 +71,7 @@ ThreadLoop::ThreadLoop(KvClient* kv, SqlClient* sql, const Scenario& scenario,
     o.arrival = scenario.arrival;
     o.seed = scenario.seed;
     o.control = options.control;
+    o.ops = scenario.queries_per_thread;
     own_schedule_ = std::make_unique<OpenLoopSchedule>(o);
     schedule_ = own_schedule_.get();
   }

@@ -84,4 +84,14 @@ const TscScale& FastClockScale() {
 
 bool FastClockInit() { return internal::FastClockScale().use_tsc; }
 
+int64_t EpochOffsetNs() {
+  static const int64_t offset = [] {
+    const int64_t real = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
+    return real - FastMonoNowNs();
+  }();
+  return offset;
+}
+
 }  // namespace cabench

@@ -76,6 +76,12 @@ inline int64_t FastMonoNowNs() {
   return SteadyNowNs();
 }
 
+// Realtime minus monotonic (CLOCK_REALTIME - FastMonoNowNs()), measured once
+// per process, so that every thread's monotonic readings land on one epoch
+// time line and a wall-clock step (NTP) during a run reorders nothing.
+// Thread-safe.
+int64_t EpochOffsetNs();
+
 // Calibrates now (if not done yet). Returns true when FastMonoNowNs() reads
 // the TSC, false when it falls back to steady_clock. Thread-safe.
 bool FastClockInit();

@@ -108,10 +108,6 @@ Summary Summarize(const LatencyRecorder& recorder) {
     s.intended_p99_us = intended.Percentile(99) / kNsPerUs;
     s.intended_p999_us = intended.Percentile(99.9) / kNsPerUs;
     s.late_ops = recorder.late_ops();
-    const int64_t span = recorder.last_intended_ns() - recorder.first_intended_ns();
-    if (s.ops > 1 && span > 0) {
-      s.scheduled_rate_per_s = static_cast<double>(s.ops - 1) / (static_cast<double>(span) / 1e9);
-    }
     s.start_lag_avg_us = recorder.start_lag().Mean() / kNsPerUs;
     s.start_lag_p99_us = recorder.start_lag().Percentile(99) / kNsPerUs;
   }

@@ -109,10 +109,6 @@ struct Summary {
   double intended_p99_us = 0;
   double intended_p999_us = 0;
   int64_t late_ops = 0;
-  // The rate the schedule asked for during the run: (ops - 1) over the span
-  // of the intended starts (the target, up to the randomness of Poisson
-  // arrivals in a finite run); 0 with fewer than two operations.
-  double scheduled_rate_per_s = 0;
   double start_lag_avg_us = 0;
   double start_lag_p99_us = 0;
 
