@@ -85,11 +85,6 @@ struct Flags {
 
 constexpr int64_t kMaxTimeoutMs = 3'600'000;
 
-// True when `scenario` changes the cache's memory settings for its run.
-bool BoundsTheCache(const Scenario& scenario) {
-  return scenario.cache && (scenario.cache_max_memory > 0 || !scenario.eviction_policy.empty());
-}
-
 // OK when the cache is the one tools/servers started: its INFO process_id
 // is the pid in $CABENCH_SERVERS_DIR/cache.pid.
 absl::Status CheckCacheIsOurs(SuiteEnv& env) {
@@ -141,7 +136,8 @@ void PrintHelp() {
                "  --out_dir=DIR     where per-run time series go (default:\n"
                "                    results/runs/<date>_<git rev>)\n"
                "  --allow_remote    allow endpoints that are not on loopback\n"
-               "  --allow_cache_config  let scenarios with cache_max_memory/eviction_policy\n"
+               "  --allow_cache_config  let scenarios that bound the cache's memory\n"
+               "                    (cache_max_memory, cache_keys_pct, eviction_policy)\n"
                "                    reconfigure a cache that tools/servers did not start\n"
                "                    (its old settings are restored after each run)\n"
                "  --cache_url=URL   the cache, instead of CABENCH_CACHE_URL\n"
@@ -531,7 +527,7 @@ int Main(int argc, char** argv) {
     std::vector<SelectedBenchmark> chosen;
     for (size_t i = 0; i < plan.size(); ++i) {
       if (run_it[i]) {
-        chosen.push_back({plan[i].name, plan[i].scenario.name, BoundsTheCache(plan[i].scenario)});
+        chosen.push_back({plan[i].name, plan[i].scenario.name, plan[i].scenario.BoundsTheCache()});
       }
     }
     if (absl::Status s = CheckShardedSelection(chosen, benchmark::GetBenchmarkFilter(), repetitions,
@@ -632,7 +628,7 @@ int Main(int argc, char** argv) {
   // reconfigure. Others selected with them still run; alone, they are refused.
   std::vector<std::string> bounding;
   for (size_t i = 0; i < plan.size(); ++i) {
-    if (run_it[i] && BoundsTheCache(plan[i].scenario)) bounding.push_back(plan[i].scenario.name);
+    if (run_it[i] && plan[i].scenario.BoundsTheCache()) bounding.push_back(plan[i].scenario.name);
   }
   if (!bounding.empty() && !flags.allow_cache_config) {
     if (absl::Status s = CheckCacheIsOurs(env); !s.ok()) {
@@ -643,7 +639,7 @@ int Main(int argc, char** argv) {
           "tools/servers started, or with --allow_cache_config: ",
           s.message());
       for (size_t i = 0; i < plan.size(); ++i) {
-        if (BoundsTheCache(plan[i].scenario)) run_it[i] = false;
+        if (plan[i].scenario.BoundsTheCache()) run_it[i] = false;
       }
       if (std::find(run_it.begin(), run_it.end(), true) == run_it.end()) Fail(kExitUsage, why);
       std::fprintf(stderr, "cabench: not running %s\n", why.c_str());

@@ -113,6 +113,8 @@ std::string BaseName(const Scenario& scenario) {
   if (scenario.cache_max_memory > 0) {
     absl::StrAppend(&name, "/maxmemory:", MemorySizeName(scenario.cache_max_memory));
   }
+  if (scenario.cache_keys_pct > 0)
+    absl::StrAppend(&name, "/cache_keys_pct:", scenario.cache_keys_pct);
   if (scenario.rate_per_s > 0) absl::StrAppend(&name, "/rate:", scenario.rate_per_s);
   return name;
 }
@@ -217,52 +219,13 @@ absl::Status ScenarioBenchmark::PrepareRun(KvClient* kv, SqlClient* sql) {
     absl::StatusOr<int64_t> deleted = kv->DeletePrefix(scenario_.key_prefix);
     if (!deleted.ok()) return deleted.status();
   }
-  // A memory-bounded cache (main checked that cabench may reconfigure it):
-  // cache_max_memory is the room for keys, on top of what the server needs
-  // besides its keys now (its own structures, the connections: used_memory -
-  // used_memory_dataset) and an allowance for the run's busy connections, so
-  // that a budget means about the same on a fresh server and on a busy one.
-  // Keys already there are evicted by the policy before the run starts.
-  std::string max_memory;
-  if (scenario_.cache_max_memory > 0) {
-    absl::StatusOr<int64_t> besides = MemoryBesidesKeys(kv);
-    if (!besides.ok()) return besides.status();
-    // The run's connections (threads, the stats reader) grow their buffers
-    // once busy; what they will take is not in `besides` yet.
-    // On a cluster, each of them connects to every primary.
-    constexpr int64_t kPerConnection = 96 * 1024;
-    const absl::StatusOr<KvRouting> routing = kv->Routing();
-    const int64_t nodes = routing.ok() ? std::max<int64_t>(1, routing->primaries) : 1;
-    max_memory_set_ =
-        *besides + scenario_.cache_max_memory + kPerConnection * (threads_ + 2) * nodes;
-    max_memory = absl::StrCat(max_memory_set_);
-  }
-  const std::pair<const char*, std::string> settings[] = {
-      {"maxmemory", max_memory}, {"maxmemory-policy", scenario_.eviction_policy}};
-  for (const auto& [name, value] : settings) {
-    if (value.empty()) continue;
-    absl::StatusOr<std::string> old = kv->ConfigGet(name);
-    if (!old.ok()) return old.status();
-    std::optional<std::string>& saved =
-        std::string_view(name) == "maxmemory" ? saved_max_memory_ : saved_policy_;
-    if (!saved.has_value()) saved = *old;  // a repetition keeps the first
-    if (absl::Status s = kv->ConfigSet(name, value); !s.ok()) return s;
-  }
-  if (max_memory_set_ > 0) {
-    // Keys already there beyond the new limit are evicted before the run,
-    // not during it, so that the run's room stays what it asked for. The
-    // server evicts before each command it serves (and from a timer), so
-    // ask it for its memory until it is within the limit (at most ~3 s).
-    for (int i = 0; i < 150; ++i) {
-      absl::StatusOr<std::string> info = kv->Info("memory");
-      if (!info.ok()) return info.status();
-      const int64_t used = InfoInt(*info, "used_memory").value_or(0);
-      if (used <= max_memory_set_) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-  }
+  // A memory-bounded cache (main checked that cabench may reconfigure it).
   WarmUpOptions warm_up;
   RunKeys(&warm_up.key_states, &warm_up.key_versions);
+  if (absl::Status s = cache_bound_.Apply(kv, sql, scenario_, env_->data, threads_, warm_up);
+      !s.ok()) {
+    return s;
+  }
   return WarmUp(kv, sql, scenario_, env_->data, warm_up, &warm_up_);
 }
 
@@ -363,11 +326,9 @@ ModelInput ScenarioBenchmark::PredictionInput(KvClient* kv, const Summary& summa
     facts.measured[CounterId::kKeyUniverse] =
         static_cast<double>(EffectivePassengerRange(scenario_, env_->data).count);
   }
-  if (kv == nullptr || scenario_.cache_max_memory <= 0) return in;
-  if (max_memory_set_ > 0) {
-    facts.measured[CounterId::kCacheMaxmemoryMb] =
-        static_cast<double>(max_memory_set_) / (1024.0 * 1024.0);
-  }
+  if (kv == nullptr || cache_bound_.report().max_memory <= 0) return in;
+  facts.measured[CounterId::kCacheMaxmemoryMb] =
+      static_cast<double>(cache_bound_.report().max_memory) / (1024.0 * 1024.0);
   // A memory-bounded cache that evicted during the run: how many of this
   // run's keys it held at the end is its capacity, the model's C (never
   // derived from the measured hits). One that never filled is unbounded.
@@ -389,19 +350,6 @@ ModelInput ScenarioBenchmark::PredictionInput(KvClient* kv, const Summary& summa
   return in;
 }
 
-absl::StatusOr<int64_t> ScenarioBenchmark::MemoryBesidesKeys(KvClient* kv) {
-  absl::StatusOr<std::string> info = kv->Info("memory");
-  if (!info.ok()) return info.status();
-  const std::optional<int64_t> used = InfoInt(*info, "used_memory");
-  const std::optional<int64_t> dataset = InfoInt(*info, "used_memory_dataset");
-  if (!used.has_value() || !dataset.has_value()) {
-    return absl::FailedPreconditionError(
-        "the cache's INFO memory lacks used_memory or used_memory_dataset: cannot bound its "
-        "memory");
-  }
-  return std::max<int64_t>(0, *used - *dataset);
-}
-
 void ScenarioBenchmark::RunKeys(KeyStates** states, KeyVersions** versions) {
   std::lock_guard<std::mutex> lock(key_states_mu_);
   if (key_versions_ == nullptr) {
@@ -413,18 +361,6 @@ void ScenarioBenchmark::RunKeys(KeyStates** states, KeyVersions** versions) {
   }
   *states = key_states_.get();
   *versions = key_versions_.get();
-}
-
-absl::Status ScenarioBenchmark::RestoreCacheConfig(KvClient* kv) {
-  absl::Status result;
-  for (auto [name, saved] :
-       {std::pair<const char*, std::optional<std::string>*>{"maxmemory", &saved_max_memory_},
-        {"maxmemory-policy", &saved_policy_}}) {
-    if (!saved->has_value()) continue;
-    if (absl::Status s = kv->ConfigSet(name, **saved); !s.ok() && result.ok()) result = s;
-    saved->reset();
-  }
-  return result;
 }
 
 absl::StatusOr<int64_t> ScenarioBenchmark::RemoveBookings(ThreadLoop& loop, SqlClient* sql) {
@@ -616,7 +552,6 @@ void ScenarioBenchmark::FinishRun(benchmark::State& state, ThreadLoop& loop, KvC
     key_versions_.reset();
   }
   warm_up_ = WarmUpReport();
-  max_memory_set_ = 0;
   {
     std::lock_guard<std::mutex> lock(routing_mu_);
     routing_.reset();

@@ -65,6 +65,7 @@
 #include "lib/clients/kv_client.h"
 #include "lib/clients/sql_client.h"
 #include "lib/clients/sql_pool.h"
+#include "lib/engine/cache_bound.h"
 #include "lib/engine/key_states.h"
 #include "lib/engine/run.h"
 #include "lib/engine/thread_loop.h"
@@ -151,14 +152,9 @@ class ScenarioBenchmark {
   // The model's input for this run; with a memory-bounded cache that
   // evicted, its measured capacity (also set in `facts`).
   ModelInput PredictionInput(KvClient* kv, const Summary& summary, RunFacts& facts) const;
-  // What the cache uses besides its keys: INFO memory's used_memory -
-  // used_memory_dataset.
-  static absl::StatusOr<int64_t> MemoryBesidesKeys(KvClient* kv);
   // The run's shared key states (runs with a cache; else null) and key
   // versions, made by the first thread that asks.
   void RunKeys(KeyStates** states, KeyVersions** versions);
-  // The finisher: the cache's memory settings back as they were.
-  absl::Status RestoreCacheConfig(KvClient* kv);
   // The thread that merged last: counters, files, clean-up, reset.
   void FinishRun(benchmark::State& state, ThreadLoop& loop, KvClient* kv, SqlClient* sql);
   // Removes the run's bookings through `sql` (reconnecting it through `loop`
@@ -189,11 +185,9 @@ class ScenarioBenchmark {
   std::shared_ptr<SqlPool> run_pool_;
   std::unique_ptr<ServerStatsReader> stats_reader_;
   std::unique_ptr<ServerSampler> sampler_;
-  // A memory-bounded cache: the values CONFIG SET replaced (thread 0 sets
-  // them before the run, the finisher restores them).
-  std::optional<std::string> saved_max_memory_;
-  std::optional<std::string> saved_policy_;
-  int64_t max_memory_set_ = 0;  // the maxmemory this run set (0: none)
+  // A memory-bounded cache: thread 0 applies the bound before the run, the
+  // finisher restores the cache's settings after it.
+  CacheBound cache_bound_;
   // What the run knows of each key, for the cause of each miss, stale reads
   // and stampedes: shared by the run's threads, cleared when the run ends.
   // A cluster cache: the run's routing (each thread's, added as it ends).

@@ -179,13 +179,25 @@ struct Scenario {
   // the server uses besides keys when the run starts) and maxmemory-policy ("":
   // untouched), applied with CONFIG SET for the run and restored after it.
   int64_t cache_max_memory = 0;
+  // ... or the room as a share of the run's keys, in percent (1..100; 0:
+  // none): before the run, maxmemory is set so that the cache holds about
+  // this share of the key universe (lib/engine/cache_bound.h measures it).
+  int64_t cache_keys_pct = 0;
   std::string eviction_policy;
 
-  // Sweeps: ttl_ms and cache_max_memory may be lists in the YAML file; the
-  // scenario then runs once per value (per thread count), each run with that
-  // value in ttl_ms / cache_max_memory (SweepPoints()). Empty: no sweep.
+  // Sweeps: ttl_ms, cache_max_memory and cache_keys_pct may be lists in the
+  // YAML file; the scenario then runs once per value (per thread count), each
+  // run with that value in ttl_ms / cache_max_memory / cache_keys_pct
+  // (SweepPoints()). Empty: no sweep.
   std::vector<int64_t> ttl_sweep_ms;
   std::vector<int64_t> cache_max_memory_sweep;
+  std::vector<int64_t> cache_keys_pct_sweep;
+
+  // True when the run bounds the cache's memory (sets maxmemory or its
+  // policy), which cabench does only on a cache it may reconfigure.
+  bool BoundsTheCache() const {
+    return cache && (cache_max_memory > 0 || cache_keys_pct > 0 || !eviction_policy.empty());
+  }
 };
 
 }  // namespace cabench

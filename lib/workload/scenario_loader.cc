@@ -49,6 +49,7 @@ constexpr const char* kKnownKeys[] = {
     "seed",              "fallback_to_db",        "rate_per_s",            "arrival",
     "baseline",          "db_pool_size",          "db_pool_timeout_ms",    "zipf_s",
     "hot_keys_pct",      "hot_ops_pct",           "trace_file",            "cache_max_memory",
+    "cache_keys_pct",
     "eviction_policy",   "warmup",                "warmup_window_ops",     "warmup_steady_pct",
     "single_flight",     "single_flight_lock_ms", "single_flight_wait_ms", "single_flight_poll_us",
     "early_refresh_beta"};
@@ -564,6 +565,7 @@ absl::Status ScenarioParser::ApplyKey(const std::string& key, const YAML::Node& 
     sc->cache_max_memory = bytes;
     return absl::OkStatus();
   }
+  if (key == "cache_keys_pct") return ReadInt64(key, value, line, 1, 100, &sc->cache_keys_pct);
   if (key == "eviction_policy") {
     for (const char* policy : kEvictionPolicies) {
       if (value.IsScalar() && value.Scalar() == policy) {
@@ -824,12 +826,18 @@ absl::StatusOr<Scenario> ScenarioParser::Parse(absl::string_view text, absl::str
       return Error(
           line, absl::StrCat("duplicate key ", Quote(key), " (first at line ", seen->second, ")"));
     }
-    absl::Status s = key == "ttl_ms" ? ReadSweep(key, value, line, &scenario, &scenario.ttl_ms,
-                                                 &scenario.ttl_sweep_ms)
-                     : key == "cache_max_memory"
-                         ? ReadSweep(key, value, line, &scenario, &scenario.cache_max_memory,
-                                     &scenario.cache_max_memory_sweep)
-                         : ApplyKey(key, value, line, &scenario);
+    absl::Status s;
+    if (key == "ttl_ms") {
+      s = ReadSweep(key, value, line, &scenario, &scenario.ttl_ms, &scenario.ttl_sweep_ms);
+    } else if (key == "cache_max_memory") {
+      s = ReadSweep(key, value, line, &scenario, &scenario.cache_max_memory,
+                    &scenario.cache_max_memory_sweep);
+    } else if (key == "cache_keys_pct") {
+      s = ReadSweep(key, value, line, &scenario, &scenario.cache_keys_pct,
+                    &scenario.cache_keys_pct_sweep);
+    } else {
+      s = ApplyKey(key, value, line, &scenario);
+    }
     if (!s.ok()) return s;
   }
 
@@ -872,14 +880,25 @@ absl::StatusOr<Scenario> ScenarioParser::Parse(absl::string_view text, absl::str
                                 fewest, " thread(s): a pool larger than the threads is no bound"));
     }
   }
-  if (key_lines.count("eviction_policy") && scenario.cache_max_memory == 0) {
-    return Error(line_of("eviction_policy"),
-                 "eviction_policy: needs cache_max_memory (a policy acts only under a memory "
-                 "limit, and a run states the limit it is measured under)");
+  if (key_lines.count("cache_max_memory") && key_lines.count("cache_keys_pct")) {
+    return Error(line_of("cache_keys_pct"),
+                 "cache_keys_pct: give the cache's room either in bytes "
+                 "(cache_max_memory) or as "
+                 "a share of the keys (cache_keys_pct), not both");
   }
-  if (scenario.cache_max_memory > 0 && !scenario.cache) {
-    return Error(line_of("cache_max_memory"),
-                 "cache_max_memory: needs cache: true (this scenario uses no cache)");
+  if (key_lines.count("eviction_policy") && scenario.cache_max_memory == 0 &&
+      scenario.cache_keys_pct == 0) {
+    return Error(line_of("eviction_policy"),
+                 "eviction_policy: needs cache_max_memory or cache_keys_pct (a "
+                 "policy acts only "
+                 "under a memory limit, and a run states the limit it is "
+                 "measured under)");
+  }
+  for (const char* key : {"cache_max_memory", "cache_keys_pct"}) {
+    if (key_lines.count(key) && !scenario.cache) {
+      return Error(line_of(key),
+                   absl::StrCat(key, ": needs cache: true (this scenario uses no cache)"));
+    }
   }
   if (absl::Status s = CheckAccess(key_lines, &scenario); !s.ok()) return s;
   if (absl::Status s = CheckWarmupAndStampede(key_lines, scenario); !s.ok()) return s;
@@ -1009,7 +1028,10 @@ absl::StatusOr<std::vector<Scenario>> LoadScenarioDir(const std::string& dir) {
 std::vector<Scenario> SweepPoints(const Scenario& scenario) {
   const std::vector<int64_t> ttls =
       scenario.ttl_sweep_ms.empty() ? std::vector<int64_t>{scenario.ttl_ms} : scenario.ttl_sweep_ms;
-  const std::vector<int64_t> sizes = scenario.cache_max_memory_sweep.empty()
+  // At most one of the two sizes is a sweep (the loader refuses both).
+  const bool by_keys = !scenario.cache_keys_pct_sweep.empty();
+  const std::vector<int64_t> sizes = by_keys ? scenario.cache_keys_pct_sweep
+                                     : scenario.cache_max_memory_sweep.empty()
                                          ? std::vector<int64_t>{scenario.cache_max_memory}
                                          : scenario.cache_max_memory_sweep;
   std::vector<Scenario> points;
@@ -1017,9 +1039,10 @@ std::vector<Scenario> SweepPoints(const Scenario& scenario) {
     for (int64_t size : sizes) {
       Scenario point = scenario;
       point.ttl_ms = ttl;
-      point.cache_max_memory = size;
+      (by_keys ? point.cache_keys_pct : point.cache_max_memory) = size;
       point.ttl_sweep_ms.clear();
       point.cache_max_memory_sweep.clear();
+      point.cache_keys_pct_sweep.clear();
       points.push_back(std::move(point));
     }
   }

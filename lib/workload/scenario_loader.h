@@ -22,7 +22,7 @@
 //   ttl_jitter_pct       0..90
 //   write_policy         refresh | invalidate | ttl_only
 //   fallback_to_db       true | false
-//   (ttl_ms and cache_max_memory may each be a list: a sweep, one run per
+//   (ttl_ms, cache_max_memory and cache_keys_pct may each be a list: a sweep, one run per
 //   value, see SweepPoints())
 //   access               pool | random | zipf | hotspot | trace
 //   zipf_s               access: zipf only; a number > 0 and <= 10 (0.99)
@@ -45,10 +45,15 @@
 //                        16kb..1024gb. Redis's k, m, g
 //                        (powers of 1000) are refused as ambiguous. Needs
 //                        cache: true
+//   cache_keys_pct       1..100: the room in the cache as a share of the
+//                        run's keys (its pool, or every passenger); the run
+//                        sizes maxmemory so the cache holds about that many
+//                        of them (lib/engine/cache_bound.h). Not with
+//                        cache_max_memory; needs cache: true
 //   eviction_policy      noeviction | allkeys-lru | allkeys-lfu |
 //                        allkeys-random | volatile-lru | volatile-lfu |
 //                        volatile-random | volatile-ttl (maxmemory-policy);
-//                        needs cache_max_memory
+//                        needs cache_max_memory or cache_keys_pct
 //   pool_size            >= 1          pool_first_id  >= 1 (the pool's last id
 //                                      must fit in int64)
 //   key_prefix           1..100 printable ASCII characters, no spaces
@@ -146,9 +151,9 @@ absl::StatusOr<Scenario> LoadScenarioFile(const std::string& path);
 // first file (in that order) that fails to load. Safe to call concurrently.
 absl::StatusOr<std::vector<Scenario>> LoadScenarioDir(const std::string& dir);
 
-// The runs of a sweep (ttl_ms or cache_max_memory given as a list): one
+// The runs of a sweep (ttl_ms, cache_max_memory or cache_keys_pct given as a list): one
 // Scenario per combination, TTLs outer, memory sizes inner, in the order
-// listed, each with its value in ttl_ms / cache_max_memory and the sweep
+// listed, each with its value in ttl_ms / cache_max_memory / cache_keys_pct and the sweep
 // lists empty. A scenario without a sweep is returned alone, as it is. Pure.
 std::vector<Scenario> SweepPoints(const Scenario& scenario);
 

@@ -180,6 +180,20 @@ TEST(ParseScenarioTest, SweepsRunOncePerValue) {
     EXPECT_TRUE(p.cache_max_memory_sweep.empty());
     EXPECT_EQ(p.eviction_policy, "allkeys-lru");
   }
+  // A cache sized as a share of the keys sweeps the same way.
+  ASSERT_OK_AND_ASSIGN(Scenario k, ParseScenario("name: k\n"
+                                                 "cache_keys_pct: [1, 5, 50]\n"
+                                                 "eviction_policy: allkeys-lru\n",
+                                                 "k.yaml"));
+  const std::vector<Scenario> shares = SweepPoints(k);
+  ASSERT_EQ(shares.size(), 3u);
+  EXPECT_EQ(shares[0].cache_keys_pct, 1);
+  EXPECT_EQ(shares[2].cache_keys_pct, 50);
+  for (const Scenario& p : shares) {
+    EXPECT_TRUE(p.cache_keys_pct_sweep.empty());
+    EXPECT_EQ(p.cache_max_memory, 0);
+    EXPECT_TRUE(p.BoundsTheCache());
+  }
   // Without a list, the scenario alone.
   ASSERT_OK_AND_ASSIGN(Scenario one, ParseScenario("name: one\nttl_ms: 7\n", "one.yaml"));
   ASSERT_EQ(SweepPoints(one).size(), 1u);
@@ -660,7 +674,16 @@ const BadInput kBadInputs[] = {
     {"policy_list", "name: bad\ncache_max_memory: 32mb\neviction_policy: [allkeys-lru]\n", 3,
      "eviction_policy"},
     {"policy_without_memory", "name: bad\n\neviction_policy: allkeys-lru\n", 3,
-     "eviction_policy: needs cache_max_memory"},
+     "eviction_policy: needs cache_max_memory or cache_keys_pct"},
+    // A cache sized as a share of the keys.
+    {"keys_pct_zero", "name: bad\ncache_keys_pct: 0\n", 2, "cache_keys_pct: 0 is out of range"},
+    {"keys_pct_above_100", "name: bad\ncache_keys_pct: [5, 101]\n", 2,
+     "cache_keys_pct: 101 is out of range"},
+    {"keys_pct_fraction", "name: bad\ncache_keys_pct: 0.5\n", 2, "cache_keys_pct"},
+    {"keys_pct_and_bytes", "name: bad\ncache_max_memory: 1mb\ncache_keys_pct: 5\n", 3,
+     "cache_keys_pct: give the cache's room either in bytes"},
+    {"keys_pct_without_cache", "name: bad\ncache: false\ncache_keys_pct: 5\n", 3,
+     "cache_keys_pct: needs cache: true"},
     // Memory sizes that do not parse or are out of range.
     {"memory_word", "name: bad\ncache_max_memory: lots\n", 2, "cache_max_memory: 'lots'"},
     {"memory_blank_before_unit", "name: bad\ncache_max_memory: 32 mb\n", 2, "cache_max_memory"},
