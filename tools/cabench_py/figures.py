@@ -1,0 +1,238 @@
+"""Figures in the project's Markdown files, derived from committed results files.
+
+Every measured figure in README.md, docs/ and results/**/README.md sits inside a marker
+that names the results file it comes from and how it is derived, so that a test can
+derive it again and fail on any difference (tools/figures --check), and a refreshed
+results file refreshes the text (tools/figures --write).
+
+A table (one row per benchmark entry the filter selects, in file order):
+
+  <!-- figures: results/ttl/ttl_sweep.json
+       rows: ^CacheAside/ttl_sweep/
+       columns: TTL ms = @ttl_ms; hit rate % = hit_rate_pct:.1f; model % = predicted_hit_rate_pct:.1f -->
+  | TTL ms | hit rate % | model % |
+  |---|---|---|
+  | 100 | 31.4 | 31.3 |
+  <!-- /figures -->
+
+One number in running text:
+
+  <!-- figure: results/micro/mixed.json; row: ^BM_CacheAside_Mixed/threads:1$; value: real_time:.0f -->139<!-- /figure -->
+
+Keys of the marker (separated by ';' or new lines): the file (first, after the colon,
+relative to the repository); `rows`/`row`: a Python regular expression searched in each
+entry's name (`row` must select exactly one); `where`: FIELD=VALUE pairs, comma separated,
+an entry must match (e.g. aggregate_name=median); `columns` (tables): HEADER = EXPR[:FORMAT]
+items separated by ';' ... on one line or several; `value` (one number): EXPR[:FORMAT].
+EXPR is a field of the entry (a counter, or a standard key such as real_time, threads), an
+@-parameter of the benchmark (@scenario, @threads, @name and every parameter cabench
+records for it: @read_pct, @ttl_ms, @access, @rate_per_s, @cache_keys_pct, ...), or
+arithmetic over them (+ - * / and parentheses, numbers). FORMAT is a Python format spec
+(default: the value as is); ',' groups thousands.
+"""
+import ast
+import json
+import operator
+import os
+import re
+
+from .common import ToolError, load_json
+
+_BLOCK = re.compile(r"<!--\s*figures:(?P<spec>.*?)-->\n(?P<body>.*?)<!--\s*/figures\s*-->",
+                    re.S)
+_INLINE = re.compile(r"<!--\s*figure:(?P<spec>.*?)-->(?P<body>.*?)<!--\s*/figure\s*-->", re.S)
+_OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
+        ast.Div: operator.truediv, ast.USub: operator.neg}
+# The context key where cabench records each benchmark's parameters (bench/main.cc).
+PARAMS_CONTEXT = "cabench_benchmarks"
+
+
+def _spec(text, where):
+    """{key: value} of a marker's text: the file first, then key: value items."""
+    parts = [p.strip() for p in re.split(r";|\n", text) if p.strip()]
+    if not parts:
+        raise ToolError(f"{where}: a figures marker names no file")
+    spec = {"file": parts[0]}
+    key = None
+    for p in parts[1:]:
+        m = re.match(r"^(rows|row|where|columns|value)\s*:\s*(.*)$", p)
+        if m:
+            key = m.group(1)
+            spec[key] = [m.group(2)] if m.group(2) else []
+        elif key == "columns":
+            spec[key].append(p)  # a column on a line of its own
+        else:
+            raise ToolError(f"{where}: cannot read '{p}' in a figures marker")
+    return {k: (v if k in ("file", "columns") else "; ".join(v)) for k, v in spec.items()}
+
+
+def _params(doc):
+    raw = doc.get("context", {}).get(PARAMS_CONTEXT)
+    if not raw:
+        return {}
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError:
+        raise ToolError(f"the context's {PARAMS_CONTEXT} is not JSON")
+
+
+def _lookup(name, entry, params, where):
+    if name.startswith("@"):
+        key = name[1:]
+        if key == "name":
+            return entry["name"]
+        if key == "threads":
+            return entry.get("threads")
+        p = params.get(entry.get("run_name", entry["name"]), params.get(entry["name"], {}))
+        if key not in p:
+            raise ToolError(f"{where}: {entry['name']} has no parameter {key} (is the results "
+                            "file older than the parameters in its context?)")
+        return p[key]
+    if name not in entry:
+        raise ToolError(f"{where}: {entry['name']} has no field {name}")
+    return entry[name]
+
+
+def _evaluate(expr, entry, params, where):
+    """The value of EXPR for `entry` (see the module comment)."""
+    expr = expr.strip()
+    if re.fullmatch(r"@?[A-Za-z_][A-Za-z0-9_]*", expr):
+        return _lookup(expr, entry, params, where)
+    names = {}
+
+    def rename(m):
+        key = f"_v{len(names)}"
+        names[key] = _lookup(m.group(0), entry, params, where)
+        return key
+    text = re.sub(r"@?[A-Za-z_][A-Za-z0-9_]*", rename, expr)
+    try:
+        tree = ast.parse(text, mode="eval")
+    except SyntaxError:
+        raise ToolError(f"{where}: cannot read the expression '{expr}'")
+
+    def walk(node):
+        if isinstance(node, ast.Expression):
+            return walk(node.body)
+        if isinstance(node, ast.BinOp) and type(node.op) in _OPS:
+            return _OPS[type(node.op)](walk(node.left), walk(node.right))
+        if isinstance(node, ast.UnaryOp) and type(node.op) in _OPS:
+            return _OPS[type(node.op)](walk(node.operand))
+        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
+            return node.value
+        if isinstance(node, ast.Name) and node.id in names:
+            return names[node.id]
+        raise ToolError(f"{where}: '{expr}' is not arithmetic over fields")
+    return walk(tree)
+
+
+def _format(value, fmt, where):
+    if not fmt:
+        return str(value)
+    try:
+        return format(value, fmt)
+    except (ValueError, TypeError):
+        raise ToolError(f"{where}: cannot format {value!r} with '{fmt}'")
+
+
+def _split_format(item):
+    """(expression, format) of EXPR[:FORMAT]; a ':' inside a regex is not ours."""
+    expr, sep, fmt = item.rpartition(":")
+    if not sep or not re.fullmatch(r"[<>^=]?[+\- ]?#?0?\d*[,_]?(\.\d+)?[a-z%]?", fmt):
+        return item, ""
+    return expr, fmt
+
+
+def _entries(root, spec, where, cache):
+    path = os.path.join(root, spec["file"])
+    if path not in cache:
+        cache[path] = load_json(path, "Google Benchmark JSON file")
+    doc = cache[path]
+    pattern = re.compile(spec.get("rows") or spec.get("row") or "")
+    conditions = []
+    for pair in filter(None, (p.strip() for p in spec.get("where", "").split(","))):
+        field, _, value = pair.partition("=")
+        conditions.append((field.strip(), value.strip()))
+    out = [e for e in doc.get("benchmarks", [])
+           if pattern.search(e.get("name", "")) and
+           all(str(e.get(f)) == v for f, v in conditions)]
+    if not out:
+        raise ToolError(f"{where}: no entry of {spec['file']} matches")
+    return out, _params(doc)
+
+
+def render_table(root, spec_text, where, cache):
+    """The Markdown table a `figures` marker describes."""
+    spec = _spec(spec_text, where)
+    columns = []
+    for item in "; ".join(spec.get("columns", [])).split(";"):
+        if item.strip():
+            header, eq, rest = item.partition("=")
+            if not eq:
+                raise ToolError(f"{where}: a column is HEADER = EXPR[:FORMAT], not '{item}'")
+            columns.append((header.strip(), *_split_format(rest.strip())))
+    if not columns:
+        raise ToolError(f"{where}: a figures table needs columns")
+    entries, params = _entries(root, spec, where, cache)
+    lines = ["| " + " | ".join(h for h, _, _ in columns) + " |",
+             "|" + "---|" * len(columns)]
+    for e in entries:
+        cells = [_format(_evaluate(x, e, params, where), f, where) for _, x, f in columns]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def render_value(root, spec_text, where, cache):
+    """The one number a `figure` marker describes."""
+    spec = _spec(spec_text, where)
+    entries, params = _entries(root, spec, where, cache)
+    if len(entries) != 1:
+        raise ToolError(f"{where}: 'row' selects {len(entries)} entries of {spec['file']}, "
+                        "not one")
+    if "value" not in spec:
+        raise ToolError(f"{where}: a figure needs a value")
+    expr, fmt = _split_format(spec["value"])
+    return _format(_evaluate(expr, entries[0], params, where), fmt, where)
+
+
+def refresh(root, path, text):
+    """(new text, [(line, old, new)]) for one Markdown file: every marker derived again."""
+    cache, changes = {}, []
+
+    def line_of(pos):
+        return text.count("\n", 0, pos) + 1
+
+    def table(m):
+        where = f"{os.path.relpath(path, root)}:{line_of(m.start())}"
+        new = render_table(root, m.group("spec"), where, cache)
+        if new != m.group("body"):
+            changes.append((where, m.group("body"), new))
+        return m.group(0).replace(m.group("body"), new, 1) if m.group("body") else \
+            m.group(0).replace("-->\n", "-->\n" + new, 1)
+
+    def value(m):
+        where = f"{os.path.relpath(path, root)}:{line_of(m.start())}"
+        new = render_value(root, m.group("spec"), where, cache)
+        if new != m.group("body"):
+            changes.append((where, m.group("body"), new))
+        return m.group(0)[:m.start("body") - m.start()] + new + \
+            m.group(0)[m.end("body") - m.start():]
+    out = _BLOCK.sub(table, text)
+    out = _INLINE.sub(value, out)
+    return out, changes
+
+
+def markdown_files(root):
+    """README.md, docs/*.md and results/**/README.md of the repository at `root`."""
+    out = [os.path.join(root, "README.md")]
+    docs = os.path.join(root, "docs")
+    if os.path.isdir(docs):
+        out += sorted(os.path.join(docs, f) for f in os.listdir(docs) if f.endswith(".md"))
+    for folder, _, files in sorted(os.walk(os.path.join(root, "results"))):
+        if "README.md" in files:
+            out.append(os.path.join(folder, "README.md"))
+    return [p for p in out if os.path.isfile(p)]
+
+
+def count_markers(text):
+    """How many figures markers `text` has (tables and numbers)."""
+    return len(_BLOCK.findall(text)) + len(_INLINE.findall(text))
