@@ -49,12 +49,14 @@
 #include "lib/engine/run_control.h"
 #include "lib/engine/shard.h"
 #include "lib/metrics/clock.h"
+#include "lib/metrics/json.h"
 #include "lib/mysql/mysql_client.h"
 #include "lib/redis/redis_client.h"
 #include "lib/servers/replication.h"
 #include "lib/servers/server_stats.h"
 #include "lib/workload/data_set.h"
 #include "lib/workload/scenario_loader.h"
+#include "lib/workload/scenario_params.h"
 #include "lib/workload/workload.h"
 
 namespace cabench {
@@ -663,6 +665,24 @@ int Main(int argc, char** argv) {
   env.ledger = ledger->get();
 
   AddSuiteContext(env, flags.scenarios_dir, *scenarios);
+  {
+    // Every planned benchmark's parameters, for tools that would otherwise
+    // parse its name: in the JSON context, and beside the series with the
+    // stem of its files.
+    JsonObject params;
+    JsonObject files;
+    for (const Planned& p : plan) {
+      const std::string json = ScenarioParamsJson(p.scenario, p.threads);
+      params.Raw(p.name, json);
+      files.Raw(ScenarioBenchmark::FileStem(p.name),
+                absl::StrCat(json.substr(0, json.size() - 1), ", \"benchmark\": ",
+                             JsonQuote(p.name), "}"));
+    }
+    benchmark::AddCustomContext("cabench_benchmarks", params.str());
+    std::ofstream out(std::filesystem::path(env.out_dir) / "benchmarks.json", std::ios::trunc);
+    out << files.str() << "\n";
+    if (!out) Fail(kExitRuntime, absl::StrCat("cannot write ", env.out_dir, "/benchmarks.json"));
+  }
 
   std::vector<std::unique_ptr<ScenarioBenchmark>> benchmarks;
   std::vector<const ScenarioBenchmark*> selected;

@@ -126,6 +126,10 @@ std::string ScenarioBenchmark::FullName(const Scenario& scenario, int threads) {
                       "/real_time/threads:", threads);
 }
 
+std::string ScenarioBenchmark::FileStem(const std::string& full_name) {
+  return absl::StrReplaceAll(full_name, {{"/", "_"}, {":", "-"}});
+}
+
 Scenario ScenarioBenchmark::NoCacheTwin(const Scenario& scenario) {
   Scenario twin = scenario;
   twin.name = scenario.name + "@no_cache";
@@ -491,7 +495,7 @@ void ScenarioBenchmark::FinishRun(benchmark::State& state, ThreadLoop& loop, KvC
                    std::string(totals.last_op_error.message()).c_str());
     }
 
-    std::string file = absl::StrReplaceAll(full_name_, {{"/", "_"}, {":", "-"}});
+    std::string file = FileStem(full_name_);
     if (run > 0) absl::StrAppend(&file, "_run", run);
     const std::filesystem::path out(env_->out_dir);
     absl::Status s =

@@ -12,26 +12,12 @@
 #include "absl/time/clock.h"
 #include "bench/suite_env.h"
 #include "lib/dataset/run_ledger.h"
+#include "lib/metrics/json.h"
 #include "lib/servers/server_stats.h"
 
 namespace cabench {
 namespace {
 
-// A JSON string literal (quotes, backslashes and control characters escaped).
-std::string Quoted(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      absl::StrAppendFormat(&out, "\\u%04x", c);
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
 
 }  // namespace
 
@@ -132,30 +118,30 @@ std::string ShardManifestJson(const ShardManifest& m,
   const char* build_type = CABENCH_BUILD_TYPE " (assertions on)";
 #endif
   std::string out = absl::StrCat(
-      "{\n  \"cabench_shard_manifest\": 1,\n  \"run_id\": ", Quoted(m.run_id),
+      "{\n  \"cabench_shard_manifest\": 1,\n  \"run_id\": ", JsonQuote(m.run_id),
       ",\n  \"shard_index\": ", m.shard.index, ",\n  \"shard_count\": ", m.shard.count,
-      ",\n  \"shard_source\": ", Quoted(m.shard.source),
-      ",\n  \"git_rev\": ", Quoted(GitRevision()), ",\n  \"build_type\": ", Quoted(build_type),
-      ",\n  \"host\": ", Quoted(m.host), ",\n  \"pid\": ", m.pid,
+      ",\n  \"shard_source\": ", JsonQuote(m.shard.source),
+      ",\n  \"git_rev\": ", JsonQuote(GitRevision()), ",\n  \"build_type\": ", JsonQuote(build_type),
+      ",\n  \"host\": ", JsonQuote(m.host), ",\n  \"pid\": ", m.pid,
       ",\n  \"start_at_ms\": ", m.start_at_ms, ",\n  \"clock_offset_ms\": ",
       m.clock_offset_ms.has_value() ? absl::StrFormat("%.3f", *m.clock_offset_ms) : "null",
       ",\n  \"clock_reference\": \"cache server INFO server_time_usec\"",
-      ",\n  \"benchmark_json\": ", Quoted(m.benchmark_json), ",\n  \"queries\": ", m.queries,
+      ",\n  \"benchmark_json\": ", JsonQuote(m.benchmark_json), ",\n  \"queries\": ", m.queries,
       ",\n  \"rate_per_s\": ", m.rate_per_s, ",\n  \"scenario_files\": {");
   for (size_t i = 0; i < m.scenario_files.size(); ++i) {
-    absl::StrAppend(&out, i == 0 ? "\n    " : ",\n    ", Quoted(m.scenario_files[i].first), ": ",
-                    Quoted(m.scenario_files[i].second));
+    absl::StrAppend(&out, i == 0 ? "\n    " : ",\n    ", JsonQuote(m.scenario_files[i].first), ": ",
+                    JsonQuote(m.scenario_files[i].second));
   }
   out += "\n  },\n  \"benchmarks\": [";
   for (size_t i = 0; i < selected.size(); ++i) {
     const ScenarioBenchmark& b = *selected[i];
-    absl::StrAppend(&out, i == 0 ? "\n    {" : ",\n    {", "\"name\": ", Quoted(b.full_name()),
+    absl::StrAppend(&out, i == 0 ? "\n    {" : ",\n    {", "\"name\": ", JsonQuote(b.full_name()),
                     ", \"threads\": ", b.threads(), ", \"thread_indexes\": [",
                     absl::StrJoin(b.shard_threads(), ", "), "]");
     if (const auto& r = b.shard_record(); r.has_value()) {
       absl::StrAppend(
-          &out, ", \"shard_name\": ", Quoted(r->shard_name),
-          ", \"histograms\": ", Quoted(r->histograms), ", \"series\": ", Quoted(r->series),
+          &out, ", \"shard_name\": ", JsonQuote(r->shard_name),
+          ", \"histograms\": ", JsonQuote(r->histograms), ", \"series\": ", JsonQuote(r->series),
           ", \"first_start_ns\": ", r->first_start_ns, ", \"last_end_ns\": ", r->last_end_ns,
           ", \"first_intended_ns\": ", r->first_intended_ns,
           ", \"last_intended_ns\": ", r->last_intended_ns,

@@ -87,7 +87,7 @@ import subprocess
 import sys
 import time
 
-from . import names, plotting, termplot
+from . import names, params, plotting, termplot
 from .common import (EXIT_FAILURE, EXIT_OK, EXIT_USAGE, Failure, ToolError, fmt_auto,
                      fmt_num, load_json, one_line_parser)
 from .gbench import load_results
@@ -115,8 +115,6 @@ INTENDED_P99, P99, ERRORS = "intended_p99_us", "p99_us", "errors"
 STEP_COUNTERS = (TARGET_RATE, OPS_PER_S, TARGET_MISSED, "late_ops", "intended_p50_us",
                  INTENDED_P99, "intended_p999_us", P99, ERRORS, "hit_rate_pct",
                  "db_queries_per_s", "wall_s", "ops")
-NAME = re.compile(r"^CacheAside/(?P<scenario>[^/@]+)(?P<twin>@no_cache)?/(?P<args>.*)$")
-THREADS = re.compile(r"(?:^|/)threads:([0-9]+)$")
 SCENARIO_NAME = re.compile(r"[A-Za-z0-9_]+")
 
 
@@ -130,13 +128,9 @@ def log(message):
 
 # ---------------------------------------------------------------- cabench results
 
-def parse_name(name):
-    """(scenario, curve, threads or None) of a CacheAside benchmark name; None otherwise."""
-    m = NAME.match(name)
-    if not m:
-        return None
-    t = THREADS.search(m.group("args"))
-    return m.group("scenario"), TWIN if m.group("twin") else CACHE, int(t.group(1)) if t else None
+def curve_of(p):
+    """(scenario, curve, threads) of a benchmark's recorded parameters."""
+    return p["scenario"], TWIN if p.get("twin") else CACHE, p["threads"]
 
 
 def bench_filter(scenario, curves, threads):
@@ -337,16 +331,16 @@ class Cabench:
                           f"(see {log_path})")
 
     def list(self, filt):
-        """The benchmark names `filt` selects (--benchmark_list_tests)."""
-        rc, _, log_path, _ = self._invoke("list", [f"--benchmark_filter={filt}",
-                                                   "--rate_per_s=1", "--queries=1",
-                                                   "--benchmark_list_tests=true"], 300)
+        """{benchmark name: params} of the benchmarks cabench plans (--benchmark_list_tests
+        with `filt`; it records every planned benchmark's parameters in benchmarks.json)."""
+        rc, folder, log_path, _ = self._invoke("list", [f"--benchmark_filter={filt}",
+                                                        "--rate_per_s=1", "--queries=1",
+                                                        "--benchmark_list_tests=true"], 300)
         self._check_rc(rc, "list", log_path)
         if rc != 0:
             raise Failure(f"cabench could not list the scenario's runs: "
                           f"{self._last_line(log_path)}")
-        with open(log_path, errors="replace") as f:
-            return [ln.strip() for ln in f if parse_name(ln.strip())]
+        return {p["benchmark"]: p for p in params.of_folder(folder).values()}
 
     def step(self, tag, filt, rate, queries, timeout, extra=()):
         """Runs one step; returns (Results, folder, wall seconds of the invocation)."""
@@ -409,9 +403,9 @@ class Search:
         pattern = f"^CacheAside/{o.scenario}(@no_cache)?/" + (
             f".*/threads:{o.threads}$" if o.threads else "")
         found = {}
-        for name in self.cabench.list(pattern):
-            scenario, curve, threads = parse_name(name)
-            if scenario == o.scenario:
+        for name, p in self.cabench.list(pattern).items():
+            scenario, curve, threads = curve_of(p)
+            if scenario == o.scenario and (not o.threads or threads == o.threads):
                 found.setdefault(threads, {})[curve] = name
         if not found:
             raise ToolError(f"cabench lists no run of scenario '{o.scenario}'"
@@ -454,10 +448,11 @@ class Search:
         return {c: self.calibration[c]["start_rate_per_s"] for c in self.curves}
 
     def entry(self, results, curve, what):
+        known = params.of_context(results.context)
         for e in results.entries:
-            parsed = parse_name(e["name"])
-            if parsed and parsed[:2] == (self.opts.scenario, curve) and \
-                    parsed[2] == self.threads and e.get("run_type", "iteration") == "iteration":
+            p = known.get(e["name"])
+            if p and curve_of(p) == (self.opts.scenario, curve, self.threads) and \
+                    e.get("run_type", "iteration") == "iteration":
                 return e
         raise Failure(f"{what} has no result for {LABELS[curve]} ({self.benchmarks[curve]}): "
                       f"see {results.path}")

@@ -16,12 +16,11 @@ Two generations of files:
 
 steady_start() is the warm-up's steady-state rule (Scenario::warmup
 until_steady) over a list of hit rates; Series.steady_second() applies it to
-the run's whole seconds. scenario_of_file() names a run by its file's name.
+the run's whole seconds. scenario_of_file() names a run by its recorded parameters.
 """
 import os
-import re
 
-from . import names
+from . import names, params
 from .common import ToolError, is_number, load_json
 
 
@@ -114,21 +113,16 @@ class Series(list):
         return None if i is None else whole[i]
 
 
-# A series file is named after its benchmark (bench/scenario_benchmark.cc): '/' became
-# '_' and ':' became '-', and a repeated run ends in _runN.
-_FILE_NAME = re.compile(r"^[^_]+_(?P<scenario>.+?)_read_pct-.*?(?:_run(?P<run>[0-9]+))?$")
-
-
 def scenario_of_file(path):
-    """The scenario a series file belongs to, from its name
-    (CacheAside_stampede_jitter_read_pct-99_..._threads-8.json: 'stampede_jitter'; a
-    repeated run adds ' run N'); the file's stem when the name is not a benchmark's."""
-    stem = os.path.basename(path)
-    stem = stem[:-5] if stem.endswith(".json") else stem
-    m = _FILE_NAME.match(stem)
-    if not m:
-        return stem
-    return m.group("scenario") + (f" run {m.group('run')}" if m.group("run") else "")
+    """The scenario a series file belongs to, as its run folder's benchmarks.json records
+    it ('stampede_jitter'; a twin adds '@no_cache', a repeated run ' run N'); the file's
+    stem when the folder has no record of it."""
+    p = params.of_series(path)
+    if p is None:
+        stem = os.path.basename(path)
+        return stem[:-5] if stem.endswith(".json") else stem
+    return p["scenario"] + ("@no_cache" if p.get("twin") else "") + \
+        (f" run {p['run']}" if p["run"] else "")
 
 
 def load_series(path):

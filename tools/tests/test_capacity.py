@@ -70,6 +70,24 @@ for s, sc in sorted(cfg["scenarios"].items()):
             names.append((s, "no_cache", t, twin))   # registered just before the scenario
         if filt.search(cache):
             names.append((s, "cache", t, cache))
+# As cabench: every planned benchmark's parameters, beside the output and in the context.
+planned = {}
+for s, sc in sorted(cfg["scenarios"].items()):
+    for t in sc["threads"]:
+        tail = "read_pct:90/ttl_ms:100/access:random/%siterations:%d/real_time/threads:%d" % (
+            "rate:%d/" % rate if rate else "", q, t)
+        for curve in (["no_cache"] if sc.get("twin") and "no_twins" not in flags else []) + ["cache"]:
+            nm = "CacheAside/%s%s/%s" % (s, "@no_cache" if curve == "no_cache" else "", tail)
+            p = {"scenario": s, "threads": t, "read_pct": 90, "ttl_ms": 100, "access": "random",
+                 "cache": curve == "cache"}
+            if curve == "no_cache":
+                p["twin"] = True
+            planned[nm] = p
+if flags.get("out_dir"):
+    os.makedirs(flags["out_dir"], exist_ok=True)
+    with open(os.path.join(flags["out_dir"], "benchmarks.json"), "w") as f:
+        json.dump({nm.replace("/", "_").replace(":", "-"): dict(p, benchmark=nm)
+                   for nm, p in planned.items()}, f)
 if not names:
     print("cabench: no benchmark matches --benchmark_filter='%s'" % filt.pattern,
           file=sys.stderr); sys.exit(2)
@@ -112,7 +130,9 @@ if out:
             f.write('{"context": {"date": "x"}, "benchmarks": [')
         else:
             json.dump({"context": {"cabench_git_rev": "fake", "cabench_build_type": "Release",
-                                   "data_preset": "small"}, "benchmarks": entries}, f)
+                                   "data_preset": "small",
+                                   "cabench_benchmarks": json.dumps(planned)},
+                       "benchmarks": entries}, f)
 sys.exit(1 if failed else 0)
 '''
 
@@ -583,10 +603,10 @@ class CurveSearchTest(unittest.TestCase):
         self.assertEqual(both, "^CacheAside/short_ttl(@no_cache)?/.*/threads:4$")
         self.assertEqual(capacity.bench_filter("s", ["no_cache"], 2),
                          "^CacheAside/s@no_cache/.*/threads:2$")
-        self.assertEqual(capacity.parse_name(
-            "CacheAside/s@no_cache/read_pct:80/rate:10/iterations:5/real_time/threads:8"),
-            ("s", "no_cache", 8))
-        self.assertIsNone(capacity.parse_name("BM_Other/1"))
+        # Which curve a benchmark is, from its recorded parameters (never its name).
+        self.assertEqual(capacity.curve_of({"scenario": "s", "threads": 8, "twin": True}),
+                         ("s", "no_cache", 8))
+        self.assertEqual(capacity.curve_of({"scenario": "s", "threads": 4}), ("s", "cache", 4))
 
 
 if __name__ == "__main__":

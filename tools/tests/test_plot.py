@@ -354,9 +354,15 @@ class PlotTest(ToolTestCase):
                 "stampede_jitter": ([2, 12, 16, 10, 3], [0, 6, 9, 2, 0]),
                 "stampede_single_flight": ([2, 3, 2, 2, 1], [0, 0, 0, 0, 0]),
                 "stampede_xfetch": ([2, 4, 3, 3], [0, 1, 0, 0])}
-        paths = [write_json(self.tmp, BENCH_FILE.format(sc) + ".json",
+        # As cabench writes a run folder: series/ and each benchmark's parameters beside it.
+        folder = os.path.join(self.tmp, "series")
+        os.makedirs(folder, exist_ok=True)
+        paths = [write_json(folder, BENCH_FILE.format(sc) + ".json",
                             stampede_series(in_flight, dup)) for sc, (in_flight, dup) in
                  runs.items()]
+        write_json(self.tmp, "benchmarks.json",
+                   {BENCH_FILE.format(sc): {"scenario": sc, "threads": 8, "read_pct": 99}
+                    for sc in runs})
         return runs, paths
 
     def test_inflight_compares_runs(self):
