@@ -10,7 +10,7 @@
 // booking.cabench_run (NewBooking::run_no, set by its Workload); loaded
 // bookings and other applications' rows have NULL there. A run's rows are
 // therefore exactly "booking_id > <its floor> AND cabench_run = <its
-// run_no>", and that is all cabench ever deletes: in batches of
+// run_no>", and that is all cabench ever deletes from booking: in batches of
 // kDeleteBatch rows, at the end of every benchmark run and at Close(), and
 // for a dead run at the next Open(). Seats play no part in it.
 //
