@@ -18,7 +18,8 @@ timeout, and leaves the booking count as loaded.
 Safety (point 3): other applications' keys survive a run; cabench refuses a
 schema without the cabench mark and writes nothing into it; the bookings of a
 run are removed when it fails midway (SIGTERM) and the leftovers of a
-SIGKILLed run by the next run; the password is in no output, JSON, time
+SIGKILLed run by the next run, while another application's bookings of every
+seat shape, inserted meanwhile, survive; the password is in no output, JSON, time
 series, log or command line (sampled with ps while a run is in progress and
 while tools/servers starts).
 
@@ -86,6 +87,28 @@ def sql(query, schema=""):
 
 def booking_count(schema="cabench"):
     return int(sql("SELECT COUNT(*) FROM %s.booking" % schema))
+
+
+FOREIGN_PRICE = "1.23"  # marks the rows insert_foreign() writes
+SLOT_CHARS = "0123456789abcdefghijklmnopqrstuvwxyz"
+
+
+def insert_foreign(flight):
+    """Another application's bookings of every seat shape on `flight`, in one
+    statement: a 4-character seat starting with every run slot's character
+    (whichever slot a run holds, its own included), 2- and 3-character seats
+    starting with each, a seat like the loader's and a NULL seat. None can
+    collide with a run's seats (theirs end in the thread's digit, 0-1 here)
+    or the loader's (rows 1-60, letters A-F). Returns how many."""
+    seats = (["'%sfqx'" % c for c in SLOT_CHARS] + ["'%sQ'" % c for c in SLOT_CHARS] +
+             ["'%sQZ'" % c for c in SLOT_CHARS] + ["'61A'", "NULL"])
+    sql("INSERT INTO cabench.booking (flight_id, seat, passenger_id, price) VALUES " +
+        ",".join("(%d, %s, 7, %s)" % (flight, seat, FOREIGN_PRICE) for seat in seats))
+    return len(seats)
+
+
+def foreign_count():
+    return int(sql("SELECT COUNT(*) FROM cabench.booking WHERE price = %s" % FOREIGN_PRICE))
 
 
 def redis(*args, port=None, db=0):
@@ -447,23 +470,52 @@ class RunOwnershipTest(unittest.TestCase):
         self.assertEqual(booking_count(), LOADED_BOOKINGS)
 
     def test_rows_someone_else_writes_during_a_run_survive_it(self):
-        others = ("Q9", "zq9x")  # a loader-like seat, and a 4-character seat of another slot
-        with tempfile.TemporaryDirectory() as tmp:
-            run = Run(tmp, fault_fields(sized_queries(4), read_pct=50))
-            run.wait_for_loop()
-            for i, seat in enumerate(others):
-                sql("INSERT INTO cabench.booking (flight_id, seat, passenger_id, price) "
-                    "VALUES (%d, '%s', 7, 1.00)" % (i + 1, seat))
-            self.assertEqual(run.finish(), 0, run.stderr[-2000:])
+        """Another client inserts bookings of every seat shape while a run
+        inserts its own, and between runs: all of them survive, and none of
+        the runs' rows do."""
+        self.assertEqual(foreign_count(), 0)
+        inserted = 0
         try:
-            self.assertEqual(booking_count(), LOADED_BOOKINGS + len(others))
-            # ... and the next run leaves them too.
-            rc, r, _ = run_to_end(fault_fields(200, read_pct=0))
+            with tempfile.TemporaryDirectory() as tmp:
+                run = Run(tmp, fault_fields(sized_queries(8), read_pct=50))
+                run.wait_for_loop()
+                for flight in (1, 2, 3):
+                    inserted += insert_foreign(flight)
+                    time.sleep(0.2)
+                self.assertIsNone(run.proc.poll(), "the run ended before the last insert")
+                self.assertEqual(run.finish(), 0, run.stderr[-2000:])
+                (bench,) = run.report()["benchmarks"]
+                self.assertEqual(bench["bookings_removed"], bench["writes"], bench)
+            self.assertEqual(foreign_count(), inserted)
+            self.assertEqual(booking_count(), LOADED_BOOKINGS + inserted)
+            # ... between runs, and the next run leaves them all too.
+            inserted += insert_foreign(4)
+            rc, r, report = run_to_end(fault_fields(200, read_pct=0))
             self.assertEqual(rc, 0, r.stderr[-2000:])
-            self.assertEqual(booking_count(), LOADED_BOOKINGS + len(others))
+            self.assertEqual(report["benchmarks"][0]["bookings_removed"], 400)
+            self.assertEqual(foreign_count(), inserted)
+            self.assertEqual(booking_count(), LOADED_BOOKINGS + inserted)
         finally:
-            sql("DELETE FROM cabench.booking WHERE seat IN ('Q9', 'zq9x')")
+            sql("DELETE FROM cabench.booking WHERE price = %s" % FOREIGN_PRICE)
         self.assertEqual(booking_count(), LOADED_BOOKINGS)
+
+    def test_a_schema_of_an_older_load_gains_the_run_column(self):
+        """A schema loaded before booking.cabench_run existed: cabench adds
+        the column (and cabench_runs' run_no) and runs as usual."""
+        sql("ALTER TABLE cabench.booking DROP COLUMN cabench_run")
+        if sql("SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = "
+               "'cabench' AND table_name = 'cabench_runs' AND column_name = 'run_no'") == "1":
+            sql("ALTER TABLE cabench.cabench_runs DROP COLUMN run_no, DROP COLUMN marks_rows")
+        rc, r, report = run_to_end(fault_fields(300, read_pct=0))
+        self.assertEqual(rc, 0, r.stderr[-2000:])
+        (bench,) = report["benchmarks"]
+        self.assertEqual(bench["bookings_removed"], 600)
+        self.assertEqual(sql("SELECT COUNT(*) FROM information_schema.columns WHERE "
+                             "table_schema = 'cabench' AND table_name = 'booking' AND "
+                             "column_name = 'cabench_run' AND is_nullable = 'YES'"), "1")
+        self.assertEqual(booking_count(), LOADED_BOOKINGS)
+        self.assertEqual(int(sql("SELECT COUNT(*) FROM cabench.booking WHERE "
+                                 "cabench_run IS NOT NULL")), 0)
 
     def test_an_empty_booking_table_is_left_empty(self):
         sql("CREATE DATABASE IF NOT EXISTS cabench_empty")
@@ -579,20 +631,35 @@ class SafetyTest(unittest.TestCase):
         self.assertEqual(redis("PING", port=port), "PONG")
 
     def test_sigkilled_runs_leftovers_are_removed_by_the_next_run(self):
-        queries = sized_queries(60)
-        with tempfile.TemporaryDirectory() as tmp:
-            run = Run(tmp, fault_fields(queries, read_pct=0))
-            run.wait_for_loop()
-            run.proc.kill()
-            run.finish(timeout=60)
-        time.sleep(1)  # the server finishes the killed client's last statement
-        left = booking_count() - LOADED_BOOKINGS
-        self.assertGreater(left, 0, "the killed run inserted nothing?")
-        rc, r, _ = run_to_end(fault_fields(100))
-        self.assertEqual(rc, 0, r.stderr)
-        self.assertRegex(r.stderr, r"removed %d booking\(s\) left by run \S+ \(host \S+, pid %d, "
-                                   r"started [^)]+\), which ended without cleaning up"
-                                   % (left, run.proc.pid))
+        """A SIGKILLed run leaves its rows; the next run removes exactly
+        those, not the rows of every seat shape that another client inserted
+        during the killed run and after it."""
+        self.assertEqual(foreign_count(), 0)
+        foreign = 0
+        try:
+            queries = sized_queries(60)
+            with tempfile.TemporaryDirectory() as tmp:
+                run = Run(tmp, fault_fields(queries, read_pct=0))
+                run.wait_for_loop()
+                for flight in (1, 2):
+                    foreign += insert_foreign(flight)
+                    time.sleep(0.2)
+                self.assertIsNone(run.proc.poll(), "the run ended before the kill")
+                run.proc.kill()
+                run.finish(timeout=60)
+            time.sleep(1)  # the server finishes the killed client's last statement
+            foreign += insert_foreign(3)
+            left = booking_count() - LOADED_BOOKINGS - foreign
+            self.assertGreater(left, 0, "the killed run inserted nothing?")
+            rc, r, _ = run_to_end(fault_fields(100))
+            self.assertEqual(rc, 0, r.stderr)
+            self.assertRegex(r.stderr, r"removed %d booking\(s\) left by run \S+ \(host \S+, "
+                                       r"pid %d, started [^)]+\), which ended without cleaning up"
+                                       % (left, run.proc.pid))
+            self.assertEqual(foreign_count(), foreign)
+            self.assertEqual(booking_count(), LOADED_BOOKINGS + foreign)
+        finally:
+            sql("DELETE FROM cabench.booking WHERE price = %s" % FOREIGN_PRICE)
         self.assertEqual(booking_count(), LOADED_BOOKINGS)
 
     def test_password_is_nowhere(self):

@@ -294,7 +294,10 @@ void ScenarioBenchmark::Run(benchmark::State& state) {
   options.threads = threads_;
   options.key_states = key_states;
   options.key_versions = key_versions;
-  if (env_->ledger != nullptr) options.seat_tag = env_->ledger->seat_tag();
+  if (env_->ledger != nullptr) {
+    options.seat_tag = env_->ledger->seat_tag();
+    options.run_no = env_->ledger->run_no();
+  }
   options.reconnect_options.max_outage_ms = env_->max_outage_ms;
   options.control = &control;
   if (first_local) options.progress = &progress;
@@ -318,7 +321,7 @@ void ScenarioBenchmark::Run(benchmark::State& state) {
       AddRouting(RoutingSince(*routing_before, *after), &*routing_);
     }
   }
-  if (run_.Merge(loop.result())) FinishRun(state, loop, kv.get(), sql.get());
+  if (run_.Merge(loop.result())) FinishRun(state, loop, kv.get());
 }
 
 ModelInput ScenarioBenchmark::PredictionInput(KvClient* kv, const Summary& summary,
@@ -367,38 +370,22 @@ void ScenarioBenchmark::RunKeys(KeyStates** states, KeyVersions** versions) {
   *versions = key_versions_.get();
 }
 
-absl::StatusOr<int64_t> ScenarioBenchmark::RemoveBookings(ThreadLoop& loop, SqlClient* sql) {
-  const std::vector<int64_t>& ids = run_.totals().inserted_ids;
-  if (env_->ledger == nullptr || sql == nullptr) return 0;
-  absl::StatusOr<int64_t> removed = env_->ledger->RemoveBookings(*sql, ids);
-  if (absl::IsUnavailable(removed.status()) &&
-      loop.reconnector().ReconnectDb(loop.pattern(), env_->max_outage_ms).ok()) {
-    removed = env_->ledger->RemoveBookings(*sql, ids);
-  }
-  if (!removed.ok()) return removed.status();
-  // An INSERT whose reply was lost (the connection dropped after the commit)
-  // left a row without an id on our side: it carries our seat tag.
-  absl::StatusOr<int64_t> swept = env_->ledger->SweepTagged();
-  if (!swept.ok()) return swept.status();
-  return *removed + *swept;
-}
-
-void ScenarioBenchmark::FinishRun(benchmark::State& state, ThreadLoop& loop, KvClient* kv,
-                                  SqlClient* sql) {
+void ScenarioBenchmark::FinishRun(benchmark::State& state, ThreadLoop& loop, KvClient* kv) {
   const int run = run_index_++;
   const ThreadResult& totals = run_.totals();
   const absl::Status reason = run_.control().reason();
   if (sampler_ != nullptr) sampler_->Stop();
 
-  // Leave the data set as it was: remove exactly this run's inserts (also
-  // after a failed run).
-  absl::StatusOr<int64_t> removed = RemoveBookings(loop, sql);
+  // Leave the data set as it was: remove exactly this run's inserts, by the
+  // run number they carry (also after a failed run, and those whose reply
+  // was lost).
+  absl::StatusOr<int64_t> removed =
+      env_->ledger != nullptr ? env_->ledger->RemoveOwnBookings() : int64_t{0};
   if (!removed.ok()) {
     std::fprintf(stderr,
-                 "cabench: %s: could not remove this run's %zu booking(s) (a "
-                 "later cabench run "
-                 "removes them once this one has ended): %s\n",
-                 full_name_.c_str(), totals.inserted_ids.size(),
+                 "cabench: %s: could not remove this run's %lld booking(s) (a "
+                 "later cabench run removes them once this one has ended): %s\n",
+                 full_name_.c_str(), static_cast<long long>(totals.recorder.writes()),
                  std::string(removed.status().message()).c_str());
     failed_runs_.fetch_add(1);
   }

@@ -160,10 +160,7 @@ class ScenarioBenchmark {
   // versions, made by the first thread that asks.
   void RunKeys(KeyStates** states, KeyVersions** versions);
   // The thread that merged last: counters, files, clean-up, reset.
-  void FinishRun(benchmark::State& state, ThreadLoop& loop, KvClient* kv, SqlClient* sql);
-  // Removes the run's bookings through `sql` (reconnecting it through `loop`
-  // if broken). Returns how many, or the error.
-  absl::StatusOr<int64_t> RemoveBookings(ThreadLoop& loop, SqlClient* sql);
+  void FinishRun(benchmark::State& state, ThreadLoop& loop, KvClient* kv);
   // The run's shared connection pool (db_pool_size): the first thread to ask
   // creates it, the others of the same run get it; it ends with the run's
   // last client.

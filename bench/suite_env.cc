@@ -8,6 +8,7 @@
 #include "benchmark/benchmark.h"
 #include "cabench_git_rev.h"
 #include "lib/dataset/schema_mark.h"
+#include "lib/dataset/sql_text.h"
 #include "lib/mysql/mysql_client.h"
 #include "lib/redis/redis_client.h"
 
@@ -57,8 +58,19 @@ absl::Status CheckServers(SuiteEnv* env) {
 
 absl::StatusOr<std::unique_ptr<RunLedger>> OpenRunLedger(const SuiteEnv& env) {
   const std::string db_name = env.db.ToString();
-  absl::StatusOr<std::unique_ptr<SqlClient>> conn = NewMysqlClient(env.db);
+  // Without a default schema, so without prepared statements: on a schema
+  // loaded by an older cabench_load, preparing the INSERT would fail on the
+  // column booking.cabench_run that Open() is about to add. The ledger
+  // selects its schema itself (USE), also after reconnecting.
+  DbEndpoint no_schema = env.db;
+  no_schema.schema.clear();
+  absl::StatusOr<std::unique_ptr<SqlClient>> conn = NewMysqlClient(no_schema);
   if (!conn.ok()) return WithEndpoint(conn.status(), "database", db_name);
+  if (absl::StatusOr<int64_t> used =
+          (*conn)->Execute(absl::StrCat("USE ", SqlIdentifier(env.db.schema)));
+      !used.ok()) {
+    return WithEndpoint(used.status(), "database", db_name);
+  }
   absl::StatusOr<std::unique_ptr<RunLedger>> ledger =
       RunLedger::Open(*std::move(conn), CurrentRunIdentity());
   if (!ledger.ok()) return WithEndpoint(ledger.status(), "database", db_name);

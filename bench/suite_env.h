@@ -51,7 +51,8 @@ struct SuiteEnv {
   std::optional<CacheEndpoint> cache_read;
   std::optional<DbEndpoint> db_read;
   std::function<absl::StatusOr<std::unique_ptr<SqlClient>>()> new_db_replica;
-  // This process's run in the schema: the seat tag of its inserts and the
+  // This process's run in the schema: the run number every insert carries
+  // (and the seat tag that keeps its seats clear of other runs'), and the
   // removal of exactly its rows. Null: rows are not removed (tests on fakes).
   RunLedger* ledger = nullptr;
   // A sharded run (lib/engine/shard.h): this process's shard, and the agreed
@@ -72,9 +73,10 @@ const char* GitRevision();
 absl::Status CheckServers(SuiteEnv* env);
 
 // Opens this process's run record in the schema (RunLedger::Open on a
-// connection of its own, kept for the process's life): takes a run slot and
-// removes the rows of runs that died without removing theirs, printing one
-// line for each. Fails like RunLedger::Open, the message naming the endpoint.
+// connection of its own, kept for the process's life): gives a schema of an
+// older cabench_load its run columns, takes a run slot and removes the rows
+// of runs that died without removing theirs, printing one line for each.
+// Fails like RunLedger::Open, the message naming the endpoint.
 absl::StatusOr<std::unique_ptr<RunLedger>> OpenRunLedger(const SuiteEnv& env);
 
 // Adds the JSON context of the run (benchmark::AddCustomContext): server

@@ -105,9 +105,6 @@ void RunMixed(benchmark::State& state, bool key_states) {
   constexpr int64_t kBatch = 1000;
   Scenario s;
   s.read_pct = 80;
-  // Room for every id the loop may keep without growing mid-measurement
-  // (the suite reserves for its fixed number of operations).
-  s.queries_per_thread = int64_t{1} << 22;
   // Shared by the threads, as in a run.
   static KeyStates* states = new KeyStates(1, MicroDataSet().passengers);
   static KeyVersions* versions = new KeyVersions(1, MicroDataSet().passengers);
@@ -127,9 +124,6 @@ void RunMixed(benchmark::State& state, bool key_states) {
   ThreadLoop loop(&kv, &sql, s, MicroDataSet(), options);
   while (state.KeepRunningBatch(kBatch)) {
     if (!loop.Run(kBatch).ok()) state.SkipWithError("the loop stopped");
-    // Keep the id list bounded however long the library runs us (outside
-    // the operations, as the suite removes rows after its loop).
-    if (loop.result().inserted_ids.size() > (size_t{1} << 21)) loop.ClearInsertedIds();
   }
   benchmark::DoNotOptimize(loop.result().recorder.ops());
   state.SetItemsProcessed(state.iterations());

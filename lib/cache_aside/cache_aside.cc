@@ -380,8 +380,6 @@ OpResult CacheAside::Write(const NewBooking& booking) {
     r.total_ns = t1 - t0;
     return r;
   }
-  // Reserved ahead by the caller: a push_back that does not allocate.
-  if (options_.inserted_ids != nullptr) options_.inserted_ids->push_back(*inserted);
   // Committed: the key's cached value, if any, is out of date from now on.
   if (options_.versions != nullptr) options_.versions->Commit(booking.passenger_id, t1);
   if (!cache_ || write_policy_ == WritePolicy::kTtlOnly) {

@@ -143,10 +143,6 @@ class CacheAside {
     int thread_index = 0;
     // Where retry seats come from: normally the thread's own Workload.
     Workload* seat_source = nullptr;
-    // When set, the booking_id of every committed INSERT is appended here,
-    // so the run can remove exactly its rows. Reserve room ahead: the hot
-    // path then never allocates.
-    std::vector<int64_t>* inserted_ids = nullptr;
     // The run's shared key versions (stale reads, duplicate fills, database
     // reads in flight); null: none of those are measured and values carry
     // no version.

@@ -12,8 +12,8 @@
 //                          ON p.passenger_id = b.passenger_id
 //                        WHERE p.passenger_id = ?
 //                        GROUP BY p.firstname, p.lastname
-//   InsertBooking      INSERT INTO booking (flight_id, seat, passenger_id, price),
-//                      committed (autocommit on).
+//   InsertBooking      INSERT INTO booking (flight_id, seat, passenger_id,
+//                      price, cabench_run), committed (autocommit on).
 //
 // The real implementation over MariaDB Connector/C lives in lib/mysql and is
 // built by NewMysqlClient() (lib/mysql/mysql_client.h); lib/testing has an
@@ -61,12 +61,16 @@ struct BookingCount {
 };
 
 // A booking to insert. `seat` is at most 4 characters (booking.seat is
-// CHAR(4)); the (flight_id, seat) pair must be unique.
+// CHAR(4)); the (flight_id, seat) pair must be unique. `run_no` goes into
+// booking.cabench_run: the number of the cabench run that inserts the row
+// (RunLedger::run_no()), by which that run, or a later one after a crash,
+// removes exactly its rows; 0 writes NULL (no run: tests).
 struct NewBooking {
   int64_t flight_id = 0;
   std::string seat;
   int64_t passenger_id = 0;
   int64_t price_cents = 0;
+  int64_t run_no = 0;
 };
 
 class SqlClient {

@@ -51,7 +51,8 @@ class SqlPoolIntegrationTest : public ::testing::Test {
                  "CREATE TABLE `", schema_,
                  "`.booking (booking_id INT NOT NULL AUTO_INCREMENT PRIMARY KEY, "
                  "flight_id INT NOT NULL, seat CHAR(4) NULL, passenger_id INT NOT NULL, "
-                 "price DECIMAL(10,2) NOT NULL, UNIQUE KEY seatplan_unq (flight_id, seat), "
+                 "price DECIMAL(10,2) NOT NULL, cabench_run INT UNSIGNED NULL DEFAULT NULL, "
+                 "UNIQUE KEY seatplan_unq (flight_id, seat), "
                  "KEY passenger_idx (passenger_id))"),
              absl::StrCat("INSERT INTO `", schema_,
                           "`.passenger VALUES (1, 'Ada', 'Lovelace'), (2, 'Alan', 'Turing')"),

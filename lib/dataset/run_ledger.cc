@@ -25,7 +25,6 @@ namespace {
 
 using Row = std::vector<std::optional<std::string>>;
 
-constexpr size_t kDeleteBatch = 1000;
 constexpr int kRunIdAttempts = 5;
 
 // The dedicated connection idles for the whole run; under the default
@@ -33,9 +32,19 @@ constexpr int kRunIdAttempts = 5;
 // year is the largest value MariaDB and MySQL accept.
 constexpr char kKeepAlive[] = "SET SESSION wait_timeout = 31536000";
 
+// The schema-changing statements below wait for a metadata lock behind any
+// open transaction on the table, and meanwhile hold up every new statement
+// on it (other runs' included): bounded, in seconds.
+constexpr char kShortLockWait[] = "SET SESSION lock_wait_timeout = 10";
+constexpr char kDefaultLockWait[] = "SET SESSION lock_wait_timeout = DEFAULT";
+
+// run_no numbers the records (AUTO_INCREMENT: never reused, also across
+// server restarts, until the table is dropped with the bookings on a
+// reload); marks_rows is 1 for runs whose bookings carry their run_no.
 constexpr char kCreateRuns[] =
     "CREATE TABLE IF NOT EXISTS cabench_runs ("
     "run_id VARCHAR(100) NOT NULL, "
+    "run_no INT UNSIGNED NOT NULL AUTO_INCREMENT, "
     "slot CHAR(1) NOT NULL, "
     "host VARCHAR(64) NOT NULL, "
     "pid BIGINT NOT NULL, "
@@ -45,9 +54,19 @@ constexpr char kCreateRuns[] =
     "ended_at DATETIME(3) NULL, "
     "rows_removed BIGINT NOT NULL DEFAULT 0, "
     "removed_by VARCHAR(100) NULL, "
+    "marks_rows TINYINT NOT NULL DEFAULT 0, "
     "PRIMARY KEY (run_id), "
+    "UNIQUE KEY run_no (run_no), "
     "KEY state_slot (state, slot)"
     ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4";
+
+// The same columns for a cabench_runs created by an older cabench; its
+// records, numbered in the process, keep marks_rows 0.
+constexpr char kAddRunNo[] =
+    "ALTER TABLE cabench_runs "
+    "ADD COLUMN run_no INT UNSIGNED NOT NULL AUTO_INCREMENT, "
+    "ADD COLUMN marks_rows TINYINT NOT NULL DEFAULT 0, "
+    "ADD UNIQUE KEY run_no (run_no)";
 
 absl::Status Annotate(const absl::Status& status, absl::string_view what) {
   return absl::Status(status.code(),
@@ -70,6 +89,88 @@ absl::StatusOr<Row> QueryOne(SqlClient& sql, const std::string& text,
     return absl::InternalError(absl::StrCat(what, ": unexpected reply"));
   }
   return std::move(**row);
+}
+
+// Keeps the session alive for the run and makes `schema` its default: a
+// reconnected session has neither.
+absl::Status SetUpSession(SqlClient& sql, const std::string& schema,
+                          absl::string_view what) {
+  for (const std::string& text :
+       {std::string(kKeepAlive), absl::StrCat("USE ", SqlIdentifier(schema))}) {
+    absl::StatusOr<int64_t> done = Exec(sql, text, what);
+    if (!done.ok()) return done.status();
+  }
+  return absl::OkStatus();
+}
+
+// What a schema of an older cabench lacks.
+struct MissingColumns {
+  bool booking_run = false;  // booking.cabench_run
+  bool runs_no = false;      // cabench_runs.run_no and marks_rows
+  bool any() const { return booking_run || runs_no; }
+};
+
+absl::StatusOr<MissingColumns> FindMissingColumns(SqlClient& sql) {
+  absl::StatusOr<Row> row = QueryOne(
+      sql,
+      absl::StrCat(
+          "SELECT COALESCE(SUM(table_name = 'booking' AND "
+          "column_name = '",
+          kRunColumn,
+          "'), 0), COALESCE(SUM(table_name = 'cabench_runs' AND "
+          "column_name = 'run_no'), 0) FROM information_schema.columns "
+          "WHERE table_schema = DATABASE() AND table_name IN "
+          "('booking', 'cabench_runs')"),
+      2, "looking for the run columns");
+  if (!row.ok()) return row.status();
+  MissingColumns missing;
+  missing.booking_run = (*row)[0].value_or("0") == "0";
+  missing.runs_no = (*row)[1].value_or("0") == "0";
+  return missing;
+}
+
+// Gives a schema loaded by an older cabench_load its run columns. Two
+// processes may race here: the loser's ALTER fails (duplicate column), and
+// a second look then finds the columns.
+absl::Status AddRunColumns(SqlClient& sql, const std::string& schema) {
+  absl::StatusOr<MissingColumns> missing = FindMissingColumns(sql);
+  if (!missing.ok() || !missing->any()) return missing.status();
+  const std::string what =
+      absl::StrCat("adding the run columns to schema '", schema,
+                   "' (loaded by an older cabench_load)");
+  absl::StatusOr<int64_t> done = Exec(sql, kShortLockWait, what);
+  if (!done.ok()) return done.status();
+  if (missing->runs_no) done = Exec(sql, kAddRunNo, what);
+  if (done.ok() && missing->booking_run)
+    done = Exec(sql, AddRunColumnSql(), what);
+  if (absl::IsUnavailable(done.status())) return done.status();
+  if (absl::StatusOr<int64_t> reset = Exec(sql, kDefaultLockWait, what);
+      !reset.ok()) {
+    return reset.status();
+  }
+  if (done.ok()) return absl::OkStatus();
+  missing = FindMissingColumns(sql);
+  if (!missing.ok() || !missing->any()) return missing.status();
+  return absl::FailedPreconditionError(absl::StrCat(
+      "schema '", schema,
+      "' was loaded by an older cabench_load and its booking table could not "
+      "be given the column ",
+      kRunColumn, " that marks a run's rows (", done.status().message(),
+      "): try again, or reload the schema with cabench_load"));
+}
+
+// Deletes the bookings of run (`run_no`, `run_id`) above `floor`, batch by
+// batch, adding each batch's rows to *removed as it commits.
+absl::Status DeleteRunRows(SqlClient& sql, int64_t run_no,
+                           const std::string& run_id, int64_t floor,
+                           absl::string_view what, int64_t* removed) {
+  const std::string text = DeleteRunBookingsSql(run_no, run_id, floor);
+  while (true) {
+    absl::StatusOr<int64_t> batch = Exec(sql, text, what);
+    if (!batch.ok()) return batch.status();
+    *removed += *batch;
+    if (*batch < kDeleteBatch) return absl::OkStatus();
+  }
 }
 
 // GET_LOCK(name, 0): true when this session now holds it, false when another
@@ -156,11 +257,20 @@ RunIdentity CurrentRunIdentity() {
 }
 
 std::string DescribeLeftover(const LeftoverReport& leftover) {
-  return absl::StrCat(
-      "removed ", leftover.rows_removed, " booking(s) left by run ",
-      leftover.run_id, " (host ", leftover.host, ", pid ", leftover.pid,
+  const std::string run = absl::StrCat(
+      "run ", leftover.run_id, " (host ", leftover.host, ", pid ", leftover.pid,
       ", started ", leftover.started_at, " UTC, slot ",
-      std::string(1, leftover.slot), "), which ended without cleaning up");
+      std::string(1, leftover.slot), ", run number ", leftover.run_no, ")");
+  if (leftover.unmarked) {
+    return absl::StrCat(
+        run,
+        " ended without cleaning up and its bookings were left in place: an "
+        "older cabench inserted them without marking them as its own, so "
+        "they cannot be told from other applications' rows (reload the "
+        "schema with cabench_load to get rid of them)");
+  }
+  return absl::StrCat("removed ", leftover.rows_removed, " booking(s) left by ",
+                      run, ", which ended without cleaning up");
 }
 
 absl::StatusOr<std::optional<std::string>> FindLiveRun(SqlClient& sql) {
@@ -210,6 +320,7 @@ absl::StatusOr<std::unique_ptr<RunLedger>> RunLedger::Open(
     absl::StatusOr<int64_t> done = Exec(*conn, sql, "preparing cabench_runs");
     if (!done.ok()) return done.status();
   }
+  if (absl::Status s = AddRunColumns(*conn, *(*schema)[0]); !s.ok()) return s;
 
   absl::StatusOr<Row> holders = SlotHolders(*conn, *(*schema)[0]);
   if (!holders.ok()) return holders.status();
@@ -255,13 +366,22 @@ absl::Status RunLedger::Record(const RunIdentity& me) {
     run_id_ = MakeRunId(me.host, me.pid, now_ms + attempt, slot_);
     absl::StatusOr<int64_t> inserted = conn_->Execute(absl::StrCat(
         "INSERT INTO cabench_runs (run_id, slot, host, pid, started_at, "
-        "booking_floor, state) VALUES (",
+        "booking_floor, state, marks_rows) VALUES (",
         SqlQuote(run_id_), ", '", std::string(1, slot_), "', ",
         SqlQuote(SafeHostName(me.host)), ", ", me.pid, ", UTC_TIMESTAMP(3), ",
-        floor_, ", 'running')"));
-    if (inserted.ok()) return absl::OkStatus();
-    if (!absl::IsAlreadyExists(inserted.status()))
-      return Annotate(inserted.status(), "recording the run");
+        floor_, ", 'running', 1)"));
+    if (!inserted.ok() && absl::IsAlreadyExists(inserted.status())) continue;
+    if (!inserted.ok()) return Annotate(inserted.status(), "recording the run");
+    absl::StatusOr<Row> no =
+        QueryOne(*conn_,
+                 absl::StrCat("SELECT run_no FROM cabench_runs WHERE run_id = ",
+                              SqlQuote(run_id_)),
+                 1, "reading the run number");
+    if (!no.ok()) return no.status();
+    if (!absl::SimpleAtoi((*no)[0].value_or(""), &run_no_) || run_no_ <= 0) {
+      return absl::InternalError("reading the run number: not a number");
+    }
+    return absl::OkStatus();
   }
   return absl::InternalError(
       absl::StrCat("recording the run: run id ", run_id_, " keeps existing"));
@@ -272,12 +392,12 @@ absl::Status RunLedger::CleanDeadRuns() {
   std::string last;
   while (true) {
     absl::StatusOr<std::optional<Row>> row = conn_->QueryRow(absl::StrCat(
-        "SELECT run_id, slot, host, pid, started_at, booking_floor "
-        "FROM cabench_runs WHERE state = 'running' AND run_id > ",
+        "SELECT run_id, slot, host, pid, started_at, booking_floor, run_no, "
+        "marks_rows FROM cabench_runs WHERE state = 'running' AND run_id > ",
         SqlQuote(last), " ORDER BY run_id LIMIT 1"));
     if (!row.ok()) return Annotate(row.status(), "reading cabench_runs");
     if (!row->has_value()) return absl::OkStatus();
-    if ((*row)->size() != 6 || !(**row)[0].has_value())
+    if ((*row)->size() != 8 || !(**row)[0].has_value())
       return absl::InternalError("reading cabench_runs: unexpected reply");
     const Row& r = **row;
     last = *r[0];
@@ -288,10 +408,12 @@ absl::Status RunLedger::CleanDeadRuns() {
     dead.started_at = r[4].value_or("");
     if (dead.run_id == run_id_ || slot.size() != 1 || SlotIndex(slot[0]) < 0 ||
         !absl::SimpleAtoi(r[3].value_or(""), &dead.pid) ||
-        !absl::SimpleAtoi(r[5].value_or(""), &dead.booking_floor)) {
+        !absl::SimpleAtoi(r[5].value_or(""), &dead.booking_floor) ||
+        !absl::SimpleAtoi(r[6].value_or(""), &dead.run_no)) {
       continue;  // this run, or a record cabench did not write: leave it
     }
     dead.slot = slot[0];
+    dead.unmarked = r[7].value_or("0") == "0";
     // A free lock means the run's process is gone. Its slot's lock, held
     // while removing, also keeps a new process out of the slot meanwhile.
     const std::string lock_name = SlotLockName(schema_, dead.slot);
@@ -302,18 +424,23 @@ absl::Status RunLedger::CleanDeadRuns() {
     }
     const std::string what =
         absl::StrCat("removing the rows of dead run ", dead.run_id);
-    absl::StatusOr<int64_t> removed =
-        Exec(*conn_,
-             absl::StrCat("DELETE FROM booking WHERE ",
-                          TaggedAboveFloor(dead.slot, dead.booking_floor)),
-             what);
-    if (!removed.ok()) return removed.status();
-    dead.rows_removed = *removed;
+    // A run of an older cabench left rows that carry no run number: they
+    // stay (see the file comment).
+    if (!dead.unmarked) {
+      if (absl::Status s =
+              DeleteRunRows(*conn_, dead.run_no, dead.run_id,
+                            dead.booking_floor, what, &dead.rows_removed);
+          !s.ok()) {
+        return s;
+      }
+    }
     absl::StatusOr<int64_t> marked = Exec(
         *conn_,
-        absl::StrCat("UPDATE cabench_runs SET state = 'cleaned', ended_at = "
-                     "UTC_TIMESTAMP(3), rows_removed = rows_removed + ",
-                     *removed, ", removed_by = ", SqlQuote(run_id_),
+        absl::StrCat("UPDATE cabench_runs SET state = ",
+                     dead.unmarked ? "'abandoned'" : "'cleaned'",
+                     ", ended_at = UTC_TIMESTAMP(3), rows_removed = "
+                     "rows_removed + ",
+                     dead.rows_removed, ", removed_by = ", SqlQuote(run_id_),
                      " WHERE run_id = ", SqlQuote(dead.run_id),
                      " AND state = 'running'"),
         what);
@@ -321,29 +448,16 @@ absl::Status RunLedger::CleanDeadRuns() {
     if (dead.slot != slot_) {
       if (absl::Status s = Unlock(*conn_, lock_name); !s.ok()) return s;
     }
-    leftovers_.push_back(std::move(dead));
+    // No record changed: another process, which read the record as we did
+    // and let go of the lock first, dealt with this run (any rows were gone
+    // before our DELETE).
+    if (*marked > 0) leftovers_.push_back(std::move(dead));
   }
 }
 
 int64_t RunLedger::rows_removed() const {
   absl::MutexLock lock(&mu_);
   return removed_;
-}
-
-absl::StatusOr<int64_t> RunLedger::RemoveBookings(
-    SqlClient& sql, const std::vector<int64_t>& ids) {
-  int64_t total = 0;
-  for (const std::string& statement :
-       DeleteBookingsSql(ids, slot_, floor_, kDeleteBatch)) {
-    absl::StatusOr<int64_t> removed = Exec(
-        sql, statement,
-        absl::StrCat("removing ", ids.size(), " bookings of run ", run_id_));
-    if (!removed.ok()) return removed.status();
-    total += *removed;
-    absl::MutexLock lock(&mu_);
-    removed_ += *removed;
-  }
-  return total;
 }
 
 absl::Status RunLedger::CheckOwnership() {
@@ -371,8 +485,7 @@ absl::Status RunLedger::CheckOwnershipLocked() {
       return Annotate(
           s, absl::StrCat("reconnecting the lock connection of run ", run_id_));
     }
-    absl::StatusOr<int64_t> kept = Exec(*conn_, kKeepAlive, what);
-    if (!kept.ok()) return kept.status();
+    if (absl::Status s = SetUpSession(*conn_, schema_, what); !s.ok()) return s;
     row = conn_->QueryRow(query);
   }
   if (!row.ok()) return Annotate(row.status(), what);
@@ -410,28 +523,31 @@ absl::Status RunLedger::CheckOwnershipLocked() {
   return absl::OkStatus();
 }
 
-absl::StatusOr<int64_t> RunLedger::SweepTagged() {
+absl::StatusOr<int64_t> RunLedger::RemoveOwnBookings() {
   absl::MutexLock lock(&mu_);
-  return SweepLocked();
+  return RemoveLocked();
 }
 
-absl::StatusOr<int64_t> RunLedger::SweepLocked() {
-  if (absl::Status s = CheckOwnershipLocked(); !s.ok()) return s;
-  absl::StatusOr<int64_t> removed =
-      Exec(*conn_,
-           absl::StrCat("DELETE FROM booking WHERE ",
-                        TaggedAboveFloor(slot_, floor_)),
-           absl::StrCat("sweeping the bookings of run ", run_id_));
-  if (!removed.ok()) return removed.status();
-  removed_ += *removed;
+absl::StatusOr<int64_t> RunLedger::RemoveLocked() {
+  // Reconnects a dead session. A run that lost its slot still removes its
+  // rows: their number is its own (and the DELETE checks the record).
+  absl::Status owned = CheckOwnershipLocked();
+  if (!owned.ok() && !absl::IsAborted(owned)) return owned;
+  int64_t removed = 0;
+  absl::Status s = DeleteRunRows(
+      *conn_, run_no_, run_id_, floor_,
+      absl::StrCat("removing the bookings of run ", run_id_), &removed);
+  removed_ += removed;
+  if (!s.ok()) return s;
   return removed;
 }
 
 absl::Status RunLedger::Close() {
   absl::MutexLock lock(&mu_);
   if (closed_) return absl::OkStatus();
-  absl::StatusOr<int64_t> swept = SweepLocked();
-  if (!swept.ok()) return swept.status();
+  absl::StatusOr<int64_t> removed = RemoveLocked();
+  if (!removed.ok()) return removed.status();
+  if (absl::Status s = CheckOwnershipLocked(); !s.ok()) return s;
   const std::string what = absl::StrCat("closing run ", run_id_);
   absl::StatusOr<int64_t> marked =
       Exec(*conn_,

@@ -2,8 +2,11 @@
 // CABENCH_DB_PASSWORD; see tools/servers). Each test builds its own marked
 // schema, cabench_it_<pid>_<test>, from fixtures/schema.sql with three loaded
 // bookings (2-3 character seats), and drops it at the end. Ledgers stand for
-// cabench processes: each has its own dedicated connection, and a ledger
-// destroyed without Close() is a killed run.
+// cabench processes: each has its own dedicated connection (made as cabench
+// makes it: without a default schema, then USE), and a ledger destroyed
+// without Close() is a killed run. A run's bookings carry its run number, as
+// its Workload sets it; "foreign" bookings, another application's, carry
+// none.
 #include <unistd.h>
 
 #include <chrono>
@@ -115,23 +118,46 @@ class RunLedgerTest : public ::testing::Test {
     return NewMysqlClient(endpoint);
   }
 
-  // A process with the given pid opening a ledger on `schema`.
+  // A process with the given pid opening a ledger on `schema`, over a
+  // connection made as cabench makes it (bench/suite_env.cc): without a
+  // default schema (so without prepared statements), then USE.
   absl::StatusOr<std::unique_ptr<RunLedger>> OpenLedger(
       int64_t pid = 1000, const std::string& schema = "") {
-    absl::StatusOr<std::unique_ptr<SqlClient>> conn = Connect(schema);
+    DbEndpoint server = endpoint_;
+    server.schema.clear();
+    absl::StatusOr<std::unique_ptr<SqlClient>> conn = NewMysqlClient(server);
     if (!conn.ok()) return conn.status();
+    absl::StatusOr<int64_t> used = (*conn)->Execute(
+        absl::StrCat("USE ", SqlIdentifier(schema.empty() ? schema_ : schema)));
+    if (!used.ok()) return used.status();
     return RunLedger::Open(*std::move(conn), RunIdentity{"it-host", pid});
   }
 
-  // Inserts a booking with `seat` through db_ and returns its id.
-  int64_t Insert(const std::string& seat, int64_t flight = 1) {
+  // Inserts a booking with `seat` (NULL when nullopt) through db_, carrying
+  // run number `run_no` (0: none, a foreign row), and returns its id.
+  int64_t Insert(const std::optional<std::string>& seat, int64_t flight = 1,
+                 int64_t run_no = 0) {
+    if (!seat.has_value()) {  // InsertBooking always binds a seat
+      EXPECT_THAT(db_->Execute(absl::StrCat(
+                      "INSERT INTO booking (flight_id, seat, passenger_id, "
+                      "price, cabench_run) VALUES (",
+                      flight, ", NULL, 1, 10, ",
+                      run_no > 0 ? absl::StrCat(run_no) : "NULL", ")")),
+                  IsOk());
+      const Row id = Query(
+          absl::StrCat("SELECT MAX(booking_id) FROM `", schema_, "`.booking"));
+      int64_t n = -1;
+      EXPECT_TRUE(id.size() == 1 && absl::SimpleAtoi(id[0].value_or(""), &n));
+      return n;
+    }
     NewBooking b;
     b.flight_id = flight;
-    b.seat = seat;
+    b.seat = *seat;
     b.passenger_id = 1;
     b.price_cents = 1000;
+    b.run_no = run_no;
     absl::StatusOr<int64_t> id = db_->InsertBooking(b);
-    EXPECT_THAT(id, IsOk()) << seat;
+    EXPECT_THAT(id, IsOk()) << *seat;
     return id.ok() ? *id : -1;
   }
 
@@ -142,9 +168,35 @@ class RunLedgerTest : public ::testing::Test {
     for (int i = 0; i < n; ++i) {
       ids.push_back(Insert(absl::StrCat(std::string(1, ledger.seat_tag()),
                                         absl::Dec(i, absl::kZeroPad3)),
-                           flight));
+                           flight, ledger.run_no()));
     }
     return ids;
+  }
+
+  // Foreign bookings of every seat shape on `flight`: a 4-character seat of
+  // every slot (the given runs' own tags included), 2- and 3-character seats
+  // starting with each of `tags`, a loader-like seat and a NULL seat. None
+  // ends in the characters InsertRun() uses last ('0'-'9'), so none collides
+  // with a run's.
+  std::vector<int64_t> InsertForeign(const std::string& tags, int64_t flight) {
+    std::vector<int64_t> ids;
+    for (int i = 0; i < kRunSlots; ++i)
+      ids.push_back(
+          Insert(absl::StrCat(std::string(1, SlotChar(i)), "fqx"), flight));
+    for (char tag : tags) {
+      ids.push_back(Insert(absl::StrCat(std::string(1, tag), "Q"), flight));
+      ids.push_back(Insert(absl::StrCat(std::string(1, tag), "QZ"), flight));
+    }
+    ids.push_back(Insert(std::string("59F"), flight));
+    ids.push_back(Insert(std::nullopt, flight));
+    return ids;
+  }
+
+  // The cabench_run column of booking `id` ("NULL" when NULL).
+  std::string RunOf(int64_t id) {
+    const Row row = Query(absl::StrCat("SELECT cabench_run FROM `", schema_,
+                                       "`.booking WHERE booking_id = ", id));
+    return row.size() == 1 ? row[0].value_or("NULL") : "missing";
   }
 
   Row Query(const std::string& sql) {
@@ -211,17 +263,20 @@ class RunLedgerTest : public ::testing::Test {
 TEST_F(RunLedgerTest, TwoLedgersTakeDifferentSlotsAndKeepEachOthersRows) {
   ASSERT_OK_AND_ASSIGN(auto a, OpenLedger(1));
   const std::vector<int64_t> a_rows = InsertRun(*a, 4);
+  EXPECT_EQ(RunOf(a_rows[0]), absl::StrCat(a->run_no()));
   // A second process opens while the first has rows: it removes nothing.
   ASSERT_OK_AND_ASSIGN(auto b, OpenLedger(2));
   EXPECT_NE(a->seat_tag(), b->seat_tag());
   EXPECT_NE(a->run_id(), b->run_id());
+  EXPECT_GT(a->run_no(), 0);
+  EXPECT_EQ(b->run_no(), a->run_no() + 1);
   EXPECT_THAT(b->leftovers(), IsEmpty());
   EXPECT_EQ(b->booking_floor(), a_rows.back());
   EXPECT_EQ(Present(a_rows), 4);
   const std::vector<int64_t> b_rows = InsertRun(*b, 3, /*flight=*/2);
 
-  ASSERT_OK_AND_ASSIGN(int64_t swept, a->SweepTagged());
-  EXPECT_EQ(swept, 4);
+  ASSERT_OK_AND_ASSIGN(int64_t removed, a->RemoveOwnBookings());
+  EXPECT_EQ(removed, 4);
   EXPECT_EQ(Present(a_rows), 0);
   EXPECT_EQ(Present(b_rows), 3);
   ASSERT_THAT(a->Close(), IsOk());
@@ -234,6 +289,7 @@ TEST_F(RunLedgerTest, TwoLedgersTakeDifferentSlotsAndKeepEachOthersRows) {
 TEST_F(RunLedgerTest, KilledRunIsCleanedByTheNextOpenAndOnlyThen) {
   ASSERT_OK_AND_ASSIGN(auto dead, OpenLedger(1));
   const std::string dead_id = dead->run_id();
+  const int64_t dead_no = dead->run_no();
   const char dead_tag = dead->seat_tag();
   const std::vector<int64_t> dead_rows = InsertRun(*dead, 5);
   ASSERT_OK_AND_ASSIGN(auto live, OpenLedger(2));
@@ -249,14 +305,17 @@ TEST_F(RunLedgerTest, KilledRunIsCleanedByTheNextOpenAndOnlyThen) {
   ASSERT_EQ(next->leftovers().size(), 1u);
   const LeftoverReport& report = next->leftovers()[0];
   EXPECT_EQ(report.run_id, dead_id);
+  EXPECT_EQ(report.run_no, dead_no);
   EXPECT_EQ(report.slot, dead_tag);
   EXPECT_EQ(report.host, "it-host");
   EXPECT_EQ(report.pid, 1);
   EXPECT_EQ(report.booking_floor, kLoaded);
   EXPECT_EQ(report.rows_removed, 5);
+  EXPECT_FALSE(report.unmarked);
   EXPECT_THAT(DescribeLeftover(report),
               AllOf(HasSubstr("removed 5 booking(s)"), HasSubstr(dead_id),
-                    HasSubstr("pid 1")));
+                    HasSubstr("pid 1"),
+                    HasSubstr(absl::StrCat("run number ", dead_no, ")"))));
   EXPECT_EQ(Present(dead_rows), 0);
   EXPECT_EQ(Present(live_rows), 2);
   EXPECT_EQ(RunRecord(dead_id, "state, rows_removed, removed_by"),
@@ -271,92 +330,71 @@ TEST_F(RunLedgerTest, KilledRunIsCleanedByTheNextOpenAndOnlyThen) {
   EXPECT_EQ(Count("TRUE"), kLoaded);
 }
 
-TEST_F(RunLedgerTest, RemoveBookingsRemovesExactlyTheIds) {
+TEST_F(RunLedgerTest, RemovesManyRowsInBatchesAndLostRepliesToo) {
   ASSERT_OK_AND_ASSIGN(auto ledger, OpenLedger());
   ASSERT_OK_AND_ASSIGN(auto other, OpenLedger(2));
-  // 2,500 rows in one statement: three DELETE batches.
+  // 25,000 rows in one statement: three DELETE batches of kDeleteBatch. To
+  // the ledger they are like INSERTs whose reply was lost: it never saw an
+  // id, only the run number they carry.
   std::string insert =
-      "INSERT INTO booking (flight_id, seat, passenger_id, price) VALUES ";
-  for (int i = 0; i < 2500; ++i) {
-    absl::StrAppend(&insert, i > 0 ? "," : "", "(3, '",
+      "INSERT INTO booking (flight_id, seat, passenger_id, price, "
+      "cabench_run) VALUES ";
+  for (int i = 0; i < 25000; ++i) {
+    absl::StrAppend(&insert, i > 0 ? "," : "", "(", 10 + i / 4000, ", '",
                     std::string(1, ledger->seat_tag()),
-                    absl::Hex(i, absl::kZeroPad3), "', 1, 1)");
+                    absl::Hex(i % 4000, absl::kZeroPad3), "', 1, 1, ",
+                    ledger->run_no(), ")");
   }
   ASSERT_THAT(db_->Execute(insert), IsOk());
-  const Row range = Query(
-      absl::StrCat("SELECT MIN(booking_id), MAX(booking_id), COUNT(*) FROM `",
-                   schema_, "`.booking WHERE flight_id = 3"));
-  int64_t first = 0, last = 0;
-  ASSERT_TRUE(absl::SimpleAtoi(range[0].value_or(""), &first));
-  ASSERT_TRUE(absl::SimpleAtoi(range[1].value_or(""), &last));
-  ASSERT_EQ(last - first + 1, 2500);
   const std::vector<int64_t> others = InsertRun(*other, 2, /*flight=*/2);
-
-  std::vector<int64_t> ids;
-  for (int64_t id = first; id <= last; id += 2) ids.push_back(id);  // 1,250
-  std::vector<int64_t> asked = ids;
-  asked.push_back(1);          // a loaded booking
-  asked.push_back(others[0]);  // another run's
-  asked.push_back(last + 1000);
-  ASSERT_OK_AND_ASSIGN(int64_t removed, ledger->RemoveBookings(*db_, asked));
-  EXPECT_EQ(removed, 1250);
-  EXPECT_EQ(ledger->rows_removed(), 1250);
-  EXPECT_EQ(Present(ids), 0);
-  EXPECT_EQ(Count("flight_id = 3"), 1250);  // the odd ones
+  const std::vector<int64_t> foreign =
+      InsertForeign(std::string(1, ledger->seat_tag()), /*flight=*/9);
+  ASSERT_OK_AND_ASSIGN(int64_t removed, ledger->RemoveOwnBookings());
+  EXPECT_EQ(removed, 25000);
+  EXPECT_EQ(ledger->rows_removed(), 25000);
+  EXPECT_EQ(Count("flight_id BETWEEN 10 AND 16"), 0);
   EXPECT_EQ(Present(others), 2);
+  EXPECT_EQ(Present(foreign), static_cast<int64_t>(foreign.size()));
   EXPECT_EQ(Count(absl::StrCat("booking_id <= ", kLoaded)), kLoaded);
-  ASSERT_OK_AND_ASSIGN(removed, ledger->RemoveBookings(*db_, {}));
+  ASSERT_OK_AND_ASSIGN(removed, ledger->RemoveOwnBookings());
   EXPECT_EQ(removed, 0);
+  const std::vector<int64_t> late = InsertRun(*ledger, 3);
   EXPECT_THAT(ledger->Close(), IsOk());
-  EXPECT_EQ(Count("flight_id = 3"), 0);
+  EXPECT_EQ(Present(late), 0);
   EXPECT_EQ(RunRecord(ledger->run_id(), "state, rows_removed"),
-            (Row{"done", "2500"}));
+            (Row{"done", "25003"}));
   EXPECT_THAT(other->Close(), IsOk());
-}
-
-TEST_F(RunLedgerTest, SweepTaggedCatchesARowMissingFromTheIds) {
-  ASSERT_OK_AND_ASSIGN(auto ledger, OpenLedger());
-  const std::vector<int64_t> known = InsertRun(*ledger, 3);
-  // An INSERT whose reply was lost: committed, but its id never arrived.
-  const int64_t lost =
-      Insert(absl::StrCat(std::string(1, ledger->seat_tag()), "zzz"));
-  ASSERT_OK_AND_ASSIGN(int64_t removed, ledger->RemoveBookings(*db_, known));
-  EXPECT_EQ(removed, 3);
-  EXPECT_EQ(Present({lost}), 1);
-  ASSERT_OK_AND_ASSIGN(int64_t swept, ledger->SweepTagged());
-  EXPECT_EQ(swept, 1);
-  EXPECT_EQ(Present({lost}), 0);
-  EXPECT_EQ(Count("TRUE"), kLoaded);
-  EXPECT_THAT(ledger->Close(), IsOk());
+  EXPECT_EQ(Present(foreign), static_cast<int64_t>(foreign.size()));
 }
 
 TEST_F(RunLedgerTest, RowsOfOthersSurviveEverything) {
-  // 4-character seats of every slot, at or below any later floor.
-  std::vector<int64_t> old_rows;
-  for (int i = 0; i < kRunSlots; ++i)
-    old_rows.push_back(
-        Insert(absl::StrCat(std::string(1, SlotChar(i)), "old")));
+  // Foreign 4-character seats of every slot, at or below any later floor.
+  const std::vector<int64_t> old_rows = InsertForeign("", /*flight=*/3);
   ASSERT_OK_AND_ASSIGN(auto dead, OpenLedger(1));
-  // After the floor: someone else's 2-3 character seats, a 4-character seat
-  // of a slot nobody holds, and a short seat starting with the run's tag.
-  const char tag = dead->seat_tag();
-  const std::vector<int64_t> foreign = {Insert("7Z", 2), Insert("59F", 2),
-                                        Insert(std::string(1, tag) + "Q", 2),
-                                        Insert("zzzz", 2)};
+  ASSERT_OK_AND_ASSIGN(auto live, OpenLedger(2));
+  const std::string tags = {dead->seat_tag(), live->seat_tag()};
+  // After the floor, while both runs insert: foreign rows of every shape,
+  // the runs' own seat tags included.
+  std::vector<int64_t> foreign = InsertForeign(tags, /*flight=*/2);
   InsertRun(*dead, 2);
+  const std::vector<int64_t> live_rows = InsertRun(*live, 2, /*flight=*/4);
   dead.reset();
-  ASSERT_OK_AND_ASSIGN(auto next, OpenLedger(2));
+  // Between the runs, too.
+  for (int64_t id : InsertForeign(tags, /*flight=*/5)) foreign.push_back(id);
+  ASSERT_OK_AND_ASSIGN(auto next, OpenLedger(3));
   ASSERT_EQ(next->leftovers().size(), 1u);
   EXPECT_EQ(next->leftovers()[0].rows_removed, 2);
+  EXPECT_EQ(Present(live_rows), 2);
   InsertRun(*next, 2);
-  ASSERT_OK_AND_ASSIGN(int64_t removed, next->RemoveBookings(*db_, old_rows));
-  EXPECT_EQ(removed, 0);
-  ASSERT_OK_AND_ASSIGN(int64_t swept, next->SweepTagged());
-  EXPECT_EQ(swept, 2);
+  ASSERT_OK_AND_ASSIGN(int64_t removed, next->RemoveOwnBookings());
+  EXPECT_EQ(removed, 2);
   EXPECT_THAT(next->Close(), IsOk());
-  EXPECT_EQ(Present(old_rows), kRunSlots);
-  EXPECT_EQ(Present(foreign), 4);
-  EXPECT_EQ(Count(absl::StrCat("booking_id <= ", kLoaded)), kLoaded);
+  EXPECT_THAT(live->Close(), IsOk());
+  EXPECT_EQ(Present(old_rows), static_cast<int64_t>(old_rows.size()));
+  EXPECT_EQ(Present(foreign), static_cast<int64_t>(foreign.size()));
+  EXPECT_EQ(Count("TRUE"),
+            kLoaded + static_cast<int64_t>(old_rows.size() + foreign.size()));
+  EXPECT_EQ(Count("cabench_run IS NOT NULL"), 0);
 }
 
 TEST_F(RunLedgerTest, EmptyBookingTableWorks) {
@@ -374,6 +412,91 @@ TEST_F(RunLedgerTest, EmptyBookingTableWorks) {
   InsertRun(*next, 1);
   EXPECT_THAT(next->Close(), IsOk());
   EXPECT_EQ(Count("TRUE"), 0);
+}
+
+TEST_F(RunLedgerTest, MigratesASchemaOfAnOlderLoad) {
+  // As an older cabench_load and cabench left it: booking without the run
+  // column, cabench_runs without run_no, and a killed run whose rows carry
+  // only its seat tag '5'.
+  const std::string t = absl::StrCat("`", schema_, "`.");
+  ASSERT_THAT(admin_->Execute(absl::StrCat("ALTER TABLE ", t,
+                                           "booking DROP COLUMN cabench_run")),
+              IsOk());
+  ASSERT_THAT(
+      admin_->Execute(absl::StrCat(
+          "CREATE TABLE ", t,
+          "cabench_runs (run_id VARCHAR(100) NOT NULL, slot CHAR(1) NOT NULL, "
+          "host VARCHAR(64) NOT NULL, pid BIGINT NOT NULL, started_at "
+          "DATETIME(3) NOT NULL, booking_floor BIGINT NOT NULL, state "
+          "VARCHAR(16) NOT NULL, ended_at DATETIME(3) NULL, rows_removed "
+          "BIGINT NOT NULL DEFAULT 0, removed_by VARCHAR(100) NULL, PRIMARY "
+          "KEY (run_id), KEY state_slot (state, slot)) ENGINE=InnoDB")),
+      IsOk());
+  ASSERT_THAT(admin_->Execute(absl::StrCat(
+                  "INSERT INTO ", t,
+                  "cabench_runs (run_id, slot, host, pid, started_at, "
+                  "booking_floor, state) VALUES ('old-9-1-5', '5', 'old', 9, "
+                  "UTC_TIMESTAMP(3), ",
+                  kLoaded, ", 'running')")),
+              IsOk());
+  const std::string insert = absl::StrCat(
+      "INSERT INTO ", t, "booking (flight_id, seat, passenger_id, price) ");
+  ASSERT_THAT(admin_->Execute(absl::StrCat(
+                  insert, "VALUES (1, '5000', 1, 1), (1, '5001', 1, 1), ",
+                  "(2, '5fqx', 1, 1), (2, 'Q9', 1, 1)")),
+              IsOk());
+  const int64_t before = Count("TRUE");
+  ASSERT_EQ(before, kLoaded + 4);
+
+  // Processes opening at once race to add the columns: all succeed.
+  std::vector<absl::StatusOr<std::unique_ptr<RunLedger>>> opened(4);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 4; ++i) {
+    threads.emplace_back([&, i] { opened[i] = OpenLedger(10 + i); });
+  }
+  for (std::thread& th : threads) th.join();
+  std::vector<std::unique_ptr<RunLedger>> ledgers;
+  int reported = 0;
+  for (auto& ledger : opened) {
+    ASSERT_THAT(ledger, IsOk());
+    EXPECT_GT((*ledger)->run_no(), 1);  // the old record got 1
+    for (const LeftoverReport& left : (*ledger)->leftovers()) {
+      ++reported;
+      EXPECT_EQ(left.run_id, "old-9-1-5");
+      EXPECT_TRUE(left.unmarked);
+      EXPECT_EQ(left.rows_removed, 0);
+      EXPECT_THAT(DescribeLeftover(left),
+                  AllOf(HasSubstr("old-9-1-5"), HasSubstr("left in place"),
+                        HasSubstr("reload the schema with cabench_load")));
+    }
+    ledgers.push_back(*std::move(ledger));
+  }
+  EXPECT_EQ(reported, 1);  // one of them took the old run for dead
+  EXPECT_EQ(RunRecord("old-9-1-5", "state, run_no, marks_rows"),
+            (Row{"abandoned", "1", "0"}));
+  // Nothing could tell the old run's rows from others': all are left.
+  EXPECT_EQ(Count("TRUE"), before);
+  EXPECT_EQ(Count("cabench_run IS NULL"), before);
+  const Row column = Query(absl::StrCat(
+      "SELECT column_type, is_nullable, column_default FROM "
+      "information_schema.columns WHERE table_schema = '",
+      schema_, "' AND table_name = 'booking' AND column_name = 'cabench_run'"));
+  EXPECT_EQ(column, (Row{"int(10) unsigned", "YES", "NULL"}));
+
+  // The new runs own exactly their rows.
+  ASSERT_OK_AND_ASSIGN(db_, Connect());  // prepares the new INSERT
+  const std::vector<int64_t> mine = InsertRun(*ledgers[0], 3, /*flight=*/3);
+  const std::vector<int64_t> theirs = InsertRun(*ledgers[1], 2, /*flight=*/4);
+  ledgers[0].reset();  // killed
+  ASSERT_OK_AND_ASSIGN(auto next, OpenLedger(20));
+  ASSERT_EQ(next->leftovers().size(), 1u);
+  EXPECT_EQ(next->leftovers()[0].rows_removed, 3);
+  EXPECT_EQ(Present(mine), 0);
+  EXPECT_EQ(Present(theirs), 2);
+  for (size_t i = 1; i < ledgers.size(); ++i)
+    EXPECT_THAT(ledgers[i]->Close(), IsOk());
+  EXPECT_THAT(next->Close(), IsOk());
+  EXPECT_EQ(Count("TRUE"), before);
 }
 
 TEST_F(RunLedgerTest, UnmarkedSchemaIsRefusedAndUntouched) {
@@ -447,9 +570,16 @@ TEST_F(RunLedgerTest, CheckOwnershipTakesTheLockBackAfterAKill) {
   ASSERT_EQ(after.size(), 1u);
   EXPECT_TRUE(after[0].has_value());
   EXPECT_NE(after, before);  // a new session holds it
-  // The reconnected ledger still works: sweep and close.
-  ASSERT_OK_AND_ASSIGN(int64_t swept, ledger->SweepTagged());
-  EXPECT_EQ(swept, 2);
+  // The reconnected ledger still works (its new session selected the schema
+  // again): remove and close.
+  ASSERT_OK_AND_ASSIGN(int64_t removed, ledger->RemoveOwnBookings());
+  EXPECT_EQ(removed, 2);
+  EXPECT_EQ(Present(rows), 0);
+  // A dead session is also reconnected by the removal itself.
+  const std::vector<int64_t> more = InsertRun(*ledger, 1);
+  ASSERT_NO_FATAL_FAILURE(KillHolder(lock));
+  ASSERT_OK_AND_ASSIGN(removed, ledger->RemoveOwnBookings());
+  EXPECT_EQ(removed, 1);
   EXPECT_THAT(ledger->Close(), IsOk());
   EXPECT_THAT(ledger->Close(), IsOk());  // idempotent
   EXPECT_THAT(
@@ -474,11 +604,15 @@ TEST_F(RunLedgerTest, LostSlotIsAborted) {
       ledger->CheckOwnership(),
       StatusIs(absl::StatusCode::kAborted,
                AllOf(HasSubstr("lost its slot"), HasSubstr(thief->run_id()))));
-  EXPECT_THAT(ledger->SweepTagged(), StatusIs(absl::StatusCode::kAborted, _));
-  EXPECT_THAT(ledger->Close(), StatusIs(absl::StatusCode::kAborted, _));
-  // The thief's own rows are safe from the loser.
+  // A straggler of the loser, inserted after the thief cleaned up: the
+  // loser still removes its own rows (its run number is its alone), and
+  // the thief's rows, with the same seat tag, are safe from it.
   const std::vector<int64_t> mine = InsertRun(*thief, 1, /*flight=*/2);
-  EXPECT_THAT(ledger->SweepTagged(), StatusIs(absl::StatusCode::kAborted, _));
+  const std::vector<int64_t> straggler = InsertRun(*ledger, 1, /*flight=*/3);
+  ASSERT_OK_AND_ASSIGN(int64_t removed, ledger->RemoveOwnBookings());
+  EXPECT_EQ(removed, 1);
+  EXPECT_EQ(Present(straggler), 0);
+  EXPECT_THAT(ledger->Close(), StatusIs(absl::StatusCode::kAborted, _));
   EXPECT_EQ(Present(mine), 1);
   ledger.reset();
   EXPECT_THAT(thief->CheckOwnership(), IsOk());
@@ -501,6 +635,21 @@ TEST_F(RunLedgerTest, LostSlotIsAborted) {
                AllOf(HasSubstr("'cleaned'"), HasSubstr(cleaner->run_id()))));
   EXPECT_THAT(thief->Close(), IsOk());
   EXPECT_THAT(cleaner->Close(), IsOk());
+}
+
+TEST_F(RunLedgerTest, WithoutItsRecordARunRemovesNothing) {
+  // As after a reload that this run missed: its number may be another's.
+  ASSERT_OK_AND_ASSIGN(auto ledger, OpenLedger());
+  const std::vector<int64_t> rows = InsertRun(*ledger, 2);
+  ASSERT_THAT(admin_->Execute(absl::StrCat("DELETE FROM `", schema_,
+                                           "`.cabench_runs WHERE run_id = ",
+                                           SqlQuote(ledger->run_id()))),
+              IsOk());
+  ASSERT_OK_AND_ASSIGN(int64_t removed, ledger->RemoveOwnBookings());
+  EXPECT_EQ(removed, 0);
+  EXPECT_EQ(Present(rows), 2);
+  EXPECT_THAT(ledger->Close(),
+              StatusIs(absl::StatusCode::kAborted, HasSubstr("no record")));
 }
 
 TEST_F(RunLedgerTest, LongMixedCaseSchemaName) {

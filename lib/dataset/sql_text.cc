@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cstdint>
 #include <string>
-#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -99,27 +98,29 @@ std::string MakeRunId(absl::string_view host, int64_t pid, int64_t epoch_ms,
                       std::string(1, slot));
 }
 
-std::string TaggedAboveFloor(char slot, int64_t floor) {
-  return absl::StrCat("booking_id > ", floor,
-                      " AND CHAR_LENGTH(seat) = 4 AND seat LIKE '",
-                      std::string(1, SlotIndex(slot) >= 0 ? slot : '?'), "%'");
+std::string SqlIdentifier(absl::string_view name) {
+  std::string out = "`";
+  for (char c : name) {
+    if (c == '`') out += '`';
+    out += c;
+  }
+  out += '`';
+  return out;
 }
 
-std::vector<std::string> DeleteBookingsSql(const std::vector<int64_t>& ids,
-                                           char slot, int64_t floor,
-                                           size_t batch) {
-  batch = std::max<size_t>(batch, 1);
-  std::vector<std::string> statements;
-  for (size_t first = 0; first < ids.size(); first += batch) {
-    const size_t last = std::min(ids.size(), first + batch);
-    std::string sql = "DELETE FROM booking WHERE booking_id IN (";
-    for (size_t i = first; i < last; ++i) {
-      absl::StrAppend(&sql, i > first ? "," : "", ids[i]);
-    }
-    absl::StrAppend(&sql, ") AND ", TaggedAboveFloor(slot, floor));
-    statements.push_back(std::move(sql));
-  }
-  return statements;
+std::string AddRunColumnSql() {
+  return absl::StrCat("ALTER TABLE booking ADD COLUMN ", kRunColumn, " ",
+                      kRunColumnType, ", ALGORITHM=INSTANT");
+}
+
+std::string DeleteRunBookingsSql(int64_t run_no, absl::string_view run_id,
+                                 int64_t floor, int64_t batch) {
+  return absl::StrCat(
+      "DELETE FROM booking WHERE booking_id > ", floor, " AND ", kRunColumn,
+      " = ", run_no,
+      " AND EXISTS (SELECT 1 FROM cabench_runs WHERE run_no = ", run_no,
+      " AND run_id = ", SqlQuote(run_id), ") ORDER BY booking_id LIMIT ",
+      std::max<int64_t>(batch, 1));
 }
 
 }  // namespace cabench

@@ -3,17 +3,20 @@
 #include <cstdint>
 #include <set>
 #include <string>
-#include <vector>
 
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "fixtures/schema_sql.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace cabench {
 namespace {
 
-using ::testing::ElementsAre;
+using ::testing::AllOf;
 using ::testing::EndsWith;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::StartsWith;
 
 TEST(SqlTextTest, SlotCharsAreLowerCaseBase36) {
@@ -74,31 +77,41 @@ TEST(SqlTextTest, HostsAndRunIdsUseASafeCharacterSet) {
   EXPECT_EQ(MakeRunId("h'x", 42, 1700000000123, 'q'), "h_x-42-1700000000123-q");
 }
 
-TEST(SqlTextTest, TaggedRowsAreFourCharSeatsAboveTheFloor) {
-  EXPECT_EQ(TaggedAboveFloor('7', 0),
-            "booking_id > 0 AND CHAR_LENGTH(seat) = 4 AND seat LIKE '7%'");
-  // Never a LIKE wildcard.
-  EXPECT_THAT(TaggedAboveFloor('%', 5), HasSubstr("LIKE '?%'"));
-  EXPECT_THAT(TaggedAboveFloor('_', 5), HasSubstr("LIKE '?%'"));
+TEST(SqlTextTest, RemovesARunByItsNumberAboveItsFloorInBatches) {
+  EXPECT_EQ(DeleteRunBookingsSql(12, "h-7-1700-3", 178088, 10000),
+            "DELETE FROM booking WHERE booking_id > 178088 AND cabench_run = "
+            "12 AND EXISTS (SELECT 1 FROM cabench_runs WHERE run_no = 12 AND "
+            "run_id = 'h-7-1700-3') ORDER BY booking_id LIMIT 10000");
+  // The default batch, a quoted run id, and never an unbounded batch.
+  EXPECT_THAT(DeleteRunBookingsSql(1, "h'x", 0),
+              AllOf(HasSubstr("run_id = 'h''x'"),
+                    EndsWith(absl::StrCat("LIMIT ", kDeleteBatch))));
+  EXPECT_THAT(DeleteRunBookingsSql(1, "r", 0, 0), EndsWith("LIMIT 1"));
+  // Ownership is the run column alone: no seat in the condition.
+  EXPECT_THAT(DeleteRunBookingsSql(5, "r", 9),
+              AllOf(Not(HasSubstr("seat")), Not(HasSubstr("LIKE"))));
 }
 
-TEST(SqlTextTest, DeletesInBatches) {
-  std::vector<int64_t> ids;
-  for (int64_t id = 1; id <= 2500; ++id) ids.push_back(id);
-  const std::vector<std::string> statements =
-      DeleteBookingsSql(ids, 'c', 100, 1000);
-  ASSERT_EQ(statements.size(), 3u);
-  EXPECT_THAT(statements[0],
-              StartsWith("DELETE FROM booking WHERE booking_id IN (1,2,3,"));
-  EXPECT_THAT(statements[0], HasSubstr(",1000) AND booking_id > 100 AND "
-                                       "CHAR_LENGTH(seat) = 4 AND seat LIKE "
-                                       "'c%'"));
-  EXPECT_THAT(statements[1], HasSubstr("IN (1001,"));
-  EXPECT_THAT(statements[2], HasSubstr("IN (2001,"));
-  EXPECT_THAT(statements[2], HasSubstr(",2500) AND"));
-  EXPECT_TRUE(DeleteBookingsSql({}, 'c', 0, 1000).empty());
-  EXPECT_THAT(DeleteBookingsSql({7, 9}, 'c', 0, 0),
-              ElementsAre(HasSubstr("IN (7)"), HasSubstr("IN (9)")));
+TEST(SqlTextTest, AddsTheRunColumnInstantlyAsTheSchemaDeclaresIt) {
+  EXPECT_EQ(AddRunColumnSql(),
+            "ALTER TABLE booking ADD COLUMN cabench_run INT UNSIGNED NULL "
+            "DEFAULT NULL, ALGORITHM=INSTANT");
+  // fixtures/schema.sql declares the same column, in booking.
+  const SchemaStatements ddl = SplitSchema(kSchemaSql);
+  int declared = 0;
+  for (const std::string& statement : ddl.tables) {
+    if (!absl::StrContains(statement, "CREATE TABLE booking ")) continue;
+    EXPECT_THAT(statement,
+                HasSubstr(absl::StrCat(kRunColumn, " ", kRunColumnType, ",")));
+    ++declared;
+  }
+  EXPECT_EQ(declared, 1);
+}
+
+TEST(SqlTextTest, QuotesIdentifiers) {
+  EXPECT_EQ(SqlIdentifier("cabench"), "`cabench`");
+  EXPECT_EQ(SqlIdentifier("a`b"), "`a``b`");
+  EXPECT_EQ(SqlIdentifier(""), "``");
 }
 
 }  // namespace

@@ -42,8 +42,6 @@ RunAggregate::RunAggregate(int threads) : threads_(std::max(threads, 1)) {}
 bool RunAggregate::Merge(const ThreadResult& thread) {
   std::lock_guard<std::mutex> lock(mu_);
   totals_.recorder.Merge(thread.recorder);
-  totals_.inserted_ids.insert(totals_.inserted_ids.end(), thread.inserted_ids.begin(),
-                              thread.inserted_ids.end());
   totals_.insert_retries += thread.insert_retries;
   totals_.reconnect.reconnects += thread.reconnect.reconnects;
   totals_.reconnect.reconnect_failures += thread.reconnect.reconnect_failures;
@@ -56,7 +54,6 @@ void RunAggregate::Reset() {
   std::lock_guard<std::mutex> lock(mu_);
   merged_ = 0;
   totals_.recorder.Clear();
-  totals_.inserted_ids.clear();
   totals_.insert_retries = 0;
   totals_.reconnect = Reconnector::Stats();
   totals_.last_op_error = absl::OkStatus();

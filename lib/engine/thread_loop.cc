@@ -10,18 +10,12 @@
 namespace cabench {
 namespace {
 
-// Room for the ids of the writes a thread is expected to make (a quarter
-// more for the randomness of the op mix), capped: beyond it the vector grows
-// geometrically, an allocation every doubling, never per operation.
-constexpr int64_t kMaxReservedIds = int64_t{1} << 22;
-
 CacheAside::Options PatternOptions(const Scenario& scenario, const ThreadLoop::Options& options,
-                                   Workload* workload, std::vector<int64_t>* ids) {
+                                   Workload* workload) {
   CacheAside::Options o;
   o.thread_index = options.thread_index;
   o.seat_source = workload;
   o.fallback_to_db_on_cache_error = scenario.fallback_to_db;
-  o.inserted_ids = options.keep_inserted_ids ? ids : nullptr;
   o.versions = options.key_versions;
   return o;
 }
@@ -54,9 +48,9 @@ ThreadLoop::ThreadLoop(KvClient* kv, SqlClient* sql, const Scenario& scenario,
     : options_(options),
       workload_(scenario, data_set, options.thread_index, options.seat_tag,
                 std::max(1, options.threads)),
-      pattern_(kv, sql, scenario,
-               PatternOptions(scenario, options, &workload_, &result_.inserted_ids)),
+      pattern_(kv, sql, scenario, PatternOptions(scenario, options, &workload_)),
       reconnector_(kv, sql, ReconnectOptions(scenario, options)) {
+  workload_.set_run_no(options.run_no);
   if (options.key_states != nullptr) {
     miss_causes_ = std::make_unique<MissCauses>(options.key_states);
     // First, so that the others see the miss's cause.
@@ -74,12 +68,6 @@ ThreadLoop::ThreadLoop(KvClient* kv, SqlClient* sql, const Scenario& scenario,
     o.ops = scenario.queries_per_thread;
     own_schedule_ = std::make_unique<OpenLoopSchedule>(o);
     schedule_ = own_schedule_.get();
-  }
-  if (options.keep_inserted_ids) {
-    const int64_t writes =
-        scenario.queries_per_thread * (100 - std::clamp(scenario.read_pct, 0, 100)) / 100;
-    result_.inserted_ids.reserve(
-        static_cast<size_t>(std::min(kMaxReservedIds, writes + writes / 4 + 64)));
   }
 }
 
@@ -140,7 +128,6 @@ absl::Status WarmUp(KvClient* kv, SqlClient* sql, const Scenario& scenario,
   RunControl control;
   ThreadLoop::Options options;
   options.thread_index = Workload::kWarmupThreadIndex;
-  options.keep_inserted_ids = false;
   options.reconnect = false;
   options.control = &control;
   options.schedule = warm_up.schedule;

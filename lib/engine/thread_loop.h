@@ -18,9 +18,8 @@
 //
 // A ThreadLoop owns one thread's parts: its Workload (seeded with the
 // scenario's seed + thread index), its CacheAside over the caller's clients,
-// its Reconnector, its LatencyRecorder and the ids of the bookings it
-// inserted (reserved up front: the hot path does not allocate). What it did is
-// in result(), which the run merges at the end (lib/engine/run.h).
+// its Reconnector and its LatencyRecorder. What it did is in result(), which
+// the run merges at the end (lib/engine/run.h).
 //
 // Ownership: the clients, the RunControl, the schedule, the observers and the
 // progress sink belong to the caller and must outlive the loop. Thread
@@ -53,8 +52,6 @@ namespace cabench {
 // What one thread did, for the run's merge.
 struct ThreadResult {
   LatencyRecorder recorder;
-  // booking_id of every INSERT this thread committed.
-  std::vector<int64_t> inserted_ids;
   int64_t insert_retries = 0;
   Reconnector::Stats reconnect;
   // The last failed operation's error (OK when none failed).
@@ -71,11 +68,13 @@ class ThreadLoop {
     // Seeds the Workload and the TTL jitter (scenario.seed + thread_index).
     int thread_index = 0;
     // The first character of every seat this thread inserts (the process's
-    // run slot, lib/dataset/run_ledger.h).
+    // run slot, lib/dataset/run_ledger.h), which keeps its seats clear of
+    // other processes' on (flight_id, seat).
     char seat_tag = '0';
-    // Keep the id of every inserted booking (room for the expected number of
-    // writes is reserved at construction).
-    bool keep_inserted_ids = true;
+    // The run's number (RunLedger::run_no()), which every booking this
+    // thread inserts carries (booking.cabench_run): how the run, or a later
+    // one after a crash, finds exactly its rows. 0: none (NULL).
+    int64_t run_no = 0;
     // Bring broken clients back between operations (else a broken client
     // keeps failing its operations, counted as errors).
     bool reconnect = true;
@@ -117,10 +116,6 @@ class ThreadLoop {
 
   // Operations run so far by this loop.
   int64_t ops_done() const { return ops_done_; }
-
-  // Forgets the ids of inserted bookings kept so far (their rows are the
-  // caller's business then), keeping the reserved room. Not during Run().
-  void ClearInsertedIds() { result_.inserted_ids.clear(); }
 
   // Adds an observer. Not during Run().
   void add_observer(OpObserver* observer) { options_.observers.push_back(observer); }

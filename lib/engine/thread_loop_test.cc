@@ -41,7 +41,7 @@ class CountingProgress : public ProgressSink {
   std::vector<int64_t> calls;
 };
 
-TEST(ThreadLoopTest, RunsRecordsObservesAndKeepsInsertedIds) {
+TEST(ThreadLoopTest, RunsRecordsObservesAndInserts) {
   Scenario s;
   s.pool_size = 100;
   s.read_pct = 70;
@@ -60,9 +60,9 @@ TEST(ThreadLoopTest, RunsRecordsObservesAndKeepsInsertedIds) {
   EXPECT_EQ(observer.ops, 3000);
   EXPECT_EQ(r.recorder.reads(), observer.reads);
   EXPECT_EQ(r.recorder.errors(), 0);
-  // Every committed INSERT's id, once.
-  EXPECT_EQ(static_cast<int64_t>(r.inserted_ids.size()), r.recorder.writes());
   EXPECT_EQ(sql.inserted(), r.recorder.writes());
+  // Without a run, bookings carry none (NULL).
+  EXPECT_EQ(sql.inserted_by_run(0), r.recorder.writes());
   // Progress every 1024 operations of the thread.
   EXPECT_EQ(progress.calls, (std::vector<int64_t>{1024, 2048}));
   // Seats carry the seat tag ('0' by default) and are 4 characters.
@@ -90,6 +90,7 @@ TEST(ThreadLoopTest, FourThreadsShareTheServers) {
     threads.emplace_back([&, t] {
       ThreadLoop::Options options;
       options.thread_index = t;
+      options.run_no = 77;
       options.control = &run.control();
       ThreadLoop loop(&kv, &sql, s, ds, options);
       EXPECT_THAT(loop.Run(s.queries_per_thread), IsOk());
@@ -103,7 +104,9 @@ TEST(ThreadLoopTest, FourThreadsShareTheServers) {
   EXPECT_EQ(total.recorder.errors(), 0);
   EXPECT_EQ(total.insert_retries, 0);
   EXPECT_EQ(sql.inserted(), total.recorder.writes());
-  EXPECT_EQ(static_cast<int64_t>(total.inserted_ids.size()), total.recorder.writes());
+  // Every committed INSERT of every thread carries the run's number.
+  EXPECT_GT(total.recorder.writes(), 0);
+  EXPECT_EQ(sql.inserted_by_run(77), total.recorder.writes());
   // 16,000 ops over 500 keys: nearly every read after the first few hits.
   EXPECT_GT(total.recorder.cache_hits(), total.recorder.reads() * 9 / 10);
   EXPECT_LE(kv.size(), 500);

@@ -431,7 +431,6 @@ SimulationResult SimulateHitRate(const Scenario& scenario, const DataSetInfo& da
   for (int t = 0; t < threads; ++t) {
     ThreadLoop::Options options;
     options.thread_index = t;
-    options.keep_inserted_ids = false;
     options.reconnect = false;
     options.schedule = &clock;
     loops.push_back(std::make_unique<ThreadLoop>(&kv, &sql, scenario, data_set, options));

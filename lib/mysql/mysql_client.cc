@@ -27,9 +27,10 @@ constexpr char kReadSql[] =
     "FROM passenger p JOIN booking b ON p.passenger_id = b.passenger_id "
     "WHERE p.passenger_id = ? "
     "GROUP BY p.firstname, p.lastname";
+// cabench_run names the inserting run (NewBooking::run_no; NULL for 0).
 constexpr char kInsertSql[] =
-    "INSERT INTO booking (flight_id, seat, passenger_id, price) VALUES "
-    "(?,?,?,?)";
+    "INSERT INTO booking (flight_id, seat, passenger_id, price, cabench_run) "
+    "VALUES (?,?,?,?,?)";
 
 // Client errors from errmsg.h and server errors from mysqld_error.h, spelled
 // out so that the mapping does not depend on which of the two headers a
@@ -196,7 +197,9 @@ class MysqlClient final : public SqlClient {
   int64_t insert_passenger_id_ = 0;
   char insert_price_[32];
   unsigned long insert_price_len_ = 0;
-  MYSQL_BIND insert_params_[4];
+  int64_t insert_run_no_ = 0;
+  my_bool insert_run_null_ = 0;
+  MYSQL_BIND insert_params_[5];
 };
 
 absl::Status MysqlClient::Connect() {
@@ -292,9 +295,12 @@ absl::Status MysqlClient::PrepareStatements() {
   insert_params_[3].buffer = insert_price_;
   insert_params_[3].buffer_length = sizeof(insert_price_);
   insert_params_[3].length = &insert_price_len_;
+  insert_params_[4].buffer_type = MYSQL_TYPE_LONGLONG;
+  insert_params_[4].buffer = &insert_run_no_;
+  insert_params_[4].is_null = &insert_run_null_;
 
   if (mysql_stmt_param_count(read.get()) != 1 || mysql_stmt_field_count(read.get()) != 3 ||
-      mysql_stmt_param_count(insert.get()) != 4) {
+      mysql_stmt_param_count(insert.get()) != 5) {
     return absl::InternalError("prepared statements have unexpected parameter counts");
   }
   if (mysql_stmt_bind_param(read.get(), read_param_) != 0) {
@@ -404,6 +410,8 @@ absl::StatusOr<int64_t> MysqlClient::InsertBooking(const NewBooking& booking) {
   insert_seat_len_ = booking.seat.size();
   insert_passenger_id_ = booking.passenger_id;
   insert_price_len_ = FormatCents(booking.price_cents, insert_price_);
+  insert_run_no_ = booking.run_no;
+  insert_run_null_ = booking.run_no <= 0;
   if (mysql_stmt_execute(insert_stmt_.get()) != 0) {
     return StmtError(insert_stmt_.get(), "InsertBooking");
   }

@@ -6,7 +6,8 @@
 // cache-aside pattern as server-side prepared statements:
 //
 //   read   SELECT p.firstname, p.lastname, COUNT(*) ... WHERE p.passenger_id = ?
-//   write  INSERT INTO booking (flight_id, seat, passenger_id, price) VALUES (?,?,?,?)
+//   write  INSERT INTO booking (flight_id, seat, passenger_id, price, cabench_run)
+//          VALUES (?,?,?,?,?)
 //
 // Execute(), QueryRow() and QueryPairs() (SHOW GLOBAL STATUS and the like, for
 // lib/servers) send plain text statements over the same connection.

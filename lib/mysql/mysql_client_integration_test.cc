@@ -64,6 +64,7 @@ class MysqlClientTest : public ::testing::Test {
                          "flight_id INT NOT NULL, seat CHAR(4) NULL, "
                          "passenger_id INT NOT NULL, "
                          "price DECIMAL(10,2) NOT NULL, "
+                         "cabench_run INT UNSIGNED NULL DEFAULT NULL, "
                          "UNIQUE KEY seatplan_unq (flight_id, seat), KEY "
                          "passenger_idx (passenger_id))"),
              absl::StrCat("INSERT INTO passenger VALUES (1, 'Ada', 'Lovelace'), "
@@ -145,9 +146,11 @@ TEST_F(MysqlClientTest, LongNamesAreReadWhole) {
 TEST_F(MysqlClientTest, InsertIsCommittedAndVisibleFromAnotherConnection) {
   ASSERT_OK_AND_ASSIGN(auto writer, NewMysqlClient(SchemaEndpoint()));
   ASSERT_OK_AND_ASSIGN(auto reader, NewMysqlClient(SchemaEndpoint()));
-  ASSERT_OK_AND_ASSIGN(
-      int64_t id, writer->InsertBooking(
-                      {.flight_id = 10, .seat = "W01A", .passenger_id = 2, .price_cents = 12345}));
+  ASSERT_OK_AND_ASSIGN(int64_t id, writer->InsertBooking({.flight_id = 10,
+                                                          .seat = "W01A",
+                                                          .passenger_id = 2,
+                                                          .price_cents = 12345,
+                                                          .run_no = 4000000000}));
   EXPECT_GT(id, 4);
   ASSERT_OK_AND_ASSIGN(int64_t cheap,
                        writer->InsertBooking(
@@ -160,10 +163,16 @@ TEST_F(MysqlClientTest, InsertIsCommittedAndVisibleFromAnotherConnection) {
                                      id)));
   ASSERT_TRUE(row.has_value());
   EXPECT_EQ(*row, (std::vector<std::optional<std::string>>{"10", "W01A", "2", "123.45"}));
-  ASSERT_OK_AND_ASSIGN(auto price, reader->QueryRow(absl::StrCat(
-                                       "SELECT price FROM booking WHERE booking_id = ", cheap)));
+  ASSERT_OK_AND_ASSIGN(auto price,
+                       reader->QueryRow(absl::StrCat(
+                           "SELECT price, cabench_run FROM booking WHERE booking_id = ", cheap)));
   ASSERT_TRUE(price.has_value());
-  EXPECT_EQ((*price)[0], "0.05");
+  // Run 0 is no run: NULL, as loaded and other applications' rows have.
+  EXPECT_EQ(*price, (std::vector<std::optional<std::string>>{"0.05", std::nullopt}));
+  ASSERT_OK_AND_ASSIGN(auto run, reader->QueryRow(absl::StrCat(
+                                     "SELECT cabench_run FROM booking WHERE booking_id = ", id)));
+  ASSERT_TRUE(run.has_value());
+  EXPECT_EQ((*run)[0], "4000000000");  // the whole INT UNSIGNED range
 
   // The read query sees the new bookings too.
   BookingCount result;

@@ -237,5 +237,23 @@ TEST(FakeSqlClientTest, HooksRunOnlyForStatementsThatRan) {
   EXPECT_EQ(inserted.size(), 1u);
 }
 
+TEST(FakeSqlClientTest, CountsInsertsPerRun) {
+  FakeSqlClient sql;
+  NewBooking b = BookingFor(kPassenger, "1A");
+  b.run_no = 7;
+  ASSERT_THAT(sql.InsertBooking(b), IsOk());
+  b.seat = "1B";
+  ASSERT_THAT(sql.InsertBooking(b), IsOk());
+  b.seat = "1B";  // a duplicate is not inserted
+  EXPECT_THAT(sql.InsertBooking(b), StatusIs(absl::StatusCode::kAlreadyExists, _));
+  b.seat = "1C";
+  b.run_no = 0;
+  ASSERT_THAT(sql.InsertBooking(b), IsOk());
+  EXPECT_EQ(sql.inserted_by_run(7), 2);
+  EXPECT_EQ(sql.inserted_by_run(0), 1);
+  EXPECT_EQ(sql.inserted_by_run(8), 0);
+  EXPECT_EQ(sql.inserted(), 3);
+}
+
 }  // namespace
 }  // namespace cabench

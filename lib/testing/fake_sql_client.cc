@@ -114,6 +114,7 @@ absl::StatusOr<int64_t> FakeSqlClient::InsertBooking(const NewBooking& booking) 
                                                    "' for key 'flight_seat'"));
     }
     ++inserted_per_passenger_[booking.passenger_id];
+    ++inserted_per_run_[booking.run_no];
     ++inserted_;
     booking_id = next_booking_id_++;
     hook = after_insert_;
@@ -201,6 +202,12 @@ int64_t FakeSqlClient::BookingCountOf(int64_t passenger_id) const {
 int64_t FakeSqlClient::inserted() const {
   std::lock_guard<std::mutex> lock(mu_);
   return inserted_;
+}
+
+int64_t FakeSqlClient::inserted_by_run(int64_t run_no) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = inserted_per_run_.find(run_no);
+  return it == inserted_per_run_.end() ? 0 : it->second;
 }
 
 void FakeSqlClient::TakeSeat(int64_t flight_id, std::string_view seat) {

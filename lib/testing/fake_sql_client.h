@@ -123,6 +123,9 @@ class FakeSqlClient : public SqlClient, public FaultTable<SqlMethod, kNumSqlMeth
   int64_t BookingCountOf(int64_t passenger_id) const;
   // Bookings inserted so far.
   int64_t inserted() const;
+  // Bookings inserted so far whose NewBooking::run_no was `run_no` (0: those
+  // inserted without a run), as booking.cabench_run would hold them.
+  int64_t inserted_by_run(int64_t run_no) const;
   // Marks (flight_id, seat) taken, as a loaded or earlier booking would.
   void TakeSeat(int64_t flight_id, std::string_view seat);
   // Statements passed to Execute() and QueryRow(), in order.
@@ -141,6 +144,7 @@ class FakeSqlClient : public SqlClient, public FaultTable<SqlMethod, kNumSqlMeth
   // false races; pthread mutexes are intercepted. Guards everything below.
   mutable std::mutex mu_;
   std::unordered_map<int64_t, int64_t> inserted_per_passenger_;
+  std::unordered_map<int64_t, int64_t> inserted_per_run_;
   std::set<std::pair<int64_t, std::string>> seats_;
   int64_t next_booking_id_;
   int64_t inserted_ = 0;

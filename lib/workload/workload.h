@@ -59,11 +59,13 @@
 //   36^3
 //
 // for thread t. The seat tag is the process's run slot (lib/dataset/
-// run_ledger.h), so every booking a process inserts carries it and the
-// process can remove exactly its own rows, even those whose INSERT reply was
-// lost. Loaded bookings have 2-3 character seats, so no insert collides with
-// them; v's last digit is t%36, so threads of one process never collide for
-// up to 36 threads. A thread's seats repeat after kSeatsPerThread (1,296)
+// run_ledger.h), so concurrent processes on one schema never collide on
+// (flight_id, seat); it does not mark the rows as the process's (anybody may
+// insert such a seat): every booking also carries the run's number
+// (set_run_no(), NewBooking::run_no), which is how a run finds exactly its
+// own rows. Loaded bookings have 2-3 character seats, so no insert collides
+// with them; v's last digit is t%36, so threads of one process never collide
+// for up to 36 threads. A thread's seats repeat after kSeatsPerThread (1,296)
 // writes; a repeat on the same flight fails with AlreadyExists and
 // CacheAside retries with NextSeat() a bounded number of times and counts the
 // retries. Only the seat characters depend on the tag: the sequence of
@@ -169,6 +171,11 @@ class Workload {
   char seat_tag() const { return seat_tag_; }
   // Seats handed out so far (writes plus NextSeat() calls).
   int64_t seats_issued() const { return seat_counter_; }
+
+  // Every booking Next() returns from now on carries `run_no`
+  // (NewBooking::run_no: RunLedger::run_no(), 0 for none). Changes no draw.
+  void set_run_no(int64_t run_no) { op_.booking.run_no = run_no; }
+  int64_t run_no() const { return op_.booking.run_no; }
 
  private:
   std::mt19937_64 rng_;

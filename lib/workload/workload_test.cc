@@ -206,21 +206,28 @@ TEST(WorkloadTest, SeatFormat) {
   EXPECT_EQ(Workload(s, SmallDataSet(), 0, '%').seat_tag(), '0');
 }
 
-TEST(WorkloadTest, SeatTagChangesOnlyTheSeats) {
+TEST(WorkloadTest, SeatTagAndRunNumberChangeOnlyTheirFields) {
   Scenario s;
   s.read_pct = 50;
   Workload a(s, SmallDataSet(), 4), b(s, SmallDataSet(), 4, 'q');
+  EXPECT_EQ(a.run_no(), 0);  // none unless set
+  b.set_run_no(4000000000);  // INT UNSIGNED range, beyond int32
+  int writes = 0;
   for (int i = 0; i < 2000; ++i) {
     const Op& x = a.Next();
     const Op& y = b.Next();
     ASSERT_EQ(x.kind, y.kind) << i;
     ASSERT_EQ(x.passenger_id, y.passenger_id) << i;
     if (x.kind != OpKind::kWrite) continue;
+    ++writes;
     ASSERT_EQ(x.booking.flight_id, y.booking.flight_id);
     ASSERT_EQ(x.booking.price_cents, y.booking.price_cents);
     ASSERT_EQ(x.booking.seat.substr(1), y.booking.seat.substr(1));
     ASSERT_EQ(y.booking.seat[0], 'q');
+    ASSERT_EQ(x.booking.run_no, 0);
+    ASSERT_EQ(y.booking.run_no, 4000000000);
   }
+  EXPECT_GT(writes, 900);
 }
 
 TEST(WorkloadTest, NextSeatAdvancesTheSameCounter) {
