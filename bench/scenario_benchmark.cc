@@ -18,6 +18,7 @@
 #include "lib/config/endpoints.h"
 #include "lib/engine/cache_bound.h"
 #include "lib/engine/open_loop.h"
+#include "lib/engine/plan.h"
 #include "lib/metrics/clock.h"
 #include "lib/metrics/summary.h"
 #include "lib/metrics/time_series.h"
@@ -87,65 +88,12 @@ ScenarioBenchmark::ScenarioBenchmark(const Scenario& scenario, int threads, cons
       env_(env),
       shard_threads_(ShardThreads(env->shard, threads)),
       run_(static_cast<int>(shard_threads_.size())) {
-  full_name_ = FullName(scenario_, threads_);
-}
-
-namespace {
-
-// A memory size in the largest unit that writes it whole: 2mb, 1536kb, 100b.
-std::string MemorySizeName(int64_t bytes) {
-  for (const auto& [unit, size] : {std::pair<const char*, int64_t>{"gb", int64_t{1} << 30},
-                                   {"mb", int64_t{1} << 20},
-                                   {"kb", int64_t{1} << 10}}) {
-    if (bytes % size == 0) return absl::StrCat(bytes / size, unit);
-  }
-  return absl::StrCat(bytes, "b");
-}
-
-// The name up to the part the library appends (/iterations:Q/...). The
-// arguments are in the name itself (access as a word, which Args cannot
-// carry); an open-loop scenario's rate too, so that runs at different rates
-// never share a name.
-std::string BaseName(const Scenario& scenario) {
-  std::string name =
-      absl::StrCat("CacheAside/", scenario.name, "/read_pct:", scenario.read_pct,
-                   "/ttl_ms:", scenario.ttl_ms, "/access:", AccessName(scenario.access));
-  if (scenario.cache_max_memory > 0) {
-    absl::StrAppend(&name, "/maxmemory:", MemorySizeName(scenario.cache_max_memory));
-  }
-  if (scenario.cache_keys_pct > 0)
-    absl::StrAppend(&name, "/cache_keys_pct:", scenario.cache_keys_pct);
-  if (scenario.rate_per_s > 0) absl::StrAppend(&name, "/rate:", scenario.rate_per_s);
-  return name;
-}
-
-}  // namespace
-
-std::string ScenarioBenchmark::FullName(const Scenario& scenario, int threads) {
-  return absl::StrCat(BaseName(scenario), "/iterations:", scenario.queries_per_thread,
-                      "/real_time/threads:", threads);
-}
-
-std::string ScenarioBenchmark::FileStem(const std::string& full_name) {
-  return absl::StrReplaceAll(full_name, {{"/", "_"}, {":", "-"}});
-}
-
-Scenario ScenarioBenchmark::NoCacheTwin(const Scenario& scenario) {
-  Scenario twin = scenario;
-  twin.name = scenario.name + "@no_cache";
-  twin.cache = false;
-  twin.baseline_no_cache = false;
-  twin.warmup_ops = 0;
-  twin.warmup = WarmupMode::kOps;
-  twin.fallback_to_db = false;
-  twin.single_flight = false;
-  twin.early_refresh_beta = 0;
-  return twin;
+  full_name_ = BenchmarkName(scenario_, threads_);
 }
 
 void ScenarioBenchmark::Register() {
   if (shard_threads_.empty()) return;
-  const std::string base = BaseName(scenario_);
+  const std::string base = BenchmarkBaseName(scenario_);
   benchmark::RegisterBenchmark(base.c_str(), [this](benchmark::State& state) { Run(state); })
       ->Iterations(scenario_.queries_per_thread)
       ->UseRealTime()
@@ -482,7 +430,7 @@ void ScenarioBenchmark::FinishRun(benchmark::State& state, ThreadLoop& loop, KvC
                    std::string(totals.last_op_error.message()).c_str());
     }
 
-    std::string file = FileStem(full_name_);
+    std::string file = BenchmarkFileStem(full_name_);
     if (run > 0) absl::StrAppend(&file, "_run", run);
     const std::filesystem::path out(env_->out_dir);
     absl::Status s =
@@ -497,7 +445,7 @@ void ScenarioBenchmark::FinishRun(benchmark::State& state, ThreadLoop& loop, KvC
     } else {
       ShardRecord record;
       record.shard_name =
-          absl::StrCat(BaseName(scenario_), "/iterations:", scenario_.queries_per_thread,
+          absl::StrCat(BenchmarkBaseName(scenario_), "/iterations:", scenario_.queries_per_thread,
                        "/real_time/threads:", shard_threads_.size());
       record.histograms = absl::StrCat("histograms/", file, ".json");
       record.series = absl::StrCat("series/", file, ".json");

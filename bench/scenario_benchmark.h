@@ -122,17 +122,6 @@ class ScenarioBenchmark {
   // Threads of the benchmark, every shard's together.
   int threads() const { return threads_; }
   const Scenario& scenario() const { return scenario_; }
-  // The same name for `scenario` at `threads`, without an object.
-  static std::string FullName(const Scenario& scenario, int threads);
-
-  // The stem of the series and histograms files of the benchmark named
-  // `full_name` (its run N > 0 adds _runN): '/' becomes '_', ':' '-'.
-  static std::string FileStem(const std::string& full_name);
-
-  // The no-cache twin of `scenario` (baseline: no_cache): the same workload
-  // with the cache off, named "<scenario>@no_cache".
-  static Scenario NoCacheTwin(const Scenario& scenario);
-
   // What the last successful run measured, for the run that compares
   // itself with this one (its twin). Empty before.
   struct Outcome {

@@ -6,6 +6,8 @@
 // and count it; none may hang (a watchdog ends the process if one does).
 #include "bench/scenario_benchmark.h"
 
+#include "lib/engine/plan.h"
+
 #include <signal.h>
 
 #include <atomic>
@@ -304,7 +306,7 @@ TEST_F(ScenarioBenchmarkTest, OpenLoopRunReportsTheScheduleAndTheTwinItIsMeasure
   };
   OpenLoopWithCache("open");
   scenario_.baseline_no_cache = true;
-  const Scenario twin_scenario = ScenarioBenchmark::NoCacheTwin(scenario_);
+  const Scenario twin_scenario = NoCacheTwin(scenario_);
   ScenarioBenchmark twin(twin_scenario, 2, &env_);
   ScenarioBenchmark bench(scenario_, 2, &env_);
   bench.set_twin(&twin);

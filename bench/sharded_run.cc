@@ -4,6 +4,7 @@
 #include <iterator>
 
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -21,49 +22,57 @@ namespace {
 
 }  // namespace
 
-std::string AddShardOutput(std::vector<char*>& args, std::vector<std::string>& storage) {
-  std::optional<int64_t> index, count;
-  std::string out_dir;
-  for (size_t i = 1; i < args.size(); ++i) {
-    absl::string_view arg = args[i];
-    int64_t v = 0;
-    if (absl::ConsumePrefix(&arg, "--benchmark_out=")) return "";
-    if (absl::ConsumePrefix(&arg, "--shard_index=") && absl::SimpleAtoi(arg, &v)) index = v;
-    if (absl::ConsumePrefix(&arg, "--shard_count=") && absl::SimpleAtoi(arg, &v)) count = v;
-    if (absl::ConsumePrefix(&arg, "--out_dir=")) out_dir = std::string(arg);
+absl::Status CheckShardOptions(const ShardSpec& shard, const RunOptions& options,
+                               int64_t now_ms) {
+  if (!shard.sharded() && (options.start_at_ms || !options.run_id.empty())) {
+    return absl::InvalidArgumentError(
+        "--start_at and --run_id belong to a sharded run: give --shard_index and "
+        "--shard_count (or run under srun)");
   }
-  absl::StatusOr<ShardSpec> shard = ResolveShard(index, count, std::getenv);
-  if (!shard.ok() || !shard->sharded() || out_dir.empty()) return "";
-  const std::string json = absl::StrCat(out_dir, "/shard-", shard->index, "/cabench.json");
-  storage.reserve(2);  // the pointers below stay valid
-  storage.push_back("--benchmark_out=" + json);
-  storage.push_back("--benchmark_out_format=json");
-  for (std::string& s : storage) args.push_back(s.data());
-  return json;
+  if (shard.sharded() && !options.start_at_ms && shard.count > 1) {
+    return absl::InvalidArgumentError(
+        "a sharded run needs --start_at=EPOCH_MS, the same for every shard (so that shard "
+        "0's flush and warm-up end before any shard measures)");
+  }
+  if (options.start_at_ms) return CheckStartAt(*options.start_at_ms, now_ms);
+  return absl::OkStatus();
 }
 
-int64_t RepetitionsFlag(int argc, char** argv) {
+std::string ShardJsonPath(const ShardSpec& shard, const std::string& out_dir,
+                          const std::vector<std::string>& gbench_args) {
+  if (!shard.sharded() || out_dir.empty()) return "";
+  for (const std::string& arg : gbench_args) {
+    if (absl::StartsWith(arg, "--benchmark_out=")) return "";
+  }
+  return absl::StrCat(out_dir, "/shard-", shard.index, "/cabench.json");
+}
+
+int64_t RepetitionsFlag(const std::vector<std::string>& gbench_args) {
   int64_t n = 1;
-  for (int i = 1; i < argc; ++i) {
-    absl::string_view arg = argv[i];
-    if (absl::ConsumePrefix(&arg, "--benchmark_repetitions=")) {
-      if (!absl::SimpleAtoi(arg, &n)) n = 1;
+  for (const std::string& s : gbench_args) {
+    absl::string_view arg = s;
+    if (absl::ConsumePrefix(&arg, "--benchmark_repetitions=") && !absl::SimpleAtoi(arg, &n)) {
+      n = 1;
     }
   }
   return n;
 }
 
-absl::Status CheckShardedSelection(const std::vector<SelectedBenchmark>& selected,
-                                   const std::string& filter, int64_t repetitions,
-                                   bool has_out_dir) {
-  if (selected.size() != 1) {
+absl::Status CheckShardedSelection(const std::vector<PlannedBenchmark>& plan,
+                                   const std::vector<bool>& selected, const std::string& filter,
+                                   int64_t repetitions, bool has_out_dir) {
+  std::vector<const PlannedBenchmark*> chosen;
+  for (size_t i = 0; i < plan.size(); ++i) {
+    if (selected[i]) chosen.push_back(&plan[i]);
+  }
+  if (chosen.size() != 1) {
     return absl::InvalidArgumentError(
         absl::StrCat("a sharded run measures ONE benchmark; --benchmark_filter='", filter,
-                     "' selects ", selected.size(), " (run one sharded run per benchmark)"));
+                     "' selects ", chosen.size(), " (run one sharded run per benchmark)"));
   }
-  if (selected.front().bounds_cache) {
+  if (chosen.front()->scenario.BoundsTheCache()) {
     return absl::InvalidArgumentError(
-        absl::StrCat(selected.front().scenario,
+        absl::StrCat(chosen.front()->scenario.name,
                      " sets the cache's maxmemory/policy for its run, which a sharded run cannot "
                      "(other shards would still be running when one restores them)"));
   }

@@ -27,6 +27,8 @@
 
 #include "absl/status/statusor.h"
 #include "bench/scenario_benchmark.h"
+#include "lib/config/run_options.h"
+#include "lib/engine/plan.h"
 #include "lib/clients/kv_client.h"
 #include "lib/engine/shard.h"
 #include "lib/workload/scenario.h"
@@ -50,33 +52,30 @@ struct ShardManifest {
   int64_t rate_per_s = -1;  // --rate_per_s (-1: the scenarios')
 };
 
-// A sharded run writes its Google Benchmark JSON to OUT/shard-I/cabench.json
-// unless --benchmark_out says otherwise: the two flags are appended to
-// `args` (their text kept in `storage`, which must outlive `args` and hold
-// nothing yet) before the library reads them. Returns the JSON's path, ""
-// when nothing was added (not sharded, no --out_dir, or --benchmark_out
-// given). Bad shard flags are left for ResolveShard() to report.
-std::string AddShardOutput(std::vector<char*>& args, std::vector<std::string>& storage);
+// The options a sharded run needs, before anything else: --start_at with
+// two or more shards (in the future, within a day), and --start_at/--run_id
+// only with shards. InvalidArgument with one line otherwise.
+absl::Status CheckShardOptions(const ShardSpec& shard, const RunOptions& options,
+                               int64_t now_ms);
 
-// --benchmark_repetitions as given (1 when absent or garbled: the library
-// reports a garbled value itself). Read before the library consumes it.
-int64_t RepetitionsFlag(int argc, char** argv);
+// Where a sharded run writes its Google Benchmark JSON unless
+// --benchmark_out says otherwise: OUT/shard-I/cabench.json. "" when not
+// sharded, without --out_dir, or when `gbench_args` hold --benchmark_out.
+std::string ShardJsonPath(const ShardSpec& shard, const std::string& out_dir,
+                          const std::vector<std::string>& gbench_args);
 
-// A benchmark the filter selected.
-struct SelectedBenchmark {
-  std::string name;
-  std::string scenario;
-  bool bounds_cache = false;  // sets the cache's maxmemory/policy for its run
-};
+// --benchmark_repetitions as given in `gbench_args` (1 when absent or
+// garbled: the library reports a garbled value itself).
+int64_t RepetitionsFlag(const std::vector<std::string>& gbench_args);
 
-// A sharded run's checks, before any server is contacted: exactly one
-// benchmark selected (a shard cannot tell when another shard's next benchmark
-// starts), not one that reconfigures the cache (its settings would be
-// restored while other shards still run), one repetition, and an --out_dir.
-// InvalidArgument with one line otherwise.
-absl::Status CheckShardedSelection(const std::vector<SelectedBenchmark>& selected,
-                                   const std::string& filter, int64_t repetitions,
-                                   bool has_out_dir);
+// A sharded run's checks of what it selected, before any server is
+// contacted: exactly one benchmark (a shard cannot tell when another shard's
+// next benchmark starts), not one that reconfigures the cache (its settings
+// would be restored while other shards still run), one repetition, and an
+// --out_dir. InvalidArgument with one line otherwise.
+absl::Status CheckShardedSelection(const std::vector<PlannedBenchmark>& plan,
+                                   const std::vector<bool>& selected, const std::string& filter,
+                                   int64_t repetitions, bool has_out_dir);
 
 // This shard's manifest before the run: run id (`run_id`, or run-<start_at>
 // when empty), the identity of every scenario file (NotFound when one cannot

@@ -1,6 +1,8 @@
 #include "bench/suite_env.h"
 
 #include <cstdio>
+#include <ctime>
+#include <fstream>
 #include <memory>
 
 #include "absl/status/status.h"
@@ -9,12 +11,52 @@
 #include "cabench_git_rev.h"
 #include "lib/dataset/schema_mark.h"
 #include "lib/dataset/sql_text.h"
+#include "lib/metrics/json.h"
 #include "lib/mysql/mysql_client.h"
 #include "lib/redis/redis_client.h"
+#include "lib/workload/scenario_params.h"
 
 namespace cabench {
 
 const char* GitRevision() { return CABENCH_GIT_REV; }
+
+std::string DefaultOutDir() {
+  std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  localtime_r(&now, &tm);
+  char date[32];
+  std::strftime(date, sizeof(date), "%Y%m%d-%H%M%S", &tm);
+  return absl::StrCat("results/runs/", date, "_", GitRevision());
+}
+
+void UseEndpoints(const SuiteEndpoints& endpoints, const Connectors& connect, SuiteEnv* env) {
+  env->cache = endpoints.cache;
+  env->db = endpoints.db;
+  env->cache_read = endpoints.cache_read;
+  env->db_read = endpoints.db_read;
+  env->new_kv = connect.new_kv;
+  env->new_sql = connect.new_sql;
+  env->new_db_replica = connect.new_db_replica;
+}
+
+absl::Status RecordBenchmarkParams(const std::vector<PlannedBenchmark>& plan,
+                                   const std::string& out_dir) {
+  JsonObject params;
+  JsonObject files;
+  for (const PlannedBenchmark& p : plan) {
+    const std::string json = ScenarioParamsJson(p.scenario, p.threads);
+    params.Raw(p.name, json);
+    files.Raw(BenchmarkFileStem(p.name), absl::StrCat(json.substr(0, json.size() - 1),
+                                                      ", \"benchmark\": ", JsonQuote(p.name), "}"));
+  }
+  benchmark::AddCustomContext("cabench_benchmarks", params.str());
+  const std::string path = absl::StrCat(out_dir, "/benchmarks.json");
+  std::ofstream out(path, std::ios::trunc);
+  out << files.str() << "\n";
+  out.close();
+  if (!out) return absl::InternalError(absl::StrCat("cannot write ", path));
+  return absl::OkStatus();
+}
 
 namespace {
 

@@ -21,6 +21,8 @@
 #include "lib/clients/kv_client.h"
 #include "lib/clients/sql_client.h"
 #include "lib/config/endpoints.h"
+#include "lib/connect/connectors.h"
+#include "lib/engine/plan.h"
 #include "lib/dataset/run_ledger.h"
 #include "lib/engine/shard.h"
 #include "lib/workload/data_set.h"
@@ -64,6 +66,18 @@ struct SuiteEnv {
 
 // The git revision cabench was built from ("unknown" outside a checkout).
 const char* GitRevision();
+
+// Where output goes by default: results/runs/<local date-time>_<git rev>.
+std::string DefaultOutDir();
+
+// Fills env's endpoints and client factories from `endpoints` and `connect`.
+void UseEndpoints(const SuiteEndpoints& endpoints, const Connectors& connect, SuiteEnv* env);
+
+// Records every planned benchmark's parameters (lib/workload/scenario_params.h)
+// in the JSON context ("cabench_benchmarks") and in out_dir/benchmarks.json,
+// keyed by the stem of its files. Internal when the file cannot be written.
+absl::Status RecordBenchmarkParams(const std::vector<PlannedBenchmark>& plan,
+                                   const std::string& out_dir);
 
 // Connects to both servers once and fills env->cache_server, env->db_server
 // and env->data. Fails with Unavailable (a server does not answer),

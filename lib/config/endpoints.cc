@@ -427,15 +427,12 @@ absl::StatusOr<CacheEndpoint> CacheEndpointFromEnv() {
   return endpoint;
 }
 
-absl::StatusOr<DbEndpoint> DbEndpointFromEnv() {
-  constexpr absl::string_view kVar = "CABENCH_DB_URL";
-  const char* url = GetEnv("CABENCH_DB_URL");
-  if (url == nullptr) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        kVar, " is not set; start the servers with: ", kStartServers));
-  }
+namespace {
+
+// `url` (named `what` in errors) with the password of the environment.
+absl::StatusOr<DbEndpoint> DbEndpointWithPassword(const char* url, absl::string_view what) {
   absl::StatusOr<DbEndpoint> endpoint = ParseDbUrl(url);
-  if (!endpoint.ok()) return PrefixError(kVar, endpoint.status());
+  if (!endpoint.ok()) return PrefixError(what, endpoint.status());
   if (const char* password = GetEnv("CABENCH_DB_PASSWORD");
       password != nullptr) {
     endpoint->password = password;
@@ -446,6 +443,18 @@ absl::StatusOr<DbEndpoint> DbEndpointFromEnv() {
     endpoint->password = *std::move(from_file);
   }
   return endpoint;
+}
+
+}  // namespace
+
+absl::StatusOr<DbEndpoint> DbEndpointFromEnv() {
+  constexpr absl::string_view kVar = "CABENCH_DB_URL";
+  const char* url = GetEnv("CABENCH_DB_URL");
+  if (url == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        kVar, " is not set; start the servers with: ", kStartServers));
+  }
+  return DbEndpointWithPassword(url, kVar);
 }
 
 absl::StatusOr<std::optional<CacheEndpoint>> CacheReadEndpointFromEnv() {
@@ -466,6 +475,56 @@ absl::StatusOr<std::optional<DbEndpoint>> DbReadEndpointFromEnv(const DbEndpoint
   endpoint->password = primary.password;
   endpoint->timeouts = primary.timeouts;
   return std::optional<DbEndpoint>(*std::move(endpoint));
+}
+
+absl::StatusOr<SuiteEndpoints> ResolveEndpoints(const EndpointOptions& options) {
+  SuiteEndpoints out;
+  if (!options.cache_url.empty()) {
+    absl::StatusOr<CacheEndpoint> cache = ParseCacheUrl(options.cache_url);
+    if (!cache.ok()) return PrefixError("--cache_url", cache.status());
+    out.cache = *std::move(cache);
+  } else {
+    absl::StatusOr<CacheEndpoint> cache = CacheEndpointFromEnv();
+    if (!cache.ok()) return cache.status();
+    out.cache = *std::move(cache);
+  }
+  absl::StatusOr<DbEndpoint> db = options.db_url.empty()
+                                      ? DbEndpointFromEnv()
+                                      : DbEndpointWithPassword(options.db_url.c_str(), "--db_url");
+  if (!db.ok()) return db.status();
+  out.db = *std::move(db);
+  for (Timeouts* t : {&out.cache.timeouts, &out.db.timeouts}) {
+    if (options.timeout_ms) t->io_ms = *options.timeout_ms;
+    if (options.connect_timeout_ms) t->connect_ms = *options.connect_timeout_ms;
+  }
+  absl::StatusOr<std::optional<CacheEndpoint>> cache_read = CacheReadEndpointFromEnv();
+  if (!cache_read.ok()) return cache_read.status();
+  if (cache_read->has_value() && out.cache.cluster) {
+    // A cluster's replicas are its own nodes (READONLY), not a second URL.
+    return absl::InvalidArgumentError(
+        "CABENCH_CACHE_READ_URL: read replicas are not supported with a cluster cache "
+        "(redis-cluster://); unset one of them");
+  }
+  out.cache_read = *std::move(cache_read);
+  if (out.cache_read.has_value()) out.cache_read->timeouts = out.cache.timeouts;
+  absl::StatusOr<std::optional<DbEndpoint>> db_read = DbReadEndpointFromEnv(out.db);
+  if (!db_read.ok()) return db_read.status();
+  out.db_read = *std::move(db_read);
+  if (!options.allow_remote) {
+    std::vector<const std::string*> hosts = {&out.cache.host, &out.db.host};
+    if (out.cache_read.has_value()) hosts.push_back(&out.cache_read->host);
+    if (out.db_read.has_value()) hosts.push_back(&out.db_read->host);
+    for (const CacheNode& seed : out.cache.seeds) hosts.push_back(&seed.host);
+    for (const std::string* host : hosts) {
+      if (!IsLoopbackHost(*host)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("endpoint host '", *host,
+                         "' is not on loopback; pass --allow_remote to benchmark servers on "
+                         "another machine"));
+      }
+    }
+  }
+  return out;
 }
 
 }  // namespace cabench

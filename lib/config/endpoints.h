@@ -112,6 +112,32 @@ absl::StatusOr<std::optional<CacheEndpoint>> CacheReadEndpointFromEnv();
 // `primary`'s (replication copies the user), its timeouts too.
 absl::StatusOr<std::optional<DbEndpoint>> DbReadEndpointFromEnv(const DbEndpoint& primary);
 
+// What the command line says of the endpoints: a URL given there replaces
+// its variable (errors then name the flag); timeouts replace the defaults
+// when set; allow_remote admits hosts that are not on loopback.
+struct EndpointOptions {
+  std::string cache_url;  // --cache_url
+  std::string db_url;     // --db_url (the password still comes from the environment)
+  std::optional<int64_t> timeout_ms;
+  std::optional<int64_t> connect_timeout_ms;
+  bool allow_remote = false;
+};
+
+// Every endpoint of a run: the primaries and the optional read replicas
+// (with the primaries' timeouts and, for the database, password).
+struct SuiteEndpoints {
+  CacheEndpoint cache;
+  DbEndpoint db;
+  std::optional<CacheEndpoint> cache_read;
+  std::optional<DbEndpoint> db_read;
+};
+
+// The endpoints of a run from `options` and the environment. InvalidArgument
+// naming the flag or variable: a missing or malformed URL, an unreadable
+// password file, a cache read replica beside a cluster cache, or (without
+// allow_remote) a host that is not on loopback.
+absl::StatusOr<SuiteEndpoints> ResolveEndpoints(const EndpointOptions& options);
+
 }  // namespace cabench
 
 #endif  // CABENCH_LIB_CONFIG_ENDPOINTS_H_

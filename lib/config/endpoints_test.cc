@@ -559,3 +559,52 @@ TEST(ReadEndpointFromEnvTest, ParsesOrNamesTheVariable) {
 
 }  // namespace
 }  // namespace cabench
+
+namespace cabench {
+namespace {
+
+TEST(ResolveEndpointsTest, FlagsReplaceVariablesAndNameThemselvesInErrors) {
+  ScopedEnv cache("CABENCH_CACHE_URL", "redis://127.0.0.1:16379/0");
+  ScopedEnv db("CABENCH_DB_URL", "mysql://cabench@127.0.0.1:13306/cabench");
+  ScopedEnv password("CABENCH_DB_PASSWORD", "pw");
+  ScopedEnv cache_read("CABENCH_CACHE_READ_URL", std::nullopt);
+  ScopedEnv db_read("CABENCH_DB_READ_URL", "mysql://cabench@127.0.0.1:13307/cabench");
+  EndpointOptions o;
+  o.cache_url = "redis://127.0.0.1:7000/2";
+  o.timeout_ms = 750;
+  absl::StatusOr<SuiteEndpoints> e = ResolveEndpoints(o);
+  ASSERT_THAT(e, IsOk());
+  EXPECT_EQ(e->cache.port, 7000);
+  EXPECT_EQ(e->cache.db, 2);
+  EXPECT_EQ(e->db.port, 13306);
+  EXPECT_EQ(e->db.password, "pw");
+  EXPECT_EQ(e->cache.timeouts.io_ms, 750);
+  EXPECT_EQ(e->db.timeouts.io_ms, 750);
+  ASSERT_TRUE(e->db_read.has_value());
+  EXPECT_EQ(e->db_read->password, "pw");
+  EXPECT_EQ(e->db_read->timeouts.io_ms, 750);
+  EXPECT_FALSE(e->cache_read.has_value());
+  o.db_url = "mysql://u@127.0.0.1/a-b";
+  EXPECT_THAT(ResolveEndpoints(o).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("--db_url: schema 'a-b'")));
+  o.db_url.clear();
+  o.cache_url = "redis://10.0.0.1:6379/0";
+  EXPECT_THAT(ResolveEndpoints(o).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("endpoint host '10.0.0.1' is not on loopback")));
+  o.allow_remote = true;
+  EXPECT_THAT(ResolveEndpoints(o), IsOk());
+}
+
+TEST(ResolveEndpointsTest, ACacheReadReplicaBesideAClusterIsRefused) {
+  ScopedEnv cache("CABENCH_CACHE_URL", "redis-cluster://127.0.0.1:7000,127.0.0.1:7001/0");
+  ScopedEnv db("CABENCH_DB_URL", "mysql://cabench@127.0.0.1:13306/cabench");
+  ScopedEnv cache_read("CABENCH_CACHE_READ_URL", "redis://127.0.0.1:7010/0");
+  ScopedEnv db_read("CABENCH_DB_READ_URL", std::nullopt);
+  EXPECT_THAT(ResolveEndpoints(EndpointOptions()).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("read replicas are not supported with a cluster cache")));
+}
+
+}  // namespace
+}  // namespace cabench

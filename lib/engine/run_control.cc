@@ -1,5 +1,7 @@
 #include "lib/engine/run_control.h"
 
+#include <signal.h>
+
 #include "absl/strings/str_cat.h"
 
 namespace cabench {
@@ -14,6 +16,26 @@ void RequestStop(int signal_number) {
 }
 
 void ClearStopRequest() { internal::g_stop_signal.store(0, std::memory_order_relaxed); }
+
+namespace {
+
+void OnStopSignal(int signal_number) {
+  RequestStop(signal_number);
+  struct sigaction dfl = {};
+  dfl.sa_handler = SIG_DFL;
+  sigemptyset(&dfl.sa_mask);
+  sigaction(signal_number, &dfl, nullptr);
+}
+
+}  // namespace
+
+void InstallStopSignalHandlers() {
+  struct sigaction stop = {};
+  stop.sa_handler = OnStopSignal;
+  sigemptyset(&stop.sa_mask);
+  sigaction(SIGINT, &stop, nullptr);
+  sigaction(SIGTERM, &stop, nullptr);
+}
 
 void RunControl::Abort(const absl::Status& reason) {
   std::lock_guard<std::mutex> lock(mu_);

@@ -36,6 +36,9 @@ void RequestStop(int signal_number);
 inline int StopRequested() { return internal::g_stop_signal.load(std::memory_order_relaxed); }
 // Forgets a stop request (tests only: a real stop ends the process).
 void ClearStopRequest();
+// Makes SIGINT and SIGTERM call RequestStop(); each handler then gives its
+// signal its default action back, so a second one ends the process at once.
+void InstallStopSignalHandlers();
 
 class RunControl {
  public:

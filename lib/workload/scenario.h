@@ -200,6 +200,12 @@ struct Scenario {
   }
 };
 
+// The runs of a sweep (ttl_ms, cache_max_memory or cache_keys_pct given as a list): one
+// Scenario per combination, TTLs outer, memory sizes inner, in the order
+// listed, each with its value in ttl_ms / cache_max_memory / cache_keys_pct and the sweep
+// lists empty. A scenario without a sweep is returned alone, as it is. Pure.
+std::vector<Scenario> SweepPoints(const Scenario& scenario);
+
 }  // namespace cabench
 
 #endif  // CABENCH_LIB_WORKLOAD_SCENARIO_H_

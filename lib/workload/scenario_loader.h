@@ -151,11 +151,6 @@ absl::StatusOr<Scenario> LoadScenarioFile(const std::string& path);
 // first file (in that order) that fails to load. Safe to call concurrently.
 absl::StatusOr<std::vector<Scenario>> LoadScenarioDir(const std::string& dir);
 
-// The runs of a sweep (ttl_ms, cache_max_memory or cache_keys_pct given as a list): one
-// Scenario per combination, TTLs outer, memory sizes inner, in the order
-// listed, each with its value in ttl_ms / cache_max_memory / cache_keys_pct and the sweep
-// lists empty. A scenario without a sweep is returned alone, as it is. Pure.
-std::vector<Scenario> SweepPoints(const Scenario& scenario);
 
 }  // namespace cabench
 
