@@ -15,6 +15,8 @@ ABSL_FLAG(std::string, scenarios, "scenarios", "folder of scenario YAML files");
 ABSL_FLAG(int64_t, queries, 0, "queries per thread of every scenario (default: each scenario's)");
 ABSL_FLAG(int64_t, rate_per_s, 0,
           "run every scenario open-loop at R operations/s in total (0: closed loop)");
+ABSL_FLAG(int64_t, max_warmup_ops, 0,
+          "at most this many warm-up reads per scenario (short smoke runs)");
 ABSL_FLAG(bool, no_twins, false, "do not run the no-cache twins (gain_ops_x etc. are absent)");
 ABSL_FLAG(std::string, out_dir, "", "where series go (default results/runs/<date>_<git rev>)");
 ABSL_FLAG(std::string, cache_url, "", "the cache, instead of CABENCH_CACHE_URL");
@@ -117,6 +119,7 @@ RunOptions OptionsFromFlags(const std::set<std::string>& given) {
   o.scenarios_dir = absl::GetFlag(FLAGS_scenarios);
   o.queries = if_given("queries", absl::GetFlag(FLAGS_queries));
   o.rate_per_s = if_given("rate_per_s", absl::GetFlag(FLAGS_rate_per_s));
+  o.max_warmup_ops = if_given("max_warmup_ops", absl::GetFlag(FLAGS_max_warmup_ops));
   o.no_twins = absl::GetFlag(FLAGS_no_twins);
   o.out_dir = absl::GetFlag(FLAGS_out_dir);
   o.allow_cache_config = absl::GetFlag(FLAGS_allow_cache_config);

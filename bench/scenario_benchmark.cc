@@ -178,6 +178,13 @@ absl::Status ScenarioBenchmark::PrepareRun(KvClient* kv, SqlClient* sql) {
       !s.ok()) {
     return s;
   }
+  if (cache_bound_.report().other_keys > 0) {
+    std::fprintf(stderr,
+                 "cabench: %s: the cache holds %lld keys besides the run's: they share the room "
+                 "cache_keys_pct measured (an LRU policy evicts them first), so the run's share "
+                 "ends larger (cache_capacity_keys says how large)\n",
+                 full_name_.c_str(), static_cast<long long>(cache_bound_.report().other_keys));
+  }
   return WarmUp(kv, sql, scenario_, env_->data, warm_up, &warm_up_);
 }
 

@@ -1,5 +1,7 @@
 #include "lib/config/run_options.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 
 namespace cabench {
@@ -21,6 +23,7 @@ bool InRange(int64_t v, int64_t lo, int64_t hi) { return v >= lo && v <= hi; }
 
 std::string FlagExpects(absl::string_view name) {
   if (name == "queries") return absl::StrCat("a whole number 1..", kMaxQueries);
+  if (name == "max_warmup_ops") return absl::StrCat("a whole number 0..", kMaxQueries);
   if (name == "rate_per_s") {
     return absl::StrCat("operations per second 0..", kMaxRate, " (0: closed loop)");
   }
@@ -39,6 +42,9 @@ absl::Status ValidateRunOptions(const RunOptions& o) {
   if (o.scenarios_dir.empty()) return Expected("scenarios", "");
   if (o.queries && !InRange(*o.queries, 1, kMaxQueries)) {
     return Expected("queries", absl::StrCat(*o.queries));
+  }
+  if (o.max_warmup_ops && !InRange(*o.max_warmup_ops, 0, kMaxQueries)) {
+    return Expected("max_warmup_ops", absl::StrCat(*o.max_warmup_ops));
   }
   if (o.rate_per_s && !InRange(*o.rate_per_s, 0, kMaxRate)) {
     return Expected("rate_per_s", absl::StrCat(*o.rate_per_s));
@@ -67,6 +73,13 @@ void ApplyRunOptions(const RunOptions& options, bool sharded, std::vector<Scenar
     if (options.queries) s.queries_per_thread = *options.queries;
     if (options.rate_per_s) s.rate_per_s = *options.rate_per_s;
     if (options.no_twins || sharded) s.baseline_no_cache = false;
+    if (options.max_warmup_ops) {
+      // until_steady's cap of 0 means the default cap.
+      const int64_t cap = s.warmup == WarmupMode::kUntilSteady && s.warmup_ops == 0
+                              ? Scenario::kDefaultSteadyCapOps
+                              : s.warmup_ops;
+      s.warmup_ops = std::min(cap, *options.max_warmup_ops);
+    }
   }
 }
 

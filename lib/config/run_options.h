@@ -32,7 +32,10 @@ struct RunOptions {
   std::optional<int64_t> queries;     // unset: each scenario's queries_per_thread
   std::optional<int64_t> rate_per_s;  // unset: each scenario's rate_per_s; 0: closed loop
   bool no_twins = false;              // do not run the scenarios' no-cache twins
-  std::string out_dir;                // "": results/runs/<date>_<git rev>
+  // At most this many warm-up reads per scenario (short smoke runs; unset:
+  // each scenario's own warm-up).
+  std::optional<int64_t> max_warmup_ops;
+  std::string out_dir;  // "": results/runs/<date>_<git rev>
   bool allow_cache_config = false;
   int64_t max_outage_ms = 10'000;
   EndpointOptions endpoints;  // --cache_url, --db_url, timeouts, --allow_remote
@@ -52,7 +55,8 @@ std::string FlagExpects(absl::string_view name);
 // "--queries: expected a whole number 1..1000000000, got '0'".
 absl::Status ValidateRunOptions(const RunOptions& options);
 
-// Applies --queries, --rate_per_s and --no_twins to every scenario. A
+// Applies --queries, --rate_per_s, --max_warmup_ops and --no_twins to every
+// scenario. A
 // sharded run never runs twins (a twin would be a second benchmark; a merged
 // run is compared with an unsharded one instead): `sharded` turns them off.
 void ApplyRunOptions(const RunOptions& options, bool sharded, std::vector<Scenario>* scenarios);

@@ -202,6 +202,9 @@ absl::Status CacheBound::SizeByKeys(KvClient* kv, SqlClient* sql, const Scenario
     room = std::max<int64_t>(
         0, keys_memory + std::llround(static_cast<double>(target - held) * bytes_per_key));
   }
+  if (absl::StatusOr<int64_t> all = kv->DbSize(); all.ok()) {
+    report_.other_keys = std::max<int64_t>(0, *all - held);
+  }
   // In the run every connection is busy: room for their buffers, so that
   // they do not take it from the keys. Out of rounds, the last estimate
   // stands (the run reports what the cache held).

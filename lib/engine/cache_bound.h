@@ -66,6 +66,11 @@ class CacheBound {
     int64_t target_keys = 0;
     int64_t held_keys = 0;
     int rounds = 0;
+    // cache_keys_pct: keys in the cache's database that are not the run's
+    // (DBSIZE - held_keys; -1 unknown). They share the room, and an LRU
+    // policy evicts them first, after which the run's keys take it: the
+    // share measured is exact only on a cache that holds nothing else.
+    int64_t other_keys = -1;
   };
 
   CacheBound() = default;
