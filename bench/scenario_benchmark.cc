@@ -493,16 +493,15 @@ void ScenarioBenchmark::FinishRun(benchmark::State& state, ThreadLoop& loop, KvC
     facts.early_refresh = scenario_.early_refresh_beta > 0;
     SeriesExtras extras;
     if (sampler_ != nullptr) {
-      ServerCounters server =
-          sampler_->Counters(own_work_.Totals(), summary.ops, summary.wall_s);
+      ServerCounters server = sampler_->Counters(own_work_.Totals(), summary.ops, summary.wall_s);
       facts.measured.insert(server.values.begin(), server.values.end());
       if (!scenario_.cache) {
         // Without a cache its figures do not apply: absent, and no news.
-        for (CounterId id : {CounterId::kCacheServerHits, CounterId::kCacheServerMisses,
-                             CounterId::kCacheExpiredKeys, CounterId::kCacheEvictedKeys,
-                             CounterId::kCacheUsedMemoryMb, CounterId::kCacheKeys,
-                             CounterId::kCacheCpuMs, CounterId::kCacheCpuUsPerOp,
-                             CounterId::kCacheForeignCommands}) {
+        for (CounterId id :
+             {CounterId::kCacheServerHits, CounterId::kCacheServerMisses,
+              CounterId::kCacheExpiredKeys, CounterId::kCacheEvictedKeys,
+              CounterId::kCacheUsedMemoryMb, CounterId::kCacheKeys, CounterId::kCacheCpuMs,
+              CounterId::kCacheCpuUsPerOp, CounterId::kCacheForeignCommands}) {
           server.absent.erase(id);
         }
       }

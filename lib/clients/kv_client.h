@@ -31,6 +31,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -43,6 +44,8 @@ struct KvRouting {
   int64_t ask_redirects = 0;    // ASK replies followed (ASKING, then the command)
   int64_t retries = 0;          // TRYAGAIN / CLUSTERDOWN replies retried
   int64_t primaries = 0;        // primaries in the client's current slot map
+  // Those primaries, "host:port", in the map's order.
+  std::vector<std::string> primary_nodes;
   // Commands sent to each node, by "host:port" (redirected ones count on
   // every node they were sent to).
   std::map<std::string, int64_t> node_ops;

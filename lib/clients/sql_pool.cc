@@ -116,9 +116,8 @@ void SqlPool::ResetStats() {
 absl::Status SqlPool::WithEachConnection(const std::function<void(SqlClient&)>& fn) {
   std::lock_guard<std::mutex> lock(mu_);
   if (lent_ > 0 || reconnecting_ > 0) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("db pool: ", lent_ + reconnecting_, " of its ", slots_.size(),
-                     " connections are in use"));
+    return absl::FailedPreconditionError(absl::StrCat(
+        "db pool: ", lent_ + reconnecting_, " of its ", slots_.size(), " connections are in use"));
   }
   // Holding the lock keeps every call out until fn is done with them all.
   for (const std::unique_ptr<SqlClient>& conn : slots_) fn(*conn);

@@ -146,7 +146,8 @@ std::string SumFields(std::string_view line, std::string_view other) {
       continue;
     }
     auto it = extra.find(std::string(field.substr(0, eq)));
-    fields.push_back(absl::StrCat(field.substr(0, eq + 1), n + (it == extra.end() ? 0 : it->second)));
+    fields.push_back(
+        absl::StrCat(field.substr(0, eq + 1), n + (it == extra.end() ? 0 : it->second)));
   }
   return absl::StrJoin(fields, ",");
 }
@@ -188,7 +189,7 @@ std::string MergeInfo(const std::vector<std::string>& infos) {
       server = absl::EqualsIgnoreCase(Sv(name), "# Server");
       stats_prefix = absl::EqualsIgnoreCase(Sv(name), "# Commandstats") ? "cmdstat_"
                      : absl::EqualsIgnoreCase(Sv(name), "# Errorstats") ? "errorstat_"
-                                                                         : "";
+                                                                        : "";
       absl::StrAppend(&merged, Sv(name), "\r\n");
       continue;
     }
@@ -552,7 +553,10 @@ absl::StatusOr<KvRouting> RedisClusterClient::Routing() const {
   for (const Node& node : nodes_) {
     if (node.ops > 0) routing.node_ops[node.conn->address()] += node.ops;
   }
-  for (size_t index : primaries_) routing.node_ops.emplace(nodes_[index].conn->address(), 0);
+  for (size_t index : primaries_) {
+    routing.node_ops.emplace(nodes_[index].conn->address(), 0);
+    routing.primary_nodes.push_back(nodes_[index].conn->address());
+  }
   return routing;
 }
 

@@ -73,7 +73,8 @@ SessionMark ReadSession(SqlClient& sql) {
   } else {
     mark.session_why = std::string(session.status().message());
   }
-  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> rows = sql.QueryPairs(kSessionSql);
+  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> rows =
+      sql.QueryPairs(kSessionSql);
   if (!rows.ok()) {
     AllUnknown(absl::StrCat("SHOW SESSION STATUS: ", rows.status().message()), &mark);
     return mark;
@@ -113,8 +114,8 @@ OwnMark MarkOwn(KvClient* kv, SqlClient* sql) {
 
 OwnMark MarkPool(SqlPool& pool) {
   OwnMark mark;
-  absl::Status status =
-      pool.WithEachConnection([&mark](SqlClient& sql) { mark.sessions.push_back(ReadSession(sql)); });
+  absl::Status status = pool.WithEachConnection(
+      [&mark](SqlClient& sql) { mark.sessions.push_back(ReadSession(sql)); });
   if (!status.ok()) {
     // One unknown session stands for the pool: its figures are unknown.
     SessionMark unknown;
@@ -131,9 +132,9 @@ void AddOwnWork(const OwnMark& before, const OwnMark& after, OwnTotals* totals) 
     for (const Field& f : kFields) {
       if (!(totals->*(f.total)).has_value()) continue;
       totals->*(f.total) = std::nullopt;
-      totals->db_why[f.counter] = absl::StrCat("the run had ", before.sessions.size(),
-                                               " database sessions before and ",
-                                               after.sessions.size(), " after");
+      totals->db_why[f.counter] =
+          absl::StrCat("the run had ", before.sessions.size(), " database sessions before and ",
+                       after.sessions.size(), " after");
     }
   }
   for (size_t i = 0; i < before.sessions.size() && i < after.sessions.size(); ++i) {

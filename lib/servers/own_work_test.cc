@@ -132,11 +132,10 @@ class NamelessSql : public NullSqlClient {
   absl::StatusOr<std::vector<std::pair<std::string, std::string>>> QueryPairs(
       std::string_view) override {
     ++questions_;
-    return std::vector<std::pair<std::string, std::string>>{
-        {"Questions", absl::StrCat(questions_)},
-        {"Com_select", "0"},
-        {"Com_insert", "0"},
-        {"Rows_read", "0"}};
+    return std::vector<std::pair<std::string, std::string>>{{"Questions", absl::StrCat(questions_)},
+                                                            {"Com_select", "0"},
+                                                            {"Com_insert", "0"},
+                                                            {"Rows_read", "0"}};
   }
 
  private:
@@ -194,14 +193,14 @@ TEST(OwnWorkTest, CacheCommandsLessRefusalsAndUnsureOnesMakeItAbsent) {
 
 TEST(OwnWorkTest, EveryConnectionOfAPoolIsMarked) {
   std::vector<FakeSqlClient*> fakes;
-  absl::StatusOr<std::shared_ptr<SqlPool>> pool = SqlPool::Create(
-      3,
-      [&fakes]() -> absl::StatusOr<std::unique_ptr<SqlClient>> {
-        auto fake = std::make_unique<FakeSqlClient>();
-        fakes.push_back(fake.get());
-        return std::unique_ptr<SqlClient>(std::move(fake));
-      },
-      {});
+  absl::StatusOr<std::shared_ptr<SqlPool>> pool =
+      SqlPool::Create(3,
+                      [&fakes]() -> absl::StatusOr<std::unique_ptr<SqlClient>> {
+                        auto fake = std::make_unique<FakeSqlClient>();
+                        fakes.push_back(fake.get());
+                        return std::unique_ptr<SqlClient>(std::move(fake));
+                      },
+                      {});
   ASSERT_TRUE(pool.ok());
   const OwnMark before = MarkPool(**pool);
   ASSERT_EQ(before.sessions.size(), 3u);
@@ -224,14 +223,14 @@ TEST(OwnWorkTest, EveryConnectionOfAPoolIsMarked) {
 
 TEST(OwnWorkTest, APoolInUseCannotBeMarked) {
   FakeSqlClient* fake = nullptr;
-  absl::StatusOr<std::shared_ptr<SqlPool>> pool = SqlPool::Create(
-      1,
-      [&fake]() -> absl::StatusOr<std::unique_ptr<SqlClient>> {
-        auto made = std::make_unique<FakeSqlClient>();
-        fake = made.get();
-        return std::unique_ptr<SqlClient>(std::move(made));
-      },
-      {});
+  absl::StatusOr<std::shared_ptr<SqlPool>> pool =
+      SqlPool::Create(1,
+                      [&fake]() -> absl::StatusOr<std::unique_ptr<SqlClient>> {
+                        auto made = std::make_unique<FakeSqlClient>();
+                        fake = made.get();
+                        return std::unique_ptr<SqlClient>(std::move(made));
+                      },
+                      {});
   ASSERT_TRUE(pool.ok());
   // Mark the pool from inside a call that holds its one connection.
   OwnMark during;

@@ -61,7 +61,8 @@ TEST_F(ServerSamplerTest, ReadsAtMostOncePerPeriodOnItsBoundaries) {
   EXPECT_GE(sampler.after().epoch_ns, samples.back().epoch_ns);
   // before + samples + after, each one SHOW GLOBAL STATUS and one
   // PROCESSLIST query; the first also checks the PROCESS privilege.
-  EXPECT_EQ(sql_->calls(SqlMethod::kQueryPairs), 2 * (static_cast<int64_t>(samples.size()) + 2) + 1);
+  EXPECT_EQ(sql_->calls(SqlMethod::kQueryPairs),
+            2 * (static_cast<int64_t>(samples.size()) + 2) + 1);
 }
 
 TEST_F(ServerSamplerTest, StopDoesNotWaitForTheNextPeriod) {

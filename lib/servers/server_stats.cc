@@ -17,8 +17,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "absl/strings/strip.h"
 #include "absl/strings/string_view.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "lib/clients/own_sessions.h"
@@ -76,8 +76,7 @@ constexpr Figure kCacheFigures[] = {
     {"expired_keys", &ServerSnapshot::cache_expired_keys, CounterId::kCacheExpiredKeys},
     {"evicted_keys", &ServerSnapshot::cache_evicted_keys, CounterId::kCacheEvictedKeys},
     {"used_memory", &ServerSnapshot::cache_used_memory, CounterId::kCacheUsedMemoryMb},
-    {"total_commands_processed", &ServerSnapshot::cache_commands,
-     CounterId::kCacheForeignCommands},
+    {"total_commands_processed", &ServerSnapshot::cache_commands, CounterId::kCacheForeignCommands},
 };
 
 std::string Reason(absl::string_view what, const absl::Status& status) {
@@ -375,6 +374,12 @@ void ServerStatsReader::ReadCache(ServerSnapshot* snapshot, bool last) {
     snapshot->absent[CounterId::kCacheForeignCommands] =
         absl::StrCat("the statistics reader's cache client: ", own.status().message());
   }
+  // A cluster: the primaries the INFO below is summed over.
+  if (absl::StatusOr<KvRouting> routing = kv_->Routing(); routing.ok()) {
+    std::vector<std::string> nodes = routing->primary_nodes;
+    std::sort(nodes.begin(), nodes.end());
+    snapshot->cache_nodes = absl::StrJoin(nodes, ",");
+  }
   absl::StatusOr<int64_t> pid;
   absl::StatusOr<std::string> info = kv_->Info(kInfoSections);
   if (info.ok()) {
@@ -385,18 +390,17 @@ void ServerStatsReader::ReadCache(ServerSnapshot* snapshot, bool last) {
     pid = FindInt(rows, "process_id", "INFO");
     if (pid.ok()) snapshot->cache_pid = *pid;
     // The replicas' own commands; a command never called has no line.
-    const bool commandstats =
-        std::any_of(rows.begin(), rows.end(), [](const auto& row) {
-          return absl::EqualsIgnoreCase(row.first, "# Commandstats");
-        });
+    const bool commandstats = std::any_of(rows.begin(), rows.end(), [](const auto& row) {
+      return absl::EqualsIgnoreCase(row.first, "# Commandstats");
+    });
     if (commandstats) {
       std::optional<int64_t> replication = 0;
       for (const char* command : kReplicationCommands) {
         for (const auto& [name, value] : rows) {
           if (name != command || !replication.has_value()) continue;
           const std::optional<int64_t> calls = CallsOf(value);
-          replication = calls.has_value() ? std::optional<int64_t>(*replication + *calls)
-                                          : std::nullopt;
+          replication =
+              calls.has_value() ? std::optional<int64_t>(*replication + *calls) : std::nullopt;
         }
       }
       if (replication.has_value()) {
@@ -484,6 +488,10 @@ std::string DbRestarted(const ServerSnapshot& a, const ServerSnapshot& b) {
 }
 
 std::string CacheRestarted(const ServerSnapshot& a, const ServerSnapshot& b) {
+  if (a.cache_nodes != b.cache_nodes) {
+    return absl::StrCat("the cache's primaries changed (", a.cache_nodes, ", then ", b.cache_nodes,
+                        ")");
+  }
   return Restarted("the cache", a.cache_uptime_s, b.cache_uptime_s, a.cache_pid, b.cache_pid);
 }
 
@@ -579,8 +587,7 @@ std::optional<double> ForeignCommands(const ServerSnapshot& a, const ServerSnaps
   }
   const double reader = static_cast<double>((b.own_cache->sent - a.own_cache->sent) -
                                             (b.own_cache->refused - a.own_cache->refused));
-  const double foreign =
-      *total - *replication - reader - static_cast<double>(*own.cache_commands);
+  const double foreign = *total - *replication - reader - static_cast<double>(*own.cache_commands);
   if (foreign < 0) {
     *why = absl::StrCat("the cache counted ", *total - *replication,
                         " commands, fewer than this process's own ",
@@ -675,8 +682,9 @@ ServerCounters RunServerCounters(const ServerSnapshot& before, const ServerSnaps
   };
   for (const auto& [id, total, less] : own_db) {
     auto it = own.db_why.find(id);
-    put(id, total.has_value() ? std::optional<double>(static_cast<double>(*total - less))
-                              : std::nullopt,
+    put(id,
+        total.has_value() ? std::optional<double>(static_cast<double>(*total - less))
+                          : std::nullopt,
         it == own.db_why.end() ? std::string("not read") : it->second);
   }
   put(CounterId::kDbDiskReads,
@@ -726,8 +734,8 @@ ServerCounters RunServerCounters(const ServerSnapshot& before, const ServerSnaps
       continue;
     }
     std::optional<double> value = Change(a, b, f.field, f.counter, cache_restarted, &why);
-    if (value.has_value() && (f.counter == CounterId::kCacheServerHits ||
-                              f.counter == CounterId::kCacheServerMisses)) {
+    if (value.has_value() &&
+        (f.counter == CounterId::kCacheServerHits || f.counter == CounterId::kCacheServerMisses)) {
       if (!cache_foreign.has_value()) {
         value.reset();
         why = absl::StrCat("cannot tell whether other clients used the cache (",
@@ -853,9 +861,9 @@ namespace internal {
 absl::StatusOr<int64_t> ForeignActiveClients(std::string_view client_list,
                                              std::string_view own_name) {
   int64_t foreign = 0;
-  for (absl::string_view line : absl::StrSplit(absl::string_view(client_list.data(),
-                                                                 client_list.size()),
-                                               '\n', absl::SkipWhitespace())) {
+  for (absl::string_view line :
+       absl::StrSplit(absl::string_view(client_list.data(), client_list.size()), '\n',
+                      absl::SkipWhitespace())) {
     std::optional<absl::string_view> name, idle, flags;
     for (absl::string_view field : absl::StrSplit(absl::StripAsciiWhitespace(line), ' ')) {
       const size_t eq = field.find('=');

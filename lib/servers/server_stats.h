@@ -100,7 +100,11 @@
 //
 // A cluster cache (redis-cluster://): INFO, CLIENT LIST and the key count are
 // summed or gathered over the primaries (redis_cluster_client.h), and each
-// client counts its commands to every node.
+// client counts its commands to every node. When the reader's primaries
+// changed between two reads (a failover), the cache's counts between them are
+// absent, as after a restart. Slots moved during the run to a node the reader
+// does not know yet (resharding, which the run shows as moved_redirects) are
+// not seen.
 //
 // Ownership: the reader owns its two connections, which nothing else may use.
 // Thread safety: a ServerStatsReader is NOT safe for concurrent use (one
@@ -158,6 +162,9 @@ struct ServerSnapshot {
   std::optional<int64_t> cache_keys;          // under the key prefix (last read)
   std::optional<int64_t> cache_uptime_s;      // uptime_in_seconds
   std::optional<int64_t> cache_pid;           // process_id
+  // A cluster's primaries whose INFO was summed ("host:port,...", sorted;
+  // empty for one server): counts over other nodes do not compare.
+  std::string cache_nodes;
   std::optional<double> cache_cpu_ms;         // /proc/<cache_pid>/stat
   // Connections of other clients with idle=0 (CLIENT LIST), or why not known.
   std::optional<int64_t> cache_foreign_active;

@@ -35,18 +35,18 @@ constexpr int64_t kTtlMs = 60000;
 // and the other clients' work.
 const std::vector<CounterId>& ServerCounterIds() {
   static const auto* ids = new std::vector<CounterId>{
-      CounterId::kDbQueries,           CounterId::kDbSelects,
-      CounterId::kDbInserts,           CounterId::kDbQueriesPerOp,
-      CounterId::kDbQueriesPerS,       CounterId::kDbRowsRead,
-      CounterId::kDbDiskReads,         CounterId::kDbConnections,
-      CounterId::kCacheServerHits,     CounterId::kCacheServerMisses,
-      CounterId::kCacheExpiredKeys,    CounterId::kCacheEvictedKeys,
-      CounterId::kCacheUsedMemoryMb,   CounterId::kCacheKeys,
-      CounterId::kDbCpuMs,             CounterId::kCacheCpuMs,
-      CounterId::kClientCpuMs,         CounterId::kDbCpuUsPerOp,
-      CounterId::kCacheCpuUsPerOp,     CounterId::kClientCpuUsPerOp,
-      CounterId::kDbForeignQueries,    CounterId::kCacheForeignCommands,
-      CounterId::kForeignClientsMax,   CounterId::kServerFiguresShared,
+      CounterId::kDbQueries,         CounterId::kDbSelects,
+      CounterId::kDbInserts,         CounterId::kDbQueriesPerOp,
+      CounterId::kDbQueriesPerS,     CounterId::kDbRowsRead,
+      CounterId::kDbDiskReads,       CounterId::kDbConnections,
+      CounterId::kCacheServerHits,   CounterId::kCacheServerMisses,
+      CounterId::kCacheExpiredKeys,  CounterId::kCacheEvictedKeys,
+      CounterId::kCacheUsedMemoryMb, CounterId::kCacheKeys,
+      CounterId::kDbCpuMs,           CounterId::kCacheCpuMs,
+      CounterId::kClientCpuMs,       CounterId::kDbCpuUsPerOp,
+      CounterId::kCacheCpuUsPerOp,   CounterId::kClientCpuUsPerOp,
+      CounterId::kDbForeignQueries,  CounterId::kCacheForeignCommands,
+      CounterId::kForeignClientsMax, CounterId::kServerFiguresShared,
   };
   return *ids;
 }
@@ -69,6 +69,16 @@ double Value(const ServerCounters& counters, CounterId id) {
       << CounterName(id)
       << " is absent: " << (counters.absent.count(id) ? counters.absent.at(id) : "");
   return it == counters.values.end() ? -1 : it->second;
+}
+
+// The other clients' figures: db_foreign_queries, cache_foreign_commands,
+// foreign_clients_max and server_figures_shared.
+void ExpectForeign(const ServerCounters& c, double db, double cache, double clients,
+                   double shared) {
+  EXPECT_EQ(Value(c, CounterId::kDbForeignQueries), db);
+  EXPECT_EQ(Value(c, CounterId::kCacheForeignCommands), cache);
+  EXPECT_EQ(Value(c, CounterId::kForeignClientsMax), clients);
+  EXPECT_EQ(Value(c, CounterId::kServerFiguresShared), shared);
 }
 
 std::string Absent(const ServerCounters& counters, CounterId id) {
@@ -152,10 +162,7 @@ TEST_F(ServerStatsReaderTest, OtherClientsWorkIsCountedApartFromOurs) {
   EXPECT_EQ(after.own_db_statements - before.own_db_statements, 7);
   const ServerCounters c = RunServerCounters(before, after, samples, OwnTotals(), 10, 2);
   ExpectEachCounterOnce(c);
-  EXPECT_EQ(Value(c, CounterId::kDbForeignQueries), 3 + 2 + 7);
-  EXPECT_EQ(Value(c, CounterId::kCacheForeignCommands), 5);
-  EXPECT_EQ(Value(c, CounterId::kForeignClientsMax), 3);  // 2 sessions + 1 connection
-  EXPECT_EQ(Value(c, CounterId::kServerFiguresShared), 1);
+  ExpectForeign(c, 3 + 2 + 7, 5, /*clients: 2 sessions + 1 connection*/ 3, 1);
   EXPECT_EQ(Absent(c, CounterId::kCacheServerHits), "other clients used the cache during the run");
   EXPECT_EQ(Absent(c, CounterId::kCacheServerMisses),
             "other clients used the cache during the run");
@@ -191,10 +198,7 @@ TEST_F(ServerStatsReaderTest, AQuietServerIsTheRunsAlone) {
   const ServerSnapshot after = reader->Read(/*last=*/true);
   const ServerCounters c = RunServerCounters(before, after, {}, OwnTotals(), 5, 1);
   ExpectEachCounterOnce(c);
-  EXPECT_EQ(Value(c, CounterId::kDbForeignQueries), 0);
-  EXPECT_EQ(Value(c, CounterId::kCacheForeignCommands), 0);
-  EXPECT_EQ(Value(c, CounterId::kForeignClientsMax), 0);
-  EXPECT_EQ(Value(c, CounterId::kServerFiguresShared), 0);
+  ExpectForeign(c, 0, 0, 0, 0);
   EXPECT_EQ(Value(c, CounterId::kCacheServerHits), 4);
   EXPECT_EQ(Value(c, CounterId::kCacheServerMisses), 1);
   EXPECT_EQ(Value(c, CounterId::kCacheKeys), 2);  // not other:c
@@ -420,8 +424,7 @@ TEST_F(LocalServersTest, UnreadablePidsAndOtherProgramsAreAbsent) {
   sql_->SetVariable("pid_file", proc_.root() + "/gone.pid");
   kv_->set_process_id(4242);  // the database's process, not a cache
   auto reader = MakeReader(Local());
-  const ServerCounters c =
-      RunServerCounters(reader->Read(), reader->Read(), {}, OwnTotals(), 1, 1);
+  const ServerCounters c = RunServerCounters(reader->Read(), reader->Read(), {}, OwnTotals(), 1, 1);
   ExpectEachCounterOnce(c);
   EXPECT_THAT(Absent(c, CounterId::kDbCpuMs), AllOf(HasSubstr("pid"), HasSubstr("gone.pid")));
   EXPECT_THAT(Absent(c, CounterId::kCacheCpuMs), HasSubstr("mariadbd, not the server"));
@@ -516,6 +519,7 @@ ServerSnapshot Planted(int64_t questions, int64_t reader_statements, int64_t com
   s.cache_foreign_active = cache_active;
   s.cache_hits = 100;
   s.cache_misses = 10;
+  s.cache_expired_keys = 0;
   return s;
 }
 
@@ -531,9 +535,9 @@ OwnTotals PlantedOwn() {
 }
 
 TEST(RunServerCountersTest, TheRunsOwnFiguresAreItsSessionsLessTheirMarks) {
-  const ServerCounters c = RunServerCounters(Planted(1000, 10, 5000, 7, 20, 0, 0),
-                                             Planted(1107, 14, 5907, 9, 25, 0, 0), {},
-                                             PlantedOwn(), /*ops=*/200, /*wall_s=*/4);
+  const ServerCounters c =
+      RunServerCounters(Planted(1000, 10, 5000, 7, 20, 0, 0), Planted(1107, 14, 5907, 9, 25, 0, 0),
+                        {}, PlantedOwn(), /*ops=*/200, /*wall_s=*/4);
   ExpectEachCounterOnce(c);
   EXPECT_EQ(Value(c, CounterId::kDbQueries), 100);
   EXPECT_EQ(Value(c, CounterId::kDbSelects), 60);
@@ -568,14 +572,11 @@ TEST(RunServerCountersTest, AQuietRunIsNotSharedAndItsHitsAreTheServers) {
   ServerSnapshot after = Planted(1000 + 4 + 103, 14, 5000 + 2 + 5 + 900, 9, 25, 0, 0);
   after.cache_hits = 300;
   after.cache_misses = 15;
-  const ServerCounters c = RunServerCounters(Planted(1000, 10, 5000, 7, 20, 0, 0), after,
-                                             {Planted(1050, 12, 5400, 8, 22, 0, 0)},
-                                             PlantedOwn(), 200, 4);
+  const ServerCounters c =
+      RunServerCounters(Planted(1000, 10, 5000, 7, 20, 0, 0), after,
+                        {Planted(1050, 12, 5400, 8, 22, 0, 0)}, PlantedOwn(), 200, 4);
   ExpectEachCounterOnce(c);
-  EXPECT_EQ(Value(c, CounterId::kDbForeignQueries), 0);
-  EXPECT_EQ(Value(c, CounterId::kCacheForeignCommands), 0);
-  EXPECT_EQ(Value(c, CounterId::kForeignClientsMax), 0);
-  EXPECT_EQ(Value(c, CounterId::kServerFiguresShared), 0);
+  ExpectForeign(c, 0, 0, 0, 0);
   EXPECT_EQ(Value(c, CounterId::kCacheServerHits), 200);
   EXPECT_EQ(Value(c, CounterId::kCacheServerMisses), 5);
 }
@@ -583,13 +584,10 @@ TEST(RunServerCountersTest, AQuietRunIsNotSharedAndItsHitsAreTheServers) {
 TEST(RunServerCountersTest, AClientSeenActiveIsEnoughToShare) {
   // Its statements were counted before the run (a long one running), but it
   // was busy on the server during it.
-  const ServerCounters c = RunServerCounters(
-      Planted(1000, 10, 5000, 7, 20, 0, 0), Planted(1107, 14, 5907, 9, 25, 0, 0),
-      {Planted(1050, 12, 5400, 8, 22, 1, 0)}, PlantedOwn(), 200, 4);
-  EXPECT_EQ(Value(c, CounterId::kDbForeignQueries), 0);
-  EXPECT_EQ(Value(c, CounterId::kCacheForeignCommands), 0);
-  EXPECT_EQ(Value(c, CounterId::kForeignClientsMax), 1);
-  EXPECT_EQ(Value(c, CounterId::kServerFiguresShared), 1);
+  const ServerCounters c =
+      RunServerCounters(Planted(1000, 10, 5000, 7, 20, 0, 0), Planted(1107, 14, 5907, 9, 25, 0, 0),
+                        {Planted(1050, 12, 5400, 8, 22, 1, 0)}, PlantedOwn(), 200, 4);
+  ExpectForeign(c, 0, 0, 1, 1);
   EXPECT_EQ(Value(c, CounterId::kCacheServerHits), 0);  // no other cache command
 }
 
@@ -597,9 +595,8 @@ TEST(RunServerCountersTest, UnknownOwnWorkIsAbsentNeverAGuess) {
   OwnTotals own = PlantedOwn();
   own.db_questions.reset();
   own.db_why[CounterId::kDbQueries] = "a database connection of the run reconnected during it";
-  const ServerCounters quiet = RunServerCounters(Planted(1000, 10, 5000, 7, 20, 0, 0),
-                                                 Planted(1107, 14, 5907, 9, 25, 0, 0), {}, own,
-                                                 200, 4);
+  const ServerCounters quiet = RunServerCounters(
+      Planted(1000, 10, 5000, 7, 20, 0, 0), Planted(1107, 14, 5907, 9, 25, 0, 0), {}, own, 200, 4);
   ExpectEachCounterOnce(quiet);
   EXPECT_EQ(Absent(quiet, CounterId::kDbQueries),
             "a database connection of the run reconnected during it");
@@ -613,9 +610,8 @@ TEST(RunServerCountersTest, UnknownOwnWorkIsAbsentNeverAGuess) {
               AllOf(HasSubstr("cannot tell"), HasSubstr("db_foreign_queries: a database "
                                                         "connection of the run reconnected")));
   // Other clients' cache commands settle it.
-  const ServerCounters busy = RunServerCounters(Planted(1000, 10, 5000, 7, 20, 0, 0),
-                                                Planted(1107, 14, 5917, 9, 25, 0, 0), {}, own,
-                                                200, 4);
+  const ServerCounters busy = RunServerCounters(
+      Planted(1000, 10, 5000, 7, 20, 0, 0), Planted(1107, 14, 5917, 9, 25, 0, 0), {}, own, 200, 4);
   EXPECT_EQ(Value(busy, CounterId::kCacheForeignCommands), 10);
   EXPECT_EQ(Value(busy, CounterId::kServerFiguresShared), 1);
 }
@@ -635,9 +631,8 @@ TEST(RunServerCountersTest, CommandsWhoseCountIsUnknownMakeTheCachesFiguresAbsen
   OwnTotals own = PlantedOwn();
   own.cache_commands.reset();
   own.cache_why = "2 of the run's cache commands got an error reply or no reply";
-  const ServerCounters run = RunServerCounters(Planted(1000, 10, 5000, 7, 20, 0, 0),
-                                               Planted(1107, 14, 5907, 9, 25, 0, 0), {}, own,
-                                               200, 4);
+  const ServerCounters run = RunServerCounters(
+      Planted(1000, 10, 5000, 7, 20, 0, 0), Planted(1107, 14, 5907, 9, 25, 0, 0), {}, own, 200, 4);
   EXPECT_EQ(Absent(run, CounterId::kCacheForeignCommands),
             "2 of the run's cache commands got an error reply or no reply");
 }
@@ -650,6 +645,21 @@ TEST(RunServerCountersTest, CountsBelowOurOwnAreAbsentNotNegative) {
                                              Planted(1107, 14, 5907, 9, 25, 0, 0), {}, own, 1, 1);
   EXPECT_THAT(Absent(c, CounterId::kDbForeignQueries), HasSubstr("less than the run's"));
   EXPECT_THAT(Absent(c, CounterId::kCacheForeignCommands), HasSubstr("fewer than this process's"));
+}
+
+TEST(RunServerCountersTest, ACacheWhosePrimariesChangedHasNoCounts) {
+  ServerSnapshot before = Planted(1000, 10, 5000, 7, 20, 0, 0);
+  ServerSnapshot after = Planted(1107, 14, 5907, 9, 25, 0, 0);
+  before.cache_nodes = "10.0.0.1:7000,10.0.0.2:7000";
+  after.cache_nodes = "10.0.0.1:7000,10.0.0.3:7000";  // a replica took over
+  const ServerCounters c = RunServerCounters(before, after, {}, PlantedOwn(), 200, 4);
+  const std::string why =
+      "the cache's primaries changed (10.0.0.1:7000,10.0.0.2:7000, then "
+      "10.0.0.1:7000,10.0.0.3:7000)";
+  EXPECT_EQ(Absent(c, CounterId::kCacheForeignCommands), why);
+  EXPECT_EQ(Absent(c, CounterId::kCacheServerHits), why);
+  EXPECT_EQ(Absent(c, CounterId::kCacheExpiredKeys), why);
+  EXPECT_EQ(Value(c, CounterId::kDbForeignQueries), 0);
 }
 
 TEST(RunServerCountersTest, WithoutACacheTheCacheIsLeftOutOfShared) {
@@ -673,9 +683,9 @@ TEST(RunServerCountersTest, AReadThatMissedTheActiveClientsMakesTheMostUnknown) 
   ServerSnapshot sample = Planted(1050, 12, 5400, 8, 22, 0, 0);
   sample.cache_foreign_active.reset();
   sample.cache_foreign_active_why = "CLIENT LIST: timed out";
-  const ServerCounters c = RunServerCounters(Planted(1000, 10, 5000, 7, 20, 0, 0),
-                                             Planted(1107, 14, 5907, 9, 25, 0, 0), {sample},
-                                             PlantedOwn(), 200, 4);
+  const ServerCounters c =
+      RunServerCounters(Planted(1000, 10, 5000, 7, 20, 0, 0), Planted(1107, 14, 5907, 9, 25, 0, 0),
+                        {sample}, PlantedOwn(), 200, 4);
   EXPECT_EQ(Absent(c, CounterId::kForeignClientsMax),
             "the cache's connections: CLIENT LIST: timed out");
   // Nothing else shows other clients: whether they shared is unknown.

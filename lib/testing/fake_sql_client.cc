@@ -192,7 +192,8 @@ absl::StatusOr<std::vector<std::pair<std::string, std::string>>> FakeSqlClient::
   }
   if (absl::StrContains(text, "information_schema.PROCESSLIST")) {
     std::vector<std::pair<std::string, std::string>> rows;
-    for (int64_t i = 0; i < other_active_; ++i) rows.emplace_back(absl::StrCat(900000 + i), "Query");
+    for (int64_t i = 0; i < other_active_; ++i)
+      rows.emplace_back(absl::StrCat(900000 + i), "Query");
     return rows;
   }
   if (!absl::StartsWithIgnoreCase(text, "SHOW GLOBAL STATUS")) {
