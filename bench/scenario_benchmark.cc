@@ -147,6 +147,7 @@ void ScenarioBenchmark::StartServerStats() {
   options.cache_local = IsLoopbackHost(env_->cache.host);
   options.db_local = IsLoopbackHost(env_->db.host);
   options.cache_replicas = scenario_.cache && env_->cache_read.has_value();
+  options.key_prefix = scenario_.key_prefix;
   stats_reader_ = std::make_unique<ServerStatsReader>(std::move(kv), std::move(sql), options);
   if (env_->new_db_replica) {
     if (absl::StatusOr<std::unique_ptr<SqlClient>> c = env_->new_db_replica(); c.ok()) {
@@ -236,9 +237,16 @@ void ScenarioBenchmark::Run(benchmark::State& state) {
   if (first_local) {
     run_pool_ = pool;
     if (pool != nullptr) pool->ResetStats();  // the warm-up is not the run
-    if (status.ok()) StartServerStats();
   }
   if (!status.ok()) control.Abort(status);
+  // The run's own work on the servers starts here for this thread's
+  // connections (a pool's: all of them, by the last thread ready); the
+  // servers' window opens once every thread has marked (untimed).
+  const OwnMark own_before = MarkOwn(kv.get(), pool == nullptr ? sql.get() : nullptr);
+  if (threads_ready_.fetch_add(1) + 1 == static_cast<int>(shard_threads_.size())) {
+    if (pool != nullptr) pool_before_ = MarkPool(*pool);
+    if (control.reason().ok()) StartServerStats();
+  }
 
   if (status.ok()) AwaitStart(first_local, control);
 
@@ -275,6 +283,11 @@ void ScenarioBenchmark::Run(benchmark::State& state) {
       if (!routing_.has_value()) routing_.emplace();
       AddRouting(RoutingSince(*routing_before, *after), &*routing_);
     }
+  }
+  own_work_.Add(own_before, MarkOwn(kv.get(), pool == nullptr ? sql.get() : nullptr));
+  {
+    std::lock_guard<std::mutex> lock(retired_mu_);
+    retired_sql_.push_back(std::move(sql));
   }
   if (run_.Merge(loop.result())) FinishRun(state, loop, kv.get());
 }
@@ -329,7 +342,10 @@ void ScenarioBenchmark::FinishRun(benchmark::State& state, ThreadLoop& loop, KvC
   const int run = run_index_++;
   const ThreadResult& totals = run_.totals();
   const absl::Status reason = run_.control().reason();
-  if (sampler_ != nullptr) sampler_->Stop();
+  if (sampler_ != nullptr) {
+    if (run_pool_ != nullptr) own_work_.Add(pool_before_, MarkPool(*run_pool_));
+    sampler_->Stop();
+  }
 
   // Leave the data set as it was: remove exactly this run's inserts, by the
   // run number they carry (also after a failed run, and those whose reply
@@ -365,15 +381,31 @@ void ScenarioBenchmark::FinishRun(benchmark::State& state, ThreadLoop& loop, KvC
     facts.early_refresh = scenario_.early_refresh_beta > 0;
     SeriesExtras extras;
     if (sampler_ != nullptr) {
-      ServerCounters server = sampler_->Counters(summary.ops, summary.wall_s);
+      ServerCounters server = sampler_->Counters(own_work_.Totals(), summary.ops, summary.wall_s);
       facts.measured.insert(server.values.begin(), server.values.end());
       if (!scenario_.cache) {
         // Without a cache its figures do not apply: absent, and no news.
-        for (CounterId id : {CounterId::kCacheServerHits, CounterId::kCacheServerMisses,
-                             CounterId::kCacheExpiredKeys, CounterId::kCacheEvictedKeys,
-                             CounterId::kCacheUsedMemoryMb, CounterId::kCacheKeys,
-                             CounterId::kCacheCpuMs, CounterId::kCacheCpuUsPerOp}) {
+        for (CounterId id :
+             {CounterId::kCacheServerHits, CounterId::kCacheServerMisses,
+              CounterId::kCacheExpiredKeys, CounterId::kCacheEvictedKeys,
+              CounterId::kCacheUsedMemoryMb, CounterId::kCacheKeys, CounterId::kCacheCpuMs,
+              CounterId::kCacheCpuUsPerOp, CounterId::kCacheForeignCommands}) {
           server.absent.erase(id);
+        }
+      }
+      if (twin_ != nullptr && twin_->last_outcome().has_value()) {
+        // The servers' CPU is every client's: db_cpu_reduction_pct compares
+        // two runs' only when neither shared the servers.
+        auto shared = server.values.find(CounterId::kServerFiguresShared);
+        const std::optional<double>& twin_shared = twin_->last_outcome()->figures_shared;
+        if (shared == server.values.end() || shared->second != 0) {
+          server.absent[CounterId::kDbCpuReductionPct] =
+              "this run's server figures may include other clients' work (server_figures_shared "
+              "is not 0)";
+        } else if (twin_shared != 0.0) {
+          server.absent[CounterId::kDbCpuReductionPct] =
+              "its no-cache twin's server figures may include other clients' work "
+              "(server_figures_shared is not 0)";
         }
       }
       if (!absent_reported_ && !server.absent.empty()) {
@@ -412,6 +444,10 @@ void ScenarioBenchmark::FinishRun(benchmark::State& state, ThreadLoop& loop, KvC
         cpu != facts.measured.end() && summary.wall_s > 0) {
       outcome.db_cpu_ms_per_s = cpu->second / summary.wall_s;
     }
+    if (auto shared = facts.measured.find(CounterId::kServerFiguresShared);
+        shared != facts.measured.end()) {
+      outcome.figures_shared = shared->second;
+    }
     if (twin_ != nullptr && twin_->last_outcome().has_value()) {
       // What the cache bought against the same workload without it.
       const Outcome& base = *twin_->last_outcome();
@@ -422,7 +458,10 @@ void ScenarioBenchmark::FinishRun(benchmark::State& state, ThreadLoop& loop, KvC
         facts.measured[CounterId::kDbLoadReductionPct] =
             100.0 * (1.0 - *outcome.db_queries_per_s / *base.db_queries_per_s);
       }
-      if (outcome.db_cpu_ms_per_s && base.db_cpu_ms_per_s && *base.db_cpu_ms_per_s > 0) {
+      // The server's CPU is every client's: compared only when neither run
+      // shared the servers.
+      if (outcome.db_cpu_ms_per_s && base.db_cpu_ms_per_s && *base.db_cpu_ms_per_s > 0 &&
+          outcome.figures_shared == 0.0 && base.figures_shared == 0.0) {
         facts.measured[CounterId::kDbCpuReductionPct] =
             100.0 * (1.0 - *outcome.db_cpu_ms_per_s / *base.db_cpu_ms_per_s);
       }
@@ -491,6 +530,14 @@ void ScenarioBenchmark::FinishRun(benchmark::State& state, ThreadLoop& loop, KvC
   sampler_.reset();
   stats_reader_.reset();
   run_pool_.reset();
+  own_work_.Reset();
+  pool_before_ = OwnMark();
+  threads_ready_.store(0);
+  {
+    // Past the servers' last read: the threads' connections may close.
+    std::lock_guard<std::mutex> lock(retired_mu_);
+    retired_sql_.clear();
+  }
   {
     // Every thread has left its loop: the next run starts from "never cached".
     std::lock_guard<std::mutex> lock(key_states_mu_);

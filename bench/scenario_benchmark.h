@@ -12,9 +12,15 @@
 //
 //   every thread   connect its own clients (untimed)
 //   thread 0       delete the scenario's keys (flush), warm up
+//   every thread   mark its connections' own counts (lib/servers/own_work.h);
+//                  the last one to do so reads the servers (the sampler's
+//                  `before`), so the servers' window starts after every mark
 //   -- start barrier (inside the library: KeepRunningBatch) --
 //   every thread   ThreadLoop::Run(queries per thread): the whole timed part
 //   -- end barrier (inside the library), reached by every thread --
+//   every thread   mark its connections again and add the difference to the
+//                  run's own work; keep its database connection open until
+//                  the run is finished (MariaDB counts a disconnect)
 //   every thread   merge its result (RunAggregate::Merge, a short mutex)
 //   the last one   set the run's counters, write the time series and
 //                  histograms, remove exactly the bookings the run inserted
@@ -71,6 +77,7 @@
 #include "lib/engine/thread_loop.h"
 #include "lib/metrics/summary.h"
 #include "lib/model/hit_rate_model.h"
+#include "lib/servers/own_work.h"
 #include "lib/servers/server_sampler.h"
 #include "lib/servers/server_stats.h"
 #include "lib/workload/scenario.h"
@@ -128,6 +135,8 @@ class ScenarioBenchmark {
     double ops_per_s = 0;
     std::optional<double> db_queries_per_s;
     std::optional<double> db_cpu_ms_per_s;
+    // server_figures_shared (nullopt: not known).
+    std::optional<double> figures_shared;
   };
   const std::optional<Outcome>& last_outcome() const { return last_outcome_; }
 
@@ -154,8 +163,9 @@ class ScenarioBenchmark {
   // creates it, the others of the same run get it; it ends with the run's
   // last client.
   absl::StatusOr<std::shared_ptr<SqlPool>> RunPool(int thread_index);
-  // Thread 0, before the loop: connect the statistics reader and start the
-  // sampler; the finisher stops it. Failures only make figures absent.
+  // The last thread ready, before the loop: connect the statistics reader
+  // and start the sampler; the finisher stops it. Failures only make
+  // figures absent.
   void StartServerStats();
 
   const Scenario scenario_;
@@ -175,6 +185,16 @@ class ScenarioBenchmark {
   std::shared_ptr<SqlPool> run_pool_;
   std::unique_ptr<ServerStatsReader> stats_reader_;
   std::unique_ptr<ServerSampler> sampler_;
+  // The run's own work on the servers: every thread adds its connections'
+  // (a pool's by the finisher, from pool_before_, which the last thread
+  // ready marks); threads_ready_ finds that last thread. Reset per run.
+  OwnWork own_work_;
+  std::atomic<int> threads_ready_{0};
+  OwnMark pool_before_;
+  // The threads' database connections, closed by the finisher after the
+  // servers' last read (a disconnect is a statement to MariaDB).
+  std::mutex retired_mu_;
+  std::vector<std::unique_ptr<SqlClient>> retired_sql_ ABSL_GUARDED_BY(retired_mu_);
   // A memory-bounded cache: thread 0 applies the bound before the run, the
   // finisher restores the cache's settings after it.
   CacheBound cache_bound_;

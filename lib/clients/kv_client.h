@@ -21,8 +21,8 @@
 //                      always explicit, never hidden inside a timed call.
 //   Internal           a protocol error or an unexpected reply type.
 //   InvalidArgument    a bad argument (for example a TTL <= 0, an empty prefix).
-//   Unimplemented      a statistics call (Info, DbSize) this client does not
-//                      offer.
+//   Unimplemented      a statistics call (Info, DbSize, ClientList, Commands)
+//                      this client does not offer.
 // Messages carry the server's own error text.
 #ifndef CABENCH_LIB_CLIENTS_KV_CLIENT_H_
 #define CABENCH_LIB_CLIENTS_KV_CLIENT_H_
@@ -31,6 +31,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -43,9 +44,30 @@ struct KvRouting {
   int64_t ask_redirects = 0;    // ASK replies followed (ASKING, then the command)
   int64_t retries = 0;          // TRYAGAIN / CLUSTERDOWN replies retried
   int64_t primaries = 0;        // primaries in the client's current slot map
+  // Those primaries, "host:port", in the map's order.
+  std::vector<std::string> primary_nodes;
   // Commands sent to each node, by "host:port" (redirected ones count on
   // every node they were sent to).
   std::map<std::string, int64_t> node_ops;
+};
+
+// What a client has sent its cache server(s) so far (KvClient::Commands):
+// lib/servers tells this process's commands from other clients' in the
+// server's own count (INFO total_commands_processed) with it.
+struct KvCommands {
+  // Commands written to a server: each of a pipeline, each attempt of a
+  // redirected or retried one, and the connection set-up's (SELECT, CLIENT
+  // SETNAME).
+  int64_t sent = 0;
+  // Of them, those answered with a refusal that the server does not count
+  // as processed (it refuses them before running them): MOVED, ASK,
+  // TRYAGAIN, CLUSTERDOWN.
+  int64_t refused = 0;
+  // Of them, those whose count on the server is not known: answered with
+  // any other error reply (the server counts some, such as WRONGTYPE, and
+  // not others, such as an unknown command or OOM), or not answered at all
+  // (an I/O error or a timeout after the write).
+  int64_t unsure = 0;
 };
 
 class KvClient {
@@ -130,7 +152,27 @@ class KvClient {
   // (cumulative since it was made). A client of one server keeps this
   // default, which fails with Unimplemented.
   virtual absl::StatusOr<KvRouting> Routing() const;
+
+  // The commands this client has sent so far, over every connection it has
+  // had (cumulative since it was made; reconnects included). Sends nothing.
+  // Optional: the default fails with Unimplemented.
+  virtual absl::StatusOr<KvCommands> Commands() const;
+
+  // CLIENT LIST: one line per connection of the server, "id=.. addr=..
+  // name=.. idle=.. flags=.. cmd=..", for lib/servers (which of them belong
+  // to other clients). A cluster client returns every primary's lines.
+  // Optional: the default fails with Unimplemented. Fails with Unavailable
+  // or Internal.
+  virtual absl::StatusOr<std::string> ClientList();
 };
+
+inline absl::StatusOr<KvCommands> KvClient::Commands() const {
+  return absl::UnimplementedError("this KvClient does not count its commands");
+}
+
+inline absl::StatusOr<std::string> KvClient::ClientList() {
+  return absl::UnimplementedError("this KvClient does not read CLIENT LIST");
+}
 
 inline absl::StatusOr<KvRouting> KvClient::Routing() const {
   return absl::UnimplementedError("this KvClient does not route over a cluster");

@@ -73,6 +73,10 @@ absl::Status ReadSplitKvClient::ConfigSet(std::string_view name, std::string_vie
   return primary_->ConfigSet(name, value);
 }
 
+absl::StatusOr<std::string> ReadSplitKvClient::ClientList() { return primary_->ClientList(); }
+
+absl::StatusOr<KvCommands> ReadSplitKvClient::Commands() const { return primary_->Commands(); }
+
 ReadSplitSqlClient::ReadSplitSqlClient(std::unique_ptr<SqlClient> primary,
                                        std::unique_ptr<SqlClient> replica)
     : primary_(std::move(primary)), replica_(std::move(replica)) {}
@@ -103,6 +107,8 @@ absl::Status ReadSplitSqlClient::Reconnect() {
 }
 
 absl::StatusOr<std::string> ReadSplitSqlClient::ServerInfo() { return primary_->ServerInfo(); }
+
+absl::StatusOr<SqlSession> ReadSplitSqlClient::Session() const { return primary_->Session(); }
 
 absl::StatusOr<std::vector<std::pair<std::string, std::string>>> ReadSplitSqlClient::QueryPairs(
     std::string_view sql) {

@@ -8,14 +8,18 @@
 //
 //   KvClient    Get                      -> replica
 //               everything else          -> primary (Set, SetIfAbsent, Del,
-//               DeletePrefix, Info, DbSize, CountPrefix, Config*, ServerInfo)
+//               DeletePrefix, Info, DbSize, CountPrefix, Config*, ServerInfo,
+//               ClientList, Commands)
 //   SqlClient   QueryBookingCount        -> replica (the miss's SELECT)
 //               everything else          -> primary (InsertBooking, Execute,
-//               QueryRow, QueryPairs, ServerInfo)
+//               QueryRow, QueryPairs, ServerInfo, Session)
 //
 // QueryRow stays on the primary: the run ledger's locks and set-up queries
 // must see what was written. Statistics go to the primary (the reader of
-// lib/servers reads each server on a connection of its own).
+// lib/servers reads each server on a connection of its own), and so do
+// Commands and Session: lib/servers counts a run's own work on the primary
+// only (its SHOW SESSION STATUS and its commands there), beside the
+// primary's whole-server figures.
 //
 // What a lagging replica does to the pattern:
 //   - A GET from a cache replica that has not yet applied a fill, a DEL or a
@@ -77,6 +81,8 @@ class ReadSplitKvClient : public KvClient {
   absl::StatusOr<int64_t> CountPrefix(std::string_view prefix) override;
   absl::StatusOr<std::string> ConfigGet(std::string_view name) override;
   absl::Status ConfigSet(std::string_view name, std::string_view value) override;
+  absl::StatusOr<std::string> ClientList() override;
+  absl::StatusOr<KvCommands> Commands() const override;
 
  private:
   const std::unique_ptr<KvClient> primary_;
@@ -98,6 +104,7 @@ class ReadSplitSqlClient : public SqlClient {
   absl::StatusOr<std::string> ServerInfo() override;
   absl::StatusOr<std::vector<std::pair<std::string, std::string>>> QueryPairs(
       std::string_view sql) override;
+  absl::StatusOr<SqlSession> Session() const override;
 
  private:
   const std::unique_ptr<SqlClient> primary_;

@@ -32,7 +32,8 @@
 //   NotFound            unknown database (schema) on connect.
 //   AlreadyExists       a duplicate key on INSERT (MySQL 1062).
 //   Internal            any other server error.
-//   Unimplemented       QueryPairs, on a client that does not offer it.
+//   Unimplemented       QueryPairs or Session, on a client that does not
+//                       offer it.
 // Messages carry the server's errno and message, e.g. "mysql 1045: Access
 // denied for user 'cabench'@'localhost'".
 #ifndef CABENCH_LIB_CLIENTS_SQL_CLIENT_H_
@@ -71,6 +72,15 @@ struct NewBooking {
   int64_t passenger_id = 0;
   int64_t price_cents = 0;
   int64_t run_no = 0;
+};
+
+// A connection's session on its server (SqlClient::Session).
+struct SqlSession {
+  // The server the connection went to: "host:port" as its endpoint names it.
+  std::string server;
+  // The server's id of the session (CONNECTION_ID()). A reconnect starts a
+  // new session, with a new id and session counters from zero.
+  int64_t id = 0;
 };
 
 class SqlClient {
@@ -117,11 +127,21 @@ class SqlClient {
   // columns), Unavailable, Internal or Unimplemented.
   virtual absl::StatusOr<std::vector<std::pair<std::string, std::string>>> QueryPairs(
       std::string_view sql);
+
+  // The session of the connection, for lib/servers: to tell this process's
+  // sessions from other clients' and to see that a connection reconnected.
+  // Sends nothing. An optional capability: the default fails with
+  // Unimplemented. Fails with Unavailable while the connection is broken.
+  virtual absl::StatusOr<SqlSession> Session() const;
 };
 
 inline absl::StatusOr<std::vector<std::pair<std::string, std::string>>> SqlClient::QueryPairs(
     std::string_view) {
   return absl::UnimplementedError("this SqlClient does not run QueryPairs");
+}
+
+inline absl::StatusOr<SqlSession> SqlClient::Session() const {
+  return absl::UnimplementedError("this SqlClient does not name its session");
 }
 
 }  // namespace cabench

@@ -113,6 +113,17 @@ void SqlPool::ResetStats() {
   stats_.size = size;
 }
 
+absl::Status SqlPool::WithEachConnection(const std::function<void(SqlClient&)>& fn) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (lent_ > 0 || reconnecting_ > 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "db pool: ", lent_ + reconnecting_, " of its ", slots_.size(), " connections are in use"));
+  }
+  // Holding the lock keeps every call out until fn is done with them all.
+  for (const std::unique_ptr<SqlClient>& conn : slots_) fn(*conn);
+  return absl::OkStatus();
+}
+
 void SqlPool::CountLentLocked() {
   ++lent_;
   stats_.max_in_use = std::max(stats_.max_in_use, lent_);

@@ -134,6 +134,17 @@ class SqlPool {
   // Thread-safe.
   void ResetStats();
 
+  // Calls fn on each of the pool's M connections in turn, broken ones too,
+  // while no call has one: for what must see every connection, such as the
+  // session statistics of lib/servers before and after a run. Calls that
+  // want a connection meanwhile wait (they are not expected: use it between
+  // runs); a connection fn breaks is found broken by the next call that
+  // borrows it, as if it had broken while idle. Returns OK, or
+  // FailedPrecondition (fn not called) when a connection is lent or being
+  // reconnected. fn must not use the pool.
+  // Thread-safe.
+  absl::Status WithEachConnection(const std::function<void(SqlClient&)>& fn);
+
  private:
   friend class PooledSqlClient;
 

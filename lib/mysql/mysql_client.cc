@@ -18,6 +18,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "lib/clients/own_sessions.h"
 
 namespace cabench {
 namespace {
@@ -141,7 +142,8 @@ unsigned long FormatCents(int64_t cents, char* buf) {
 
 class MysqlClient final : public SqlClient {
  public:
-  explicit MysqlClient(const DbEndpoint& endpoint) : endpoint_(endpoint) {}
+  explicit MysqlClient(const DbEndpoint& endpoint)
+      : endpoint_(endpoint), server_name_(absl::StrCat(endpoint.host, ":", endpoint.port)) {}
 
   absl::Status Connect();
 
@@ -155,6 +157,7 @@ class MysqlClient final : public SqlClient {
   absl::Status Ping() override;
   absl::Status Reconnect() override;
   absl::StatusOr<std::string> ServerInfo() override;
+  absl::StatusOr<SqlSession> Session() const override;
 
  private:
   // Sizes of the reused result buffers for the names. Longer values are read
@@ -170,6 +173,8 @@ class MysqlClient final : public SqlClient {
   absl::Status FetchName(int column, const char* buffer, unsigned long length, std::string* out);
 
   DbEndpoint endpoint_;
+  const std::string server_name_;  // SqlSession::server
+  int64_t session_id_ = 0;         // of the current connection
   std::string server_info_;
   bool broken_ = true;  // until Connect() succeeds
 
@@ -230,6 +235,9 @@ absl::Status MysqlClient::Connect() {
     return MakeError(mysql_errno(mysql.get()), mysql_error(mysql.get()), "autocommit");
   }
   server_info_ = DescribeServer(mysql_get_server_info(mysql.get()));
+  // The handshake's connection id is CONNECTION_ID(): no statement needed.
+  session_id_ = static_cast<int64_t>(mysql_thread_id(mysql.get()));
+  AddOwnDbSession(server_name_, session_id_);
   mysql_ = std::move(mysql);
   broken_ = false;
   if (!endpoint_.schema.empty()) {
@@ -499,6 +507,11 @@ absl::Status MysqlClient::Ping() {
 }
 
 absl::Status MysqlClient::Reconnect() { return Connect(); }
+
+absl::StatusOr<SqlSession> MysqlClient::Session() const {
+  if (absl::Status status = CheckUsable("Session"); !status.ok()) return status;
+  return SqlSession{server_name_, session_id_};
+}
 
 absl::StatusOr<std::string> MysqlClient::ServerInfo() {
   if (server_info_.empty()) return CheckUsable("ServerInfo");

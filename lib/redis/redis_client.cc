@@ -39,6 +39,8 @@ class RedisClient final : public internal::KeyCommandClient {
     return conn_.Info(section);
   }
   absl::StatusOr<int64_t> DbSize() override { return conn_.DbSize(); }
+  absl::StatusOr<std::string> ClientList() override { return conn_.ClientList(); }
+  absl::StatusOr<KvCommands> Commands() const override { return conn_.commands(); }
   absl::StatusOr<int64_t> CountPrefix(std::string_view prefix) override {
     return conn_.CountPrefix(prefix);
   }

@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -20,6 +21,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "lib/redis/redis_client.h"
 #include "lib/redis/redis_connection.h"
@@ -121,6 +124,36 @@ absl::StatusOr<SlotMap> BuildSlotMap(const std::vector<SlotRange>& ranges) {
   return map;
 }
 
+namespace {
+
+// "calls=3,usec=40,usec_per_call=13.33" plus the same line of another node:
+// the integer fields summed, the others kept from `line`.
+std::string SumFields(std::string_view line, std::string_view other) {
+  std::map<std::string, int64_t> extra;
+  for (absl::string_view field : absl::StrSplit(Sv(other), ',')) {
+    const size_t eq = field.find('=');
+    int64_t n = 0;
+    if (eq != absl::string_view::npos && absl::SimpleAtoi(field.substr(eq + 1), &n)) {
+      extra[std::string(field.substr(0, eq))] = n;
+    }
+  }
+  std::vector<std::string> fields;
+  for (absl::string_view field : absl::StrSplit(Sv(line), ',')) {
+    const size_t eq = field.find('=');
+    int64_t n = 0;
+    if (eq == absl::string_view::npos || !absl::SimpleAtoi(field.substr(eq + 1), &n)) {
+      fields.emplace_back(field);
+      continue;
+    }
+    auto it = extra.find(std::string(field.substr(0, eq)));
+    fields.push_back(
+        absl::StrCat(field.substr(0, eq + 1), n + (it == extra.end() ? 0 : it->second)));
+  }
+  return absl::StrJoin(fields, ",");
+}
+
+}  // namespace
+
 std::string MergeInfo(const std::vector<std::string>& infos) {
   if (infos.empty()) return "";
   std::vector<std::map<std::string, std::string>> others;
@@ -128,15 +161,47 @@ std::string MergeInfo(const std::vector<std::string>& infos) {
     others.emplace_back();
     for (auto& [name, value] : ParseInfo(infos[i])) others.back()[name] = std::move(value);
   }
+  const std::vector<std::pair<std::string, std::string>> first =
+      ParseInfo(infos[0], /*keep_headers=*/true);
+  std::set<std::string> in_first;
+  for (const auto& [name, value] : first) in_first.insert(name);
   std::string merged;
+  // Commandstats and errorstats list only the commands (errors) a node saw:
+  // the other primaries' lines the first lacks go at the end of the section,
+  // summed over them.
+  auto add_others = [&](absl::string_view prefix) {
+    if (prefix.empty()) return;
+    std::map<std::string, std::string> extra;
+    for (const auto& other : others) {
+      for (const auto& [name, value] : other) {
+        if (!absl::StartsWith(Sv(name), prefix) || in_first.count(name) > 0) continue;
+        auto [it, added] = extra.emplace(name, value);
+        if (!added) it->second = SumFields(it->second, value);
+      }
+    }
+    for (const auto& [name, value] : extra) absl::StrAppend(&merged, Sv(name), ":", value, "\r\n");
+  };
   bool server = false;
-  for (const auto& [name, value] : ParseInfo(infos[0], /*keep_headers=*/true)) {
+  absl::string_view stats_prefix;  // of the section's lines: cmdstat_, errorstat_ or none
+  for (const auto& [name, value] : first) {
     if (name[0] == '#') {
+      add_others(stats_prefix);
       server = absl::EqualsIgnoreCase(Sv(name), "# Server");
+      stats_prefix = absl::EqualsIgnoreCase(Sv(name), "# Commandstats") ? "cmdstat_"
+                     : absl::EqualsIgnoreCase(Sv(name), "# Errorstats") ? "errorstat_"
+                                                                        : "";
       absl::StrAppend(&merged, Sv(name), "\r\n");
       continue;
     }
     if (server && (name == "process_id" || name == "tcp_port")) continue;
+    if (absl::StartsWith(Sv(name), "cmdstat_") || absl::StartsWith(Sv(name), "errorstat_")) {
+      std::string summed = value;
+      for (const auto& other : others) {
+        if (auto it = other.find(name); it != other.end()) summed = SumFields(summed, it->second);
+      }
+      absl::StrAppend(&merged, Sv(name), ":", summed, "\r\n");
+      continue;
+    }
     const bool least = server && absl::StartsWith(Sv(name), "uptime_in_");
     int64_t total = 0;
     bool numeric = (!server || least) && absl::SimpleAtoi(Sv(value), &total);
@@ -150,6 +215,7 @@ std::string MergeInfo(const std::vector<std::string>& infos) {
     absl::StrAppend(&merged, Sv(name), ":", numeric ? absl::StrCat(total) : std::string(value),
                     "\r\n");
   }
+  add_others(stats_prefix);
   return merged;
 }
 
@@ -204,6 +270,25 @@ class RedisClusterClient final : public KeyCommandClient {
   }
   absl::StatusOr<int64_t> DbSize() override {
     return SumOverPrimaries([](RedisConnection& c) { return c.DbSize(); });
+  }
+  absl::StatusOr<std::string> ClientList() override {
+    std::string lines;
+    absl::Status s = ForEachPrimary([&lines](RedisConnection& c) {
+      absl::StatusOr<std::string> list = c.ClientList();
+      if (list.ok()) absl::StrAppend(&lines, *list);
+      return list.status();
+    });
+    if (!s.ok()) return s;
+    return lines;
+  }
+  absl::StatusOr<KvCommands> Commands() const override {
+    KvCommands total;
+    for (const Node& node : nodes_) {
+      total.sent += node.conn->commands().sent;
+      total.refused += node.conn->commands().refused;
+      total.unsure += node.conn->commands().unsure;
+    }
+    return total;
   }
   absl::Status Ping() override {
     return ForEachPrimary([](RedisConnection& c) { return c.Ping(); });
@@ -468,7 +553,10 @@ absl::StatusOr<KvRouting> RedisClusterClient::Routing() const {
   for (const Node& node : nodes_) {
     if (node.ops > 0) routing.node_ops[node.conn->address()] += node.ops;
   }
-  for (size_t index : primaries_) routing.node_ops.emplace(nodes_[index].conn->address(), 0);
+  for (size_t index : primaries_) {
+    routing.node_ops.emplace(nodes_[index].conn->address(), 0);
+    routing.primary_nodes.push_back(nodes_[index].conn->address());
+  }
   return routing;
 }
 

@@ -30,8 +30,14 @@
 // "# Server" section is the first primary's, except uptime_in_seconds and
 // uptime_in_days (the least over primaries: a restarted node shows) and
 // process_id and tcp_port (left out: no single process serves a cluster);
-// in the other sections integer values are summed over primaries and the
-// rest are the first primary's. ConfigGet/ConfigSet: "maxmemory" is the
+// in the other sections integer values are summed over primaries, and so
+// are the integer fields of the commandstats and errorstats lines
+// ("cmdstat_get:calls=..,usec=..,rejected_calls=..": calls, usec,
+// rejected_calls, failed_calls; not usec_per_call; a command only other
+// primaries ran is added at the end of the section); the rest are the first
+// primary's. ClientList concatenates every primary's CLIENT LIST;
+// Commands sums every node's connection (each counts its own,
+// redis_connection.h). ConfigGet/ConfigSet: "maxmemory" is the
 // cluster's total, split evenly over the primaries (Set gives each
 // ceil(total / primaries) bytes; Get returns the sum); any other parameter
 // is set on every primary and read from the first. ServerInfo describes the

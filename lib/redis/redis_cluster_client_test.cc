@@ -138,5 +138,22 @@ TEST(MergeInfoTest, SumsCountsKeepsTheFirstServerSection) {
   EXPECT_EQ(MergeInfo({"# Stats\nexpired_keys:4\n"}), "# Stats\r\nexpired_keys:4\r\n");
 }
 
+TEST(MergeInfoTest, SumsTheIntegerFieldsOfCommandStats) {
+  const std::vector<std::string> infos = {
+      "# Stats\r\ntotal_commands_processed:100\r\n# Commandstats\r\n"
+      "cmdstat_get:calls=7,usec=70,usec_per_call=10.00,rejected_calls=1,failed_calls=0\r\n"
+      "cmdstat_replconf:calls=3,usec=3,usec_per_call=1.00,rejected_calls=0,failed_calls=0\r\n",
+      "# Stats\r\ntotal_commands_processed:50\r\n# Commandstats\r\n"
+      "cmdstat_replconf:calls=2,usec=4,usec_per_call=2.00,rejected_calls=0,failed_calls=0\r\n"
+      "cmdstat_set:calls=9,usec=9,usec_per_call=1.00,rejected_calls=0,failed_calls=0\r\n"};
+  // Calls on both primaries are summed (not the mean, usec_per_call); a
+  // command only the second ran comes after the first primary's lines.
+  EXPECT_EQ(MergeInfo(infos),
+            "# Stats\r\ntotal_commands_processed:150\r\n# Commandstats\r\n"
+            "cmdstat_get:calls=7,usec=70,usec_per_call=10.00,rejected_calls=1,failed_calls=0\r\n"
+            "cmdstat_replconf:calls=5,usec=7,usec_per_call=1.00,rejected_calls=0,failed_calls=0\r\n"
+            "cmdstat_set:calls=9,usec=9,usec_per_call=1.00,rejected_calls=0,failed_calls=0\r\n");
+}
+
 }  // namespace
 }  // namespace cabench::internal

@@ -16,8 +16,10 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "lib/clients/own_sessions.h"
 #include "lib/redis/redis_client.h"
 
 namespace cabench {
@@ -78,6 +80,20 @@ constexpr char kInfo[] = "INFO";
 constexpr char kServer[] = "server";
 constexpr char kDbSize[] = "DBSIZE";
 constexpr char kConfig[] = "CONFIG";
+constexpr char kClient[] = "CLIENT";
+constexpr char kSetName[] = "SETNAME";
+constexpr char kList[] = "LIST";
+
+// Error replies the server sends instead of running the command, without
+// counting it in total_commands_processed: a cluster's redirects and
+// refusals.
+bool RefusedUncounted(const redisReply& reply) {
+  const absl::string_view text(reply.str == nullptr ? "" : reply.str, reply.len);
+  for (absl::string_view prefix : {"MOVED ", "ASK ", "TRYAGAIN", "CLUSTERDOWN"}) {
+    if (absl::StartsWith(text, prefix)) return true;
+  }
+  return false;
+}
 
 // Formats ttl_ms into `buf`; returns its length. 24 bytes hold any int64_t.
 size_t FormatInt(int64_t value, char (&buf)[24]) {
@@ -154,8 +170,25 @@ absl::Status RedisConnection::Connect() {
     // Not an I/O error, but a connection on the wrong database is no use.
     context_.reset();
     broken_reason_ = std::string(status.message());
+    return status;
   }
-  return status;
+  // The name tells the server's CLIENT LIST that this connection is this
+  // process's (own_sessions.h). A server that refuses it (an ACL without
+  // CLIENT) still serves the connection, which then looks like another
+  // client's there.
+  const std::string& name = OwnCacheClientName();
+  const char* name_argv[] = {kClient, kSetName, name.c_str()};
+  const size_t name_lens[] = {Len(kClient), Len(kSetName), name.size()};
+  return Run(3, name_argv, name_lens, &reply);
+}
+
+void RedisConnection::Count(const redisReply* reply) {
+  ++commands_.sent;
+  if (reply == nullptr) {
+    ++commands_.unsure;
+  } else if (reply->type == REDIS_REPLY_ERROR) {
+    ++(RefusedUncounted(*reply) ? commands_.refused : commands_.unsure);
+  }
 }
 
 absl::Status RedisConnection::Run(int argc, const char** argv, const size_t* lens,
@@ -169,6 +202,7 @@ absl::Status RedisConnection::Run(int argc, const char** argv, const size_t* len
   errno = 0;
   void* raw = redisCommandArgv(context_.get(), argc, argv, lens);
   const int saved_errno = errno;
+  Count(static_cast<const redisReply*>(raw));
   if (raw != nullptr) {
     reply->reset(static_cast<redisReply*>(raw));
     return absl::OkStatus();
@@ -259,9 +293,13 @@ absl::Status RedisConnection::PipelineKeys(const char* command, const std::strin
   for (size_t i = 0; i < count; ++i) {
     void* raw = nullptr;
     if (redisGetReply(context_.get(), &raw) != REDIS_OK || raw == nullptr) {
+      // This one and the rest were (perhaps) written, and not answered.
+      commands_.sent += static_cast<int64_t>(count - i);
+      commands_.unsure += static_cast<int64_t>(count - i);
       return Broken(absl::StrCat("redis ", address_, ": ", command, ": ", context_->errstr));
     }
     ReplyPtr reply(static_cast<redisReply*>(raw));
+    Count(reply.get());
     if (reply->type == REDIS_REPLY_INTEGER) {
       *sum += reply->integer;
     } else if (first_error.ok()) {
@@ -363,6 +401,15 @@ absl::StatusOr<std::string> RedisConnection::Info(std::string_view section) {
   ReplyPtr reply;
   if (absl::Status s = Run(section.empty() ? 1 : 2, argv, lens, &reply); !s.ok()) return s;
   if (absl::Status s = Expect(kInfo, *reply, REDIS_REPLY_STRING); !s.ok()) return s;
+  return std::string(reply->str, reply->len);
+}
+
+absl::StatusOr<std::string> RedisConnection::ClientList() {
+  const char* argv[] = {kClient, kList};
+  const size_t lens[] = {Len(kClient), Len(kList)};
+  ReplyPtr reply;
+  if (absl::Status s = Run(2, argv, lens, &reply); !s.ok()) return s;
+  if (absl::Status s = Expect("CLIENT LIST", *reply, REDIS_REPLY_STRING); !s.ok()) return s;
   return std::string(reply->str, reply->len);
 }
 

@@ -3,10 +3,14 @@
 // What the single-node client (redis_client.cc) and the cluster client
 // (redis_cluster_client.cc) share: one blocking hiredis connection with
 // cabench's error mapping (RedisConnection), the commands one server answers
-// for itself (PING, INFO, DBSIZE, SCAN + UNLINK, CONFIG), and the key commands
-// of KvClient (GET, SET PX, SET NX PX, DEL) written once over a hook that
-// sends one command for a key (KeyCommandClient). Internal to lib/redis: the
-// only other code that may include hiredis.
+// for itself (PING, INFO, DBSIZE, CLIENT LIST, SCAN + UNLINK, CONFIG), and the
+// key commands of KvClient (GET, SET PX, SET NX PX, DEL) written once over a
+// hook that sends one command for a key (KeyCommandClient). Internal to
+// lib/redis: the only other code that may include hiredis.
+//
+// A connection names itself on the server (CLIENT SETNAME, so that
+// lib/servers can tell it from other clients' connections) and counts every
+// command it writes, by how the server answered (KvClient::Commands).
 //
 // Errors follow kv_client.h and redis_client.h: an I/O error, EOF or timeout
 // leaves the connection broken (Unavailable, and every later command fails
@@ -58,9 +62,15 @@ class RedisConnection {
   RedisConnection(const RedisConnection&) = delete;
   RedisConnection& operator=(const RedisConnection&) = delete;
 
-  // Connects (again), sets the command timeout and selects the database. On
-  // failure the connection is broken with the reason.
+  // Connects (again), sets the command timeout, selects the database and
+  // names the connection (CLIENT SETNAME OwnCacheClientName(), see
+  // lib/clients/own_sessions.h). On failure the connection is broken with
+  // the reason; a refused name is not a failure.
   absl::Status Connect();
+
+  // The commands sent on this connection since it was made, over every
+  // Connect() (KvClient::Commands).
+  const KvCommands& commands() const { return commands_; }
 
   bool broken() const { return context_ == nullptr; }
   const std::string& host() const { return host_; }
@@ -86,6 +96,7 @@ class RedisConnection {
   absl::StatusOr<std::string> ServerInfo();
   absl::StatusOr<std::string> Info(std::string_view section);
   absl::StatusOr<int64_t> DbSize();
+  absl::StatusOr<std::string> ClientList();
   absl::StatusOr<int64_t> CountPrefix(std::string_view prefix);
   absl::StatusOr<std::string> ConfigGet(std::string_view name);
   absl::Status ConfigSet(std::string_view name, std::string_view value);
@@ -97,6 +108,8 @@ class RedisConnection {
 
  private:
   absl::Status Broken(std::string_view reason);
+  // Counts one command sent, by its reply (null: none came).
+  void Count(const redisReply* reply);
   // SCAN MATCH prefix* COUNT 1000 to the end, handing each non-empty batch
   // of keys to `batch_fn` (which may send commands of its own).
   template <typename BatchFn>
@@ -113,6 +126,7 @@ class RedisConnection {
   const std::string address_;
   std::unique_ptr<redisContext, ContextDeleter> context_;  // null while broken
   std::string broken_reason_;                              // why context_ is null
+  KvCommands commands_;
 };
 
 // KvClient's key commands written once: Get, Set, SetIfAbsent and Del build

@@ -84,7 +84,7 @@ TEST(CacheReplicaOffsetLagTest, TheLargestGapOverTheReplicas) {
 
 TEST(ReplicaLagCountersTest, TheMostOfAllSnapshotsOrNothingWithoutReplicas) {
   ServerSnapshot before, sample, after;
-  ServerCounters none = RunServerCounters(before, after, {sample}, 10, 1);
+  ServerCounters none = RunServerCounters(before, after, {sample}, OwnTotals(), 10, 1);
   EXPECT_EQ(none.values.count(CounterId::kDbReplicaLagMaxS), 0);
   EXPECT_EQ(none.absent.count(CounterId::kDbReplicaLagMaxS), 0);
   EXPECT_EQ(none.absent.count(CounterId::kCacheReplicaOffsetLagMax), 0);
@@ -94,13 +94,13 @@ TEST(ReplicaLagCountersTest, TheMostOfAllSnapshotsOrNothingWithoutReplicas) {
   after.db_replica_lag_s = 1;
   before.cache_replica_offset_lag = 10;
   after.absent[CounterId::kCacheReplicaOffsetLagMax] = "no replica";
-  ServerCounters c = RunServerCounters(before, after, {sample}, 10, 1);
+  ServerCounters c = RunServerCounters(before, after, {sample}, OwnTotals(), 10, 1);
   EXPECT_EQ(c.values.at(CounterId::kDbReplicaLagMaxS), 4);
   EXPECT_EQ(c.values.at(CounterId::kCacheReplicaOffsetLagMax), 10);
 
   ServerSnapshot lost;
   lost.absent[CounterId::kDbReplicaLagMaxS] = "SHOW SLAVE STATUS: gone";
-  c = RunServerCounters(lost, lost, {}, 10, 1);
+  c = RunServerCounters(lost, lost, {}, OwnTotals(), 10, 1);
   EXPECT_EQ(c.absent.at(CounterId::kDbReplicaLagMaxS), "SHOW SLAVE STATUS: gone");
 }
 

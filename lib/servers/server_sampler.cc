@@ -31,7 +31,7 @@ void ServerSampler::Start() {
 void ServerSampler::Stop() {
   if (!thread_.joinable()) return;
   Join();
-  after_ = reader_->Read();
+  after_ = reader_->Read(/*last=*/true);
 }
 
 void ServerSampler::Join() {
@@ -66,8 +66,8 @@ void ServerSampler::Loop() {
   }
 }
 
-ServerCounters ServerSampler::Counters(int64_t ops, double wall_s) const {
-  return RunServerCounters(before_, after_, samples_, ops, wall_s);
+ServerCounters ServerSampler::Counters(const OwnTotals& own, int64_t ops, double wall_s) const {
+  return RunServerCounters(before_, after_, samples_, own, ops, wall_s);
 }
 
 std::vector<ServerSecond> ServerSampler::Seconds() const {

@@ -9,7 +9,7 @@
 //   sampler.Start();          // reads `before`, starts the sampling thread
 //   ... the run ...
 //   sampler.Stop();           // stops the thread at once, reads `after`
-//   ServerCounters counters = sampler.Counters(ops, wall_s);
+//   ServerCounters counters = sampler.Counters(own_work.Totals(), ops, wall_s);
 //   std::vector<ServerSecond> seconds = sampler.Seconds();
 //
 // Not perturbing the run: the thread reads at most once a period (default a
@@ -17,8 +17,8 @@
 // reader's own connections; between reads it sleeps on a condition variable,
 // so Stop() never waits for the next period. Stop() waits only for a read in
 // progress, which the reader's client timeouts bound. All reads, before and
-// after included, go through the one reader, so db_queries subtracts every
-// statement the sampler sent.
+// after included, go through the one reader, so the counts subtract every
+// statement and command the sampler sent.
 //
 // Ownership: the sampler does not own the reader, which must outlive it and
 // must not be used by anyone else from Start() to Stop().
@@ -65,7 +65,8 @@ class ServerSampler {
   void Start();
 
   // Stops the sampling thread (promptly, see above) and reads `after` in the
-  // calling thread. Does nothing if not started. Never fails.
+  // calling thread (the run's last read: it also counts the run's keys).
+  // Does nothing if not started. Never fails.
   void Stop();
 
   // After Stop(): the snapshots of the run, in time order.
@@ -73,8 +74,9 @@ class ServerSampler {
   const std::vector<ServerSnapshot>& samples() const { return samples_; }
   const ServerSnapshot& after() const { return after_; }
 
-  // After Stop(): RunServerCounters() and ServerSeconds() of the run.
-  ServerCounters Counters(int64_t ops, double wall_s) const;
+  // After Stop(): RunServerCounters() (with the run's own work between
+  // Start() and Stop(), own_work.h) and ServerSeconds() of the run.
+  ServerCounters Counters(const OwnTotals& own, int64_t ops, double wall_s) const;
   std::vector<ServerSecond> Seconds() const;
 
  private:

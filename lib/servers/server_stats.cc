@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -15,9 +16,12 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "lib/clients/own_sessions.h"
 #include "lib/servers/proc_stat.h"
 #include "lib/servers/replication.h"
 
@@ -28,28 +32,40 @@ using Pairs = std::vector<std::pair<std::string, std::string>>;
 
 // Only the rows cabench reads: a full SHOW GLOBAL STATUS is some 500 rows.
 constexpr char kStatusSql[] =
-    "SHOW GLOBAL STATUS WHERE Variable_name IN ('Questions', 'Com_select', 'Com_insert', "
-    "'Innodb_rows_read', 'Rows_read', 'Innodb_buffer_pool_reads', 'Threads_connected', 'Uptime')";
+    "SHOW GLOBAL STATUS WHERE Variable_name IN ('Questions', 'Innodb_buffer_pool_reads', "
+    "'Threads_connected', 'Uptime')";
 // SHOW, not SELECT @@pid_file, so that Com_select is not touched.
 constexpr char kPidFileSql[] =
     "SHOW GLOBAL VARIABLES WHERE Variable_name IN ('pid_file', 'datadir')";
+// Whether the reader's user sees every session in PROCESSLIST (without
+// PROCESS it sees only its own user's). GRANTEE is 'user'@'host'.
+constexpr char kProcessPrivilegeSql[] =
+    "SELECT 'PROCESS', COUNT(*) FROM information_schema.USER_PRIVILEGES "
+    "WHERE PRIVILEGE_TYPE = 'PROCESS' AND "
+    "GRANTEE = CONCAT('''', REPLACE(CURRENT_USER(), '@', '''@'''), '''')";
+// The sessions active now: in a statement, or idle for less than a second;
+// not the reader's own, not the server's own threads, not replication links
+// (a replica's Binlog Dump).
+constexpr char kActiveSessionsSql[] =
+    "SELECT ID, COMMAND FROM information_schema.PROCESSLIST WHERE ID <> CONNECTION_ID() "
+    "AND (COMMAND <> 'Sleep' OR TIME_MS < 1000) "
+    "AND COMMAND NOT IN ('Daemon', 'Binlog Dump', 'Binlog Dump GTID') "
+    "AND USER NOT IN ('system user', 'event_scheduler')";
+// INFO's default sections and commandstats (for the replicas' REPLCONF).
+constexpr char kInfoSections[] = "all";
+// Commands a replica sends its primary over the replication link.
+constexpr const char* kReplicationCommands[] = {"cmdstat_replconf", "cmdstat_psync",
+                                                "cmdstat_sync"};
 
-// A running total read from a server, and the counter it feeds. When the
-// server has no `name`, `fallback` (if any) is read instead.
+// A running total read from a server, and the counter it feeds.
 struct Figure {
   const char* name;
   std::optional<int64_t> ServerSnapshot::*field;
   CounterId counter;
-  const char* fallback = nullptr;
 };
 
 constexpr Figure kDbFigures[] = {
-    {"Questions", &ServerSnapshot::db_questions, CounterId::kDbQueries},
-    {"Com_select", &ServerSnapshot::db_selects, CounterId::kDbSelects},
-    {"Com_insert", &ServerSnapshot::db_inserts, CounterId::kDbInserts},
-    // MariaDB 10.11 no longer has Innodb_rows_read; its Rows_read counts the
-    // rows read from every engine's tables (temporary tables excluded).
-    {"Innodb_rows_read", &ServerSnapshot::db_rows_read, CounterId::kDbRowsRead, "Rows_read"},
+    {"Questions", &ServerSnapshot::db_questions, CounterId::kDbForeignQueries},
     {"Innodb_buffer_pool_reads", &ServerSnapshot::db_disk_reads, CounterId::kDbDiskReads},
     {"Threads_connected", &ServerSnapshot::db_threads_connected, CounterId::kDbConnections},
 };
@@ -60,6 +76,7 @@ constexpr Figure kCacheFigures[] = {
     {"expired_keys", &ServerSnapshot::cache_expired_keys, CounterId::kCacheExpiredKeys},
     {"evicted_keys", &ServerSnapshot::cache_evicted_keys, CounterId::kCacheEvictedKeys},
     {"used_memory", &ServerSnapshot::cache_used_memory, CounterId::kCacheUsedMemoryMb},
+    {"total_commands_processed", &ServerSnapshot::cache_commands, CounterId::kCacheForeignCommands},
 };
 
 std::string Reason(absl::string_view what, const absl::Status& status) {
@@ -87,9 +104,6 @@ void SetFigures(const Pairs& rows, absl::string_view source, const Figure* begin
                 ServerSnapshot* snapshot) {
   for (const Figure* f = begin; f != end; ++f) {
     absl::StatusOr<int64_t> value = FindInt(rows, f->name, source);
-    if (absl::IsNotFound(value.status()) && f->fallback != nullptr) {
-      value = FindInt(rows, f->fallback, source);
-    }
     if (value.ok()) {
       snapshot->*(f->field) = *value;
     } else {
@@ -111,6 +125,15 @@ void SetOrAbsent(const absl::StatusOr<double>& value, std::optional<double>* fie
   } else {
     snapshot->absent[id] = std::string(value.status().message());
   }
+}
+
+// The calls of an INFO commandstats value, "calls=3,usec=40,...".
+std::optional<int64_t> CallsOf(absl::string_view stats) {
+  for (absl::string_view field : absl::StrSplit(stats, ',')) {
+    int64_t n = 0;
+    if (absl::ConsumePrefix(&field, "calls=") && absl::SimpleAtoi(field, &n)) return n;
+  }
+  return std::nullopt;
 }
 
 // The CPU time of the server of `kind` whose process is `pid`, or why it is
@@ -142,11 +165,11 @@ ServerStatsReader::ServerStatsReader(std::unique_ptr<KvClient> kv, std::unique_p
       options_(std::move(options)),
       db_pid_(absl::NotFoundError("not looked up yet")) {}
 
-ServerSnapshot ServerStatsReader::Read() {
+ServerSnapshot ServerStatsReader::Read(bool last) {
   ServerSnapshot snapshot;
   snapshot.epoch_ns = absl::ToUnixNanos(absl::Now());
   ReadDatabase(&snapshot);
-  ReadCache(&snapshot);
+  ReadCache(&snapshot, last);
   ReadDbReplica(&snapshot);
   SetOrAbsent(ClientCpuMs(), &snapshot.client_cpu_ms, CounterId::kClientCpuMs, &snapshot);
   return snapshot;
@@ -207,12 +230,77 @@ void ServerStatsReader::FindDatabasePid() {
   db_pid_ = ReadPidFile(pid_file);
 }
 
+void ServerStatsReader::CheckProcessPrivilege() {
+  ++own_db_statements_;
+  absl::StatusOr<Pairs> rows = sql_->QueryPairs(kProcessPrivilegeSql);
+  if (!rows.ok()) {
+    process_privilege_ =
+        absl::Status(rows.status().code(), Reason("reading the PROCESS privilege", rows.status()));
+    if (absl::IsUnavailable(rows.status())) {
+      sql_broken_ = true;  // worth another try after reconnecting
+    } else {
+      privilege_checked_ = true;
+    }
+    return;
+  }
+  privilege_checked_ = true;
+  absl::StatusOr<int64_t> granted = FindInt(*rows, "PROCESS", "USER_PRIVILEGES");
+  if (!granted.ok()) {
+    process_privilege_ = granted.status();
+  } else if (*granted == 0) {
+    process_privilege_ = absl::PermissionDeniedError(
+        "the database user lacks the PROCESS privilege, so other users' sessions are not "
+        "visible");
+  } else {
+    process_privilege_ = absl::OkStatus();
+  }
+}
+
+void ServerStatsReader::ReadForeignSessions(ServerSnapshot* snapshot) {
+  if (!privilege_checked_) CheckProcessPrivilege();
+  if (!privilege_checked_) {
+    snapshot->db_foreign_active_why = std::string(process_privilege_.message());
+    return;
+  }
+  if (!process_privilege_.ok()) {
+    snapshot->db_foreign_active_why = std::string(process_privilege_.message());
+    return;
+  }
+  // This process's sessions are known by server and id; the reader's own
+  // connection names the server as the run's connections do.
+  absl::StatusOr<SqlSession> own = sql_->Session();
+  if (!own.ok()) {
+    snapshot->db_foreign_active_why =
+        absl::StrCat("cannot tell this process's database sessions: ", own.status().message());
+    return;
+  }
+  ++own_db_statements_;
+  absl::StatusOr<Pairs> rows = sql_->QueryPairs(kActiveSessionsSql);
+  if (!rows.ok()) {
+    if (absl::IsUnavailable(rows.status())) sql_broken_ = true;
+    snapshot->db_foreign_active_why = Reason("PROCESSLIST", rows.status());
+    return;
+  }
+  int64_t foreign = 0;
+  for (const auto& [id_text, command] : *rows) {
+    int64_t id = 0;
+    if (!absl::SimpleAtoi(id_text, &id)) {
+      snapshot->db_foreign_active_why =
+          absl::StrCat("PROCESSLIST has a session id that is not an integer: '", id_text, "'");
+      return;
+    }
+    if (!IsOwnDbSession(own->server, id)) ++foreign;
+  }
+  snapshot->db_foreign_active = foreign;
+}
+
 void ServerStatsReader::ReadDatabase(ServerSnapshot* snapshot) {
   constexpr const Figure* kBegin = std::begin(kDbFigures);
   constexpr const Figure* kEnd = std::end(kDbFigures);
   if (sql_ == nullptr) {
     SetAbsent(kBegin, kEnd, "no database connection", snapshot);
     snapshot->absent[CounterId::kDbCpuMs] = "no database connection";
+    snapshot->db_foreign_active_why = "no database connection";
     return;
   }
   bool connected = true;
@@ -222,12 +310,18 @@ void ServerStatsReader::ReadDatabase(ServerSnapshot* snapshot) {
       ++db_connection_;
     } else {
       SetAbsent(kBegin, kEnd, Reason("reconnecting to the database", status), snapshot);
+      snapshot->db_foreign_active_why = Reason("reconnecting to the database", status);
       connected = false;
     }
   }
   if (connected && options_.db_local && !db_pid_looked_up_) FindDatabasePid();
   if (connected && !sql_broken_) {
+    // Questions counts this statement and the reader's earlier ones: what
+    // the reader sent from one read's SHOW GLOBAL STATUS (excluded) up to
+    // the next one's (included) is the change of this count, so it is taken
+    // here, not at the end of the read (its PROCESSLIST query comes after).
     ++own_db_statements_;
+    snapshot->own_db_statements = own_db_statements_;
     absl::StatusOr<Pairs> rows = sql_->QueryPairs(kStatusSql);
     if (rows.ok()) {
       SetFigures(*rows, "SHOW GLOBAL STATUS", kBegin, kEnd, snapshot);
@@ -243,7 +337,11 @@ void ServerStatsReader::ReadDatabase(ServerSnapshot* snapshot) {
   } else if (connected) {
     SetAbsent(kBegin, kEnd, std::string(db_pid_.status().message()), snapshot);
   }
-  snapshot->own_db_statements = own_db_statements_;
+  if (connected && !sql_broken_) {
+    ReadForeignSessions(snapshot);
+  } else if (connected) {
+    snapshot->db_foreign_active_why = "the database connection broke";
+  }
   snapshot->db_connection = db_connection_;
 
   if (options_.db_local && db_pid_.ok()) snapshot->db_pid = *db_pid_;
@@ -251,27 +349,69 @@ void ServerStatsReader::ReadDatabase(ServerSnapshot* snapshot) {
               &snapshot->db_cpu_ms, CounterId::kDbCpuMs, snapshot);
 }
 
-void ServerStatsReader::ReadCache(ServerSnapshot* snapshot) {
+void ServerStatsReader::ReadCache(ServerSnapshot* snapshot, bool last) {
   constexpr const Figure* kBegin = std::begin(kCacheFigures);
   constexpr const Figure* kEnd = std::end(kCacheFigures);
   if (kv_ == nullptr) {
     SetAbsent(kBegin, kEnd, "no cache connection", snapshot);
     snapshot->absent[CounterId::kCacheKeys] = "no cache connection";
     snapshot->absent[CounterId::kCacheCpuMs] = "no cache connection";
+    snapshot->cache_foreign_active_why = "no cache connection";
     return;
   }
+  snapshot->has_cache = true;
   if (kv_broken_) {
     if (absl::Status status = kv_->Reconnect(); status.ok()) kv_broken_ = false;
   }
+  // What the reader sent before this INFO: INFO does not count itself (the
+  // server counts a command once it has run), so the commands between two
+  // INFOs that the second one counts are the reader's from the first INFO
+  // up to, not including, the second.
+  absl::StatusOr<KvCommands> own = kv_->Commands();
+  if (own.ok()) {
+    snapshot->own_cache = *own;
+  } else {
+    snapshot->absent[CounterId::kCacheForeignCommands] =
+        absl::StrCat("the statistics reader's cache client: ", own.status().message());
+  }
+  // A cluster: the primaries the INFO below is summed over.
+  if (absl::StatusOr<KvRouting> routing = kv_->Routing(); routing.ok()) {
+    std::vector<std::string> nodes = routing->primary_nodes;
+    std::sort(nodes.begin(), nodes.end());
+    snapshot->cache_nodes = absl::StrJoin(nodes, ",");
+  }
   absl::StatusOr<int64_t> pid;
-  absl::StatusOr<std::string> info = kv_->Info("");
+  absl::StatusOr<std::string> info = kv_->Info(kInfoSections);
   if (info.ok()) {
-    const Pairs rows = internal::ParseInfo(*info);
+    const Pairs rows = internal::ParseInfo(*info, /*keep_headers=*/true);
     SetFigures(rows, "INFO", kBegin, kEnd, snapshot);
     absl::StatusOr<int64_t> uptime = FindInt(rows, "uptime_in_seconds", "INFO");
     if (uptime.ok()) snapshot->cache_uptime_s = *uptime;
     pid = FindInt(rows, "process_id", "INFO");
     if (pid.ok()) snapshot->cache_pid = *pid;
+    // The replicas' own commands; a command never called has no line.
+    const bool commandstats = std::any_of(rows.begin(), rows.end(), [](const auto& row) {
+      return absl::EqualsIgnoreCase(row.first, "# Commandstats");
+    });
+    if (commandstats) {
+      std::optional<int64_t> replication = 0;
+      for (const char* command : kReplicationCommands) {
+        for (const auto& [name, value] : rows) {
+          if (name != command || !replication.has_value()) continue;
+          const std::optional<int64_t> calls = CallsOf(value);
+          replication =
+              calls.has_value() ? std::optional<int64_t>(*replication + *calls) : std::nullopt;
+        }
+      }
+      if (replication.has_value()) {
+        snapshot->cache_replication = replication;
+      } else {
+        snapshot->absent[CounterId::kCacheForeignCommands] =
+            "INFO commandstats has a replication command without calls=";
+      }
+    } else if (!snapshot->absent.count(CounterId::kCacheForeignCommands)) {
+      snapshot->absent[CounterId::kCacheForeignCommands] = "INFO has no Commandstats section";
+    }
     if (options_.cache_replicas) {
       snapshot->cache_replica_offset_lag = CacheReplicaOffsetLag(*info);
       if (!snapshot->cache_replica_offset_lag.has_value()) {
@@ -287,16 +427,39 @@ void ServerStatsReader::ReadCache(ServerSnapshot* snapshot) {
       snapshot->absent[CounterId::kCacheReplicaOffsetLagMax] = std::string(pid.status().message());
     }
   }
-  absl::StatusOr<int64_t> keys = kv_->DbSize();
-  if (keys.ok()) {
-    snapshot->cache_keys = *keys;
+  ReadForeignClients(snapshot);
+  if (!last) {
+    snapshot->absent[CounterId::kCacheKeys] = "counted at the run's last read only";
+  } else if (options_.key_prefix.empty()) {
+    snapshot->absent[CounterId::kCacheKeys] = "no key prefix to count under";
   } else {
-    if (absl::IsUnavailable(keys.status())) kv_broken_ = true;
-    snapshot->absent[CounterId::kCacheKeys] = Reason("DBSIZE", keys.status());
+    absl::StatusOr<int64_t> keys = kv_->CountPrefix(options_.key_prefix);
+    if (keys.ok()) {
+      snapshot->cache_keys = *keys;
+    } else {
+      if (absl::IsUnavailable(keys.status())) kv_broken_ = true;
+      snapshot->absent[CounterId::kCacheKeys] =
+          Reason("counting the keys under the run's prefix", keys.status());
+    }
   }
 
   SetOrAbsent(LocalServerCpu(options_, ServerKind::kCache, pid, snapshot->cache_uptime_s),
               &snapshot->cache_cpu_ms, CounterId::kCacheCpuMs, snapshot);
+}
+
+void ServerStatsReader::ReadForeignClients(ServerSnapshot* snapshot) {
+  absl::StatusOr<std::string> list = kv_->ClientList();
+  if (!list.ok()) {
+    if (absl::IsUnavailable(list.status())) kv_broken_ = true;
+    snapshot->cache_foreign_active_why = Reason("CLIENT LIST", list.status());
+    return;
+  }
+  absl::StatusOr<int64_t> foreign = internal::ForeignActiveClients(*list, OwnCacheClientName());
+  if (foreign.ok()) {
+    snapshot->cache_foreign_active = *foreign;
+  } else {
+    snapshot->cache_foreign_active_why = std::string(foreign.status().message());
+  }
 }
 
 namespace {
@@ -325,6 +488,10 @@ std::string DbRestarted(const ServerSnapshot& a, const ServerSnapshot& b) {
 }
 
 std::string CacheRestarted(const ServerSnapshot& a, const ServerSnapshot& b) {
+  if (a.cache_nodes != b.cache_nodes) {
+    return absl::StrCat("the cache's primaries changed (", a.cache_nodes, ", then ", b.cache_nodes,
+                        ")");
+  }
   return Restarted("the cache", a.cache_uptime_s, b.cache_uptime_s, a.cache_pid, b.cache_pid);
 }
 
@@ -350,12 +517,12 @@ std::optional<double> Change(const ServerSnapshot& a, const ServerSnapshot& b,
   return std::nullopt;
 }
 
-// Statements other clients sent the database from `a` to `b`: the change of
-// Questions less the reader's own statements.
+// Statements every client but the reader sent the database from `a` to `b`:
+// the change of Questions less the reader's own statements.
 std::optional<double> OtherStatements(const ServerSnapshot& a, const ServerSnapshot& b,
                                       std::string* why) {
-  std::optional<double> questions =
-      Change(a, b, &ServerSnapshot::db_questions, CounterId::kDbQueries, DbRestarted(a, b), why);
+  std::optional<double> questions = Change(a, b, &ServerSnapshot::db_questions,
+                                           CounterId::kDbForeignQueries, DbRestarted(a, b), why);
   if (!questions.has_value()) return std::nullopt;
   if (a.db_connection != b.db_connection) {
     *why = "the statistics connection reconnected, so its own statements are not known exactly";
@@ -392,11 +559,92 @@ std::optional<double> Most(const std::vector<const ServerSnapshot*>& all,
   return most;
 }
 
+// Commands other clients sent the cache from `a` to `b`: the change of
+// total_commands_processed less the replicas' own, the reader's and the
+// run's (`own`).
+std::optional<double> ForeignCommands(const ServerSnapshot& a, const ServerSnapshot& b,
+                                      const OwnTotals& own, std::string* why) {
+  const std::string restarted = CacheRestarted(a, b);
+  std::optional<double> total = Change(a, b, &ServerSnapshot::cache_commands,
+                                       CounterId::kCacheForeignCommands, restarted, why);
+  if (!total.has_value()) return std::nullopt;
+  std::optional<double> replication = Change(a, b, &ServerSnapshot::cache_replication,
+                                             CounterId::kCacheForeignCommands, restarted, why);
+  if (!replication.has_value()) return std::nullopt;
+  if (!a.own_cache.has_value() || !b.own_cache.has_value()) {
+    *why = WhyAbsent(a.own_cache.has_value() ? b : a, CounterId::kCacheForeignCommands);
+    return std::nullopt;
+  }
+  if (b.own_cache->unsure > a.own_cache->unsure) {
+    *why = absl::StrCat(b.own_cache->unsure - a.own_cache->unsure,
+                        " of the statistics reader's cache commands got an error reply or no "
+                        "reply, which the server may or may not have counted");
+    return std::nullopt;
+  }
+  if (!own.cache_commands.has_value()) {
+    *why = own.cache_why;
+    return std::nullopt;
+  }
+  const double reader = static_cast<double>((b.own_cache->sent - a.own_cache->sent) -
+                                            (b.own_cache->refused - a.own_cache->refused));
+  const double foreign = *total - *replication - reader - static_cast<double>(*own.cache_commands);
+  if (foreign < 0) {
+    *why = absl::StrCat("the cache counted ", *total - *replication,
+                        " commands, fewer than this process's own ",
+                        reader + static_cast<double>(*own.cache_commands));
+    return std::nullopt;
+  }
+  return foreign;
+}
+
+// Statements other clients ran on the database from `a` to `b`: the change
+// of Questions less the reader's and the run's (`own`).
+std::optional<double> ForeignStatements(const ServerSnapshot& a, const ServerSnapshot& b,
+                                        const OwnTotals& own, std::string* why) {
+  const std::optional<double> others = OtherStatements(a, b, why);
+  if (!others.has_value()) return std::nullopt;
+  if (!own.db_questions.has_value()) {
+    auto it = own.db_why.find(CounterId::kDbQueries);
+    *why = it == own.db_why.end() ? std::string("the run's statements are not known") : it->second;
+    return std::nullopt;
+  }
+  const double foreign = *others - static_cast<double>(*own.db_questions);
+  if (foreign < 0) {
+    *why = absl::StrCat("Questions grew by ", *others, " besides the statistics reader's, less ",
+                        "than the run's sessions' own ", *own.db_questions);
+    return std::nullopt;
+  }
+  return foreign;
+}
+
+// The most other clients' connections active at one read: database
+// sessions, plus cache connections when the reader has a cache.
+std::optional<double> MostForeignClients(const std::vector<const ServerSnapshot*>& all,
+                                         std::string* why) {
+  double most = 0;
+  for (const ServerSnapshot* s : all) {
+    if (!s->db_foreign_active.has_value()) {
+      *why = absl::StrCat("the database's sessions: ", s->db_foreign_active_why);
+      return std::nullopt;
+    }
+    double active = static_cast<double>(*s->db_foreign_active);
+    if (s->has_cache) {
+      if (!s->cache_foreign_active.has_value()) {
+        *why = absl::StrCat("the cache's connections: ", s->cache_foreign_active_why);
+        return std::nullopt;
+      }
+      active += static_cast<double>(*s->cache_foreign_active);
+    }
+    most = std::max(most, active);
+  }
+  return most;
+}
+
 }  // namespace
 
 ServerCounters RunServerCounters(const ServerSnapshot& before, const ServerSnapshot& after,
-                                 const std::vector<ServerSnapshot>& samples, int64_t ops,
-                                 double wall_s) {
+                                 const std::vector<ServerSnapshot>& samples, const OwnTotals& own,
+                                 int64_t ops, double wall_s) {
   ServerCounters counters;
   auto put = [&counters](CounterId id, std::optional<double> value, const std::string& why) {
     if (value.has_value()) {
@@ -421,22 +669,83 @@ ServerCounters RunServerCounters(const ServerSnapshot& before, const ServerSnaps
   const std::string cache_restarted = CacheRestarted(before, after);
   const auto& a = before;
   const auto& b = after;
+  const std::vector<const ServerSnapshot*> all = AllSnapshots(before, samples, after);
   std::string why;
 
-  std::optional<double> queries = OtherStatements(a, b, &why);
-  put(CounterId::kDbQueries, queries, why);
-  for (const Figure& f : kDbFigures) {
-    if (f.counter == CounterId::kDbQueries || f.counter == CounterId::kDbConnections) continue;
-    put(f.counter, Change(a, b, f.field, f.counter, db_restarted, &why), why);
+  // The run's own statements: each session's after-read SHOW SESSION STATUS
+  // counted itself in Questions, and in none of the others.
+  const std::tuple<CounterId, const std::optional<int64_t>&, int64_t> own_db[] = {
+      {CounterId::kDbQueries, own.db_questions, own.db_sessions},
+      {CounterId::kDbSelects, own.db_selects, 0},
+      {CounterId::kDbInserts, own.db_inserts, 0},
+      {CounterId::kDbRowsRead, own.db_rows_read, 0},
+  };
+  for (const auto& [id, total, less] : own_db) {
+    auto it = own.db_why.find(id);
+    put(id,
+        total.has_value() ? std::optional<double>(static_cast<double>(*total - less))
+                          : std::nullopt,
+        it == own.db_why.end() ? std::string("not read") : it->second);
   }
+  put(CounterId::kDbDiskReads,
+      Change(a, b, &ServerSnapshot::db_disk_reads, CounterId::kDbDiskReads, db_restarted, &why),
+      why);
   // The most connections any snapshot saw.
-  const std::vector<const ServerSnapshot*> all = AllSnapshots(before, samples, after);
   put(CounterId::kDbConnections, Most(all, &ServerSnapshot::db_threads_connected),
       WhyAbsent(after, CounterId::kDbConnections));
 
+  // Other clients' work.
+  const std::optional<double> db_foreign = ForeignStatements(a, b, own, &why);
+  put(CounterId::kDbForeignQueries, db_foreign, why);
+  const bool cache = before.has_cache || after.has_cache;
+  const std::optional<double> cache_foreign = ForeignCommands(a, b, own, &why);
+  put(CounterId::kCacheForeignCommands, cache_foreign, why);
+  const std::optional<double> clients = MostForeignClients(all, &why);
+  put(CounterId::kForeignClientsMax, clients, why);
+  {
+    std::vector<std::pair<CounterId, std::optional<double>>> parts = {
+        {CounterId::kDbForeignQueries, db_foreign}, {CounterId::kForeignClientsMax, clients}};
+    if (cache) parts.emplace_back(CounterId::kCacheForeignCommands, cache_foreign);
+    std::optional<double> shared = 0;
+    std::string unknown;
+    for (const auto& [id, value] : parts) {
+      if (value.has_value() && *value > 0) {
+        shared = 1;
+        break;
+      }
+      if (!value.has_value()) {
+        shared.reset();
+        if (unknown.empty()) {
+          const std::string_view name = CounterName(id);
+          unknown = absl::StrCat("cannot tell whether other clients used the servers (",
+                                 absl::string_view(name.data(), name.size()), ": ",
+                                 counters.absent[id], ")");
+        }
+      }
+    }
+    put(CounterId::kServerFiguresShared, shared, unknown);
+  }
+
+  // The cache's whole-server figures; its hits and misses are the run's
+  // only when nobody else sent it a command.
   for (const Figure& f : kCacheFigures) {
-    if (f.counter == CounterId::kCacheUsedMemoryMb) continue;
-    put(f.counter, Change(a, b, f.field, f.counter, cache_restarted, &why), why);
+    if (f.counter == CounterId::kCacheUsedMemoryMb ||
+        f.counter == CounterId::kCacheForeignCommands) {
+      continue;
+    }
+    std::optional<double> value = Change(a, b, f.field, f.counter, cache_restarted, &why);
+    if (value.has_value() &&
+        (f.counter == CounterId::kCacheServerHits || f.counter == CounterId::kCacheServerMisses)) {
+      if (!cache_foreign.has_value()) {
+        value.reset();
+        why = absl::StrCat("cannot tell whether other clients used the cache (",
+                           counters.absent[CounterId::kCacheForeignCommands], ")");
+      } else if (*cache_foreign > 0) {
+        value.reset();
+        why = "other clients used the cache during the run";
+      }
+    }
+    put(f.counter, value, why);
   }
   std::optional<double> used_mb;
   if (after.cache_used_memory.has_value()) {
@@ -548,6 +857,36 @@ std::optional<int64_t> InfoInt(std::string_view text, std::string_view name) {
 }
 
 namespace internal {
+
+absl::StatusOr<int64_t> ForeignActiveClients(std::string_view client_list,
+                                             std::string_view own_name) {
+  int64_t foreign = 0;
+  for (absl::string_view line :
+       absl::StrSplit(absl::string_view(client_list.data(), client_list.size()), '\n',
+                      absl::SkipWhitespace())) {
+    std::optional<absl::string_view> name, idle, flags;
+    for (absl::string_view field : absl::StrSplit(absl::StripAsciiWhitespace(line), ' ')) {
+      const size_t eq = field.find('=');
+      if (eq == absl::string_view::npos) continue;
+      const absl::string_view key = field.substr(0, eq);
+      const absl::string_view value = field.substr(eq + 1);
+      if (key == "name") name = value;
+      if (key == "idle") idle = value;
+      if (key == "flags") flags = value;
+    }
+    int64_t idle_s = 0;
+    if (!idle.has_value() || !flags.has_value() || !absl::SimpleAtoi(*idle, &idle_s)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("CLIENT LIST has a line without idle= or flags=: '", line, "'"));
+    }
+    // A replica's link to its primary (S) or a primary's to this replica (M)
+    // is replication, not a client.
+    if (absl::StrContains(*flags, 'S') || absl::StrContains(*flags, 'M')) continue;
+    if (name.has_value() && *name == absl::string_view(own_name.data(), own_name.size())) continue;
+    if (idle_s <= 1) ++foreign;
+  }
+  return foreign;
+}
 
 std::vector<std::pair<std::string, std::string>> ParseInfo(std::string_view text,
                                                            bool keep_headers) {

@@ -7,6 +7,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "lib/clients/own_sessions.h"
 
 namespace cabench {
 
@@ -28,6 +29,8 @@ absl::Status FakeKvClient::Enter(KvMethod method) {
     broken_ = true;
   }
   if (method == KvMethod::kReconnect && status.ok()) broken_ = false;
+  // A command the server ran (a reconnect is no command).
+  if (status.ok() && method != KvMethod::kReconnect) ++commands_;
   return status;
 }
 
@@ -166,11 +169,41 @@ absl::StatusOr<std::string> FakeKvClient::Info(std::string_view section) {
     absl::StrAppend(&text, "# Memory\r\nused_memory:", bytes, "\r\n\r\n");
   }
   if (all || name == "stats") {
+    // As Redis, INFO does not count itself: it is counted once it has run.
     absl::StrAppend(&text,
                     "# Stats\r\nexpired_keys:0\r\nevicted_keys:0\r\nkeyspace_hits:", keyspace_hits_,
-                    "\r\nkeyspace_misses:", keyspace_misses_, "\r\n");
+                    "\r\nkeyspace_misses:", keyspace_misses_,
+                    "\r\ntotal_commands_processed:", commands_ - 1 + other_commands_, "\r\n");
+  }
+  if (name == "all" || name == "everything" || name == "commandstats") {
+    absl::StrAppend(&text, "\r\n# Commandstats\r\n");
   }
   return text;
+}
+
+absl::StatusOr<std::string> FakeKvClient::ClientList() {
+  if (absl::Status s = Enter(KvMethod::kClientList); !s.ok()) return s;
+  std::lock_guard<std::mutex> lock(mu_);
+  std::string text = absl::StrCat("id=1 addr=127.0.0.1:1 name=", OwnCacheClientName(),
+                                  " age=0 idle=0 flags=N db=0 cmd=client|list\n");
+  for (int64_t i = 0; i < other_active_; ++i) {
+    absl::StrAppend(&text, "id=", 100 + i, " addr=127.0.0.1:2 name= age=0 idle=0 flags=N db=0 ",
+                    "cmd=get\n");
+  }
+  return text;
+}
+
+absl::StatusOr<KvCommands> FakeKvClient::Commands() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  KvCommands commands;
+  commands.sent = commands_;
+  return commands;
+}
+
+void FakeKvClient::AddOtherClients(int64_t commands, int64_t active) {
+  std::lock_guard<std::mutex> lock(mu_);
+  other_commands_ += commands;
+  other_active_ = active;
 }
 
 absl::StatusOr<int64_t> FakeKvClient::DbSize() {

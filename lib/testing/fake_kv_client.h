@@ -15,7 +15,13 @@
 // (always 0), used_memory (the bytes of the keys and values held),
 // uptime_in_seconds and, when set, process_id, in the server's INFO format;
 // DbSize() counts the keys held, expired ones not yet overwritten included
-// (as DBSIZE counts keys the server has not yet collected).
+// (as DBSIZE counts keys the server has not yet collected). The fake is also
+// its server's one client: every call that goes ahead (not Reconnect) is a
+// command, which Commands() counts as sent and INFO's
+// total_commands_processed counts once it has run (an INFO does not count
+// itself), with the other clients' commands (AddOtherClients); INFO all has
+// an empty Commandstats section; ClientList() lists this client (named
+// OwnCacheClientName(), idle=0) and one idle=0 line per other active client.
 //
 // Ownership: the caller owns the fake and the clock (which must outlive it).
 // Thread safety: unlike the real clients, safe for concurrent use (one
@@ -53,8 +59,9 @@ enum class KvMethod : int {
   kConfigGet,
   kConfigSet,
   kSetIfAbsent,
+  kClientList,
 };
-inline constexpr int kNumKvMethods = 13;
+inline constexpr int kNumKvMethods = 14;
 
 class FakeKvClient : public KvClient, public FaultTable<KvMethod, kNumKvMethods> {
  public:
@@ -84,6 +91,13 @@ class FakeKvClient : public KvClient, public FaultTable<KvMethod, kNumKvMethods>
   // begin with; other names are NotFound. The fake never evicts.
   absl::StatusOr<std::string> ConfigGet(std::string_view name) override;
   absl::Status ConfigSet(std::string_view name, std::string_view value) override;
+  absl::StatusOr<std::string> ClientList() override;
+  absl::StatusOr<KvCommands> Commands() const override;
+
+  // Other clients of the fake's server: `commands` more in INFO's
+  // total_commands_processed, and `active` connections in CLIENT LIST from
+  // now on.
+  void AddOtherClients(int64_t commands, int64_t active);
 
   // What INFO server reports: process_id (none when nullopt, the default) and
   // uptime_in_seconds (default 100).
@@ -135,6 +149,9 @@ class FakeKvClient : public KvClient, public FaultTable<KvMethod, kNumKvMethods>
   bool broken_ = false;
   int64_t keyspace_hits_ = 0;
   int64_t keyspace_misses_ = 0;
+  int64_t commands_ = 0;
+  int64_t other_commands_ = 0;
+  int64_t other_active_ = 0;
   std::optional<int64_t> process_id_;
   int64_t uptime_s_ = 100;
   std::unordered_map<std::string, std::string> config_ = {{"maxmemory", "0"},

@@ -38,16 +38,25 @@ absl::Status FakeSqlClient::Enter(SqlMethod method) {
   switch (method) {
     case SqlMethod::kQueryBookingCount:
       ++com_select_;
+      ++session_.selects;
       ++questions_;
+      ++session_.questions;
       break;
     case SqlMethod::kInsertBooking:
       ++com_insert_;
+      ++session_.inserts;
       ++questions_;
+      ++session_.questions;
       break;
     case SqlMethod::kExecute:
     case SqlMethod::kQueryRow:
     case SqlMethod::kQueryPairs:
       ++questions_;
+      ++session_.questions;
+      break;
+    case SqlMethod::kReconnect:
+      // A new session: a new id, its counts from zero.
+      session_ = SessionCounts{session_.id + 1};
       break;
     default:
       break;
@@ -142,6 +151,22 @@ absl::Status FakeSqlClient::Ping() { return Enter(SqlMethod::kPing); }
 
 absl::Status FakeSqlClient::Reconnect() { return Enter(SqlMethod::kReconnect); }
 
+absl::StatusOr<SqlSession> FakeSqlClient::Session() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return SqlSession{"fake-db", session_.id};
+}
+
+void FakeSqlClient::AddOtherClients(int64_t statements, int64_t active) {
+  std::lock_guard<std::mutex> lock(mu_);
+  other_statements_ += statements;
+  other_active_ = active;
+}
+
+void FakeSqlClient::set_process_privilege(bool granted) {
+  std::lock_guard<std::mutex> lock(mu_);
+  process_privilege_ = granted;
+}
+
 absl::StatusOr<std::string> FakeSqlClient::ServerInfo() {
   if (absl::Status s = Enter(SqlMethod::kServerInfo); !s.ok()) return s;
   return std::string("fake-sql 1.0");
@@ -154,13 +179,31 @@ absl::StatusOr<std::vector<std::pair<std::string, std::string>>> FakeSqlClient::
   statements_.emplace_back(sql);
   const absl::string_view text(sql.data(), sql.size());
   if (absl::StartsWithIgnoreCase(text, "SHOW GLOBAL VARIABLES")) return variables_;
+  if (absl::StartsWithIgnoreCase(text, "SHOW SESSION STATUS")) {
+    return std::vector<std::pair<std::string, std::string>>{
+        {"Com_insert", absl::StrCat(session_.inserts)},
+        {"Com_select", absl::StrCat(session_.selects)},
+        {"Questions", absl::StrCat(session_.questions)},
+        {"Rows_read", absl::StrCat(session_.selects)},
+    };
+  }
+  if (absl::StrContains(text, "information_schema.USER_PRIVILEGES")) {
+    return std::vector<std::pair<std::string, std::string>>{
+        {"PROCESS", process_privilege_ ? "1" : "0"}};
+  }
+  if (absl::StrContains(text, "information_schema.PROCESSLIST")) {
+    std::vector<std::pair<std::string, std::string>> rows;
+    for (int64_t i = 0; i < other_active_; ++i)
+      rows.emplace_back(absl::StrCat(900000 + i), "Query");
+    return rows;
+  }
   if (!absl::StartsWithIgnoreCase(text, "SHOW GLOBAL STATUS")) {
     return std::vector<std::pair<std::string, std::string>>();
   }
   std::vector<std::pair<std::string, std::string>> rows = {
       {"Com_insert", absl::StrCat(com_insert_)},
       {"Com_select", absl::StrCat(com_select_)},
-      {"Questions", absl::StrCat(questions_)},
+      {"Questions", absl::StrCat(questions_ + other_statements_)},
   };
   for (const auto& [name, value] : status_) SetRow(rows, name, value);
   return rows;

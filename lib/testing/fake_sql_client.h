@@ -25,7 +25,14 @@
 // Com_select and InsertBooking in Com_insert. QueryPairs answers "SHOW GLOBAL
 // STATUS ..." with those three and the rows set by SetStatus(), "SHOW GLOBAL
 // VARIABLES ..." with the rows set by SetVariable() (any WHERE or LIKE is
-// ignored: every row is returned), and anything else with no rows.
+// ignored: every row is returned), and anything else with no rows. The fake
+// is also one session of its server: "SHOW SESSION STATUS ..." answers the
+// same three counted since the last Reconnect() (a new session, whose id
+// Session() gives: 1, then 2, ...; Rows_read counts one per SELECT), the
+// global Questions add the other clients' statements (AddOtherClients), a
+// query of information_schema.PROCESSLIST answers one (id, "Query") row per
+// other active client, and one of information_schema.USER_PRIVILEGES
+// answers ("PROCESS", "1"), or "0" without the privilege.
 // Every method can fail on demand and take artificial latency (see
 // fault_injector.h).
 //
@@ -95,6 +102,13 @@ class FakeSqlClient : public SqlClient, public FaultTable<SqlMethod, kNumSqlMeth
   absl::StatusOr<std::string> ServerInfo() override;
   absl::StatusOr<std::vector<std::pair<std::string, std::string>>> QueryPairs(
       std::string_view sql) override;
+  absl::StatusOr<SqlSession> Session() const override;
+
+  // Other clients of the fake's server: `statements` more in the global
+  // Questions, and `active` sessions in PROCESSLIST from now on.
+  void AddOtherClients(int64_t statements, int64_t active);
+  // Whether the user has the PROCESS privilege (default true).
+  void set_process_privilege(bool granted);
 
   // Adds or replaces a row of SHOW GLOBAL STATUS (Questions, Com_select and
   // Com_insert included: the value set replaces the count) or of SHOW GLOBAL
@@ -152,6 +166,17 @@ class FakeSqlClient : public SqlClient, public FaultTable<SqlMethod, kNumSqlMeth
   int64_t questions_ = 0;
   int64_t com_select_ = 0;
   int64_t com_insert_ = 0;
+  // The counts of the current session (since the last Reconnect()).
+  struct SessionCounts {
+    int64_t id = 1;
+    int64_t questions = 0;
+    int64_t selects = 0;
+    int64_t inserts = 0;
+  };
+  SessionCounts session_;
+  int64_t other_statements_ = 0;
+  int64_t other_active_ = 0;
+  bool process_privilege_ = true;
   std::vector<std::pair<std::string, std::string>> status_;
   std::vector<std::pair<std::string, std::string>> variables_;
   // Held by shared_ptr so that a call copies a pointer, not the function,

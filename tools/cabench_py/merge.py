@@ -71,7 +71,8 @@ STEP_STATS = {"avg_us": None, "p99_us": 99}
 DROP_REASONS = [
     (re.compile(r"^(db_|cache_)(queries|selects|inserts|rows_read|disk_reads|connections|"
                 r"server_|expired|evicted|used_memory|keys|cpu)|^db_queries_per_|"
-                r"^db_cpu_us_per_op|^cache_cpu_us_per_op"),
+                r"^db_cpu_us_per_op|^cache_cpu_us_per_op|^db_foreign_|^cache_foreign_|"
+                r"^foreign_clients_max$|^server_figures_shared$"),
      "server-side statistics: every shard read the whole server over its own span"),
     (re.compile(r"^miss_(cold|expired|invalidated|evicted)$|^stale_|^dup_fills$|"
                 r"^db_reads_in_flight_max$"),
