@@ -261,6 +261,7 @@ absl::Status ScenarioBenchmark::PrepareRun(KvClient* kv, SqlClient* sql) {
   }
   WarmUpOptions warm_up;
   RunKeys(&warm_up.key_states, &warm_up.key_versions);
+  warm_up.fills_may_lag = env_->db_read.has_value();
   return WarmUp(kv, sql, scenario_, env_->data, warm_up, &warm_up_);
 }
 
@@ -325,6 +326,8 @@ void ScenarioBenchmark::Run(benchmark::State& state) {
   options.threads = threads_;
   options.key_states = key_states;
   options.key_versions = key_versions;
+  // Fills read the database replica (read_split.h), which may lag.
+  options.fills_may_lag = env_->db_read.has_value();
   if (env_->ledger != nullptr) options.seat_tag = env_->ledger->seat_tag();
   options.reconnect_options.max_outage_ms = env_->max_outage_ms;
   options.control = &control;

@@ -23,6 +23,7 @@ CacheAside::Options PatternOptions(const Scenario& scenario, const ThreadLoop::O
   o.fallback_to_db_on_cache_error = scenario.fallback_to_db;
   o.inserted_ids = options.keep_inserted_ids ? ids : nullptr;
   o.versions = options.key_versions;
+  o.fills_may_lag = options.fills_may_lag;
   return o;
 }
 
@@ -145,6 +146,7 @@ absl::Status WarmUp(KvClient* kv, SqlClient* sql, const Scenario& scenario,
   options.schedule = warm_up.schedule;
   options.key_states = warm_up.key_states;
   options.key_versions = warm_up.key_versions;
+  options.fills_may_lag = warm_up.fills_may_lag;
   ThreadLoop loop(kv, sql, reads_only, data_set, options);
   StopAtFirstError stop(&control, &loop.pattern());
   loop.add_observer(&stop);
