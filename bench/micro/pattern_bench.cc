@@ -115,8 +115,7 @@ void RunMixed(benchmark::State& state, bool key_states) {
   // here more than any run writes: the common path (parse the header, load
   // the key's writes before and after the GET: certainly fresh); stale hits
   // are rare outside write_policy ttl_only.
-  NullKvClient kv(/*hit=*/true,
-                  key_states ? "999999999,999999999#3|First42|Last42" : "3|First42|Last42");
+  NullKvClient kv(/*hit=*/true, key_states ? "999999999,0#3|First42|Last42" : "3|First42|Last42");
   NullSqlClient sql;
   RunControl control;
   ThreadLoop::Options options;

@@ -55,32 +55,37 @@ uint64_t JitterSeed(uint64_t seed, int thread_index) {
 // Parses the ValueMeta header at the start of `value` into *meta and returns
 // its length, '#' included; 0 when there is none (a plain row: its first
 // non-digit is '|', or it is the negative entry) or a malformed one. One
-// pass, no search, no allocation: this runs on every hit. "<lo>,<hi>#" or
-// "<lo>,<hi>,<d>,<e>#".
+// pass, no search, no allocation: this runs on every hit.
+// "<lo>,<hi - lo>#" or "<lo>,<hi - lo>,<d>,<e>#".
 size_t ParseMeta(std::string_view value, ValueMeta* meta) {
-  int64_t fields[4] = {0, 0, 0, 0};
+  const char* const begin = value.data();
+  const char* const end = begin + value.size();
+  const char* p = begin;
+  uint64_t fields[4];
   int n = 0;
-  size_t digits = 0;
-  for (size_t i = 0; i < value.size(); ++i) {
-    const char c = value[i];
-    if (c >= '0' && c <= '9') {
-      if (++digits > 18) return 0;  // no int64 overflow
-      fields[n] = fields[n] * 10 + (c - '0');
-      continue;
+  while (true) {
+    // One number in a register (unsigned: wrapping is defined; its length
+    // is checked after).
+    const char* const digits = p;
+    uint64_t v = 0;
+    unsigned d;
+    while (p != end && (d = static_cast<unsigned char>(*p) - '0') < 10) {
+      v = v * 10 + d;
+      ++p;
     }
-    if (digits == 0) return 0;
-    if (c == '#' && (n == 1 || n == 3)) {
-      meta->lo = fields[0];
-      meta->hi = fields[1];
-      meta->delta_us = n == 3 ? fields[2] : -1;
-      meta->expiry_ms = n == 3 ? fields[3] : -1;
-      return i + 1;
+    if (p == digits || p - digits > 18 || p == end) return 0;  // no int64 overflow
+    fields[n++] = v;
+    if (*p == '#') {
+      if (n != 2 && n != 4) return 0;
+      meta->lo = static_cast<int64_t>(fields[0]);
+      meta->hi = static_cast<int64_t>(fields[0] + fields[1]);  // < 2 x 10^18: no overflow
+      meta->delta_us = n == 4 ? static_cast<int64_t>(fields[2]) : -1;
+      meta->expiry_ms = n == 4 ? static_cast<int64_t>(fields[3]) : -1;
+      return static_cast<size_t>(p - begin) + 1;
     }
-    if (c != ',' || n == 3) return 0;
-    ++n;
-    digits = 0;
+    if (*p != ',' || n == 4) return 0;
+    ++p;
   }
-  return 0;
 }
 
 // A prefix of fill-lock tokens unique to this process: 64 random bits in
@@ -108,7 +113,7 @@ void EncodeCachedValue(const ValueMeta& meta, const BookingCount& row, std::stri
   out->clear();
   AppendInt(meta.lo, out);
   out->push_back(',');
-  AppendInt(meta.hi, out);
+  AppendInt(meta.hi - meta.lo, out);  // mostly 0: a short value, a short parse
   if (meta.delta_us >= 0) {
     out->push_back(',');
     AppendInt(meta.delta_us, out);

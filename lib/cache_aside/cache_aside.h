@@ -42,7 +42,8 @@
 // found row and "-" for the empty result, which is cached too (negative
 // caching, as the reference does). When the run tracks versions
 // (Options::versions) or refreshes early, a header goes before it:
-// "<lo>,<hi>#" or "<lo>,<hi>,<delta_us>,<expiry_epoch_ms>#" (ValueMeta).
+// "<lo>,<hi - lo>#" or "<lo>,<hi - lo>,<delta_us>,<expiry_epoch_ms>#"
+// (ValueMeta; hi - lo is 0 unless a write began during the fill's SELECT).
 //
 // With Options::versions (shared by the run's threads; key_versions.h says
 // what is counted and why it is certain) every write counts in its key's
@@ -124,14 +125,14 @@ bool DecodeBookingCount(std::string_view value, BookingCount* row);
 // and key_versions.h).
 struct ValueMeta {
   int64_t lo = 0;          // the key's writes done just before the filling SELECT
-  int64_t hi = 0;          // the key's writes begun just after it returned
+  int64_t hi = 0;          // the key's writes begun just after it returned (>= lo)
   int64_t delta_us = -1;   // the filling SELECT's duration; -1: not stored
   int64_t expiry_ms = -1;  // epoch milliseconds the value's TTL ends; -1: not stored
 };
 
 // Replaces *out with `meta` and `row` as
-// "<lo>,<hi>[,<delta_us>,<expiry_ms>]#" + EncodeBookingCount(row) (delta and
-// expiry when meta.delta_us >= 0).
+// "<lo>,<hi - lo>[,<delta_us>,<expiry_ms>]#" + EncodeBookingCount(row)
+// (delta and expiry when meta.delta_us >= 0).
 void EncodeCachedValue(const ValueMeta& meta, const BookingCount& row, std::string* out);
 
 // Parses the header of a cached value into *meta. Returns false (leaving

@@ -23,16 +23,17 @@ KeyVersions::KeyVersions(int64_t first_id, int64_t count)
 void KeyVersions::EndWrite(int64_t id, int64_t seq, bool committed, int64_t now_ns) {
   Key* k = At(id);
   if (k == nullptr) return;
+  // Both before the count below, which publishes them: a reader that sees
+  // this write done sees its commit time or its unsure count.
   if (committed) {
     k->commits[static_cast<uint64_t>(seq) % kCommitRing].store(
-        ((static_cast<uint64_t>(seq) & kTagMask) << kTimeBits) | Micros(now_ns));
+        ((static_cast<uint64_t>(seq) & kTagMask) << kTimeBits) | Micros(now_ns),
+        std::memory_order_relaxed);
   } else {
     // No commit time for a write that may not have committed: an age from
     // it could exceed the true one.
-    k->unsure.fetch_add(1);
+    k->unsure.fetch_add(1, std::memory_order_relaxed);
   }
-  // After the commit time and the unsure count: a reader that sees this
-  // write done sees them too.
   k->writes.fetch_add(1);
 }
 
@@ -43,13 +44,13 @@ KeyVersions::Staleness KeyVersions::ClassifyNotFresh(int64_t id, int64_t hi, int
   if (k == nullptr) return Staleness::kFresh;  // not reached: lo >= 0 == begun_after
   // Read after D (which was read before the GET): at least the failures
   // among the D writes done.
-  if (hi + k->unsure.load() >= done_before) return Staleness::kUncertain;
+  if (hi + k->unsure.load(std::memory_order_acquire) >= done_before) return Staleness::kUncertain;
   // Certainly stale. The age: from the earliest kept return time of a write
   // the value lacks (sequence in (hi, B]) to the send.
   const uint64_t span = static_cast<uint64_t>(begun_after - hi);
   uint64_t earliest = UINT64_MAX;
   for (const std::atomic<uint64_t>& c : k->commits) {
-    const uint64_t e = c.load();
+    const uint64_t e = c.load(std::memory_order_relaxed);
     if (e == 0) continue;
     const uint64_t distance = ((e >> kTimeBits) - static_cast<uint64_t>(hi)) & kTagMask;
     if (distance == 0 || distance > span) continue;

@@ -149,7 +149,7 @@ TEST(CachedValueTest, MetaRoundTrips) {
   row.lastname = "Lovelace";
   std::string value;
   EncodeCachedValue(ValueMeta{.lo = 12, .hi = 14}, row, &value);
-  EXPECT_EQ(value, "12,14#7|Ada#1|Lovelace");
+  EXPECT_EQ(value, "12,2#7|Ada#1|Lovelace");  // hi as hi - lo
   ValueMeta meta;
   ASSERT_TRUE(ParseValueMeta(value, &meta));
   EXPECT_EQ(meta.lo, 12);
@@ -163,7 +163,7 @@ TEST(CachedValueTest, MetaRoundTrips) {
 
   EncodeCachedValue(ValueMeta{.lo = 3, .hi = 3, .delta_us = 250, .expiry_ms = 1700000000123}, row,
                     &value);
-  EXPECT_EQ(value, "3,3,250,1700000000123#7|Ada#1|Lovelace");
+  EXPECT_EQ(value, "3,0,250,1700000000123#7|Ada#1|Lovelace");
   ASSERT_TRUE(ParseValueMeta(value, &meta));
   EXPECT_EQ(meta.lo, 3);
   EXPECT_EQ(meta.hi, 3);
@@ -287,7 +287,7 @@ TEST_F(ConsistencyTest, ValuesCarryTheWritesDoneBeforeAndBegunAfterTheSelect) {
   EXPECT_EQ(ca.Read(5).op_class, OpClass::kCacheMiss);
   EXPECT_EQ(kv_.Peek(kKey5), "0,0#1|First5|Last5");
   EXPECT_EQ(ca.Write(BookingOf(5)).op_class, OpClass::kWrite);  // refresh
-  EXPECT_EQ(kv_.Peek(kKey5), "1,1#2|First5|Last5");
+  EXPECT_EQ(kv_.Peek(kKey5), "1,0#2|First5|Last5");             // lo 1, hi 1
   const OpResult r = ca.Read(5);
   EXPECT_EQ(r.op_class, OpClass::kCacheHit);
   EXPECT_FALSE(r.Has(kEventStale));
@@ -312,7 +312,7 @@ TEST_F(ConsistencyTest, TheSlowMissRaceIsCertainlyStaleWhenTheSelectEndedFirst) 
     EXPECT_GE(r.stale_age_ns, 0);
     // The old count stayed in the cache, though the row has one more; the
     // fill knew no write begun after its SELECT.
-    EXPECT_EQ(kv_.Peek(kKey5), absl::StrCat(writes, ",", writes, "#", before, "|First5|Last5"));
+    EXPECT_EQ(kv_.Peek(kKey5), absl::StrCat(writes, ",0#", before, "|First5|Last5"));
     EXPECT_EQ(sql_.BookingCountOf(5), before + 1);
   }
 }
@@ -331,7 +331,8 @@ TEST_F(ConsistencyTest, TheSlowMissRaceIsUncertainWhenTheWriteOverlappedTheSelec
     EXPECT_EQ(r.op_class, OpClass::kCacheHit);
     EXPECT_FALSE(r.Has(kEventStale));
     EXPECT_TRUE(r.Has(kEventStaleUncertain));
-    EXPECT_EQ(kv_.Peek(kKey5), absl::StrCat(writes, ",", writes + 1, "#", before, "|First5|Last5"));
+    // hi = lo + 1: the write began before the SELECT returned.
+    EXPECT_EQ(kv_.Peek(kKey5), absl::StrCat(writes, ",1#", before, "|First5|Last5"));
   }
 }
 

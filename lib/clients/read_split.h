@@ -21,7 +21,7 @@
 // What a lagging replica does to the pattern:
 //   - A GET from a cache replica that has not yet applied a fill, a DEL or a
 //     refresh returns the older value (or a miss). Values carry what their
-//     fill knew of the key's writes ("<lo>,<hi>#row",
+//     fill knew of the key's writes ("<lo>,<hi - lo>#row",
 //     lib/cache_aside/cache_aside.h), so such a hit is classified as any
 //     other (stale_reads or stale_reads_uncertain).
 //   - Single flight: the lock is taken on the primary (SET NX), but its

@@ -220,7 +220,7 @@ TEST_F(ReadSplitTest, AStaleFillFromALaggingDatabaseReplicaIsUncertain) {
     EXPECT_EQ(sql_primary_->BookingCountOf(5), before + 1);
     EXPECT_EQ(sql_replica_->BookingCountOf(5), 1);
     // lo: 0 when told (nothing certainly included), else the write done.
-    EXPECT_EQ(kv_primary_->Peek(key), told ? "0,1#1|First5|Last5" : "1,1#1|First5|Last5");
+    EXPECT_EQ(kv_primary_->Peek(key), told ? "0,1#1|First5|Last5" : "1,0#1|First5|Last5");
     Replicate(key);
     const OpResult r = ca.Read(5);
     EXPECT_EQ(r.op_class, OpClass::kCacheHit);
