@@ -32,10 +32,15 @@
 //                     every write committed before the GET was sent
 //   hi + unsure < D   certainly stale: of the D writes done before the GET,
 //                     at most hi began before the SELECT ended, and at most
-//                     `unsure` failed, so at least one committed write began
-//                     after the SELECT ended (it is not in the value) and
-//                     ended before the GET was sent
+//                     `unsure` (the key's failed writes so far, read after
+//                     D) failed, so at least one committed write began after
+//                     the SELECT ended (it is not in the value) and ended
+//                     before the GET was sent
 //   otherwise         uncertain.
+// A failed write (its outcome unknown) is not a sticky flag but a count: a
+// hit on its key is certainly stale once the value lacks more done writes
+// than the key has failed ones; a certain fresh stays valid (a failed write
+// that did commit did so before it was done).
 // Reading B late or D early only moves hits into "uncertain", never into a
 // wrong certain class: that is why the reads sit where they do. Concurrent
 // writes of one key make some certain hits uncertain (the counts cannot say

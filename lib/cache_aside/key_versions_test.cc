@@ -295,44 +295,32 @@ TEST_F(ConsistencyTest, ValuesCarryTheWritesDoneBeforeAndBegunAfterTheSelect) {
   EXPECT_FALSE(r.Has(kEventReadSelect));
 }
 
-// The known race: the slow miss's SELECT ended before the write began, and
-// the write was done before the next GET: certainly stale, with either
-// policy.
-TEST_F(ConsistencyTest, TheSlowMissRaceIsCertainlyStaleWhenTheSelectEndedFirst) {
-  for (WritePolicy policy : {WritePolicy::kRefresh, WritePolicy::kInvalidate}) {
-    SCOPED_TRACE(policy == WritePolicy::kRefresh ? "refresh" : "invalidate");
-    scenario_.write_policy = policy;
-    ASSERT_THAT(kv_.Del(kKey5), IsOk());
-    const int64_t before = sql_.BookingCountOf(5);
-    const int64_t writes = versions_.Done(5);
-    const OpResult r = SlowMissRacesAWrite(HeldAt::kAfterSelect);
-    EXPECT_EQ(r.op_class, OpClass::kCacheHit);
-    EXPECT_TRUE(r.Has(kEventStale));
-    EXPECT_FALSE(r.Has(kEventStaleUncertain));
-    EXPECT_GE(r.stale_age_ns, 0);
-    // The old count stayed in the cache, though the row has one more; the
-    // fill knew no write begun after its SELECT.
-    EXPECT_EQ(kv_.Peek(kKey5), absl::StrCat(writes, ",0#", before, "|First5|Last5"));
-    EXPECT_EQ(sql_.BookingCountOf(5), before + 1);
-  }
-}
-
-// The same race with the write begun while the SELECT call was in flight
-// (here after its snapshot, so the value is in truth stale): the client
-// cannot tell whether the snapshot saw the write, so the hit is uncertain.
-TEST_F(ConsistencyTest, TheSlowMissRaceIsUncertainWhenTheWriteOverlappedTheSelect) {
-  for (WritePolicy policy : {WritePolicy::kRefresh, WritePolicy::kInvalidate}) {
-    SCOPED_TRACE(policy == WritePolicy::kRefresh ? "refresh" : "invalidate");
-    scenario_.write_policy = policy;
-    ASSERT_THAT(kv_.Del(kKey5), IsOk());
-    const int64_t before = sql_.BookingCountOf(5);
-    const int64_t writes = versions_.Done(5);
-    const OpResult r = SlowMissRacesAWrite(HeldAt::kInsideSelect);
-    EXPECT_EQ(r.op_class, OpClass::kCacheHit);
-    EXPECT_FALSE(r.Has(kEventStale));
-    EXPECT_TRUE(r.Has(kEventStaleUncertain));
-    // hi = lo + 1: the write began before the SELECT returned.
-    EXPECT_EQ(kv_.Peek(kKey5), absl::StrCat(writes, ",1#", before, "|First5|Last5"));
+// The known race, with either policy. When the slow miss's SELECT ended
+// before the write began, and the write was done before the next GET, the
+// hit is certainly stale. When the write began while the SELECT call was in
+// flight (here after its snapshot, so the value is in truth stale), the
+// client cannot tell whether the snapshot saw the write: uncertain.
+TEST_F(ConsistencyTest, TheSlowMissRaceIsStaleOrUncertainByWhenTheWriteBegan) {
+  for (HeldAt where : {HeldAt::kAfterSelect, HeldAt::kInsideSelect}) {
+    const bool certain = where == HeldAt::kAfterSelect;
+    for (WritePolicy policy : {WritePolicy::kRefresh, WritePolicy::kInvalidate}) {
+      SCOPED_TRACE(absl::StrCat(certain ? "after" : "inside", " the SELECT, ",
+                                policy == WritePolicy::kRefresh ? "refresh" : "invalidate"));
+      scenario_.write_policy = policy;
+      ASSERT_THAT(kv_.Del(kKey5), IsOk());
+      const int64_t before = sql_.BookingCountOf(5);
+      const int64_t writes = versions_.Done(5);
+      const OpResult r = SlowMissRacesAWrite(where);
+      EXPECT_EQ(r.op_class, OpClass::kCacheHit);
+      EXPECT_EQ(r.Has(kEventStale), certain);
+      EXPECT_EQ(r.Has(kEventStaleUncertain), !certain);
+      EXPECT_GE(r.stale_age_ns, 0);
+      // The old count stayed in the cache, though the row has one more; hi
+      // - lo is 1 when the write began before the SELECT returned.
+      EXPECT_EQ(kv_.Peek(kKey5),
+                absl::StrCat(writes, certain ? ",0#" : ",1#", before, "|First5|Last5"));
+      EXPECT_EQ(sql_.BookingCountOf(5), before + 1);
+    }
   }
 }
 
