@@ -445,8 +445,8 @@ TEST_P(EveryInterleavingTest, EachHitIsClassifiedAsTheDefinitionSays) {
 INSTANTIATE_TEST_SUITE_P(Policies, EveryInterleavingTest,
                          ::testing::Values(WritePolicy::kRefresh, WritePolicy::kInvalidate,
                                            WritePolicy::kTtlOnly),
-                         [](const ::testing::TestParamInfo<WritePolicy>& info) {
-                           switch (info.param) {
+                         [](const ::testing::TestParamInfo<WritePolicy>& param) {
+                           switch (param.param) {
                              case WritePolicy::kRefresh:
                                return "Refresh";
                              case WritePolicy::kInvalidate:
@@ -672,7 +672,7 @@ INSTANTIATE_TEST_SUITE_P(
             .name = "SingleFlight", .policy = WritePolicy::kInvalidate, .single_flight = true},
         RandomRun{.name = "EarlyRefresh", .policy = WritePolicy::kRefresh, .beta = 1e6},
         RandomRun{.name = "LostReplies", .policy = WritePolicy::kInvalidate, .lose_one_in = 8}),
-    [](const ::testing::TestParamInfo<RandomRun>& info) { return std::string(info.param.name); });
+    [](const ::testing::TestParamInfo<RandomRun>& param) { return std::string(param.param.name); });
 
 }  // namespace
 }  // namespace cabench

@@ -156,7 +156,9 @@ TEST(FakeKvClientTest, HooksSeeKeyCommandsBeforeTheyRunAndWhatGetReturned) {
   kv.set_before([&](KvMethod method, std::string_view key) {
     before.push_back(absl::StrCat(static_cast<int>(method), ":", std::string(key)));
     // The command has not run yet.
-    if (method == KvMethod::kDel) EXPECT_TRUE(kv.Contains(key));
+    if (method == KvMethod::kDel) {
+      EXPECT_TRUE(kv.Contains(key));
+    }
   });
   kv.set_after_get([&](std::string_view key, const std::string* value) {
     got.push_back(absl::StrCat(std::string(key), "=", value == nullptr ? "(miss)" : *value));
