@@ -4,7 +4,8 @@
 // certain, and uncertain otherwise.
 //
 //  - Every interleaving of one write, one fill and one hit of one key, run
-//    step by step on threads over the fakes (Stepper), is compared with the
+//    step by step over the fakes (Stepper: each actor on a fiber of its own,
+//    switched at the fakes' hooks), is compared with the
 //    class computed from the definition alone (Expected): the truth for every
 //    placement of the instants the client cannot see -- the commit inside the
 //    INSERT call, the snapshot inside each SELECT call, the send inside the
@@ -22,6 +23,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <functional>
 #include <map>
 #include <memory>
@@ -442,20 +444,16 @@ TEST_P(EveryInterleavingTest, EachHitIsClassifiedAsTheDefinitionSays) {
   EXPECT_GT(seen[Class::kUncertain], 0);
 }
 
+// The test name of a policy (WritePolicy's values are 0, 1, 2 in this order).
+std::string PolicyName(const ::testing::TestParamInfo<WritePolicy>& policy) {
+  static const char* const kNames[] = {"Refresh", "Invalidate", "TtlOnly"};
+  return kNames[static_cast<int>(policy.param)];
+}
+
 INSTANTIATE_TEST_SUITE_P(Policies, EveryInterleavingTest,
                          ::testing::Values(WritePolicy::kRefresh, WritePolicy::kInvalidate,
                                            WritePolicy::kTtlOnly),
-                         [](const ::testing::TestParamInfo<WritePolicy>& param) {
-                           switch (param.param) {
-                             case WritePolicy::kRefresh:
-                               return "Refresh";
-                             case WritePolicy::kInvalidate:
-                               return "Invalidate";
-                             case WritePolicy::kTtlOnly:
-                               return "TtlOnly";
-                           }
-                           return "Unknown";
-                         });
+                         PolicyName);
 
 // The definition's computation itself, on orders whose answer is plain.
 TEST(ExpectedTest, KnownOrders) {
