@@ -5,11 +5,11 @@
 //
 //  - Every interleaving of one write, one fill and one hit of one key, run
 //    step by step over the fakes (Stepper: each actor on a fiber of its own,
-//    switched at the fakes' hooks), is compared with the
-//    class computed from the definition alone (Expected): the truth for every
-//    placement of the instants the client cannot see -- the commit inside the
-//    INSERT call, the snapshot inside each SELECT call, the send inside the
-//    GET call -- must be the same for a certain class, and differ for
+//    switched at the fakes' hooks), is compared with the class computed
+//    from the definition alone (Expected): the truth for every placement of
+//    the instants the client cannot see -- the commit inside the INSERT
+//    call, the snapshot inside each SELECT call, the send inside the GET
+//    call -- must be the same for a certain class, and differ for
 //    "uncertain".
 //  - A randomized run of several threads on a few hot keys, with commits and
 //    snapshots at random instants inside their calls and an oracle that
