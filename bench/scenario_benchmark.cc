@@ -175,6 +175,7 @@ absl::Status ScenarioBenchmark::PrepareRun(KvClient* kv, SqlClient* sql) {
   // A memory-bounded cache (main checked that cabench may reconfigure it).
   WarmUpOptions warm_up;
   RunKeys(&warm_up.key_states, &warm_up.key_versions);
+  warm_up.fills_may_lag = env_->db_read.has_value();
   if (absl::Status s = cache_bound_.Apply(kv, sql, scenario_, env_->data, threads_, warm_up);
       !s.ok()) {
     return s;
@@ -257,6 +258,8 @@ void ScenarioBenchmark::Run(benchmark::State& state) {
   options.threads = threads_;
   options.key_states = key_states;
   options.key_versions = key_versions;
+  // Fills read the database replica (read_split.h), which may lag.
+  options.fills_may_lag = env_->db_read.has_value();
   if (env_->ledger != nullptr) {
     options.seat_tag = env_->ledger->seat_tag();
     options.run_no = env_->ledger->run_no();

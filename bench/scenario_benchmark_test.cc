@@ -116,6 +116,9 @@ class ThreadKv : public KvClient {
     return fake_->SetIfAbsent(key, value, ttl_ms);
   }
   absl::Status Del(std::string_view key) override { return fake_->Del(key); }
+  absl::StatusOr<bool> DelIfEquals(std::string_view key, std::string_view value) override {
+    return fake_->DelIfEquals(key, value);
+  }
   absl::StatusOr<int64_t> DeletePrefix(std::string_view prefix) override {
     return fake_->DeletePrefix(prefix);
   }

@@ -108,10 +108,11 @@ void RunMixed(benchmark::State& state, bool key_states) {
   // Shared by the threads, as in a run.
   static KeyStates* states = new KeyStates(1, MicroDataSet().passengers);
   static KeyVersions* versions = new KeyVersions(1, MicroDataSet().passengers);
-  // With key versions, hits carry a version, newer than any commit: the
-  // common path (parse the header, load the key's latest version); stale
-  // hits are rare outside write_policy ttl_only.
-  NullKvClient kv(/*hit=*/true, key_states ? "999999999#3|First42|Last42" : "3|First42|Last42");
+  // With key versions, hits carry what their fill knew of the key's writes,
+  // here more than any run writes: the common path (parse the header, load
+  // the key's writes before and after the GET: certainly fresh); stale hits
+  // are rare outside write_policy ttl_only.
+  NullKvClient kv(/*hit=*/true, key_states ? "999999999,0#3|First42|Last42" : "3|First42|Last42");
   NullSqlClient sql;
   RunControl control;
   ThreadLoop::Options options;

@@ -11,7 +11,6 @@ namespace {
 
 constexpr char kNegativeValue[] = "-";
 constexpr char kLockSuffix[] = ":lock";
-constexpr char kLockValue[] = "1";
 
 void AppendInt(int64_t v, std::string* out) {
   char digits[kMaxIdChars + 1];
@@ -43,30 +42,51 @@ uint64_t JitterSeed(uint64_t seed, int thread_index) {
 // Parses the ValueMeta header at the start of `value` into *meta and returns
 // its length, '#' included; 0 when there is none (a plain row: its first
 // non-digit is '|', or it is the negative entry) or a malformed one. One
-// pass, no search: this runs on every hit. "<v>#" or "<v>,<d>,<e>#".
+// pass, no search, no allocation: this runs on every hit.
+// "<lo>,<hi - lo>#" or "<lo>,<hi - lo>,<d>,<e>#".
 size_t ParseMeta(std::string_view value, ValueMeta* meta) {
-  int64_t fields[3] = {0, 0, 0};
+  const char* const begin = value.data();
+  const char* const end = begin + value.size();
+  const char* p = begin;
+  uint64_t fields[4];
   int n = 0;
-  size_t digits = 0;
-  for (size_t i = 0; i < value.size(); ++i) {
-    const char c = value[i];
-    if (c >= '0' && c <= '9') {
-      if (++digits > 18) return 0;  // no int64 overflow
-      fields[n] = fields[n] * 10 + (c - '0');
-      continue;
+  while (true) {
+    // One number in a register (unsigned: wrapping is defined; its length
+    // is checked after).
+    const char* const digits = p;
+    uint64_t v = 0;
+    unsigned d;
+    while (p != end && (d = static_cast<unsigned char>(*p) - '0') < 10) {
+      v = v * 10 + d;
+      ++p;
     }
-    if (digits == 0) return 0;
-    if (c == '#' && (n == 0 || n == 2)) {
-      meta->version = fields[0];
-      meta->delta_us = n == 2 ? fields[1] : -1;
-      meta->expiry_ms = n == 2 ? fields[2] : -1;
-      return i + 1;
+    if (p == digits || p - digits > 18 || p == end) return 0;  // no int64 overflow
+    fields[n++] = v;
+    if (*p == '#') {
+      if (n != 2 && n != 4) return 0;
+      meta->lo = static_cast<int64_t>(fields[0]);
+      meta->hi = static_cast<int64_t>(fields[0] + fields[1]);  // < 2 x 10^18: no overflow
+      meta->delta_us = n == 4 ? static_cast<int64_t>(fields[2]) : -1;
+      meta->expiry_ms = n == 4 ? static_cast<int64_t>(fields[3]) : -1;
+      return static_cast<size_t>(p - begin) + 1;
     }
-    if (c != ',' || n == 2) return 0;
-    ++n;
-    digits = 0;
+    if (*p != ',' || n == 4) return 0;
+    ++p;
   }
-  return 0;
+}
+
+// A prefix of fill-lock tokens unique to this process: 64 random bits in
+// hex, drawn once, so that two processes sharing a cache (a sharded run)
+// never hold the same token.
+const std::string& ProcessLockPrefix() {
+  static const std::string* const prefix = [] {
+    std::random_device rd;
+    const uint64_t nonce = (static_cast<uint64_t>(rd()) << 32) ^ rd();
+    char hex[17];
+    const auto r = std::to_chars(hex, hex + sizeof(hex), nonce, 16);
+    return new std::string(hex, r.ptr);
+  }();
+  return *prefix;
 }
 
 }  // namespace
@@ -78,7 +98,9 @@ void EncodeBookingCount(const BookingCount& row, std::string* out) {
 
 void EncodeCachedValue(const ValueMeta& meta, const BookingCount& row, std::string* out) {
   out->clear();
-  AppendInt(meta.version, out);
+  AppendInt(meta.lo, out);
+  out->push_back(',');
+  AppendInt(meta.hi - meta.lo, out);  // mostly 0: a short value, a short parse
   if (meta.delta_us >= 0) {
     out->push_back(',');
     AppendInt(meta.delta_us, out);
@@ -143,6 +165,14 @@ CacheAside::CacheAside(KvClient* kv, SqlClient* sql, const Scenario& scenario, O
   row_.firstname.reserve(64);
   row_.lastname.reserve(64);
   retry_booking_.seat.reserve(kSeatChars);
+  if (single_flight_) {
+    lock_token_ = ProcessLockPrefix();
+    lock_token_.push_back(':');
+    AppendInt(options_.thread_index, &lock_token_);
+    lock_token_.push_back(':');
+    lock_prefix_len_ = lock_token_.size();
+    lock_token_.reserve(lock_prefix_len_ + kMaxIdChars + 1);
+  }
 }
 
 std::string_view CacheAside::KeyFor(int64_t passenger_id) {
@@ -180,9 +210,15 @@ absl::Status CacheAside::Select(int64_t passenger_id, OpResult& r) {
   return st;
 }
 
-int64_t CacheAside::SelectAndSet(int64_t passenger_id, int64_t version, int64_t t_start,
-                                 OpResult& r) {
+int64_t CacheAside::SelectAndSet(int64_t passenger_id, int64_t t_start, OpResult& r) {
+  KeyVersions* const versions = options_.versions;
+  ValueMeta meta;
+  // Writes certainly in the row: done before the SELECT is sent (none when
+  // it may read a lagging replica).
+  if (versions != nullptr && !options_.fills_may_lag) meta.lo = versions->Done(passenger_id);
   absl::Status st = Select(passenger_id, r);
+  // Writes possibly in the row: begun before the SELECT returned.
+  if (versions != nullptr) meta.hi = versions->Begun(passenger_id);
   const int64_t t_selected = MonoNowNs();
   r.SetStep(Step::kDbSelect, t_selected - t_start);
   if (!st.ok()) {
@@ -193,8 +229,6 @@ int64_t CacheAside::SelectAndSet(int64_t passenger_id, int64_t version, int64_t 
   if (!meta_) {
     EncodeBookingCount(row_, &value_);
   } else {
-    ValueMeta meta;
-    meta.version = version;
     if (beta_ > 0) {
       meta.delta_us = std::max<int64_t>(1, (t_selected - t_start) / 1000);
       meta.expiry_ms = (t_selected + epoch_offset_ns_) / 1'000'000 + r.ttl_ms;
@@ -211,21 +245,42 @@ int64_t CacheAside::SelectAndSet(int64_t passenger_id, int64_t version, int64_t 
 int64_t CacheAside::Fill(int64_t passenger_id, int64_t t_start, OpResult& r) {
   r.events |= kEventReadSelect;
   KeyVersions* const versions = options_.versions;
-  if (versions == nullptr) return SelectAndSet(passenger_id, 0, t_start, r);
+  if (versions == nullptr) return SelectAndSet(passenger_id, t_start, r);
   if (versions->BeginFill(passenger_id)) r.events |= kEventDupFill;
-  const int64_t t_end = SelectAndSet(passenger_id, versions->Version(passenger_id), t_start, r);
+  const int64_t t_end = SelectAndSet(passenger_id, t_start, r);
   versions->EndFill(passenger_id);
   return t_end;
 }
 
-int64_t CacheAside::OnHit(int64_t passenger_id, int64_t t_hit, bool may_refresh, OpResult& r) {
+absl::StatusOr<bool> CacheAside::Get(int64_t passenger_id, int64_t sent_ns, GetWindow* w) {
+  KeyVersions* const versions = options_.versions;
+  const std::string_view key(key_.data(), key_len_);
+  if (versions == nullptr) return kv_->Get(key, &value_);
+  w->sent_ns = sent_ns;
+  w->done_before = versions->Done(passenger_id);
+  absl::StatusOr<bool> got = kv_->Get(key, &value_);
+  if (got.ok() && *got) w->begun_after = versions->Begun(passenger_id);
+  return got;
+}
+
+int64_t CacheAside::OnHit(int64_t passenger_id, const GetWindow& w, int64_t t_hit, bool may_refresh,
+                          OpResult& r) {
   ValueMeta meta;
   if (!meta_ || !ParseValueMeta(value_, &meta)) return t_hit;
-  int64_t age_ns = 0;
-  if (options_.versions != nullptr &&
-      options_.versions->IsStale(passenger_id, meta.version, t_hit, &age_ns)) {
-    r.events |= kEventStale;
-    r.stale_age_ns = age_ns;
+  if (options_.versions != nullptr) {
+    int64_t age_ns = 0;
+    switch (options_.versions->Classify(passenger_id, meta.lo, meta.hi, w.done_before,
+                                        w.begun_after, w.sent_ns, &age_ns)) {
+      case KeyVersions::Staleness::kFresh:
+        break;
+      case KeyVersions::Staleness::kStale:
+        r.events |= kEventStale;
+        r.stale_age_ns = age_ns;
+        break;
+      case KeyVersions::Staleness::kUncertain:
+        r.events |= kEventStaleUncertain;
+        break;
+    }
   }
   if (!may_refresh || beta_ <= 0 || meta.delta_us <= 0) return t_hit;
   // XFetch: refresh when -beta * delta * ln(u) >= the remaining TTL, u in (0, 1].
@@ -242,43 +297,47 @@ int64_t CacheAside::OnHit(int64_t passenger_id, int64_t t_hit, bool may_refresh,
 int64_t CacheAside::MissSingleFlight(int64_t passenger_id, int64_t t_get, OpResult& r) {
   lock_key_.assign(key_.data(), key_len_);
   lock_key_.append(kLockSuffix);
-  absl::StatusOr<bool> took = kv_->SetIfAbsent(lock_key_, kLockValue, lock_ms_);
+  // A token of this acquisition alone, so that the release below deletes
+  // this lock and never a later holder's.
+  lock_token_.resize(lock_prefix_len_);
+  AppendInt(++locks_taken_, &lock_token_);
+  absl::StatusOr<bool> took = kv_->SetIfAbsent(lock_key_, lock_token_, lock_ms_);
   const int64_t t_lock = MonoNowNs();
   r.SetStep(Step::kCacheLock, t_lock - t_get);
   if (!took.ok()) {
     Fail(r, ErrorSource::kCache, std::move(took).status());
     return t_lock;
   }
+  GetWindow w;
   if (*took) {
     // The key may have been filled between our GET and the lock (by the
     // holder that just released it): look again before reading the row.
-    absl::StatusOr<bool> got = kv_->Get(std::string_view(key_.data(), key_len_), &value_);
+    absl::StatusOr<bool> got = Get(passenger_id, t_lock, &w);
     const int64_t t_checked = MonoNowNs();
     r.SetStep(Step::kCacheLock, t_checked - t_get);
     if (!got.ok()) {
       Fail(r, ErrorSource::kCache, std::move(got).status());
       return t_checked;
     }
-    const int64_t t_filled = *got ? OnHit(passenger_id, t_checked, /*may_refresh=*/false, r)
+    const int64_t t_filled = *got ? OnHit(passenger_id, w, t_checked, /*may_refresh=*/false, r)
                                   : Fill(passenger_id, t_checked, r);
     if (r.op_class == OpClass::kError) return t_filled;
-    // Release the lock for the key's next miss. Should the fill have
-    // outlasted the lock, this may delete another thread's lock: a third
-    // reader may then fill too (counted as a duplicate).
-    absl::Status st = kv_->Del(lock_key_);
+    // Release the lock for the key's next miss, if it is still ours: should
+    // the fill have outlasted the lock, another reader may hold it by now.
+    absl::StatusOr<bool> released = kv_->DelIfEquals(lock_key_, lock_token_);
     const int64_t t_end = MonoNowNs();
     r.SetStep(Step::kCacheLock, r.step_ns[static_cast<int>(Step::kCacheLock)] + t_end - t_filled);
-    if (!st.ok()) Fail(r, ErrorSource::kCache, std::move(st));
+    if (!released.ok()) Fail(r, ErrorSource::kCache, std::move(released).status());
     return t_end;
   }
   // Another reader fills the key: re-read the cache until it is there.
   r.events |= kEventFillWait;
-  const std::string_view key(key_.data(), key_len_);
   const int64_t deadline = t_lock + wait_ns_;
   int64_t now = t_lock;
   while (true) {
     std::this_thread::sleep_for(std::chrono::nanoseconds(std::min(poll_ns_, deadline - now)));
-    absl::StatusOr<bool> got = kv_->Get(key, &value_);
+    const int64_t sent = MonoNowNs();
+    absl::StatusOr<bool> got = Get(passenger_id, sent, &w);
     now = MonoNowNs();
     if (!got.ok()) {
       r.SetStep(Step::kFillWait, now - t_lock);
@@ -287,7 +346,7 @@ int64_t CacheAside::MissSingleFlight(int64_t passenger_id, int64_t t_get, OpResu
     }
     if (*got) {
       r.SetStep(Step::kFillWait, now - t_lock);
-      return OnHit(passenger_id, now, /*may_refresh=*/false, r);
+      return OnHit(passenger_id, w, now, /*may_refresh=*/false, r);
     }
     if (now >= deadline) break;
   }
@@ -321,7 +380,8 @@ OpResult CacheAside::Read(int64_t passenger_id) {
   }
 
   key_len_ = KeyFor(passenger_id).size();
-  absl::StatusOr<bool> got = kv_->Get(std::string_view(key_.data(), key_len_), &value_);
+  GetWindow w;
+  absl::StatusOr<bool> got = Get(passenger_id, t0, &w);
   const int64_t t1 = MonoNowNs();
   r.SetStep(Step::kCacheGet, t1 - t0);
   if (!got.ok()) {
@@ -342,7 +402,7 @@ OpResult CacheAside::Read(int64_t passenger_id) {
   }
   if (*got) {
     r.op_class = OpClass::kCacheHit;
-    r.total_ns = (meta_ ? OnHit(passenger_id, t1, /*may_refresh=*/true, r) : t1) - t0;
+    r.total_ns = (meta_ ? OnHit(passenger_id, w, t1, /*may_refresh=*/true, r) : t1) - t0;
     return r;
   }
   r.op_class = OpClass::kCacheMiss;
@@ -359,6 +419,9 @@ OpResult CacheAside::Write(const NewBooking& booking) {
   if (!Begin(r)) return r;
   const int64_t t0 = start_mono_ns_;
 
+  KeyVersions* const versions = options_.versions;
+  // Begun just before the INSERT is sent (its sequence number)...
+  const int64_t seq = versions != nullptr ? versions->BeginWrite(booking.passenger_id) : 0;
   const NewBooking* attempt = &booking;
   absl::StatusOr<int64_t> inserted = sql_->InsertBooking(*attempt);
   for (int retry = 0;
@@ -374,14 +437,15 @@ OpResult CacheAside::Write(const NewBooking& booking) {
     inserted = sql_->InsertBooking(*attempt);
   }
   const int64_t t1 = MonoNowNs();
+  // ... and done just after it returned, also when it failed: a failed
+  // INSERT may have committed (a lost reply), so it counts as unsure.
+  if (versions != nullptr) versions->EndWrite(booking.passenger_id, seq, inserted.ok(), t1);
   r.SetStep(Step::kDbInsert, t1 - t0);
   if (!inserted.ok()) {
     Fail(r, ErrorSource::kDb, std::move(inserted).status());
     r.total_ns = t1 - t0;
     return r;
   }
-  // Committed: the key's cached value, if any, is out of date from now on.
-  if (options_.versions != nullptr) options_.versions->Commit(booking.passenger_id, t1);
   if (!cache_ || write_policy_ == WritePolicy::kTtlOnly) {
     r.total_ns = t1 - t0;
     return r;
@@ -389,10 +453,7 @@ OpResult CacheAside::Write(const NewBooking& booking) {
 
   key_len_ = KeyFor(booking.passenger_id).size();
   if (write_policy_ == WritePolicy::kRefresh) {
-    // The version read before the SELECT: this write's own, or a later one.
-    const int64_t t_end = SelectAndSet(
-        booking.passenger_id,
-        options_.versions != nullptr ? options_.versions->Version(booking.passenger_id) : 0, t1, r);
+    const int64_t t_end = SelectAndSet(booking.passenger_id, t1, r);
     r.total_ns = t_end - t0;
     return r;
   }

@@ -18,10 +18,14 @@
 //
 // Stampede mitigations (scenario options; the outcome's OpEvent bits say
 // what happened):
-//   single_flight       a miss takes the key's fill lock (SET <key>:lock NX PX
-//                       single_flight_lock_ms), GETs the key once more (the
+//   single_flight       a miss takes the key's fill lock (SET <key>:lock
+//                       <token> NX PX single_flight_lock_ms, the token unique
+//                       to this acquisition), GETs the key once more (the
 //                       lock's last holder may just have filled it), fills it
-//                       and DELs the lock (all three timed as kCacheLock). A miss
+//                       and deletes the lock only if it still holds its token
+//                       (KvClient::DelIfEquals: a lock that expired during a
+//                       slow fill may be another reader's by then; all three
+//                       timed as kCacheLock). A miss
 //                       that finds the lock taken waits (step kFillWait,
 //                       kEventFillWait), re-reading the cache every
 //                       single_flight_poll_us: the first hit ends the wait
@@ -38,14 +42,19 @@
 // found row and "-" for the empty result, which is cached too (negative
 // caching, as the reference does). When the run tracks versions
 // (Options::versions) or refreshes early, a header goes before it:
-// "<version>#" or "<version>,<delta_us>,<expiry_epoch_ms>#" (ValueMeta).
+// "<lo>,<hi - lo>#" or "<lo>,<hi - lo>,<delta_us>,<expiry_epoch_ms>#"
+// (ValueMeta; hi - lo is 0 unless a write began during the fill's SELECT).
 //
-// With Options::versions (shared by the run's threads; key_versions.h) every
-// committed write bumps its key's version, every fill stores the version read
-// before its SELECT, every hit is checked for staleness (kEventStale,
-// OpResult::stale_age_ns), every read fill is checked for a duplicate fill
-// of the same key in flight (kEventDupFill) and every SELECT counts the
-// database reads in flight (OpResult::db_reads_in_flight).
+// With Options::versions (shared by the run's threads; key_versions.h says
+// what is counted and why it is certain) every write counts in its key's
+// writes begun just before its INSERT and done just after it returned, every
+// fill (a read's, an early refresh's, a write's refresh) stores lo (done,
+// read just before its SELECT) and hi (begun, read just after it), every GET
+// that hits reads done just before it and begun just after it, and the hit
+// is classified: certainly stale (kEventStale, OpResult::stale_age_ns),
+// uncertain (kEventStaleUncertain) or fresh. Every read fill is checked for
+// a duplicate fill of the same key in flight (kEventDupFill) and every
+// SELECT counts the database reads in flight (OpResult::db_reads_in_flight).
 //
 // Timing: FastMonoNowNs() (CLOCK_MONOTONIC's time line, read from the TSC where
 // the kernel trusts it; lib/metrics/clock.h), one clock read per boundary; the
@@ -112,15 +121,18 @@ void EncodeBookingCount(const BookingCount& row, std::string* out);
 // concurrently on distinct rows.
 bool DecodeBookingCount(std::string_view value, BookingCount* row);
 
-// The header a cached value may carry before the row (see the file comment).
+// The header a cached value may carry before the row (see the file comment
+// and key_versions.h).
 struct ValueMeta {
-  int64_t version = 0;
+  int64_t lo = 0;          // the key's writes done just before the filling SELECT
+  int64_t hi = 0;          // the key's writes begun just after it returned (>= lo)
   int64_t delta_us = -1;   // the filling SELECT's duration; -1: not stored
   int64_t expiry_ms = -1;  // epoch milliseconds the value's TTL ends; -1: not stored
 };
 
-// Replaces *out with `meta` and `row` as "<version>[,<delta_us>,<expiry_ms>]#"
-// + EncodeBookingCount(row) (delta and expiry when meta.delta_us >= 0).
+// Replaces *out with `meta` and `row` as
+// "<lo>,<hi - lo>[,<delta_us>,<expiry_ms>]#" + EncodeBookingCount(row)
+// (delta and expiry when meta.delta_us >= 0).
 void EncodeCachedValue(const ValueMeta& meta, const BookingCount& row, std::string* out);
 
 // Parses the header of a cached value into *meta. Returns false (leaving
@@ -147,6 +159,10 @@ class CacheAside {
     // reads in flight); null: none of those are measured and values carry
     // no version.
     KeyVersions* versions = nullptr;
+    // The SELECTs of fills read a database replica, which may lag behind
+    // the primary: a fill then certainly includes no write (its lo is 0),
+    // so hits on it are never certainly fresh once the key was written.
+    bool fills_may_lag = false;
   };
 
   // `kv` may be null when scenario.cache is false. With scenario.cache true
@@ -216,15 +232,27 @@ class CacheAside {
   // flight; the step is timed by the caller.
   absl::Status Select(int64_t passenger_id, OpResult& r);
   // SELECT + SET of key_ (already formatted), steps timed from t_start; the
-  // value carries `version`. Returns the end time; on failure fills `r` as
-  // an error.
-  int64_t SelectAndSet(int64_t passenger_id, int64_t version, int64_t t_start, OpResult& r);
-  // A read's fill: SelectAndSet with the key's version read first, counted
-  // as a fill in flight (a duplicate when another is).
+  // value carries the key's writes done before the SELECT and begun after
+  // it (key_versions.h). Returns the end time; on failure fills `r` as an
+  // error.
+  int64_t SelectAndSet(int64_t passenger_id, int64_t t_start, OpResult& r);
+  // A read's fill: SelectAndSet counted as a fill in flight (a duplicate
+  // when another is).
   int64_t Fill(int64_t passenger_id, int64_t t_start, OpResult& r);
-  // A hit on value_ at `t_hit`: the staleness check and the early refresh.
-  // Returns the end time.
-  int64_t OnHit(int64_t passenger_id, int64_t t_hit, bool may_refresh, OpResult& r);
+  // What a GET knew of its key's writes: the key's writes done just before
+  // it was sent (at or after sent_ns) and begun just after it returned.
+  struct GetWindow {
+    int64_t sent_ns = 0;
+    int64_t done_before = 0;
+    int64_t begun_after = 0;
+  };
+  // GET of key_ into value_, sent at or after `sent_ns`; on a hit *w holds
+  // its window. Fails as KvClient::Get.
+  absl::StatusOr<bool> Get(int64_t passenger_id, int64_t sent_ns, GetWindow* w);
+  // A hit on value_ by the GET of window `w`, returned at `t_hit`: the
+  // staleness check and the early refresh. Returns the end time.
+  int64_t OnHit(int64_t passenger_id, const GetWindow& w, int64_t t_hit, bool may_refresh,
+                OpResult& r);
   // A miss under single flight, after the GET that missed ended at t_get.
   // Returns the end time.
   int64_t MissSingleFlight(int64_t passenger_id, int64_t t_get, OpResult& r);
@@ -250,7 +278,13 @@ class CacheAside {
   size_t key_len_ = 0;    // length of the key last formatted
   std::string value_;     // GET result / SET payload
   std::string lock_key_;  // key_ + ":lock" (single flight)
-  BookingCount row_;      // SELECT result
+  // The fill lock's value: a prefix unique to this process and thread, then
+  // the count of locks this object took (lock_prefix_len_ characters of it
+  // stay).
+  std::string lock_token_;
+  size_t lock_prefix_len_ = 0;
+  int64_t locks_taken_ = 0;
+  BookingCount row_;  // SELECT result
   NewBooking retry_booking_;
 
   int64_t epoch_offset_ns_;

@@ -100,6 +100,13 @@ class KvClient {
   // Fails with Unavailable or Internal.
   virtual absl::Status Del(std::string_view key) = 0;
 
+  // Deletes `key` only if it holds exactly `value`, atomically on the server
+  // (a compare-and-delete: the release of a single-flight fill lock, which
+  // must not delete a lock another reader took after ours expired). Returns
+  // true when this call deleted the key, false when the key was absent or
+  // held another value (left as it was). Fails with Unavailable or Internal.
+  virtual absl::StatusOr<bool> DelIfEquals(std::string_view key, std::string_view value) = 0;
+
   // Deletes every key whose name starts with `prefix`, by SCAN MATCH + UNLINK
   // in batches; never FLUSHALL or FLUSHDB. Keys outside the prefix are never
   // touched. Glob metacharacters in `prefix` are escaped. Returns the number of

@@ -41,6 +41,10 @@ absl::StatusOr<bool> ReadSplitKvClient::SetIfAbsent(std::string_view key, std::s
 
 absl::Status ReadSplitKvClient::Del(std::string_view key) { return primary_->Del(key); }
 
+absl::StatusOr<bool> ReadSplitKvClient::DelIfEquals(std::string_view key, std::string_view value) {
+  return primary_->DelIfEquals(key, value);
+}
+
 absl::StatusOr<int64_t> ReadSplitKvClient::DeletePrefix(std::string_view prefix) {
   return primary_->DeletePrefix(prefix);
 }

@@ -8,8 +8,8 @@
 //
 //   KvClient    Get                      -> replica
 //               everything else          -> primary (Set, SetIfAbsent, Del,
-//               DeletePrefix, Info, DbSize, CountPrefix, Config*, ServerInfo,
-//               ClientList, Commands)
+//               DelIfEquals, DeletePrefix, Info, DbSize, CountPrefix,
+//               Config*, ServerInfo, ClientList, Commands)
 //   SqlClient   QueryBookingCount        -> replica (the miss's SELECT)
 //               everything else          -> primary (InsertBooking, Execute,
 //               QueryRow, QueryPairs, ServerInfo, Session)
@@ -23,18 +23,22 @@
 //
 // What a lagging replica does to the pattern:
 //   - A GET from a cache replica that has not yet applied a fill, a DEL or a
-//     refresh returns the older value (or a miss). Values carry the version
-//     of their fill ("<version>#row", lib/cache_aside/cache_aside.h), so a hit
-//     older than the key's latest commit counts in stale_reads as any other.
+//     refresh returns the older value (or a miss). Values carry what their
+//     fill knew of the key's writes ("<lo>,<hi - lo>#row",
+//     lib/cache_aside/cache_aside.h), so such a hit is classified as any
+//     other (stale_reads or stale_reads_uncertain).
 //   - Single flight: the lock is taken on the primary (SET NX), but its
 //     second GET and the waiters' polls read the replica, which sees the
 //     holder's fill only once it has replicated: a lagging replica makes
 //     more duplicate fills (dup_fills) and longer fill waits.
 //   - A SELECT from a database replica that has not applied a commit fills
-//     the cache with the older row under the newer version: such fills are
-//     NOT detected as stale. db_replica_lag_max_s (Seconds_Behind_Master,
-//     whole seconds, sampled about once a second) says how far behind the
-//     replica was: a row it served was at most about that + 1 s old.
+//     the cache with an older row than the primary holds. The pattern is told
+//     (CacheAside::Options::fills_may_lag): such a fill is taken to include
+//     no write, so a hit on it is never certainly fresh once its key was
+//     written: it counts in stale_reads_uncertain unless certainly stale.
+//     db_replica_lag_max_s (Seconds_Behind_Master, whole seconds, sampled
+//     about once a second) says how far behind the replica was: a row it
+//     served was at most about that + 1 s old.
 //
 // Errors. A call fails as the connection it went to failed. Ping() pings
 // both (the primary first); Reconnect() reconnects both and fails when either
@@ -72,6 +76,7 @@ class ReadSplitKvClient : public KvClient {
   absl::StatusOr<bool> SetIfAbsent(std::string_view key, std::string_view value,
                                    int64_t ttl_ms) override;
   absl::Status Del(std::string_view key) override;
+  absl::StatusOr<bool> DelIfEquals(std::string_view key, std::string_view value) override;
   absl::StatusOr<int64_t> DeletePrefix(std::string_view prefix) override;
   absl::Status Ping() override;
   absl::Status Reconnect() override;

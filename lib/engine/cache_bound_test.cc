@@ -45,6 +45,9 @@ class MemoryKv : public KvClient {
     Erase(std::string(key));
     return absl::OkStatus();
   }
+  absl::StatusOr<bool> DelIfEquals(std::string_view, std::string_view) override {
+    return absl::UnimplementedError("not here");
+  }
   absl::StatusOr<int64_t> DeletePrefix(std::string_view) override {
     return absl::UnimplementedError("not here");
   }

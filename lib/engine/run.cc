@@ -197,8 +197,14 @@ std::vector<NamedValue> RunCounters(const ThreadResult& totals, const Summary& s
       case CounterId::kStaleReads:
         if (facts.cache && facts.key_versions) v = static_cast<double>(s.stale_reads);
         break;
+      case CounterId::kStaleReadsUncertain:
+        if (facts.cache && facts.key_versions) v = static_cast<double>(s.stale_reads_uncertain);
+        break;
       case CounterId::kStaleReadPct:
         if (hits && facts.key_versions) v = s.stale_read_pct;
+        break;
+      case CounterId::kStaleReadMaxPct:
+        if (hits && facts.key_versions) v = s.stale_read_max_pct;
         break;
       case CounterId::kStaleAgeP50Ms:
         if (facts.cache && s.stale_reads > 0) v = s.stale_age_p50_ms;

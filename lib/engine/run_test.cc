@@ -89,6 +89,40 @@ TEST(RunCountersTest, ARunWithoutACacheReportsNoHitRate) {
   EXPECT_DOUBLE_EQ(m.at("db_avg_us"), 200.0);
 }
 
+TEST(RunCountersTest, StaleReadsAreAnIntervalOnlyWithKeyVersionsAndACache) {
+  ThreadResult t;
+  // 10 hits: 1 certainly stale, 3 maybe stale, 6 fresh.
+  for (int i = 0; i < 10; ++i) {
+    OpResult hit = Op(OpClass::kCacheHit, 1000);
+    if (i == 0) {
+      hit.events = kEventStale;
+      hit.stale_age_ns = 4'000'000;
+    } else if (i <= 3) {
+      hit.events = kEventStaleUncertain;
+    }
+    t.recorder.Record(hit, kT0 + i);
+  }
+  const Summary s = Summarize(t.recorder);
+  RunFacts facts;
+  facts.key_versions = true;
+  auto m = AsMap(RunCounters(t, s, facts));
+  EXPECT_DOUBLE_EQ(m.at("stale_reads"), 1.0);
+  EXPECT_DOUBLE_EQ(m.at("stale_reads_uncertain"), 3.0);
+  EXPECT_DOUBLE_EQ(m.at("stale_read_pct"), 10.0);      // at least 1 of 10 hits
+  EXPECT_DOUBLE_EQ(m.at("stale_read_max_pct"), 40.0);  // at most 4 of 10
+  EXPECT_DOUBLE_EQ(m.at("stale_age_p50_ms"), 4.0);
+  // Without key versions, or without a cache, nothing was counted: absent.
+  for (bool cache : {true, false}) {
+    facts.cache = cache;
+    facts.key_versions = !cache;
+    m = AsMap(RunCounters(t, s, facts));
+    for (const char* absent :
+         {"stale_reads", "stale_reads_uncertain", "stale_read_pct", "stale_read_max_pct"}) {
+      EXPECT_EQ(m.count(absent), 0u) << absent << " cache " << cache;
+    }
+  }
+}
+
 TEST(RunCountersTest, EveryNameComesFromTheTable) {
   ThreadResult t;
   for (int c = 0; c < kNumOpClasses; ++c) {

@@ -17,6 +17,7 @@ CacheAside::Options PatternOptions(const Scenario& scenario, const ThreadLoop::O
   o.seat_source = workload;
   o.fallback_to_db_on_cache_error = scenario.fallback_to_db;
   o.versions = options.key_versions;
+  o.fills_may_lag = options.fills_may_lag;
   return o;
 }
 
@@ -133,6 +134,7 @@ absl::Status WarmUp(KvClient* kv, SqlClient* sql, const Scenario& scenario,
   options.schedule = warm_up.schedule;
   options.key_states = warm_up.key_states;
   options.key_versions = warm_up.key_versions;
+  options.fills_may_lag = warm_up.fills_may_lag;
   ThreadLoop loop(kv, sql, reads_only, data_set, options);
   StopAtFirstError stop(&control, &loop.pattern());
   loop.add_observer(&stop);

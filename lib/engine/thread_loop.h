@@ -97,6 +97,9 @@ class ThreadLoop {
     // reads, duplicate fills and database reads in flight
     // (lib/cache_aside/key_versions.h).
     KeyVersions* key_versions = nullptr;
+    // The SELECTs read a database replica that may lag behind the primary
+    // (CacheAside::Options::fills_may_lag).
+    bool fills_may_lag = false;
     ProgressSink* progress = nullptr;
   };
 
@@ -149,6 +152,8 @@ struct WarmUpOptions {
   // The run's shared state, when set, learns what the warm-up cached.
   KeyStates* key_states = nullptr;
   KeyVersions* key_versions = nullptr;
+  // As ThreadLoop::Options::fills_may_lag.
+  bool fills_may_lag = false;
 };
 
 // What a warm-up did.

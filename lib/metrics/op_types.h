@@ -66,14 +66,18 @@ inline constexpr int kNumMissCauses = 4;  // kCold .. kEvicted
 // counters (bits of OpResult::events; lib/cache_aside/key_versions.h says
 // how each is decided). Most operations have none.
 enum OpEvent : uint8_t {
-  kEventStale = 1,          // a hit on a value older than its key's latest committed write
-  kEventDupFill = 2,        // a fill (SELECT + SET of a read) began while another fill of
-                            // the same key was in flight
-  kEventEarlyRefresh = 4,   // a hit that refreshed its key before the TTL ran out (XFetch)
-  kEventFillWait = 8,       // single flight: a miss that waited for another thread's fill
-  kEventWaitTimeout = 16,   // ... and whose wait ran out (it then filled the key itself)
-  kEventReadSelect = 32,    // a read that sent a SELECT: a fill, an early refresh, or a
-                            // read without a cache (not a fallback read)
+  kEventStale = 1,            // a hit certainly stale: its value lacks a write committed
+                              // before its GET was sent
+  kEventDupFill = 2,          // a fill (SELECT + SET of a read) began while another
+                              // fill of the same key was in flight
+  kEventEarlyRefresh = 4,     // a hit that refreshed its key before the TTL ran out (XFetch)
+  kEventFillWait = 8,         // single flight: a miss that waited for another thread's fill
+  kEventWaitTimeout = 16,     // ... and whose wait ran out (it then filled the key itself)
+  kEventReadSelect = 32,      // a read that sent a SELECT: a fill, an early refresh, or a
+                              // read without a cache (not a fallback read)
+  kEventStaleUncertain = 64,  // a hit that may be stale: whether its value lacks a write
+                              // committed before its GET was sent depends on instants the
+                              // client cannot see (a commit or a snapshot in flight)
 };
 
 // The outcome of one operation. Latencies are in nanoseconds; a step that did
@@ -89,10 +93,10 @@ struct OpResult {
   // operation's SELECT was sent, itself included (0: no SELECT, or no one
   // counted them).
   int32_t db_reads_in_flight = 0;
-  int64_t ttl_ms = 0;  // the TTL the operation's SET gave, when one ran
-  int64_t total_ns = 0;   // the whole operation, start to end
-  // kEventStale: the time from the first write committed after the cached
-  // value's version to this read, in nanoseconds.
+  int64_t ttl_ms = 0;    // the TTL the operation's SET gave, when one ran
+  int64_t total_ns = 0;  // the whole operation, start to end
+  // kEventStale: the time from the first write the value lacks to this
+  // read's GET, in nanoseconds (a lower bound; key_versions.h).
   int64_t stale_age_ns = 0;
   std::array<int64_t, kNumSteps> step_ns{};
 

@@ -104,10 +104,10 @@ struct CoarseBuckets {
 };
 
 // The OpEvent bits as indexes (bit b of OpResult::events counts in
-// [b]): kEventStale is 0, kEventDupFill 1, ..., kEventReadSelect 5.
-inline constexpr int kNumOpEvents = 6;
+// [b]): kEventStale is 0, kEventDupFill 1, ..., kEventStaleUncertain 6.
+inline constexpr int kNumOpEvents = 7;
 inline constexpr int EventIndex(OpEvent e) { return std::countr_zero(static_cast<unsigned>(e)); }
-static_assert(EventIndex(kEventReadSelect) == kNumOpEvents - 1);
+static_assert(EventIndex(kEventStaleUncertain) == kNumOpEvents - 1);
 
 // The aggregate of the operations that started in one epoch second. A plain
 // value; thread-compatible.
@@ -175,6 +175,7 @@ struct SecondStats {
     return std::has_single_bit(static_cast<unsigned>(e)) && i < kNumOpEvents ? event_counts[i] : 0;
   }
   int64_t stale_reads() const { return EventCount(kEventStale); }
+  int64_t stale_reads_uncertain() const { return EventCount(kEventStaleUncertain); }
   int64_t dup_fills() const { return EventCount(kEventDupFill); }
   int64_t early_refreshes() const { return EventCount(kEventEarlyRefresh); }
   int64_t fill_waits() const { return EventCount(kEventFillWait); }
@@ -227,7 +228,7 @@ class LatencyRecorder {
   // the Unix epoch, e.g. absl::GetCurrentTimeNanos()) as described in the
   // file comment. Negative latencies count as 0; an out-of-range class counts
   // as kError rather than being trusted as an index; so do a negative
-  // db_reads_in_flight or stale_age_ns (as 0) and event bits beyond the six
+  // db_reads_in_flight or stale_age_ns (as 0) and event bits beyond the seven
   // OpEvents (ignored). No locks, no atomics, no allocation except when a new
   // second starts (or a class's first operation in a second, or the run's or
   // the second's first stale read). Not safe to call concurrently with anything else
@@ -298,8 +299,9 @@ class LatencyRecorder {
     const int i = EventIndex(e);
     return std::has_single_bit(static_cast<unsigned>(e)) && i < kNumOpEvents ? event_counts_[i] : 0;
   }
-  // Hits on a value older than its key's latest committed write.
+  // Hits certainly stale, and hits that may be stale (key_versions.h).
   int64_t stale_reads() const { return event_count(kEventStale); }
+  int64_t stale_reads_uncertain() const { return event_count(kEventStaleUncertain); }
   // Fills begun while another fill of the same key was in flight.
   int64_t dup_fills() const { return event_count(kEventDupFill); }
   // Hits that refreshed their key before the TTL ran out (XFetch).

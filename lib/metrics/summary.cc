@@ -113,6 +113,7 @@ Summary Summarize(const LatencyRecorder& recorder) {
   }
 
   s.stale_reads = recorder.stale_reads();
+  s.stale_reads_uncertain = recorder.stale_reads_uncertain();
   s.dup_fills = recorder.dup_fills();
   s.early_refreshes = recorder.early_refreshes();
   s.fill_waits = recorder.fill_waits();
@@ -122,6 +123,8 @@ Summary Summarize(const LatencyRecorder& recorder) {
   s.has_stale_read_pct = s.cache_hits > 0;
   s.stale_read_pct =
       Ratio(100.0 * static_cast<double>(s.stale_reads), static_cast<double>(s.cache_hits));
+  s.stale_read_max_pct = Ratio(100.0 * static_cast<double>(s.stale_reads + s.stale_reads_uncertain),
+                               static_cast<double>(s.cache_hits));
   s.has_db_reads_per_miss = s.cache_misses > 0;
   s.db_reads_per_miss =
       Ratio(static_cast<double>(s.read_selects), static_cast<double>(s.cache_misses));

@@ -115,7 +115,8 @@ struct Summary {
   // Operation events (OpEvent), counted whatever the operation's class: see
   // the LatencyRecorder accessors of the same names. All 0 when the pattern
   // reported none.
-  int64_t stale_reads = 0;
+  int64_t stale_reads = 0;            // certainly stale hits
+  int64_t stale_reads_uncertain = 0;  // hits that may be stale
   int64_t dup_fills = 0;
   int64_t early_refreshes = 0;
   int64_t fill_waits = 0;
@@ -123,9 +124,13 @@ struct Summary {
   int64_t read_selects = 0;  // reads that sent a SELECT (kEventReadSelect)
   // The most SELECTs in flight at once over all threads (0: none reported).
   int64_t db_reads_in_flight_max = 0;
-  // cache_hits > 0: stale_read_pct = stale_reads / cache_hits x 100.
+  // cache_hits > 0: stale_read_pct = stale_reads / cache_hits x 100 (a
+  // lower bound of the stale share of hits) and stale_read_max_pct =
+  // (stale_reads + stale_reads_uncertain) / cache_hits x 100 (an upper
+  // bound).
   bool has_stale_read_pct = false;
   double stale_read_pct = 0;
+  double stale_read_max_pct = 0;
   // cache_misses > 0: db_reads_per_miss = read_selects / cache_misses (1 when
   // every miss filled its key once and nothing else read the database; above
   // 1 with early refreshes, below with single-flight waits).

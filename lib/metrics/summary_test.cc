@@ -139,12 +139,16 @@ TEST(SummaryTest, OnlyHitsGivesFullHitRateAndNoSpeedup) {
 
 TEST(SummaryTest, StampedeAndStalenessFigures) {
   LatencyRecorder r;
-  // 8 hits: 2 stale (ages 2 ms and 30 ms), 1 refreshed early (a SELECT).
+  // 8 hits: 2 stale (ages 2 ms and 30 ms), 1 maybe stale (an age on it is
+  // not filed), 1 refreshed early (a SELECT).
   for (int i = 0; i < 8; ++i) {
     OpResult hit = Op(OpKind::kRead, OpClass::kCacheHit, 100'000);
     if (i < 2) {
       hit.events = kEventStale;
       hit.stale_age_ns = i == 0 ? 2'000'000 : 30'000'000;
+    } else if (i == 3) {
+      hit.events = kEventStaleUncertain;
+      hit.stale_age_ns = 900'000'000;
     } else if (i == 2) {
       hit.events = kEventEarlyRefresh | kEventReadSelect;
       hit.db_reads_in_flight = 1;
@@ -169,6 +173,7 @@ TEST(SummaryTest, StampedeAndStalenessFigures) {
 
   const Summary s = Summarize(r);
   EXPECT_EQ(s.stale_reads, 2);
+  EXPECT_EQ(s.stale_reads_uncertain, 1);
   EXPECT_EQ(s.dup_fills, 1);
   EXPECT_EQ(s.early_refreshes, 1);
   EXPECT_EQ(s.fill_waits, 2);
@@ -176,7 +181,8 @@ TEST(SummaryTest, StampedeAndStalenessFigures) {
   EXPECT_EQ(s.read_selects, 4);
   EXPECT_EQ(s.db_reads_in_flight_max, 5);
   EXPECT_TRUE(s.has_stale_read_pct);
-  EXPECT_DOUBLE_EQ(s.stale_read_pct, 25.0);  // 2 of 8 hits
+  EXPECT_DOUBLE_EQ(s.stale_read_pct, 25.0);      // 2 of 8 hits, at least
+  EXPECT_DOUBLE_EQ(s.stale_read_max_pct, 37.5);  // 3 of 8 hits, at most
   EXPECT_TRUE(s.has_db_reads_per_miss);
   EXPECT_DOUBLE_EQ(s.db_reads_per_miss, 1.0);  // 4 SELECTs, 4 misses
   EXPECT_TRUE(s.has_stale_age);
@@ -218,6 +224,7 @@ TEST(SummaryTest, StaleAndPerMissRatiosWithNothingToDivideAreZero) {
   EXPECT_EQ(s.db_reads_in_flight_max, 4);
   EXPECT_FALSE(s.has_stale_read_pct);
   EXPECT_EQ(s.stale_read_pct, 0.0);
+  EXPECT_EQ(s.stale_read_max_pct, 0.0);
   EXPECT_FALSE(s.has_db_reads_per_miss);  // a run without a cache has no misses
   EXPECT_EQ(s.db_reads_per_miss, 0.0);
 

@@ -178,6 +178,8 @@ std::string FieldValue(const SecondStats& s, SeriesField f) {
       return Count(s.early_refreshes());
     case SeriesField::kSeriesStaleReads:
       return Count(s.stale_reads());
+    case SeriesField::kSeriesStaleReadsUncertain:
+      return Count(s.stale_reads_uncertain());
     case SeriesField::kSeriesStaleReadPct:
       return Number(s.cache_hits() == 0 ? 0.0
                                         : 100.0 * static_cast<double>(s.stale_reads()) /

@@ -67,10 +67,11 @@ namespace cabench {
 // miss_cause_count() adding up to cache_misses(), as for the counters miss_*)
 // add the miss causes (miss_cold, miss_expired, miss_invalidated,
 // miss_evicted) and the stampede and staleness fields: dup_fills, fill_waits,
-// early_refreshes, stale_reads (counts), stale_read_pct (stale_reads /
-// cache_hits x 100, 0.0 without hits) and stale_age_p50_ms /
-// stale_age_p99_ms (from a coarse per-second histogram, within about 3%, in
-// milliseconds with up to three decimals; 0.0 without stale reads).
+// early_refreshes, stale_reads and stale_reads_uncertain (counts),
+// stale_read_pct (stale_reads / cache_hits x 100, 0.0 without hits) and
+// stale_age_p50_ms / stale_age_p99_ms (from a coarse per-second histogram,
+// within about 3%, in milliseconds with up to three decimals; 0.0 without
+// stale reads).
 //
 // Open-loop runs (recorder.has_intended()) add intended_avg_us, late_ops and
 // per class <class>_intended_avg_us and <class>_intended_p99_us. `extras`,

@@ -167,10 +167,10 @@ TEST(TimeSeriesJsonTest, SecondsAscendEvenWhenRecordedOutOfOrder) {
   ASSERT_NE(last, std::string::npos);
   EXPECT_LT(first, last);
   // Four seconds, each with 27 keys, db_reads_in_flight_max, and the cache
-  // fields (no miss: every miss was classified): 4 miss causes and 7
+  // fields (no miss: every miss was classified): 4 miss causes and 8
   // stampede and staleness fields.
   EXPECT_EQ(std::count(json.begin(), json.end(), '{'), 1 + 4);
-  EXPECT_EQ(std::count(json.begin(), json.end(), ':'), 4 + 4 * (27 + 1 + 4 + 7));
+  EXPECT_EQ(std::count(json.begin(), json.end(), ':'), 4 + 4 * (27 + 1 + 4 + 8));
 }
 
 TEST(TimeSeriesJsonTest, MissCausesOnlyWhenEveryMissWasClassified) {
@@ -201,11 +201,13 @@ TEST(TimeSeriesJsonTest, StampedeAndStaleFieldsOfACacheRun) {
   const OpResult hit = Op(OpKind::kRead, OpClass::kCacheHit, 100'000);
   OpResult miss = Op(OpKind::kRead, OpClass::kCacheMiss, 2'000'000);
   miss.miss_cause = MissCause::kCold;  // every miss classified: a cache run
-  // Second 0: 4 hits, 3 of them stale (1, 2 and 40 ms old), one refreshed
-  // early; a duplicate fill with 3 SELECTs in flight, and a fill wait.
+  // Second 0: 5 hits, 3 of them stale (1, 2 and 40 ms old), one maybe stale
+  // (its age, were one set, is not filed), one refreshed early; a duplicate
+  // fill with 3 SELECTs in flight, and a fill wait.
   r.Record(Event(hit, kEventStale, 0, 40'000'000), kT0);
   r.Record(Event(hit, kEventStale, 0, 1'000'000), kT0 + 1);
   r.Record(Event(hit, kEventStale, 0, 2'000'000), kT0 + 2);
+  r.Record(Event(hit, kEventStaleUncertain, 0, 900'000'000), kT0 + 2);
   r.Record(Event(hit, kEventEarlyRefresh | kEventReadSelect, 1), kT0 + 3);
   r.Record(Event(miss, kEventReadSelect | kEventDupFill, 3), kT0 + 4);
   r.Record(Event(miss, kEventFillWait), kT0 + 5);
@@ -223,7 +225,8 @@ TEST(TimeSeriesJsonTest, StampedeAndStaleFieldsOfACacheRun) {
     "fill_waits": 1,
     "early_refreshes": 1,
     "stale_reads": 3,
-    "stale_read_pct": 75.0,
+    "stale_reads_uncertain": 1,
+    "stale_read_pct": 60.0,
     "stale_age_p50_ms": 1.999,
     "stale_age_p99_ms": 40.0,
     "hit_avg_us": 100.0,)"));
@@ -232,6 +235,7 @@ TEST(TimeSeriesJsonTest, StampedeAndStaleFieldsOfACacheRun) {
     "fill_waits": 0,
     "early_refreshes": 0,
     "stale_reads": 0,
+    "stale_reads_uncertain": 0,
     "stale_read_pct": 0.0,
     "stale_age_p50_ms": 0.0,
     "stale_age_p99_ms": 0.0,
@@ -251,8 +255,9 @@ TEST(TimeSeriesJsonTest, InFlightAlwaysStaleFieldsOnlyWithACache) {
   no_cache.Record(Event(Op(OpKind::kRead, OpClass::kDbRead, 300'000), kEventReadSelect, 4), kT0);
   std::string json = TimeSeriesJson(no_cache);
   EXPECT_TRUE(absl::StrContains(json, "\"db_reads_in_flight_max\": 4,"));
-  for (const char* key : {"dup_fills", "fill_waits", "early_refreshes", "stale_reads",
-                          "stale_read_pct", "stale_age_p50_ms", "stale_age_p99_ms"}) {
+  for (const char* key :
+       {"dup_fills", "fill_waits", "early_refreshes", "stale_reads", "stale_reads_uncertain",
+        "stale_read_pct", "stale_age_p50_ms", "stale_age_p99_ms"}) {
     EXPECT_FALSE(absl::StrContains(json, key)) << key;
   }
   // A cache whose misses were not classified: the rule of the miss causes
@@ -278,6 +283,8 @@ TEST(TimeSeriesJsonTest, MergedRecordersGiveTheSameSeries) {
       op = Event(op, kEventReadSelect | (i % 7 == 0 ? kEventDupFill : 0), 1 + i % 5);
     } else if (i % 4 == 0) {
       op = Event(op, kEventStale, 0, 1'000'000 + 4321 * i);
+    } else if (i % 5 == 0) {
+      op = Event(op, kEventStaleUncertain);
     }
     const int64_t t = kT0 + i * 1'000'000LL;  // three seconds
     parts[i % 2].Record(op, t);

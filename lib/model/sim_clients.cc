@@ -153,6 +153,7 @@ absl::Status SimKv::Set(std::string_view key, std::string_view, int64_t ttl_ms) 
   const int32_t id = Intern(key);
   if (id != last_missed_) Use(id);
   last_missed_ = -1;
+  if (!nx_values_.empty()) nx_values_.erase(id);
   const int64_t expiry = *now_ns_ + ttl_ms * 1000000;
   if (entries_[static_cast<size_t>(id)].slot < 0) {
     if (bounded() && held_count_ >= options_.capacity_keys) {
@@ -185,6 +186,7 @@ absl::StatusOr<bool> SimKv::SetIfAbsent(std::string_view key, std::string_view v
   if (e.slot < 0 || !Live(e)) {
     absl::Status s = Set(key, value, ttl_ms);
     set = s.ok() ? absl::StatusOr<bool>(true) : absl::StatusOr<bool>(s);
+    if (s.ok()) nx_values_[id] = std::string(value);
   } else {
     if (id != missed) Use(id);
     if (bounded()) {
@@ -202,6 +204,19 @@ absl::Status SimKv::Del(std::string_view key) {
   auto it = ids_.find(key);
   if (it != ids_.end() && entries_[static_cast<size_t>(it->second)].slot >= 0) Drop(it->second);
   return absl::OkStatus();
+}
+
+absl::StatusOr<bool> SimKv::DelIfEquals(std::string_view key, std::string_view value) {
+  last_missed_ = -1;  // as Del
+  auto it = ids_.find(key);
+  if (it == ids_.end()) return false;
+  const int32_t id = it->second;
+  const Entry& e = entries_[static_cast<size_t>(id)];
+  auto held = nx_values_.find(id);
+  if (e.slot < 0 || !Live(e) || held == nx_values_.end() || held->second != value) return false;
+  Drop(id);
+  nx_values_.erase(held);
+  return true;
 }
 
 absl::StatusOr<int64_t> SimKv::DeletePrefix(std::string_view) { return 0; }

@@ -7,7 +7,9 @@
 // Driven by the real CacheAside (or ThreadLoop), they give the exact hits and
 // misses of one seed, against which the hit-rate model is checked. Unlike
 // lib/testing's fakes they inject no faults and keep no values: they are
-// built to be fast over millions of operations.
+// built to be fast over millions of operations: the one exception is the
+// value SetIfAbsent stored (a fill lock's token), kept until the key is SET
+// again, for DelIfEquals.
 //
 // SimKv's time is a caller-owned nanosecond counter (a virtual clock): a key
 // SET at time t with TTL d is live while now <= t + d (Redis' rule, as
@@ -91,6 +93,10 @@ class SimKv : public KvClient {
                                    int64_t ttl_ms) override;
   // DEL. Never fails.
   absl::Status Del(std::string_view key) override;
+  // As Del when the key is held, live, and holds `value` as stored by
+  // SetIfAbsent (a value stored by Set is not kept: it never equals), and
+  // true; otherwise false and nothing changes. Never fails.
+  absl::StatusOr<bool> DelIfEquals(std::string_view key, std::string_view value) override;
   // Not used by the simulation: returns 0 and drops nothing.
   absl::StatusOr<int64_t> DeletePrefix(std::string_view prefix) override;
   absl::Status Ping() override { return absl::OkStatus(); }
@@ -150,6 +156,8 @@ class SimKv : public KvClient {
   std::priority_queue<ExpiryKey, std::vector<ExpiryKey>, std::greater<ExpiryKey>> expiries_;
   int64_t tick_ = 0;
   int32_t last_missed_ = -1;  // the key whose GET just missed (its fill is no request)
+  // The values SetIfAbsent stored, by id, until the key is SET again.
+  std::unordered_map<int32_t, std::string> nx_values_;
   int64_t evictions_ = 0;
 };
 

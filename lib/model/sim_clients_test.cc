@@ -93,6 +93,31 @@ TEST(SimKvTest, SetIfAbsentOnAFullNoEvictionCacheIsOom) {
   EXPECT_EQ(kv.evictions(), 0);
 }
 
+// The release of a fill lock: only the value SetIfAbsent stored deletes it.
+TEST(SimKvTest, DelIfEqualsDeletesOnlyTheLockItsTokenHolds) {
+  int64_t now = 0;
+  SimKv kv(&now, SimKv::Options());
+  ASSERT_OK_AND_ASSIGN(bool set, kv.SetIfAbsent("lock:x", "a", 100));
+  ASSERT_TRUE(set);
+  ASSERT_OK_AND_ASSIGN(bool deleted, kv.DelIfEquals("lock:x", "b"));
+  EXPECT_FALSE(deleted);
+  EXPECT_TRUE(kv.IsLive("lock:x"));
+  now += 101'000'000;  // a expires; b takes the lock
+  ASSERT_OK_AND_ASSIGN(set, kv.SetIfAbsent("lock:x", "b", 100));
+  ASSERT_TRUE(set);
+  ASSERT_OK_AND_ASSIGN(deleted, kv.DelIfEquals("lock:x", "a"));
+  EXPECT_FALSE(deleted) << "a's release leaves b's lock";
+  EXPECT_TRUE(kv.IsLive("lock:x"));
+  ASSERT_OK_AND_ASSIGN(deleted, kv.DelIfEquals("lock:x", "b"));
+  EXPECT_TRUE(deleted);
+  EXPECT_FALSE(kv.IsLive("lock:x"));
+  // A value stored by Set is not kept: it never equals.
+  ASSERT_THAT(kv.Set("k", "v", 100), IsOk());
+  ASSERT_OK_AND_ASSIGN(deleted, kv.DelIfEquals("k", "v"));
+  EXPECT_FALSE(deleted);
+  EXPECT_TRUE(kv.IsLive("k"));
+}
+
 // In a single-flight fill (GET miss, SET NX of a lock key, SET of the data,
 // DEL of the lock) the data SET is still the fill of the missed key, not a
 // request: under perfect LFU the filled key keeps one request.

@@ -317,6 +317,49 @@ TEST_F(RedisClientTest, SetIfAbsentOnAClosedConnectionIsUnavailableUntilReconnec
   EXPECT_TRUE(set);
 }
 
+// The fill lock's release: holder A's lock expired and B took it; A's
+// compare-and-delete must leave B's lock, B's deletes it.
+TEST_F(RedisClientTest, DelIfEqualsDeletesOnlyTheHoldersLock) {
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<KvClient> b, NewRedisClient(endpoint_));
+  const std::string key = Key("owned-lock");
+  ASSERT_OK_AND_ASSIGN(bool set, client_->SetIfAbsent(key, "token-a", 50));
+  ASSERT_TRUE(set);
+  const auto start = std::chrono::steady_clock::now();
+  set = false;
+  while (!set && SecondsSince(start) < 5.0) {  // A's lock expires; B takes it
+    ASSERT_OK_AND_ASSIGN(set, b->SetIfAbsent(key, "token-b", kLongTtlMs));
+    if (!set) usleep(5000);
+  }
+  ASSERT_TRUE(set);
+  ASSERT_OK_AND_ASSIGN(bool deleted, client_->DelIfEquals(key, "token-a"));
+  EXPECT_FALSE(deleted);
+  std::string got;
+  ASSERT_OK_AND_ASSIGN(bool hit, client_->Get(key, &got));
+  EXPECT_TRUE(hit);
+  EXPECT_EQ(got, "token-b") << "A's release must not delete B's lock";
+  long long pttl = 0;
+  ASSERT_NO_FATAL_FAILURE(ReadPttl(key, &pttl));
+  EXPECT_GT(pttl, 1000) << "nor touch its TTL";
+  ASSERT_OK_AND_ASSIGN(deleted, b->DelIfEquals(key, "token-b"));
+  EXPECT_TRUE(deleted);
+  ASSERT_OK_AND_ASSIGN(hit, client_->Get(key, &got));
+  EXPECT_FALSE(hit);
+  ASSERT_OK_AND_ASSIGN(deleted, b->DelIfEquals(key, "token-b"));
+  EXPECT_FALSE(deleted) << "an absent key";
+  // A value that is a prefix of the stored one is another value.
+  ASSERT_THAT(client_->Set(key, "token-b2", kLongTtlMs), IsOk());
+  ASSERT_OK_AND_ASSIGN(deleted, b->DelIfEquals(key, "token-b"));
+  EXPECT_FALSE(deleted);
+  ASSERT_THAT(client_->Del(key), IsOk());
+}
+
+TEST_F(RedisClientTest, DelIfEqualsOnAClosedConnectionIsUnavailable) {
+  std::unique_ptr<KvClient> victim;
+  ASSERT_NO_FATAL_FAILURE(ConnectThenKill(&victim));
+  EXPECT_THAT(victim->DelIfEquals(Key("k"), "v").status(),
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr(Address())));
+}
+
 TEST_F(RedisClientTest, DeletePrefixDeletesExactlyThePrefixAcrossBatches) {
   // The prefix holds every glob metacharacter; unescaped, "t[1]*?\:" would
   // also match keys such as "t1zz:" below.

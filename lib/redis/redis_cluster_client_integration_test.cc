@@ -139,6 +139,16 @@ TEST_F(ClusterClientTest, SetIfAbsentAndDelFollowTheSlot) {
   std::string value;
   ASSERT_OK_AND_ASSIGN(bool hit, client_->Get(key, &value));
   EXPECT_FALSE(hit);
+  // The compare-and-delete script is routed by its key's slot too.
+  for (int i = 0; i < 8; ++i) {  // keys over several slots (nodes)
+    const std::string lock = absl::StrCat(prefix_, "lock:", i);
+    ASSERT_OK_AND_ASSIGN(set, client_->SetIfAbsent(lock, "mine", kTtlMs));
+    ASSERT_TRUE(set);
+    ASSERT_OK_AND_ASSIGN(bool deleted, client_->DelIfEquals(lock, "not mine"));
+    EXPECT_FALSE(deleted);
+    ASSERT_OK_AND_ASSIGN(deleted, client_->DelIfEquals(lock, "mine"));
+    EXPECT_TRUE(deleted);
+  }
 }
 
 TEST_F(ClusterClientTest, MaxMemoryIsTheClustersTotalSplitOverPrimaries) {

@@ -69,6 +69,12 @@ constexpr char kSet[] = "SET";
 constexpr char kPx[] = "PX";
 constexpr char kNx[] = "NX";
 constexpr char kDel[] = "DEL";
+constexpr char kEval[] = "EVAL";
+constexpr char kOneKey[] = "1";
+// Compare-and-delete, atomic because Redis runs a script as one command.
+constexpr char kDelIfEqualsScript[] =
+    "if redis.call('get',KEYS[1])==ARGV[1] then return redis.call('del',KEYS[1]) else return 0 "
+    "end";
 constexpr char kPing[] = "PING";
 constexpr char kSelect[] = "SELECT";
 constexpr char kScan[] = "SCAN";
@@ -489,6 +495,18 @@ absl::Status KeyCommandClient::Del(std::string_view key) {
   absl::StatusOr<RedisConnection*> conn = RunForKey(key, 2, argv, lens, &reply);
   if (!conn.ok()) return conn.status();
   return (*conn)->Expect(kDel, *reply, REDIS_REPLY_INTEGER);
+}
+
+absl::StatusOr<bool> KeyCommandClient::DelIfEquals(std::string_view key, std::string_view value) {
+  const char* argv[] = {kEval, kDelIfEqualsScript, kOneKey, DataOf(key), DataOf(value)};
+  const size_t lens[] = {Len(kEval), Len(kDelIfEqualsScript), Len(kOneKey), key.size(),
+                         value.size()};
+  ReplyPtr reply;
+  absl::StatusOr<RedisConnection*> conn = RunForKey(key, 5, argv, lens, &reply);
+  if (!conn.ok()) return conn.status();
+  // The script answers DEL's count (1) when it deleted, else 0.
+  if (absl::Status s = (*conn)->Expect(kEval, *reply, REDIS_REPLY_INTEGER); !s.ok()) return s;
+  return reply->integer == 1;
 }
 
 }  // namespace internal

@@ -4,9 +4,10 @@
 // (redis_cluster_client.cc) share: one blocking hiredis connection with
 // cabench's error mapping (RedisConnection), the commands one server answers
 // for itself (PING, INFO, DBSIZE, CLIENT LIST, SCAN + UNLINK, CONFIG), and the
-// key commands of KvClient (GET, SET PX, SET NX PX, DEL) written once over a
-// hook that sends one command for a key (KeyCommandClient). Internal to
-// lib/redis: the only other code that may include hiredis.
+// key commands of KvClient (GET, SET PX, SET NX PX, DEL, and compare-and-delete
+// as EVAL of a one-line Lua script) written once over a hook that sends one
+// command for a key (KeyCommandClient). Internal to lib/redis: the only other
+// code that may include hiredis.
 //
 // A connection names itself on the server (CLIENT SETNAME, so that
 // lib/servers can tell it from other clients' connections) and counts every
@@ -129,9 +130,9 @@ class RedisConnection {
   KvCommands commands_;
 };
 
-// KvClient's key commands written once: Get, Set, SetIfAbsent and Del build
-// their command and read its reply; RunForKey() sends it (to the one server,
-// or to the node that serves the key's slot).
+// KvClient's key commands written once: Get, Set, SetIfAbsent, Del and
+// DelIfEquals build their command and read its reply; RunForKey() sends it
+// (to the one server, or to the node that serves the key's slot).
 class KeyCommandClient : public KvClient {
  public:
   absl::StatusOr<bool> Get(std::string_view key, std::string* value) final;
@@ -139,11 +140,15 @@ class KeyCommandClient : public KvClient {
   absl::StatusOr<bool> SetIfAbsent(std::string_view key, std::string_view value,
                                    int64_t ttl_ms) final;
   absl::Status Del(std::string_view key) final;
+  // EVAL of a script that GETs the key and DELs it when it holds `value`
+  // (Redis runs a script atomically; the key is the script's one KEYS
+  // argument, so a cluster routes it by the key's slot).
+  absl::StatusOr<bool> DelIfEquals(std::string_view key, std::string_view value) final;
 
  protected:
-  // Sends argv (argv[1] is `key`) and reads its final reply into *reply.
-  // Returns the connection that answered, for messages. Fails like
-  // RedisConnection::Run.
+  // Sends argv (one of whose arguments is `key`) and reads its final reply
+  // into *reply. Returns the connection that answered, for messages. Fails
+  // like RedisConnection::Run.
   virtual absl::StatusOr<RedisConnection*> RunForKey(std::string_view key, int argc,
                                                      const char** argv, const size_t* lens,
                                                      ReplyPtr* reply) = 0;

@@ -1,6 +1,7 @@
-// Tests of the in-memory fakes themselves: SetIfAbsent on FakeKvClient and
-// NullKvClient, and FakeSqlClient's stored bookings and interleaving hooks,
-// on which the pattern's single-flight and stale-read tests rely.
+// Tests of the in-memory fakes themselves: SetIfAbsent and DelIfEquals on
+// FakeKvClient and NullKvClient, FakeKvClient's hooks, and FakeSqlClient's
+// stored bookings, interleaving hooks and observer, on which the pattern's
+// single-flight and stale-read tests rely.
 #include <atomic>
 #include <cstdint>
 #include <future>
@@ -120,6 +121,76 @@ TEST(FakeKvClientTest, SetIfAbsentHasOneWinnerAmongRacingThreads) {
   EXPECT_EQ(errors.load(), 0);
   for (int k = 0; k < kKeys; ++k) EXPECT_EQ(winners[static_cast<size_t>(k)].load(), 1) << k;
   EXPECT_EQ(kv.calls(KvMethod::kSetIfAbsent), kThreads * kKeys);
+}
+
+TEST(FakeKvClientTest, DelIfEqualsDeletesOnlyTheGivenValue) {
+  VirtualClock clock;
+  FakeKvClient kv(&clock);
+  ASSERT_OK_AND_ASSIGN(bool set, kv.SetIfAbsent("lock:1", "token-a", 100));
+  ASSERT_TRUE(set);
+  ASSERT_OK_AND_ASSIGN(bool deleted, kv.DelIfEquals("lock:1", "token-b"));
+  EXPECT_FALSE(deleted);
+  EXPECT_EQ(kv.Peek("lock:1"), "token-a") << "another value is left alone";
+  ASSERT_OK_AND_ASSIGN(deleted, kv.DelIfEquals("lock:1", "token-a"));
+  EXPECT_TRUE(deleted);
+  EXPECT_FALSE(kv.Contains("lock:1"));
+  ASSERT_OK_AND_ASSIGN(deleted, kv.DelIfEquals("lock:1", "token-a"));
+  EXPECT_FALSE(deleted) << "absent";
+  // An expired key is absent, even with the value.
+  ASSERT_THAT(kv.Set("lock:2", "t", 10), IsOk());
+  clock.AdvanceMs(11);
+  ASSERT_OK_AND_ASSIGN(deleted, kv.DelIfEquals("lock:2", "t"));
+  EXPECT_FALSE(deleted);
+  kv.FailNext(KvMethod::kDelIfEquals, 1, absl::UnavailableError("reset"));
+  ASSERT_THAT(kv.Set("lock:3", "t", 100), IsOk());
+  EXPECT_THAT(kv.DelIfEquals("lock:3", "t").status(), StatusIs(absl::StatusCode::kUnavailable, _));
+  EXPECT_TRUE(kv.Contains("lock:3")) << "a failed call does nothing";
+  EXPECT_EQ(kv.calls(KvMethod::kDelIfEquals), 5);
+  EXPECT_EQ(kv.calls(KvMethod::kDel), 0);
+}
+
+TEST(FakeKvClientTest, HooksSeeKeyCommandsBeforeTheyRunAndWhatGetReturned) {
+  FakeKvClient kv;
+  std::vector<std::string> before;
+  std::vector<std::string> got;
+  kv.set_before([&](KvMethod method, std::string_view key) {
+    before.push_back(absl::StrCat(static_cast<int>(method), ":", std::string(key)));
+    // The command has not run yet.
+    if (method == KvMethod::kDel) {
+      EXPECT_TRUE(kv.Contains(key));
+    }
+  });
+  kv.set_after_get([&](std::string_view key, const std::string* value) {
+    got.push_back(absl::StrCat(std::string(key), "=", value == nullptr ? "(miss)" : *value));
+  });
+  std::string value;
+  ASSERT_THAT(kv.Get("a", &value).status(), IsOk());
+  ASSERT_THAT(kv.Set("a", "1", 100), IsOk());
+  ASSERT_THAT(kv.Get("a", &value).status(), IsOk());
+  ASSERT_THAT(kv.Del("a"), IsOk());
+  ASSERT_THAT(kv.SetIfAbsent("l", "t", 100).status(), IsOk());
+  ASSERT_THAT(kv.DelIfEquals("l", "t").status(), IsOk());
+  ASSERT_THAT(kv.Ping(), IsOk());  // not a key command
+  kv.FailNext(KvMethod::kGet, 1, absl::InternalError("injected"));
+  EXPECT_FALSE(kv.Get("a", &value).ok());  // failed by injection: no hook
+  const int get = static_cast<int>(KvMethod::kGet);
+  EXPECT_EQ(before,
+            std::vector<std::string>(
+                {absl::StrCat(get, ":a"), absl::StrCat(static_cast<int>(KvMethod::kSet), ":a"),
+                 absl::StrCat(get, ":a"), absl::StrCat(static_cast<int>(KvMethod::kDel), ":a"),
+                 absl::StrCat(static_cast<int>(KvMethod::kSetIfAbsent), ":l"),
+                 absl::StrCat(static_cast<int>(KvMethod::kDelIfEquals), ":l")}));
+  EXPECT_EQ(got, std::vector<std::string>({"a=(miss)", "a=1"}));
+  kv.set_before(nullptr);
+  kv.set_after_get(nullptr);
+  ASSERT_THAT(kv.Get("a", &value).status(), IsOk());
+  EXPECT_EQ(got.size(), 2u) << "a removed hook is not called";
+}
+
+TEST(NullKvClientTest, DelIfEqualsAlwaysDeletes) {
+  NullKvClient kv;
+  ASSERT_OK_AND_ASSIGN(bool deleted, kv.DelIfEquals("lock:1", "x"));
+  EXPECT_TRUE(deleted);
 }
 
 TEST(NullKvClientTest, SetIfAbsentAlwaysSets) {
@@ -253,6 +324,41 @@ TEST(FakeSqlClientTest, CountsInsertsPerRun) {
   EXPECT_EQ(sql.inserted_by_run(0), 1);
   EXPECT_EQ(sql.inserted_by_run(8), 0);
   EXPECT_EQ(sql.inserted(), 3);
+}
+
+// The before hooks run before the statement reads or stores the bookings;
+// the observer sees each read and each stored booking, in order, with the
+// count as of that instant.
+TEST(FakeSqlClientTest, BeforeHooksAndTheObserverSeeTheInstantsOfEachStatement) {
+  FakeSqlClient sql;
+  std::vector<std::string> events;
+  sql.set_before_query([&](int64_t id) {
+    events.push_back(absl::StrCat("before query ", id, " count ", sql.BookingCountOf(id)));
+  });
+  sql.set_before_insert([&](const NewBooking& b) {
+    events.push_back(absl::StrCat("before insert ", b.passenger_id, " count ",
+                                  sql.BookingCountOf(b.passenger_id)));
+  });
+  sql.set_observer([&](const FakeSqlClient::Observed& e) {
+    events.push_back(
+        absl::StrCat(e.insert ? "stored " : "read ", e.passenger_id, " count ", e.count));
+  });
+  BookingCount row;
+  ASSERT_THAT(sql.QueryBookingCount(kPassenger, &row), IsOk());
+  ASSERT_THAT(sql.InsertBooking(BookingFor(kPassenger, "3A")), IsOk());
+  EXPECT_THAT(sql.InsertBooking(BookingFor(kPassenger, "3a")).status(),
+              StatusIs(absl::StatusCode::kAlreadyExists,
+                       _));  // not stored: not observed
+  ASSERT_THAT(sql.QueryBookingCount(kPassenger, &row), IsOk());
+  EXPECT_EQ(events, std::vector<std::string>({"before query 8 count 0", "read 8 count 0",
+                                              "before insert 8 count 0", "stored 8 count 1",
+                                              "before insert 8 count 1", "before query 8 count 1",
+                                              "read 8 count 1"}));
+  sql.set_before_query(nullptr);
+  sql.set_before_insert(nullptr);
+  sql.set_observer(nullptr);
+  ASSERT_THAT(sql.QueryBookingCount(kPassenger, &row), IsOk());
+  EXPECT_EQ(events.size(), 7u);
 }
 
 }  // namespace

@@ -20,17 +20,33 @@ int64_t FakeKvClient::NowNs() const {
       .count();
 }
 
-absl::Status FakeKvClient::Enter(KvMethod method) {
+absl::Status FakeKvClient::Enter(KvMethod method, std::string_view key) {
   absl::Status status = OnCall(method);
-  std::lock_guard<std::mutex> lock(mu_);
-  if (broken_ && method != KvMethod::kReconnect) {
-    status = absl::UnavailableError("fake kv: connection is broken");
-  } else if (emulate_broken_ && absl::IsUnavailable(status)) {
-    broken_ = true;
+  std::shared_ptr<const std::function<void(KvMethod, std::string_view)>> hook;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (broken_ && method != KvMethod::kReconnect) {
+      status = absl::UnavailableError("fake kv: connection is broken");
+    } else if (emulate_broken_ && absl::IsUnavailable(status)) {
+      broken_ = true;
+    }
+    if (method == KvMethod::kReconnect && status.ok()) broken_ = false;
+    // A command the server ran (a reconnect is no command).
+    if (status.ok() && method != KvMethod::kReconnect) ++commands_;
+    switch (method) {
+      case KvMethod::kGet:
+      case KvMethod::kSet:
+      case KvMethod::kSetIfAbsent:
+      case KvMethod::kDel:
+      case KvMethod::kDelIfEquals:
+        if (status.ok()) hook = before_;
+        break;
+      default:
+        break;
+    }
   }
-  if (method == KvMethod::kReconnect && status.ok()) broken_ = false;
-  // A command the server ran (a reconnect is no command).
-  if (status.ok() && method != KvMethod::kReconnect) ++commands_;
+  // Outside mu_: the hook may block while other threads use the fake.
+  if (hook != nullptr) (*hook)(method, key);
   return status;
 }
 
@@ -43,21 +59,28 @@ const FakeKvClient::Entry* FakeKvClient::FindLive(std::string_view key) const {
 }
 
 absl::StatusOr<bool> FakeKvClient::Get(std::string_view key, std::string* value) {
-  if (absl::Status s = Enter(KvMethod::kGet); !s.ok()) return s;
-  std::lock_guard<std::mutex> lock(mu_);
-  const Entry* e = FindLive(key);
-  if (e == nullptr) {
-    ++keyspace_misses_;
-    value->clear();
-    return false;
+  if (absl::Status s = Enter(KvMethod::kGet, key); !s.ok()) return s;
+  std::shared_ptr<const std::function<void(std::string_view, const std::string*)>> hook;
+  bool hit = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    hook = after_get_;
+    const Entry* e = FindLive(key);
+    if (e == nullptr) {
+      ++keyspace_misses_;
+      value->clear();
+    } else {
+      ++keyspace_hits_;
+      value->assign(e->value);
+      hit = true;
+    }
   }
-  ++keyspace_hits_;
-  value->assign(e->value);
-  return true;
+  if (hook != nullptr) (*hook)(key, hit ? value : nullptr);
+  return hit;
 }
 
 absl::Status FakeKvClient::Set(std::string_view key, std::string_view value, int64_t ttl_ms) {
-  if (absl::Status s = Enter(KvMethod::kSet); !s.ok()) return s;
+  if (absl::Status s = Enter(KvMethod::kSet, key); !s.ok()) return s;
   if (ttl_ms <= 0) return absl::InvalidArgumentError("fake kv: ttl_ms must be > 0");
   Put(key, value, ttl_ms);
   return absl::OkStatus();
@@ -65,7 +88,7 @@ absl::Status FakeKvClient::Set(std::string_view key, std::string_view value, int
 
 absl::StatusOr<bool> FakeKvClient::SetIfAbsent(std::string_view key, std::string_view value,
                                                int64_t ttl_ms) {
-  if (absl::Status s = Enter(KvMethod::kSetIfAbsent); !s.ok()) return s;
+  if (absl::Status s = Enter(KvMethod::kSetIfAbsent, key); !s.ok()) return s;
   if (ttl_ms <= 0) return absl::InvalidArgumentError("fake kv: ttl_ms must be > 0");
   std::lock_guard<std::mutex> lock(mu_);
   if (FindLive(key) != nullptr) return false;
@@ -91,11 +114,20 @@ void FakeKvClient::PutLocked(std::string_view key, std::string_view value, int64
 }
 
 absl::Status FakeKvClient::Del(std::string_view key) {
-  if (absl::Status s = Enter(KvMethod::kDel); !s.ok()) return s;
+  if (absl::Status s = Enter(KvMethod::kDel, key); !s.ok()) return s;
   std::lock_guard<std::mutex> lock(mu_);
   auto it = map_.find(key);
   if (it != map_.end()) map_.erase(it);
   return absl::OkStatus();
+}
+
+absl::StatusOr<bool> FakeKvClient::DelIfEquals(std::string_view key, std::string_view value) {
+  if (absl::Status s = Enter(KvMethod::kDelIfEquals, key); !s.ok()) return s;
+  std::lock_guard<std::mutex> lock(mu_);
+  const Entry* e = FindLive(key);
+  if (e == nullptr || e->value != value) return false;
+  map_.erase(map_.find(key));
+  return true;
 }
 
 absl::StatusOr<int64_t> FakeKvClient::DeletePrefix(std::string_view prefix) {
@@ -231,6 +263,24 @@ void FakeKvClient::ClearFailures() {
 void FakeKvClient::set_emulate_broken(bool on) {
   std::lock_guard<std::mutex> lock(mu_);
   emulate_broken_ = on;
+}
+
+void FakeKvClient::set_before(std::function<void(KvMethod method, std::string_view key)> before) {
+  auto hook = before ? std::make_shared<const std::function<void(KvMethod, std::string_view)>>(
+                           std::move(before))
+                     : nullptr;
+  std::lock_guard<std::mutex> lock(mu_);
+  before_ = std::move(hook);
+}
+
+void FakeKvClient::set_after_get(
+    std::function<void(std::string_view key, const std::string* value)> after_get) {
+  auto hook =
+      after_get ? std::make_shared<const std::function<void(std::string_view, const std::string*)>>(
+                      std::move(after_get))
+                : nullptr;
+  std::lock_guard<std::mutex> lock(mu_);
+  after_get_ = std::move(hook);
 }
 
 bool FakeKvClient::Contains(std::string_view key) const {

@@ -10,6 +10,13 @@
 // a real connection: every later call fails fast with Unavailable until
 // Reconnect() succeeds.
 //
+// Interleavings: set_before() installs a hook that runs at the start of every
+// key command (Get, Set, SetIfAbsent, Del, DelIfEquals) on the calling
+// thread, outside the fake's mutex, after injected faults and latency; the
+// command then runs atomically. A test can hold a thread just before its
+// command reaches the "server", deterministically. set_after_get() sees what
+// each Get returned.
+//
 // Statistics, as a server keeps them: Get counts keyspace_hits and
 // keyspace_misses; Info() reports them with expired_keys and evicted_keys
 // (always 0), used_memory (the bytes of the keys and values held),
@@ -31,6 +38,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -60,8 +68,9 @@ enum class KvMethod : int {
   kConfigSet,
   kSetIfAbsent,
   kClientList,
+  kDelIfEquals,
 };
-inline constexpr int kNumKvMethods = 14;
+inline constexpr int kNumKvMethods = 15;
 
 class FakeKvClient : public KvClient, public FaultTable<KvMethod, kNumKvMethods> {
  public:
@@ -79,6 +88,8 @@ class FakeKvClient : public KvClient, public FaultTable<KvMethod, kNumKvMethods>
   absl::StatusOr<bool> SetIfAbsent(std::string_view key, std::string_view value,
                                    int64_t ttl_ms) override;
   absl::Status Del(std::string_view key) override;
+  // Erases a live `key` holding exactly `value`, under the one mutex.
+  absl::StatusOr<bool> DelIfEquals(std::string_view key, std::string_view value) override;
   absl::StatusOr<int64_t> DeletePrefix(std::string_view prefix) override;
   absl::Status Ping() override;
   absl::Status Reconnect() override;
@@ -110,6 +121,17 @@ class FakeKvClient : public KvClient, public FaultTable<KvMethod, kNumKvMethods>
   void ClearFailures();
   void set_emulate_broken(bool on);
 
+  // Hooks for tests of interleavings; an empty function removes the hook.
+  // `before(method, key)` runs at the start of every Get, Set, SetIfAbsent,
+  // Del and DelIfEquals that was not failed by injection, before the command
+  // looks at the map; `after_get(key, value)` at the end of every Get that
+  // was not failed, with the value returned (nullptr: a miss). Both run on
+  // the caller's thread without the fake's mutex held: they may block, and
+  // other threads may use the fake (a call that has begun keeps the hook it
+  // took). Safe to call concurrently.
+  void set_before(std::function<void(KvMethod method, std::string_view key)> before);
+  void set_after_get(std::function<void(std::string_view key, const std::string* value)> after_get);
+
   // Inspection for tests, all honouring expiry at the current time:
   bool Contains(std::string_view key) const;
   std::optional<std::string> Peek(std::string_view key) const;
@@ -133,8 +155,9 @@ class FakeKvClient : public KvClient, public FaultTable<KvMethod, kNumKvMethods>
   using Map = std::unordered_map<std::string, Entry, Hash, std::equal_to<>>;
 
   int64_t NowNs() const;
-  // Counts the call, applies faults and latency; OK means "go ahead".
-  absl::Status Enter(KvMethod method);
+  // Counts the call, applies faults and latency, then runs the before hook
+  // for a key command (`key`); OK means "go ahead".
+  absl::Status Enter(KvMethod method, std::string_view key = {});
   const Entry* FindLive(std::string_view key) const;
   // Put with mu_ held.
   void PutLocked(std::string_view key, std::string_view value, int64_t ttl_ms);
@@ -156,6 +179,10 @@ class FakeKvClient : public KvClient, public FaultTable<KvMethod, kNumKvMethods>
   int64_t uptime_s_ = 100;
   std::unordered_map<std::string, std::string> config_ = {{"maxmemory", "0"},
                                                           {"maxmemory-policy", "noeviction"}};
+  // By shared_ptr, so that a call copies a pointer and runs the hook after
+  // letting go of mu_.
+  std::shared_ptr<const std::function<void(KvMethod, std::string_view)>> before_;
+  std::shared_ptr<const std::function<void(std::string_view, const std::string*)>> after_get_;
 };
 
 }  // namespace cabench

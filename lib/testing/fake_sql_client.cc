@@ -83,7 +83,13 @@ absl::Status FakeSqlClient::QueryBookingCount(int64_t passenger_id, BookingCount
   std::shared_ptr<const std::function<void(int64_t)>> hook;
   {
     std::lock_guard<std::mutex> lock(mu_);
+    hook = before_query_;
+  }
+  if (hook != nullptr) (*hook)(passenger_id);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
     const int64_t n = CountLocked(passenger_id);
+    if (observer_) observer_(Observed{.insert = false, .passenger_id = passenger_id, .count = n});
     result->found = n > 0;
     result->count = n;
     result->firstname.clear();
@@ -109,6 +115,12 @@ absl::StatusOr<int64_t> FakeSqlClient::InsertBooking(const NewBooking& booking) 
     return absl::InternalError(
         absl::StrCat("mysql 1406: Data too long for column 'seat': '", booking.seat, "'"));
   }
+  std::shared_ptr<const std::function<void(const NewBooking&)>> before;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    before = before_insert_;
+  }
+  if (before != nullptr) (*before)(booking);
   std::shared_ptr<const std::function<void(const NewBooking&, int64_t)>> hook;
   int64_t booking_id = 0;
   {
@@ -125,6 +137,11 @@ absl::StatusOr<int64_t> FakeSqlClient::InsertBooking(const NewBooking& booking) 
     ++inserted_per_passenger_[booking.passenger_id];
     ++inserted_per_run_[booking.run_no];
     ++inserted_;
+    if (observer_) {
+      observer_(Observed{.insert = true,
+                         .passenger_id = booking.passenger_id,
+                         .count = CountLocked(booking.passenger_id)});
+    }
     booking_id = next_booking_id_++;
     hook = after_insert_;
   }
@@ -225,6 +242,29 @@ void FakeSqlClient::set_after_insert(
                   : nullptr;
   std::lock_guard<std::mutex> lock(mu_);
   after_insert_ = std::move(hook);
+}
+
+void FakeSqlClient::set_before_query(std::function<void(int64_t passenger_id)> before_query) {
+  auto hook = before_query
+                  ? std::make_shared<const std::function<void(int64_t)>>(std::move(before_query))
+                  : nullptr;
+  std::lock_guard<std::mutex> lock(mu_);
+  before_query_ = std::move(hook);
+}
+
+void FakeSqlClient::set_before_insert(
+    std::function<void(const NewBooking& booking)> before_insert) {
+  auto hook =
+      before_insert
+          ? std::make_shared<const std::function<void(const NewBooking&)>>(std::move(before_insert))
+          : nullptr;
+  std::lock_guard<std::mutex> lock(mu_);
+  before_insert_ = std::move(hook);
+}
+
+void FakeSqlClient::set_observer(std::function<void(const Observed& event)> observer) {
+  std::lock_guard<std::mutex> lock(mu_);
+  observer_ = std::move(observer);
 }
 
 void FakeSqlClient::SetStatus(std::string_view name, std::string_view value) {

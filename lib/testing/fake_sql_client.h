@@ -43,6 +43,12 @@
 //
 //   fake.set_after_query([&](int64_t id) { if (id == 7) latch.Wait(); });
 //
+// set_before_query() and set_before_insert() do the same just before the
+// statement reads or stores the bookings, so that the instant a SELECT's
+// snapshot is taken and an INSERT commits (atomically, under the mutex) can
+// be placed anywhere inside the call; set_observer() sees each of those
+// instants as it happens.
+//
 // Ownership: the caller owns the fake. Thread safety: unlike the real
 // clients, safe for concurrent use (one internal mutex).
 #ifndef CABENCH_LIB_TESTING_FAKE_SQL_CLIENT_H_
@@ -132,6 +138,23 @@ class FakeSqlClient : public SqlClient, public FaultTable<SqlMethod, kNumSqlMeth
   void set_after_query(std::function<void(int64_t passenger_id)> after_query);
   void set_after_insert(
       std::function<void(const NewBooking& booking, int64_t booking_id)> after_insert);
+  // `before_query(passenger_id)` runs at the start of every QueryBookingCount
+  // and `before_insert(booking)` at the start of every InsertBooking (that
+  // injection did not fail), before the bookings are read or the booking is
+  // checked and stored; as the hooks above, without the mutex held.
+  void set_before_query(std::function<void(int64_t passenger_id)> before_query);
+  void set_before_insert(std::function<void(const NewBooking& booking)> before_insert);
+
+  // What a statement did to a passenger's bookings, at the instant it did it.
+  struct Observed {
+    bool insert = false;  // an INSERT stored a booking; else a query read them
+    int64_t passenger_id = 0;
+    int64_t count = 0;  // the passenger's bookings after the insert / as read
+  };
+  // `observer` runs under the fake's mutex, at the instant a QueryBookingCount
+  // reads the bookings and an InsertBooking stores one (so in the order they
+  // happened); it must not block nor call the fake. Empty: none.
+  void set_observer(std::function<void(const Observed& event)> observer);
 
   // Current booking count of `passenger_id` (loaded + inserted).
   int64_t BookingCountOf(int64_t passenger_id) const;
@@ -183,6 +206,9 @@ class FakeSqlClient : public SqlClient, public FaultTable<SqlMethod, kNumSqlMeth
   // and runs it after letting go of mu_.
   std::shared_ptr<const std::function<void(int64_t)>> after_query_;
   std::shared_ptr<const std::function<void(const NewBooking&, int64_t)>> after_insert_;
+  std::shared_ptr<const std::function<void(int64_t)>> before_query_;
+  std::shared_ptr<const std::function<void(const NewBooking&)>> before_insert_;
+  std::function<void(const Observed&)> observer_;
 };
 
 }  // namespace cabench

@@ -23,6 +23,7 @@ absl::StatusOr<bool> NullKvClient::SetIfAbsent(std::string_view, std::string_vie
   return true;
 }
 absl::Status NullKvClient::Del(std::string_view) { return absl::OkStatus(); }
+absl::StatusOr<bool> NullKvClient::DelIfEquals(std::string_view, std::string_view) { return true; }
 absl::StatusOr<int64_t> NullKvClient::DeletePrefix(std::string_view) { return 0; }
 absl::Status NullKvClient::Ping() { return absl::OkStatus(); }
 absl::Status NullKvClient::Reconnect() { return absl::OkStatus(); }

@@ -5,7 +5,8 @@
 // (Workload, CacheAside, the recorder) costs per operation, with no server
 // and no map in the way. NullKvClient::Get answers a hit with a fixed value,
 // or a miss, as configured; SetIfAbsent always sets (a single-flight fill
-// never waits); every other call succeeds at once.
+// never waits) and DelIfEquals always deletes (the lock is always ours);
+// every other call succeeds at once.
 // NullSqlClient::QueryBookingCount returns one fixed row and InsertBooking a
 // counter; no uniqueness is checked.
 //
@@ -43,6 +44,8 @@ class NullKvClient : public KvClient {
   absl::StatusOr<bool> SetIfAbsent(std::string_view key, std::string_view value,
                                    int64_t ttl_ms) override;
   absl::Status Del(std::string_view key) override;
+  // True: nothing is held, so every fill lock released is still ours.
+  absl::StatusOr<bool> DelIfEquals(std::string_view key, std::string_view value) override;
   absl::StatusOr<int64_t> DeletePrefix(std::string_view prefix) override;
   absl::Status Ping() override;
   absl::Status Reconnect() override;

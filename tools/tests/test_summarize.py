@@ -60,7 +60,8 @@ class SummarizeTest(ToolTestCase):
     def test_stale_reads_and_stampedes(self):
         doc = load("new_single.json")
         base = next(e for e in doc["benchmarks"] if e["name"].split("/")[1] == "read_heavy")
-        sf = dict(base, stale_reads=12.0, stale_read_pct=0.125, stale_age_p50_ms=1.25,
+        sf = dict(base, stale_reads=12.0, stale_reads_uncertain=30.0, stale_read_pct=0.125,
+                  stale_read_max_pct=0.4375, stale_age_p50_ms=1.25,
                   stale_age_p99_ms=40.0, dup_fills=0.0, db_reads_in_flight_max=7.0,
                   db_reads_per_miss=0.5, fill_waits=30.0)
         plain = dict(base, name=base["name"].replace("read_heavy", "stampede"), stale_reads=0.0,
@@ -73,10 +74,12 @@ class SummarizeTest(ToolTestCase):
         rows = [l for l in proc.stdout.splitlines() if l.startswith("CacheAside/")]
         # The first table's two rows, then this table's two.
         self.assertEqual(len(rows), 4)
-        self.assertEqual(rows[2].split()[1:], [str(base["threads"]), "12", "0.12", "1.2",
-                                               "40.0", "0", "7", "0.50", "30", "-"])
-        self.assertEqual(rows[3].split()[1:], [str(base["threads"]), "0", "0.00", "-", "-",
-                                               "9", "16", "1.00", "-", "-"])
+        self.assertEqual(rows[2].split()[1:], [str(base["threads"]), "12", "30", "0.12",
+                                               "0.44", "1.2", "40.0", "0", "7", "0.50", "30",
+                                               "-"])
+        # A file from before the uncertain count: "-" in its columns.
+        self.assertEqual(rows[3].split()[1:], [str(base["threads"]), "0", "-", "0.00", "-", "-",
+                                               "-", "9", "16", "1.00", "-", "-"])
         # Files without the counters: no third table.
         proc = run_tool("summarize", data("new_single.json"))
         self.assertNotIn("Stale reads and stampedes", proc.stdout)
