@@ -23,9 +23,10 @@ def load(name):
 
 
 def cabench_flags():
-    """The --name= flags bench/main.cc parses."""
-    with open(os.path.join(ROOT, "bench", "main.cc")) as f:
-        return set(re.findall(r'take\("(--[a-z_]+=)"\)', f.read())) | {"--allow_remote"}
+    """The flags cabench declares (bench/flags.cc): --name= for a value, --name for a bool."""
+    with open(os.path.join(ROOT, "bench", "flags.cc")) as f:
+        return {f"--{name}" if kind == "bool" else f"--{name}="
+                for kind, name in re.findall(r"ABSL_FLAG\(\s*([\w:]+),\s*(\w+),", f.read())}
 
 
 def flag_names(args):
