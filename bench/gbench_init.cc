@@ -10,9 +10,13 @@
 namespace cabench {
 
 absl::Status InitializeGoogleBenchmark(const std::vector<std::string>& args, void (*help)()) {
-  std::vector<std::string> storage = {"cabench"};
+  // The library keeps argv[0] (it prints it as "Running ..."): the strings
+  // live for the process.
+  static std::vector<std::string>& storage = *new std::vector<std::string>();
+  storage = {"cabench"};
   storage.insert(storage.end(), args.begin(), args.end());
-  std::vector<char*> argv;
+  static std::vector<char*>& argv = *new std::vector<char*>();
+  argv.clear();
   for (std::string& s : storage) argv.push_back(s.data());
   argv.push_back(nullptr);
   int argc = static_cast<int>(storage.size());

@@ -81,10 +81,11 @@ int Main(int argc, char** argv) {
          kExitUsage);
   }
 
-  SuiteEnv env;
+  RunEnv env;
   const SuiteEndpoints endpoints = Must(ResolveEndpoints(options.endpoints), kExitUsage);
   const Connectors connect = MakeConnectors(endpoints);
-  UseEndpoints(endpoints, connect, &env);
+  ConnectEnv(endpoints, connect, &env);
+  env.log = [](const std::string& line) { std::fprintf(stderr, "cabench: %s\n", line.c_str()); };
   env.out_dir = shard.sharded()           ? absl::StrCat(options.out_dir, "/shard-", shard.index)
                 : options.out_dir.empty() ? DefaultOutDir()
                                           : options.out_dir;
@@ -130,18 +131,19 @@ int Main(int argc, char** argv) {
   // This process's run record in the schema: it owns exactly the rows its
   // inserts mark, and removes what a killed run left.
   std::unique_ptr<RunLedger> ledger = Must(OpenRunLedger(env), kExitRuntime);
+  for (const LeftoverReport& left : ledger->leftovers()) env.log(DescribeLeftover(left));
   env.ledger = ledger.get();
   AddSuiteContext(env, options.scenarios_dir, scenarios);
   Must(RecordBenchmarkParams(plan, env.out_dir), kExitRuntime);
 
   std::vector<std::unique_ptr<ScenarioBenchmark>> benchmarks;
-  std::vector<const ScenarioBenchmark*> selected;
+  std::vector<const ScenarioRun*> selected;
   for (size_t i = 0; i < plan.size(); ++i) {
     benchmarks.push_back(
         std::make_unique<ScenarioBenchmark>(plan[i].scenario, plan[i].threads, &env));
     if (plan[i].twin >= 0) benchmarks.back()->set_twin(benchmarks[plan[i].twin].get());
     benchmarks.back()->Register();
-    if (run_it[i]) selected.push_back(benchmarks.back().get());
+    if (run_it[i]) selected.push_back(&benchmarks.back()->run());
   }
   const std::string manifest_path = absl::StrCat(env.out_dir, "/shard.json");
   if (shard.sharded()) {

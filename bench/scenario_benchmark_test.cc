@@ -243,7 +243,7 @@ class ScenarioBenchmarkTest : public ::testing::Test {
     scenario_.arrival = Arrival::kUniform;
   }
 
-  SuiteEnv env_;
+  RunEnv env_;
   Scenario scenario_;
   FakeSqlClient fake_;
   Gate gate_;

@@ -111,7 +111,7 @@ absl::StatusOr<ShardManifest> NewShardManifest(const ShardSpec& shard, int64_t s
 }
 
 absl::Status WriteShardManifest(const std::string& path, const ShardManifest& manifest,
-                                const std::vector<const ScenarioBenchmark*>& selected) {
+                                const std::vector<const ScenarioRun*>& selected) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << ShardManifestJson(manifest, selected);
   out.close();
@@ -120,7 +120,7 @@ absl::Status WriteShardManifest(const std::string& path, const ShardManifest& ma
 }
 
 std::string ShardManifestJson(const ShardManifest& m,
-                              const std::vector<const ScenarioBenchmark*>& selected) {
+                              const std::vector<const ScenarioRun*>& selected) {
 #ifdef NDEBUG
   const char* build_type = CABENCH_BUILD_TYPE;
 #else
@@ -143,7 +143,7 @@ std::string ShardManifestJson(const ShardManifest& m,
   }
   out += "\n  },\n  \"benchmarks\": [";
   for (size_t i = 0; i < selected.size(); ++i) {
-    const ScenarioBenchmark& b = *selected[i];
+    const ScenarioRun& b = *selected[i];
     absl::StrAppend(&out, i == 0 ? "\n    {" : ",\n    {", "\"name\": ", JsonQuote(b.full_name()),
                     ", \"threads\": ", b.threads(), ", \"thread_indexes\": [",
                     absl::StrJoin(b.shard_threads(), ", "), "]");

@@ -26,7 +26,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "bench/scenario_benchmark.h"
+#include "lib/run/scenario_run.h"
 #include "lib/config/run_options.h"
 #include "lib/engine/plan.h"
 #include "lib/clients/kv_client.h"
@@ -87,14 +87,14 @@ absl::StatusOr<ShardManifest> NewShardManifest(const ShardSpec& shard, int64_t s
 
 // Writes ShardManifestJson() to `path`; Internal when it cannot.
 absl::Status WriteShardManifest(const std::string& path, const ShardManifest& manifest,
-                                const std::vector<const ScenarioBenchmark*>& selected);
+                                const std::vector<const ScenarioRun*>& selected);
 
 // The manifest as JSON, with one entry per benchmark in `selected` (the
 // benchmarks the filter selected, whether or not this shard has a thread of
 // them: "thread_indexes": [] then). A benchmark whose run failed has no
 // "shard_name". Never fails.
 std::string ShardManifestJson(const ShardManifest& manifest,
-                              const std::vector<const ScenarioBenchmark*>& selected);
+                              const std::vector<const ScenarioRun*>& selected);
 
 // "fnv1a64:<hex>" of the bytes of `path`; NotFound/Internal when unreadable.
 absl::StatusOr<std::string> FileIdentity(const std::string& path);

@@ -68,6 +68,9 @@ struct KvCommands {
   // not others, such as an unknown command or OOM), or not answered at all
   // (an I/O error or a timeout after the write).
   int64_t unsure = 0;
+  // Commands the server ran inside the scripts this client sent (each
+  // redis.call of an EVAL, which the server counts as processed too).
+  int64_t scripted = 0;
 };
 
 class KvClient {

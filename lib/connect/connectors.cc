@@ -13,6 +13,8 @@
 #include "lib/redis/redis_client.h"
 #include "lib/servers/replication.h"
 #include "lib/servers/server_stats.h"
+#include "lib/dataset/schema_mark.h"
+#include "lib/dataset/sql_text.h"
 
 namespace cabench {
 namespace {
@@ -22,6 +24,11 @@ constexpr int64_t kReaderTimeoutMs = 1000;
 
 absl::Status Named(const std::string& where, const absl::Status& s) {
   return absl::Status(s.code(), absl::StrCat(where, ": ", s.message()));
+}
+
+absl::Status WithEndpoint(const absl::Status& s, const std::string& what,
+                          const std::string& endpoint) {
+  return absl::Status(s.code(), absl::StrCat(what, " at ", endpoint, ": ", s.message()));
 }
 
 }  // namespace
@@ -118,6 +125,69 @@ absl::Status CheckCacheIsOurs(const SuiteEndpoints& endpoints, const Connectors&
   if (*process_id == pid) return absl::OkStatus();
   return absl::FailedPreconditionError(absl::StrCat("the cache's process_id is ", *process_id,
                                                     ", not the pid ", pid, " in ", pid_file));
+}
+
+void ConnectEnv(const SuiteEndpoints& endpoints, const Connectors& connect, RunEnv* env) {
+  env->cache = endpoints.cache;
+  env->db = endpoints.db;
+  env->cache_read = endpoints.cache_read;
+  env->db_read = endpoints.db_read;
+  env->new_kv = connect.new_kv;
+  env->new_sql = connect.new_sql;
+  env->new_db_replica = connect.new_db_replica;
+  env->thread_scope = [] { return std::make_shared<MysqlThreadScope>(); };
+}
+
+absl::Status CheckServers(RunEnv* env) {
+  const std::string cache_name = env->cache.ToString();
+  absl::StatusOr<std::unique_ptr<KvClient>> kv = NewKvClient(env->cache);
+  if (!kv.ok()) return WithEndpoint(kv.status(), "cache server", cache_name);
+  absl::StatusOr<std::string> cache_info = (*kv)->ServerInfo();
+  if (!cache_info.ok()) return WithEndpoint(cache_info.status(), "cache server", cache_name);
+  env->cache_server = *cache_info;
+
+  const std::string db_name = env->db.ToString();
+  // Connected without a default schema, then USE: the mark is checked before
+  // anything else looks for the cabench tables, so a foreign schema is
+  // reported as such, not as a missing table.
+  DbEndpoint no_schema = env->db;
+  no_schema.schema.clear();
+  absl::StatusOr<std::unique_ptr<SqlClient>> sql = NewMysqlClient(no_schema);
+  if (!sql.ok()) return WithEndpoint(sql.status(), "database", db_name);
+  // The schema name was validated as [A-Za-z0-9_]+ (ParseDbUrl).
+  if (absl::StatusOr<int64_t> used = (*sql)->Execute(absl::StrCat("USE `", env->db.schema, "`"));
+      !used.ok()) {
+    return WithEndpoint(used.status(), "database", db_name);
+  }
+  absl::StatusOr<std::string> db_info = (*sql)->ServerInfo();
+  if (!db_info.ok()) return WithEndpoint(db_info.status(), "database", db_name);
+  env->db_server = *db_info;
+
+  absl::StatusOr<DataSetInfo> data = ReadDataSetInfo(**sql);
+  if (!data.ok()) return WithEndpoint(data.status(), "database", db_name);
+  env->data = *data;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<RunLedger>> OpenRunLedger(const RunEnv& env) {
+  const std::string db_name = env.db.ToString();
+  // Without a default schema, so without prepared statements: on a schema
+  // loaded by an older cabench_load, preparing the INSERT would fail on the
+  // column booking.cabench_run that Open() is about to add. The ledger
+  // selects its schema itself (USE), also after reconnecting.
+  DbEndpoint no_schema = env.db;
+  no_schema.schema.clear();
+  absl::StatusOr<std::unique_ptr<SqlClient>> conn = NewMysqlClient(no_schema);
+  if (!conn.ok()) return WithEndpoint(conn.status(), "database", db_name);
+  if (absl::StatusOr<int64_t> used =
+          (*conn)->Execute(absl::StrCat("USE ", SqlIdentifier(env.db.schema)));
+      !used.ok()) {
+    return WithEndpoint(used.status(), "database", db_name);
+  }
+  absl::StatusOr<std::unique_ptr<RunLedger>> ledger =
+      RunLedger::Open(*std::move(conn), CurrentRunIdentity());
+  if (!ledger.ok()) return WithEndpoint(ledger.status(), "database", db_name);
+  return ledger;
 }
 
 }  // namespace cabench

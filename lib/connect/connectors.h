@@ -32,6 +32,8 @@
 #include "lib/clients/kv_client.h"
 #include "lib/clients/sql_client.h"
 #include "lib/config/endpoints.h"
+#include "lib/dataset/run_ledger.h"
+#include "lib/run/run_env.h"
 
 namespace cabench {
 
@@ -59,6 +61,24 @@ absl::Status CheckReplicas(const SuiteEndpoints& endpoints, const Connectors& co
 // the client's error when the cache cannot be asked.
 absl::Status CheckCacheIsOurs(const SuiteEndpoints& endpoints, const Connectors& connect,
                               const std::string& servers_dir);
+
+// Fills env's endpoints, client factories and thread scope (MariaDB's
+// per-thread set-up) from `endpoints` and `connect`.
+void ConnectEnv(const SuiteEndpoints& endpoints, const Connectors& connect, RunEnv* env);
+
+// Connects to both servers once and fills env->cache_server, env->db_server
+// and env->data. Fails with Unavailable (a server does not answer),
+// PermissionDenied/NotFound (database credentials or schema) or
+// FailedPrecondition (the schema is not a cabench schema); the message names
+// the endpoint (never the password).
+absl::Status CheckServers(RunEnv* env);
+
+// Opens this process's run record in the schema (RunLedger::Open on a
+// connection of its own, kept for the process's life): takes a run slot and
+// removes the rows of runs that died without removing theirs (the ledger's
+// leftovers() says which, for the caller to report). Fails like
+// RunLedger::Open, the message naming the endpoint.
+absl::StatusOr<std::unique_ptr<RunLedger>> OpenRunLedger(const RunEnv& env);
 
 }  // namespace cabench
 

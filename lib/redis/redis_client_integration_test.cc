@@ -28,6 +28,7 @@
 #include "lib/config/endpoints.h"
 #include "lib/redis/raw_redis_testing.h"
 #include "lib/redis/redis_client.h"
+#include "lib/servers/server_stats.h"
 #include "lib/testing/status_matchers.h"
 
 namespace cabench {
@@ -351,6 +352,34 @@ TEST_F(RedisClientTest, DelIfEqualsDeletesOnlyTheHoldersLock) {
   ASSERT_OK_AND_ASSIGN(deleted, b->DelIfEquals(key, "token-b"));
   EXPECT_FALSE(deleted);
   ASSERT_THAT(client_->Del(key), IsOk());
+}
+
+// The server counts a compare-and-delete's own commands (its GET, and its
+// DEL when the value matched) as processed: the client counts them too, so
+// that a run's commands are told exactly from other clients'.
+TEST_F(RedisClientTest, ACompareAndDeleteCountsTheCommandsItsScriptRan) {
+  const std::string key = Key("counted-lock");
+  RawRedis raw(endpoint_);
+  ASSERT_TRUE(raw.ok());
+  auto processed = [&raw]() -> int64_t {
+    std::optional<RawRedis::Reply> info = raw.Command({"INFO", "stats"});
+    if (!info.has_value()) return -1;
+    return InfoInt(info->str, "total_commands_processed").value_or(-1);
+  };
+  ASSERT_OK_AND_ASSIGN(KvCommands before, client_->Commands());
+  const int64_t server_before = processed();
+  ASSERT_THAT(client_->Set(key, "mine", kLongTtlMs), IsOk());
+  ASSERT_OK_AND_ASSIGN(bool deleted, client_->DelIfEquals(key, "other"));  // GET only
+  EXPECT_FALSE(deleted);
+  ASSERT_OK_AND_ASSIGN(deleted, client_->DelIfEquals(key, "mine"));  // GET and DEL
+  EXPECT_TRUE(deleted);
+  const int64_t server_after = processed();
+  ASSERT_OK_AND_ASSIGN(KvCommands after, client_->Commands());
+  EXPECT_EQ(after.sent - before.sent, 3);
+  EXPECT_EQ(after.scripted - before.scripted, 3);
+  // The server: the client's 3 commands, their scripts' 3, and one INFO.
+  EXPECT_EQ(server_after - server_before,
+            (after.sent - before.sent) + (after.scripted - before.scripted) + 1);
 }
 
 TEST_F(RedisClientTest, DelIfEqualsOnAClosedConnectionIsUnavailable) {

@@ -287,6 +287,7 @@ class RedisClusterClient final : public KeyCommandClient {
       total.sent += node.conn->commands().sent;
       total.refused += node.conn->commands().refused;
       total.unsure += node.conn->commands().unsure;
+      total.scripted += node.conn->commands().scripted;
     }
     return total;
   }

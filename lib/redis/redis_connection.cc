@@ -506,6 +506,9 @@ absl::StatusOr<bool> KeyCommandClient::DelIfEquals(std::string_view key, std::st
   if (!conn.ok()) return conn.status();
   // The script answers DEL's count (1) when it deleted, else 0.
   if (absl::Status s = (*conn)->Expect(kEval, *reply, REDIS_REPLY_INTEGER); !s.ok()) return s;
+  // The server counts the script's own commands too: its GET, and its DEL
+  // when the value matched.
+  (*conn)->CountScripted(reply->integer == 1 ? 2 : 1);
   return reply->integer == 1;
 }
 

@@ -72,6 +72,8 @@ class RedisConnection {
   // The commands sent on this connection since it was made, over every
   // Connect() (KvClient::Commands).
   const KvCommands& commands() const { return commands_; }
+  // Adds `n` commands the server ran inside a script this connection sent.
+  void CountScripted(int64_t n) { commands_.scripted += n; }
 
   bool broken() const { return context_ == nullptr; }
   const std::string& host() const { return host_; }

@@ -178,7 +178,8 @@ void AddOwnWork(const OwnMark& before, const OwnMark& after, OwnTotals* totals) 
                        "server may or may not have counted");
   } else {
     totals->cache_commands = *totals->cache_commands + (after.cache->sent - before.cache->sent) -
-                             (after.cache->refused - before.cache->refused);
+                             (after.cache->refused - before.cache->refused) +
+                             (after.cache->scripted - before.cache->scripted);
     return;
   }
   totals->cache_commands = std::nullopt;

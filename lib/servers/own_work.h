@@ -106,7 +106,8 @@ struct OwnTotals {
   std::optional<int64_t> db_rows_read = 0;
   std::map<CounterId, std::string> db_why;
   // Commands the server counted from the run's cache clients (sent less
-  // refused); nullopt when not known exactly, with the reason in cache_why.
+  // refused, plus what their scripts ran); nullopt when not known exactly,
+  // with the reason in cache_why.
   std::optional<int64_t> cache_commands = 0;
   std::string cache_why;
 };

@@ -4,9 +4,8 @@
 // of its name: the scenario, the thread count and every setting that tells
 // two runs apart (read_pct, ttl_ms, access, rate, the cache's bound, ...),
 // as one flat JSON object. cabench records them for every benchmark it
-// plans, in the run's JSON context (key "cabench_benchmarks": an object from
-// the benchmark's name to its parameters) and beside the run's series
-// (benchmarks.json in the output folder).
+// plans in benchmarks.json of the run's output folder (beside its series;
+// the JSON context's out_dir names the folder).
 //
 // Thread safety: pure functions; safe to call concurrently.
 #ifndef CABENCH_LIB_WORKLOAD_SCENARIO_PARAMS_H_

@@ -448,7 +448,7 @@ class Search:
         return {c: self.calibration[c]["start_rate_per_s"] for c in self.curves}
 
     def entry(self, results, curve, what):
-        known = params.of_context(results.context)
+        known = params.of_results(results.path, {"context": results.context})
         for e in results.entries:
             p = known.get(e["name"])
             if p and curve_of(p) == (self.opts.scenario, curve, self.threads) and \

@@ -26,16 +26,17 @@ an entry must match (e.g. aggregate_name=median); `columns` (tables): HEADER = E
 items separated by ';' ... on one line or several; `value` (one number): EXPR[:FORMAT].
 EXPR is a field of the entry (a counter, or a standard key such as real_time, threads), an
 @-parameter of the benchmark (@scenario, @threads, @name and every parameter cabench
-records for it: @read_pct, @ttl_ms, @access, @rate_per_s, @cache_keys_pct, ...), or
+records for it in the run folder's benchmarks.json: @read_pct, @ttl_ms, @access,
+@rate_per_s, @cache_keys_pct, ...), or
 arithmetic over them (+ - * / and parentheses, numbers). FORMAT is a Python format spec
 (default: the value as is); ',' groups thousands.
 """
 import ast
-import json
 import operator
 import os
 import re
 
+from . import params
 from .common import ToolError, load_json
 
 _BLOCK = re.compile(r"<!--\s*figures:(?P<spec>.*?)-->\n(?P<body>.*?)<!--\s*/figures\s*-->",
@@ -66,43 +67,33 @@ def _spec(text, where):
     return {k: (v if k in ("file", "columns") else "; ".join(v)) for k, v in spec.items()}
 
 
-def _params(doc):
-    raw = doc.get("context", {}).get(PARAMS_CONTEXT)
-    if not raw:
-        return {}
-    try:
-        return json.loads(raw)
-    except json.JSONDecodeError:
-        raise ToolError(f"the context's {PARAMS_CONTEXT} is not JSON")
-
-
-def _lookup(name, entry, params, where):
+def _lookup(name, entry, known, where):
     if name.startswith("@"):
         key = name[1:]
         if key == "name":
             return entry["name"]
         if key == "threads":
             return entry.get("threads")
-        p = params.get(entry.get("run_name", entry["name"]), params.get(entry["name"], {}))
+        p = known.get(entry.get("run_name", entry["name"]), known.get(entry["name"], {}))
         if key not in p:
-            raise ToolError(f"{where}: {entry['name']} has no parameter {key} (is the results "
-                            "file older than the parameters in its context?)")
+            raise ToolError(f"{where}: {entry['name']} has no parameter {key} (no benchmarks.json "
+                            "beside its results file records it)")
         return p[key]
     if name not in entry:
         raise ToolError(f"{where}: {entry['name']} has no field {name}")
     return entry[name]
 
 
-def _evaluate(expr, entry, params, where):
+def _evaluate(expr, entry, known, where):
     """The value of EXPR for `entry` (see the module comment)."""
     expr = expr.strip()
     if re.fullmatch(r"@?[A-Za-z_][A-Za-z0-9_]*", expr):
-        return _lookup(expr, entry, params, where)
+        return _lookup(expr, entry, known, where)
     names = {}
 
     def rename(m):
         key = f"_v{len(names)}"
-        names[key] = _lookup(m.group(0), entry, params, where)
+        names[key] = _lookup(m.group(0), entry, known, where)
         return key
     text = re.sub(r"@?[A-Za-z_][A-Za-z0-9_]*", rename, expr)
     try:
@@ -157,7 +148,7 @@ def _entries(root, spec, where, cache):
            all(str(e.get(f)) == v for f, v in conditions)]
     if not out:
         raise ToolError(f"{where}: no entry of {spec['file']} matches")
-    return out, _params(doc)
+    return out, params.of_results(path, doc)
 
 
 def render_table(root, spec_text, where, cache):
@@ -172,11 +163,11 @@ def render_table(root, spec_text, where, cache):
             columns.append((header.strip(), *_split_format(rest.strip())))
     if not columns:
         raise ToolError(f"{where}: a figures table needs columns")
-    entries, params = _entries(root, spec, where, cache)
+    entries, known = _entries(root, spec, where, cache)
     lines = ["| " + " | ".join(h for h, _, _ in columns) + " |",
              "|" + "---|" * len(columns)]
     for e in entries:
-        cells = [_format(_evaluate(x, e, params, where), f, where) for _, x, f in columns]
+        cells = [_format(_evaluate(x, e, known, where), f, where) for _, x, f in columns]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
@@ -184,14 +175,14 @@ def render_table(root, spec_text, where, cache):
 def render_value(root, spec_text, where, cache):
     """The one number a `figure` marker describes."""
     spec = _spec(spec_text, where)
-    entries, params = _entries(root, spec, where, cache)
+    entries, known = _entries(root, spec, where, cache)
     if len(entries) != 1:
         raise ToolError(f"{where}: 'row' selects {len(entries)} entries of {spec['file']}, "
                         "not one")
     if "value" not in spec:
         raise ToolError(f"{where}: a figure needs a value")
     expr, fmt = _split_format(spec["value"])
-    return _format(_evaluate(expr, entries[0], params, where), fmt, where)
+    return _format(_evaluate(expr, entries[0], known, where), fmt, where)
 
 
 def refresh(root, path, text):

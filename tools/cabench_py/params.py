@@ -1,8 +1,9 @@
 """Each benchmark's parameters, as cabench records them (lib/workload/scenario_params.h),
 so that no tool parses a benchmark's name or a file's name for them.
 
-  of_context(context)   {benchmark name: params} from a results file's context
-                        ("cabench_benchmarks"); {} for a file written before it
+  of_results(path, doc) {benchmark name: params} for a results file: the
+                        benchmarks.json beside it, else in the run folder its context
+                        names (out_dir); {} for a run written before it
   of_folder(folder)     {file stem: params} from a run folder's benchmarks.json
                         (each with "benchmark": its name); {} when there is none
   of_series(path)       the params of a series or histograms file (FOLDER/series/STEM.json
@@ -19,21 +20,19 @@ import os
 
 from .common import ToolError, load_json
 
-CONTEXT_KEY = "cabench_benchmarks"
 FOLDER_FILE = "benchmarks.json"
 
 
-def of_context(context):
-    raw = (context or {}).get(CONTEXT_KEY)
-    if not raw:
-        return {}
-    try:
-        value = json.loads(raw)
-    except json.JSONDecodeError:
-        raise ToolError(f"the context's {CONTEXT_KEY} is not JSON")
-    if not isinstance(value, dict):
-        raise ToolError(f"the context's {CONTEXT_KEY} is not an object")
-    return value
+def of_results(path, doc):
+    folders = [os.path.dirname(os.path.abspath(path))]
+    out_dir = (doc.get("context") or {}).get("out_dir")
+    if out_dir:
+        folders.append(out_dir)
+    for folder in folders:
+        known = of_folder(folder)
+        if known:
+            return {p["benchmark"]: p for p in known.values() if "benchmark" in p}
+    return {}
 
 
 def of_folder(folder):

@@ -8,10 +8,14 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from helpers import ROOT, ToolTestCase, run_tool  # noqa: E402
 
+# The run folder's benchmarks.json, as cabench writes it beside its results.
+PARAMS = {
+    "CacheAside_a": {"benchmark": "CacheAside/a/iterations:10/real_time/threads:2",
+                     "scenario": "a", "ttl_ms": 100},
+    "CacheAside_b": {"benchmark": "CacheAside/b/iterations:10/real_time/threads:4",
+                     "scenario": "b", "ttl_ms": 2500}}
 RESULTS = {
-    "context": {"cabench_benchmarks": json.dumps({
-        "CacheAside/a/iterations:10/real_time/threads:2": {"scenario": "a", "ttl_ms": 100},
-        "CacheAside/b/iterations:10/real_time/threads:4": {"scenario": "b", "ttl_ms": 2500}})},
+    "context": {},
     "benchmarks": [
         {"name": "CacheAside/a/iterations:10/real_time/threads:2",
          "run_name": "CacheAside/a/iterations:10/real_time/threads:2", "threads": 2,
@@ -45,6 +49,8 @@ class FiguresTest(ToolTestCase):
         os.mkdir(os.path.join(self.tmp, "res"))
         with open(os.path.join(self.tmp, "res", "run.json"), "w") as f:
             json.dump(RESULTS, f)
+        with open(os.path.join(self.tmp, "res", "benchmarks.json"), "w") as f:
+            json.dump(PARAMS, f)
         self.doc = os.path.join(self.tmp, "README.md")
 
     def write(self, table, k="12.3"):

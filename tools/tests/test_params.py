@@ -43,12 +43,16 @@ class ParamsTest(unittest.TestCase):
         self.assertIsNone(params.of_series(path))
         self.assertEqual(series.scenario_of_file(path), STEM)
 
-    def test_the_context_records_every_benchmark(self):
-        ctx = {"cabench_benchmarks": json.dumps({"CacheAside/a/threads:2": {"scenario": "a"}})}
-        self.assertEqual(params.of_context(ctx), {"CacheAside/a/threads:2": {"scenario": "a"}})
-        self.assertEqual(params.of_context({}), {})
-        with self.assertRaises(ToolError):
-            params.of_context({"cabench_benchmarks": "{not json"})
+    def test_a_results_file_finds_the_record_beside_it_or_in_its_out_dir(self):
+        self.record({"S": {"scenario": "a", "benchmark": "CacheAside/a/threads:2"}})
+        beside = os.path.join(self.tmp, "cabench.json")
+        self.assertEqual(params.of_results(beside, {"context": {}}),
+                         {"CacheAside/a/threads:2": {"scenario": "a",
+                                                     "benchmark": "CacheAside/a/threads:2"}})
+        elsewhere = os.path.join(self.tmp, "series", "cabench.json")
+        self.assertEqual(params.of_results(elsewhere, {"context": {}}), {})
+        self.assertIn("CacheAside/a/threads:2",
+                      params.of_results(elsewhere, {"context": {"out_dir": self.tmp}}))
         self.record([1, 2])
         with self.assertRaises(ToolError):
             params.of_folder(self.tmp)
