@@ -6,7 +6,9 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "lib/metrics/json.h"
 #include "lib/metrics/names.h"
+#include "lib/metrics/time_series.h"
 
 namespace cabench {
 namespace {
@@ -150,6 +152,84 @@ TEST(RunCountersTest, EveryNameComesFromTheTable) {
   EXPECT_EQ(m.count("select_p99_us"), 1u);
   EXPECT_EQ(m.count("error_avg_us"), 0u);  // errors have max only
   EXPECT_DOUBLE_EQ(m.at("error_max_us"), 1.005);
+}
+
+}  // namespace
+}  // namespace cabench
+
+namespace cabench {
+namespace {
+
+// Two threads' worth of operations of every kind, with events, causes,
+// open-loop lags and stale ages, into `r`.
+void PlantThread(int t, LatencyRecorder* r) {
+  for (int i = 0; i < 300; ++i) {
+    const auto cls = static_cast<OpClass>((i + t) % kNumOpClasses);
+    OpResult op = Op(cls, 1'000 * (1 + (i * 37 + t * 11) % 997));
+    if (cls == OpClass::kCacheMiss) {
+      op.miss_cause = static_cast<MissCause>(1 + i % kNumMissCauses);
+      op.events |= kEventReadSelect;
+      op.db_reads_in_flight = 1 + (i + t) % 5;
+      op.SetStep(Step::kDbSelect, 700);
+    }
+    if (cls == OpClass::kCacheHit && i % 7 == 0) {
+      op.events |= (i % 2 ? kEventStale : kEventStaleUncertain);
+      op.stale_age_ns = 1'000'000 * (i % 13);
+    }
+    if (cls == OpClass::kError) op.error_source = ErrorSource::kDb;
+    op.SetStep(Step::kCacheGet, 300 + i);
+    r->RecordOpenLoop(op, kT0 + 1'000'000LL * (3 * i + t), 2'000LL * (i % 9));
+  }
+}
+
+std::map<std::string, std::string> RecordOf(const LatencyRecorder& r) {
+  absl::StatusOr<std::map<std::string, std::string>> fields =
+      ParseFlatJsonStrings(HistogramsJson(r));
+  EXPECT_TRUE(fields.ok()) << fields.status();
+  return fields.value_or(std::map<std::string, std::string>());
+}
+
+// A sharded run's exactness rests on this: the records two processes write,
+// added into one recorder, give every counter one process running both
+// threads would have reported.
+TEST(RunRecordTest, RecordsAddedUpGiveTheCountersOfOneRun) {
+  ThreadResult one;
+  LatencyRecorder a, b;
+  PlantThread(0, &a);
+  PlantThread(1, &b);
+  one.recorder.Merge(a);
+  one.recorder.Merge(b);
+  ThreadResult merged;
+  ASSERT_TRUE(merged.recorder.AddRecord(RecordOf(a)).ok());
+  ASSERT_TRUE(merged.recorder.AddRecord(RecordOf(b)).ok());
+  RunFacts facts;
+  facts.key_versions = true;
+  facts.target_rate_per_s = 1000;
+  const auto want = AsMap(RunCounters(one, Summarize(one.recorder), facts));
+  const auto got = AsMap(RunCounters(merged, Summarize(merged.recorder), facts));
+  EXPECT_EQ(got, want);
+  EXPECT_GT(want.at("stale_reads"), 0);
+  EXPECT_GT(want.at("miss_expired"), 0);
+  EXPECT_EQ(want.count("hit_intended_p99_us"), 1u);
+  EXPECT_EQ(merged.recorder.TotalsText(), one.recorder.TotalsText());
+}
+
+TEST(RunRecordTest, AMalformedOrOldRecordIsRefusedNamingTheKey) {
+  LatencyRecorder a;
+  PlantThread(0, &a);
+  std::map<std::string, std::string> record = RecordOf(a);
+  record.erase("totals");
+  LatencyRecorder r;
+  EXPECT_THAT(r.AddRecord(record).message(), ::testing::HasSubstr("'totals': missing"));
+  record = RecordOf(a);
+  record["hit"] = "cbhist 1 7 3969 5 0 0 0";  // counts that do not add up
+  EXPECT_THAT(r.AddRecord(record).message(), ::testing::HasSubstr("'hit'"));
+  record = RecordOf(a);
+  record["totals"] = "cbtotals 1 late=x";
+  EXPECT_THAT(r.AddRecord(record).message(), ::testing::HasSubstr("'totals': malformed"));
+  EXPECT_EQ(r.ops(), 0);  // nothing added
+  EXPECT_THAT(ParseFlatJsonStrings("{\"a\": 1}").status().message(),
+              ::testing::HasSubstr("expected a string value"));
 }
 
 }  // namespace

@@ -11,14 +11,22 @@
 #define CABENCH_LIB_METRICS_JSON_H_
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
+
+#include "absl/status/statusor.h"
 
 namespace cabench {
 
 // A JSON string literal of `s`: quotes, backslashes and control characters
 // escaped (bytes >= 0x80 are copied: the text is UTF-8). Pure.
 std::string JsonQuote(std::string_view s);
+
+// Parses a JSON object whose values are all strings ({"k": "v", ...}, as
+// HistogramsJson() writes) into a map. InvalidArgument naming the offset for
+// anything else: another value type, bad escapes, trailing text. Pure.
+absl::StatusOr<std::map<std::string, std::string>> ParseFlatJsonStrings(std::string_view text);
 
 class JsonObject {
  public:

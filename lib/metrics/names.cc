@@ -23,7 +23,7 @@ constexpr std::string_view kStepSpans[] = {
 #include "lib/metrics/names.def"
 };
 constexpr std::string_view kCounterNames[] = {
-#define CABENCH_COUNTER(id, name, better, meaning) name,
+#define CABENCH_COUNTER(id, name, unit, better, merge, meaning) name,
 #include "lib/metrics/names.def"
 };
 constexpr Better kNone = Better::kNone;
@@ -33,18 +33,18 @@ constexpr Better kLower = Better::kLower;
 #define higher kHigher
 #define lower kLower
 constexpr Better kCounterBetter[] = {
-#define CABENCH_COUNTER(id, name, better, meaning) better,
+#define CABENCH_COUNTER(id, name, unit, better, merge, meaning) better,
 #include "lib/metrics/names.def"
 };
 #undef none
 #undef higher
 #undef lower
 constexpr std::string_view kClassStats[] = {
-#define CABENCH_CLASS_STAT(suffix, better, meaning) suffix,
+#define CABENCH_CLASS_STAT(suffix, better, stat, meaning) suffix,
 #include "lib/metrics/names.def"
 };
 constexpr std::string_view kStepStats[] = {
-#define CABENCH_STEP_STAT(suffix, better, meaning) suffix,
+#define CABENCH_STEP_STAT(suffix, better, stat, meaning) suffix,
 #include "lib/metrics/names.def"
 };
 constexpr std::string_view kSeriesNames[] = {

@@ -26,7 +26,7 @@ namespace cabench {
 
 // The run counters (CABENCH_COUNTER lines), in table order.
 enum class CounterId : int {
-#define CABENCH_COUNTER(id, name, better, meaning) id,
+#define CABENCH_COUNTER(id, name, unit, better, merge, meaning) id,
 #include "lib/metrics/names.def"
   kNumCounters
 };

@@ -8,6 +8,12 @@
 #include <limits>
 #include <vector>
 
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "lib/metrics/names.h"
+
 namespace cabench {
 namespace {
 
@@ -305,6 +311,110 @@ void LatencyRecorder::Clear() {
   cur_lo_ = 0;
   cur_width_ = 0;
   cur_index_ = 0;
+}
+
+}  // namespace cabench
+
+namespace cabench {
+namespace {
+
+constexpr char kTotalsMagic[] = "cbtotals";
+constexpr int kTotalsVersion = 1;
+
+// Parses "a,b,c" into exactly `out.size()` integers.
+template <size_t N>
+bool ParseList(absl::string_view text, std::array<int64_t, N>* out) {
+  std::vector<absl::string_view> parts = absl::StrSplit(text, ',');
+  if (parts.size() != N) return false;
+  for (size_t i = 0; i < N; ++i) {
+    if (!absl::SimpleAtoi(parts[i], &(*out)[i])) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string LatencyRecorder::TotalsText() const {
+  const bool any = ops() > 0;
+  return absl::StrCat(
+      kTotalsMagic, " ", kTotalsVersion, " late=", late_ops_,
+      " in_flight_max=", db_reads_in_flight_max_, " outside=", outside_time_series_,
+      " start=", any ? first_start_ns_ : 0, " end=", any ? last_end_ns_ : 0,
+      " intended=", first_intended_ns(), ",", last_intended_ns(),
+      " events=", absl::StrJoin(event_counts_, ","), " causes=", absl::StrJoin(miss_causes_, ","),
+      " error_sources=", absl::StrJoin(errors_by_source_, ","));
+}
+
+absl::Status LatencyRecorder::AddRecord(const std::map<std::string, std::string>& record) {
+  auto bad = [](absl::string_view key, absl::string_view why) {
+    return absl::InvalidArgumentError(absl::StrCat("record: '", key, "': ", why));
+  };
+  LatencyRecorder part;
+  auto histogram = [&](const std::string& key, Histogram* into) -> absl::Status {
+    auto it = record.find(key);
+    if (it == record.end()) return bad(key, "missing");
+    absl::StatusOr<Histogram> h = Histogram::Deserialize(it->second);
+    if (!h.ok()) return bad(key, h.status().message());
+    into->Merge(*h);
+    return absl::OkStatus();
+  };
+  for (int c = 0; c < kNumOpClasses; ++c) {
+    const std::string name(OpClassName(static_cast<OpClass>(c)));
+    if (absl::Status s = histogram(name, &part.class_hist_[c]); !s.ok()) return s;
+  }
+  for (int st = 0; st < kNumSteps; ++st) {
+    const std::string name(StepName(static_cast<Step>(st)));
+    if (absl::Status s = histogram(name, &part.step_hist_[st]); !s.ok()) return s;
+  }
+  if (record.count("start_lag") > 0) {
+    part.intended_hist_.resize(kNumOpClasses + 1);
+    for (int c = 0; c < kNumOpClasses; ++c) {
+      const std::string name = "intended_" + std::string(OpClassName(static_cast<OpClass>(c)));
+      if (absl::Status s = histogram(name, &part.intended_hist_[c]); !s.ok()) return s;
+    }
+    if (absl::Status s = histogram("start_lag", &part.intended_hist_[kNumOpClasses]); !s.ok()) {
+      return s;
+    }
+  }
+  Histogram stale_age;
+  if (absl::Status s = histogram("stale_age", &stale_age); !s.ok()) return s;
+  if (stale_age.Count() > 0) part.stale_age_hist_.assign(1, stale_age);
+
+  auto totals = record.find("totals");
+  if (totals == record.end()) {
+    return bad("totals", "missing (a file written before cabench recorded its totals)");
+  }
+  std::vector<absl::string_view> words = absl::StrSplit(totals->second, ' ', absl::SkipEmpty());
+  if (words.size() < 2 || words[0] != kTotalsMagic || words[1] != absl::StrCat(kTotalsVersion)) {
+    return bad("totals", absl::StrCat("not '", kTotalsMagic, " ", kTotalsVersion, " ...'"));
+  }
+  std::map<absl::string_view, absl::string_view> fields;
+  for (size_t i = 2; i < words.size(); ++i) {
+    const size_t eq = words[i].find('=');
+    if (eq == absl::string_view::npos) return bad("totals", absl::StrCat("'", words[i], "'"));
+    fields[words[i].substr(0, eq)] = words[i].substr(eq + 1);
+  }
+  std::array<int64_t, 2> intended{};
+  bool ok = fields.size() == 9 && absl::SimpleAtoi(fields["late"], &part.late_ops_) &&
+            absl::SimpleAtoi(fields["in_flight_max"], &part.db_reads_in_flight_max_) &&
+            absl::SimpleAtoi(fields["outside"], &part.outside_time_series_) &&
+            absl::SimpleAtoi(fields["start"], &part.first_start_ns_) &&
+            absl::SimpleAtoi(fields["end"], &part.last_end_ns_) &&
+            ParseList(fields["intended"], &intended) &&
+            ParseList(fields["events"], &part.event_counts_) &&
+            ParseList(fields["causes"], &part.miss_causes_) &&
+            ParseList(fields["error_sources"], &part.errors_by_source_);
+  if (!ok) return bad("totals", absl::StrCat("malformed: '", totals->second, "'"));
+  if (part.ops() == 0) {
+    part.first_start_ns_ = std::numeric_limits<int64_t>::max();
+    part.last_end_ns_ = std::numeric_limits<int64_t>::min();
+  }
+  if (!part.intended_hist_.empty()) {
+    part.first_intended_ns_ = intended[0];
+    part.last_intended_ns_ = intended[1];
+  }
+  Merge(part);
+  return absl::OkStatus();
 }
 
 }  // namespace cabench

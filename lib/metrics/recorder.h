@@ -58,8 +58,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <map>
+#include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "lib/metrics/histogram.h"
 #include "lib/metrics/op_types.h"
 
@@ -337,6 +340,19 @@ class LatencyRecorder {
   const std::vector<SecondStats>& seconds() const { return seconds_; }
   // Operations left out of the time series because of kMaxSeconds.
   int64_t ops_outside_time_series() const { return outside_time_series_; }
+
+  // The counts no histogram holds, as one line: "cbtotals 1 late=N
+  // in_flight_max=N outside=N start=NS end=NS intended=FIRST,LAST
+  // events=E0,..,E6 causes=C1,..,C4 error_sources=S0,S1,S2" (a run with no
+  // operation writes start=0 end=0; one without intended starts intended=0,0).
+  std::string TotalsText() const;
+
+  // Adds a record written by HistogramsJson() (its keys and strings, e.g.
+  // from ParseFlatJsonStrings()) to this recorder, as Merge() adds another
+  // recorder: histograms, counts and spans; no seconds (the record has
+  // none). InvalidArgument naming the key for a missing or malformed value;
+  // nothing is added then.
+  absl::Status AddRecord(const std::map<std::string, std::string>& record);
 
   // Heap bytes this recorder holds (histograms plus the per-second vector's
   // capacity): grows with seconds of run time, never with operations.

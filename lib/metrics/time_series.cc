@@ -314,6 +314,8 @@ std::string HistogramsJson(const LatencyRecorder& recorder) {
     }
     absl::StrAppend(&out, ",\n  \"start_lag\": \"", recorder.start_lag().Serialize(), "\"");
   }
+  absl::StrAppend(&out, ",\n  \"stale_age\": \"", recorder.stale_age().Serialize(), "\"");
+  absl::StrAppend(&out, ",\n  \"totals\": \"", recorder.TotalsText(), "\"");
   out += "\n}";
   return out;
 }

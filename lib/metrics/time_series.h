@@ -87,8 +87,11 @@ std::string TimeSeriesJson(const LatencyRecorder& recorder, const SeriesExtras* 
 // names of lib/metrics/names.h. An open-loop run (recorder.has_intended())
 // adds the response times from the intended start, "intended_<class>" per
 // OpClass, and "start_lag", so that the runs of several load machines can be
-// merged into exact intended-time percentiles too (tools/merge).
-// Histogram::Deserialize() reads each value back. Never fails.
+// merged into exact intended-time percentiles too (tools/merge). Then
+// "stale_age" (the stale reads' ages) and "totals"
+// (LatencyRecorder::TotalsText(): the counts no histogram holds), so that
+// the file is the run's whole record bar its seconds:
+// LatencyRecorder::AddRecord() reads it back into a recorder. Never fails.
 std::string HistogramsJson(const LatencyRecorder& recorder);
 
 }  // namespace cabench

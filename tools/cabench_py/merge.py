@@ -9,21 +9,17 @@ folder shard-I holds the manifest of shard I), the same run id, shard count, git
 build type, agreed start, options and scenario files on every shard, the same benchmarks,
 and per benchmark every global thread index 0..T-1 run by exactly one shard.
 
-Then, per benchmark (COUNTER_RULES says which rule each counter follows):
-  summed       counts (ops, reads, cache_hits, ...), client CPU
-  same         facts every shard reports alike (target rate, key universe); dropped if not
-  thread 0     what only the shard with global thread 0 did (the warm-up)
-  recomputed   from merged histograms and sums, as lib/metrics/summary.cc does: percentiles
-               of the merged histograms (never averaged), means as merged sum / count,
-               hit_rate_pct = sum of hits / (hits + misses), wall_s over the merged epoch
-               span (first start of any shard to last end of any; open loop: the schedule's
-               window, to the last end if later), ops_per_s = ops / wall_s;
-               open loop: intended-time percentiles and start lag from the merged
-               intended_<class> and start_lag histograms, target_missed = ops_per_s below
-               99% of the target
-  dropped      everything else, named in the notes: figures no shard can see whole (the
-               servers' statistics, which every shard read for the whole server; miss causes
-               and stale reads, which need every shard's key table; the model's prediction).
+Then, per benchmark, each counter as its merge rule in lib/metrics/names.def says:
+  run          computed from the merged run: the shards' records (histograms files) added
+               into one recorder by build/bin/cabench_report, which computes the counters
+               with the code of cabench itself (counts, rates over the merged span or the
+               open-loop schedule's window, percentiles of the merged histograms, means,
+               target_missed, the intended-time figures)
+  sum          added over the shards (their inserts' removal, reconnects, client CPU, ...)
+  same         facts every shard reports alike (target rate, key universe); left out if not
+  thread0      what only the shard with global thread 0 did (the warm-up)
+  shard, server, process, twin   left out, each named in the notes with its reason
+The merged histograms file is the merged record (cabench_report --out).
 The Google Benchmark entry takes the unsharded name (threads:T), iterations summed, and
 real_time / cpu_time as the library computes them for one process of T threads: real time
 is the mean over threads of each thread's wall time, cpu time the threads' sum, both per
@@ -32,65 +28,21 @@ iteration.
 import json
 import os
 import re
+import tempfile
 
-from . import histogram, names
+from . import names, report
 from .common import Failure, ToolError, is_number, load_json
 
 MANIFEST = "shard.json"
 SHARD_DIR = re.compile(r"^shard-(\d+)$")
 
-# Counters added over the shards.
-SUMMED = {
-    "ops", "reads", "writes", "cache_hits", "cache_misses", "db_reads", "fallback_reads",
-    "errors", "errors_cache", "errors_db", "insert_retries", "reconnects", "reconnect_failures",
-    "reconnect_wait_ms", "bookings_removed", "fill_waits", "fill_wait_timeouts",
-    "early_refreshes", "late_ops", "client_cpu_ms",
+# Why a counter is left out, by its merge rule (lib/metrics/names.def).
+LEFT_OUT = {
+    "shard": "each shard counts it against its own key table and writes",
+    "server": "server-side statistics: every shard read the whole server over its own span",
+    "process": "one process's view (the model's input, a pool's waits, a cluster's shares)",
+    "twin": "no no-cache twin in a sharded run",
 }
-# Facts every shard reports alike (dropped when they differ).
-SAME = {"target_rate_per_s", "key_universe"}
-# An open-loop run misses its target below this share of it (lib/engine/run.h).
-TARGET_ACHIEVED = 0.99
-# What only the shard holding global thread 0 did.
-THREAD_ZERO = {"warmup_ops_done", "steady_reached", "time_to_steady_s"}
-# Computed here from the merged histograms and sums.
-RECOMPUTED_RUN = {
-    "wall_s", "ops_per_s", "hit_rate_pct", "db_avg_us", "db_p99_us", "speedup", "miss_vs_hit",
-    "p50_us", "p95_us", "p99_us", "p999_us", "max_us", "error_max_us", "db_reads_per_miss",
-    "client_cpu_us_per_op",
-}
-# Open loop: computed from the intended_<class> and start_lag histograms and the span of
-# the intended starts (with <class>_intended_* per class).
-OPEN_LOOP_RUN = {"intended_p50_us", "intended_p99_us", "intended_p999_us", "start_lag_avg_us",
-                 "start_lag_p99_us", "target_missed"}
-CLASS_STATS = {"avg_us": None, "p50_us": 50, "p95_us": 95, "p99_us": 99, "p999_us": 99.9,
-               "max_us": 100}
-INTENDED_CLASS_STATS = {"intended_avg_us": None, "intended_p50_us": 50, "intended_p99_us": 99,
-                        "intended_p999_us": 99.9}
-STEP_STATS = {"avg_us": None, "p99_us": 99}
-# Why a counter is not merged, by name or prefix.
-DROP_REASONS = [
-    (re.compile(r"^(db_|cache_)(queries|selects|inserts|rows_read|disk_reads|connections|"
-                r"server_|expired|evicted|used_memory|keys|cpu)|^db_queries_per_|"
-                r"^db_cpu_us_per_op|^cache_cpu_us_per_op|^db_foreign_|^cache_foreign_|"
-                r"^foreign_clients_max$|^server_figures_shared$"),
-     "server-side statistics: every shard read the whole server over its own span"),
-    (re.compile(r"^miss_(cold|expired|invalidated|evicted)$|^stale_|^dup_fills$|"
-                r"^db_reads_in_flight_max$"),
-     "needs every shard's key table (each shard saw only its own fills and writes)"),
-    (re.compile(r"intended|^start_lag_|^target_missed$"),
-     "open-loop response times: a shard's histograms file has no intended-time histograms "
-     "(written before they were added)"),
-    (re.compile(r"^predicted_|^cache_capacity_keys$|^cache_maxmemory_mb$"),
-     "the model's input depends on one process's view of the run"),
-    (re.compile(r"^gain_ops_x$|_reduction_pct$"), "no no-cache twin in a sharded run"),
-]
-
-
-def _drop_reason(counter):
-    for pattern, why in DROP_REASONS:
-        if pattern.search(counter):
-            return why
-    return "no exact merge rule"
 
 
 class Shard:
@@ -200,136 +152,51 @@ def _entry(shard, bench):
                     "Google Benchmark JSON")
 
 
-def _percentile_us(h, p):
-    return h.percentile(p) / 1000.0
-
-
-def merge_counters(entries, hists, spans, thread_zero_entry, schedule=None):
+def merge_counters(entries, records, thread_zero_entry, schedule=None):
     """The merged counters of one benchmark, and {dropped counter: reason}.
 
-    entries: each shard's Google Benchmark entry; hists: the merged histograms by name
-    (names.def's classes and steps, "overall", and in open-loop runs "intended_<class>" and
-    "start_lag"); spans: (first_start_ns, last_end_ns) per shard; thread_zero_entry: the
-    entry of the shard that ran global thread 0; schedule: (origin_ns, window_ns) of an
-    open-loop run's schedule, the same for every shard (else None)."""
+    entries: each shard's Google Benchmark entry; records: each shard's histograms file;
+    thread_zero_entry: the entry of the shard that ran global thread 0; schedule:
+    (origin_ns, window_ns) of an open-loop run's schedule, the same for every shard (else
+    None). Returns also the merged record's text (for the merged histograms file)."""
     present = set()
     for e in entries:
-        present.update(k for k, v in e.items() if is_number(v))
-    out, dropped = {}, {}
-    total = {k: sum(e.get(k, 0) for e in entries) for k in SUMMED}
-    for k in SUMMED & present:
-        out[k] = float(total[k])
-    for k in SAME & present:
-        values = {e.get(k) for e in entries}
-        if len(values) == 1:
-            out[k] = float(values.pop())
-        else:
-            dropped[k] = "shards differ"
-    for k in THREAD_ZERO & present:
-        if k in thread_zero_entry:
-            out[k] = float(thread_zero_entry[k])
-    # Run counters from the merged histograms, as Summarize() does.
-    first = min(s for s, _ in spans)
-    last = max(e for _, e in spans)
+        present.update(k for k, v in e.items() if is_number(v) and k not in GBENCH_FIELDS)
+    facts = {"cache": int(any("cache_hits" in e for e in entries)),
+             "single_flight": int("fill_waits" in present),
+             "early_refresh": int("early_refreshes" in present)}
+    targets = {e.get("target_rate_per_s") for e in entries}
+    if len(targets) == 1 and is_number(next(iter(targets))):
+        facts["target_rate_per_s"] = next(iter(targets))
     if schedule:
-        # Open loop, as RunCounters: the schedule's window, or longer when the last
-        # operation ended after it.
-        first, last = schedule[0], max(last, schedule[0] + schedule[1])
-    wall_s = (last - first) / 1e9 if last > first else 0.0
-    ops = total["ops"]
-    if "wall_s" in present:
-        out["wall_s"] = wall_s
-    if "ops_per_s" in present and wall_s > 0:
-        out["ops_per_s"] = ops / wall_s
-    hits, misses = total["cache_hits"], total["cache_misses"]
-    if "hit_rate_pct" in present and hits + misses > 0:
-        out["hit_rate_pct"] = 100.0 * hits / (hits + misses)
-    overall = hists["overall"]
-    for k, p in [("p50_us", 50), ("p95_us", 95), ("p99_us", 99), ("p999_us", 99.9)]:
-        if k in present:
-            out[k] = _percentile_us(overall, p)
-    class_names = names.class_names()
-    if "max_us" in present:
-        out["max_us"] = max(hists[c].max for c in class_names) / 1000.0
-    if "error_max_us" in present:
-        out["error_max_us"] = hists["error"].max / 1000.0
-    db = histogram.merge([hists[c] for c in ("miss", "db_read", "fallback", "write")])
-    db_avg = db.mean() / 1000.0
-    hit_avg = hists["hit"].mean() / 1000.0
-    miss_avg = hists["miss"].mean() / 1000.0
-    if "db_avg_us" in present and db_avg > 0:
-        out["db_avg_us"] = db_avg
-        out["db_p99_us"] = _percentile_us(db, 99)
-    if "speedup" in present and hits > 0 and db_avg > 0 and hit_avg > 0:
-        out["speedup"] = db_avg / hit_avg
-    if "miss_vs_hit" in present and hits > 0 and miss_avg > 0 and hit_avg > 0:
-        out["miss_vs_hit"] = miss_avg / hit_avg
-    if "db_reads_per_miss" in present and misses > 0:
-        # Each shard's SELECTs of reads, back from its ratio (an integer over its misses).
-        if all("db_reads_per_miss" in e or e.get("cache_misses", 0) == 0 for e in entries) and \
-                all(e.get("early_refreshes", 0) == 0 or "db_reads_per_miss" in e
-                    for e in entries):
-            selects = sum(round(e.get("db_reads_per_miss", 0) * e.get("cache_misses", 0))
-                          for e in entries)
-            out["db_reads_per_miss"] = selects / misses
-        else:
-            dropped["db_reads_per_miss"] = "a shard's SELECTs per miss are unknown"
-    if "client_cpu_us_per_op" in present and "client_cpu_ms" in out and ops > 0:
-        out["client_cpu_us_per_op"] = out["client_cpu_ms"] * 1000.0 / ops
-    open_loop = all(f"intended_{c}" in hists for c in class_names) and "start_lag" in hists
-    if open_loop:
-        intended = histogram.merge([hists[f"intended_{c}"] for c in class_names if c != "error"])
-        for k, p in [("intended_p50_us", 50), ("intended_p99_us", 99),
-                     ("intended_p999_us", 99.9)]:
-            if k in present:
-                out[k] = _percentile_us(intended, p)
-        lag = hists["start_lag"]
-        if "start_lag_avg_us" in present:
-            out["start_lag_avg_us"] = lag.mean() / 1000.0
-        if "start_lag_p99_us" in present:
-            out["start_lag_p99_us"] = _percentile_us(lag, 99)
-        target = out.get("target_rate_per_s", 0)
-        if "target_missed" in present and target > 0 and "ops_per_s" in out:
-            # As RunCounters: against the target itself.
-            out["target_missed"] = 1.0 if out["ops_per_s"] < TARGET_ACHIEVED * target else 0.0
-    # Per class and per step, from their merged histograms.
-    stat_names = set()
-    for c in class_names:
-        for suffix in names.class_stats():
-            stat_names.add(f"{c}_{suffix.suffix}")
-        h = hists[c]
-        if h.count == 0 or c == "error":
-            continue
-        for suffix, p in CLASS_STATS.items():
-            k = f"{c}_{suffix}"
-            if k in present:
-                out[k] = h.mean() / 1000.0 if p is None else _percentile_us(h, p)
-        if open_loop:
-            hi = hists[f"intended_{c}"]
-            for suffix, p in INTENDED_CLASS_STATS.items():
-                k = f"{c}_{suffix}"
-                if k in present:
-                    out[k] = hi.mean() / 1000.0 if p is None else _percentile_us(hi, p)
-    for st in names.step_names():
-        for suffix in names.step_stats():
-            stat_names.add(f"{st}_{suffix.suffix}")
-        h = hists[st]
-        if h.count == 0:
-            continue
-        for suffix, p in STEP_STATS.items():
-            k = f"{st}_{suffix}"
-            if k in present:
-                out[k] = h.mean() / 1000.0 if p is None else _percentile_us(h, p)
-    known = SUMMED | SAME | THREAD_ZERO | RECOMPUTED_RUN
+        facts["schedule_start_ns"], facts["schedule_window_ns"] = schedule
+    with tempfile.TemporaryDirectory(prefix="cabench-merge-") as tmp:
+        merged_path = os.path.join(tmp, "merged.json")
+        computed = report.run_counters(records, facts, out=merged_path)
+        with open(merged_path) as f:
+            merged_record = f.read()
+    out, dropped = {}, {}
     for k in sorted(present):
-        if k in out or k in dropped or k in GBENCH_FIELDS:
-            continue
-        needs_open_loop = k in OPEN_LOOP_RUN or "intended" in k
-        if (k in known or k in stat_names or k in OPEN_LOOP_RUN) and \
-                (open_loop or not needs_open_loop):
-            continue  # not applicable to the merged run (e.g. nothing to divide by)
-        dropped[k] = _drop_reason(k)
-    return out, dropped
+        rule = names.merge_rule(k)
+        if rule == "run":
+            if k in computed:
+                out[k] = float(computed[k])
+        elif rule == "sum":
+            out[k] = float(sum(e.get(k, 0) for e in entries))
+        elif rule == "same":
+            values = {e.get(k) for e in entries}
+            if len(values) == 1:
+                out[k] = float(values.pop())
+            else:
+                dropped[k] = "shards differ"
+        elif rule == "thread0":
+            if k in thread_zero_entry:
+                out[k] = float(thread_zero_entry[k])
+        elif rule in LEFT_OUT:
+            dropped[k] = LEFT_OUT[rule]
+        else:
+            dropped[k] = "no merge rule in lib/metrics/names.def"
+    return out, dropped, merged_record
 
 
 GBENCH_FIELDS = {"family_index", "per_family_instance_index", "repetitions", "repetition_index",
@@ -429,17 +296,12 @@ def merge_run(out_dir, dest=None):
         entries = [_entry(s, sb) for s, sb in holders]
         if context is None:
             context = dict(holders[0][0].gbench.get("context", {}))
-        hist_sets = []
-        for s, sb in holders:
-            hist_sets.append(histogram.load_histograms(s.path(sb["histograms"])))
-        keys = [k for k in hist_sets[0] if all(k in hs for hs in hist_sets)]
-        hists = {k: histogram.merge([hs[k] for hs in hist_sets]) for k in keys}
-        spans = [(sb["first_start_ns"], sb["last_end_ns"]) for _, sb in holders]
+        records = [s.path(sb["histograms"]) for s, sb in holders]
         zero = next(e for (s, sb), e in zip(holders, entries) if 0 in sb["thread_indexes"])
         starts = [sb.get("schedule_start_ns", 0) for _, sb in holders]
         windows = [sb.get("schedule_window_ns", 0) for _, sb in holders]
         schedule = (min(starts), max(windows)) if all(starts) and all(windows) else None
-        counters, dropped = merge_counters(entries, hists, spans, zero, schedule)
+        counters, dropped, merged_record = merge_counters(entries, records, zero, schedule)
         entries_out.append(merge_entry(bench, entries,
                                        [len(sb["thread_indexes"]) for _, sb in holders],
                                        counters))
@@ -455,9 +317,7 @@ def merge_run(out_dir, dest=None):
         if series_dropped:
             notes.append(f"{bench['name']}: series fields left out (no exact merge): "
                          f"{', '.join(series_dropped)}")
-        files.append((os.path.join("histograms", _file_name(bench["name"])),
-                      "{\n" + ",\n".join(f'  "{k}": "{histogram.serialize(h)}"'
-                                         for k, h in hists.items()) + "\n}"))
+        files.append((os.path.join("histograms", _file_name(bench["name"])), merged_record))
         files.append((os.path.join("series", _file_name(bench["name"])),
                       _series_json(merged_series)))
     context = context or {}

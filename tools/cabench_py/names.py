@@ -5,8 +5,12 @@ lines, once (on first use), so the tools and the C++ side cannot disagree on
 a name. It exposes:
 
   classes(), steps()          operation classes and steps (Name tuples: id, name, spans)
-  class_stats(), step_stats() per-class / per-step counter suffixes (Stat: suffix, better, meaning)
-  counters()                  the run counters, {name: Counter(id, name, better, meaning)}
+  class_stats(), step_stats() per-class / per-step counter suffixes (Stat: suffix, better,
+                              stat, meaning; stat is mean, p50, p95, p99, p999 or max)
+  counters()                  the run counters, {name: Counter(id, name, unit, better,
+                              merge, meaning)}; unit and merge as names.def explains them
+  merge_rule(counter)         how shards join a counter (run, sum, same, thread0 or a
+                              reason it is left out: shard, server, process, twin)
   class_counter(c, s)         '<class>_<stat>' (hit_p99_us), as lib/metrics/names.h
   all_counter_names()         run counters, then every per-class and per-step counter
   series_fields()             per-second fields: the fixed ones, then per non-error
@@ -43,21 +47,25 @@ ERROR_CLASS = "error"
 LEGACY_ACCESS = {"0": "pool", "1": "random"}
 
 Name = collections.namedtuple("Name", "id name spans")
-Stat = collections.namedtuple("Stat", "suffix better meaning")
-Counter = collections.namedtuple("Counter", "id name better meaning")
+Stat = collections.namedtuple("Stat", "suffix better stat meaning")
+Counter = collections.namedtuple("Counter", "id name unit better merge meaning")
 SeriesField = collections.namedtuple("SeriesField", "id name when meaning")
 # When a series file has a field: always, in runs with a cache, in open-loop
 # runs, or when the servers' statistics were read.
 SERIES_WHEN = ("always", "cache", "open_loop", "server")
+# A counter's unit, how shards merge it, and what a per-class stat is (names.def).
+UNITS = ("count", "s", "ms", "us", "per_s", "pct", "ratio", "flag", "mb", "bytes")
+MERGE_RULES = ("run", "sum", "same", "thread0", "shard", "server", "process", "twin")
+STATS = ("mean", "p50", "p95", "p99", "p999", "max")
 
 # Macro -> the kind of each argument: 'id' an identifier, 'str' a quoted
 # string, 'better' one of higher/lower/none.
 _MACROS = {
     "CABENCH_CLASS": ("id", "str", "str"),
     "CABENCH_STEP": ("id", "str", "str"),
-    "CABENCH_CLASS_STAT": ("str", "better", "str"),
-    "CABENCH_STEP_STAT": ("str", "better", "str"),
-    "CABENCH_COUNTER": ("id", "str", "better", "str"),
+    "CABENCH_CLASS_STAT": ("str", "better", "stat", "str"),
+    "CABENCH_STEP_STAT": ("str", "better", "stat", "str"),
+    "CABENCH_COUNTER": ("id", "str", "unit", "better", "merge", "str"),
     "CABENCH_SERIES": ("id", "str", "when", "str"),
     "CABENCH_ALIAS": ("str", "str"),
 }
@@ -125,8 +133,10 @@ def _parse_args(text, kinds, where):
             raise NamesError(f"{where}: argument {i + 1} must be an identifier")
         if kind == "better" and ident not in (HIGHER, LOWER, "none"):
             raise NamesError(f"{where}: argument {i + 1} must be higher, lower or none")
-        if kind == "when" and ident not in SERIES_WHEN:
-            raise NamesError(f"{where}: argument {i + 1} must be one of {', '.join(SERIES_WHEN)}")
+        for name, allowed in (("when", SERIES_WHEN), ("unit", UNITS), ("merge", MERGE_RULES),
+                              ("stat", STATS)):
+            if kind == name and ident not in allowed:
+                raise NamesError(f"{where}: argument {i + 1} must be one of {', '.join(allowed)}")
         args.append(string if string is not None else ident)
         pos = m.end()
         if (sep == ")") != (i == len(kinds) - 1):
@@ -296,6 +306,16 @@ def meaning(counter):
             return f.meaning
     stat = _stat_counters().get(counter)
     return stat.meaning if stat is not None else None
+
+
+def merge_rule(counter):
+    """How the shards of a sharded run join `counter` (names.def's merge column); a
+    per-class or per-step counter is computed from the merged run ('run'); None for a
+    name the table does not know."""
+    key = normalize_key(counter)
+    if key in table().counters:
+        return table().counters[key].merge
+    return "run" if key in _stat_counters() else None
 
 
 def is_known(counter):

@@ -89,6 +89,17 @@ class TableTest(unittest.TestCase):
         self.assertEqual(names.normalize_benchmark_name("CacheAside/x/access:1"),
                          "CacheAside/x/access:random")
 
+    def test_every_counter_says_its_unit_and_how_shards_merge_it(self):
+        self.assertEqual(names.counters()["ops_per_s"].unit, "per_s")
+        self.assertEqual(names.merge_rule("ops_per_s"), "run")
+        self.assertEqual(names.merge_rule("bookings_removed"), "sum")
+        self.assertEqual(names.merge_rule("stale_reads"), "shard")
+        self.assertEqual(names.merge_rule("db_queries"), "server")
+        self.assertEqual(names.merge_rule("hit_p99_us"), "run")
+        self.assertIsNone(names.merge_rule("no_such_counter"))
+        self.assertEqual([s.stat for s in names.class_stats()][:6],
+                         ["mean", "p50", "p95", "p99", "p999", "max"])
+
     def test_meaning(self):
         self.assertIn("ops / wall_s", names.meaning("ops_per_s"))
         self.assertIn("99th percentile", names.meaning("hit_p99_us"))
@@ -97,8 +108,8 @@ class TableTest(unittest.TestCase):
 
 class MalformedTableTest(unittest.TestCase):
     GOOD = ('CABENCH_CLASS(kHit, "hit", "a read")\n'
-            'CABENCH_CLASS_STAT("avg_us", lower, "mean")\n'
-            'CABENCH_COUNTER(kOps, "ops", none, "operations")\n'
+            'CABENCH_CLASS_STAT("avg_us", lower, mean, "mean")\n'
+            'CABENCH_COUNTER(kOps, "ops", count, none, run, "operations")\n'
             'CABENCH_SERIES(kCount, "count", always, "operations")\n'
             'CABENCH_ALIAS("cache_hit_avg_us", "hit_avg_us")\n')
 
@@ -118,16 +129,19 @@ class MalformedTableTest(unittest.TestCase):
 
     def test_malformed_lines_fail_loudly_naming_the_line(self):
         bad = [
-            'CABENCH_COUNTER(kX, "x", sideways, "bad better")',
-            'CABENCH_COUNTER(kX, "x", lower)',
-            'CABENCH_COUNTER(kX, x, lower, "unquoted name")',
-            'CABENCH_COUNTER(kX, "x", lower, "m", "extra")',
-            'CABENCH_COUNTER(kX, "x", lower, "a \\"quote\\"")',
+            'CABENCH_COUNTER(kX, "x", count, sideways, sum, "bad better")',
+            'CABENCH_COUNTER(kX, "x", furlongs, lower, sum, "bad unit")',
+            'CABENCH_COUNTER(kX, "x", count, lower, average, "bad merge rule")',
+            'CABENCH_CLASS_STAT("p42_us", lower, p42, "bad stat")',
+            'CABENCH_COUNTER(kX, "x", count, lower, sum)',
+            'CABENCH_COUNTER(kX, x, count, lower, sum, "unquoted name")',
+            'CABENCH_COUNTER(kX, "x", count, lower, sum, "m", "extra")',
+            'CABENCH_COUNTER(kX, "x", count, lower, sum, "a \\"quote\\"")',
             'CABENCH_GAUGE(kX, "x", "unknown macro")',
             'CABENCH_CLASS(kHit2, "hit", "twice")',
-            'CABENCH_COUNTER(kOps2, "ops", none, "twice")',
+            'CABENCH_COUNTER(kOps2, "ops", count, none, sum, "twice")',
             'CABENCH_ALIAS("a", "a")',
-            'CABENCH_COUNTER(kX, "x", lower, "m") trailing',
+            'CABENCH_COUNTER(kX, "x", count, lower, sum, "m") trailing',
         ]
         for line in bad:
             with self.assertRaisesRegex(names.NamesError, r"\.def:10:", msg=line):

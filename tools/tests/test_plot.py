@@ -10,7 +10,7 @@ import xml.etree.ElementTree as ET
 from helpers import TOOLS, ToolTestCase, data, load, run_tool, write_json
 
 sys.path.insert(0, TOOLS)
-from cabench_py import histogram  # noqa: E402
+from cabench_py import report  # noqa: E402
 from cabench_py.series import load_series, steady_start  # noqa: E402
 
 SERIES = "series_random_balanced.json"   # older format
@@ -516,7 +516,7 @@ class PlotTest(ToolTestCase):
     # -- percentiles from histograms
 
     def test_percentiles_equal_the_runs_counters(self):
-        hists = histogram.load_histograms(data("histograms_read_heavy.json"))
+        hists = report.load_histograms(data("histograms_read_heavy.json"), [50, 95, 99, 99.9])
         counters = next(e for e in load("single.json")["benchmarks"]
                         if e["name"].startswith("CacheAside/read_heavy/"))
         for cls, prefix in (("hit", "hit_"), ("miss", "miss_"), ("write", "write_"),
@@ -529,9 +529,10 @@ class PlotTest(ToolTestCase):
         self.assertEqual(hists["hit"].count, counters["cache_hits"])
 
     def test_todays_histograms_equal_todays_counters(self):
-        hists = histogram.load_histograms(data("histograms_new_cache.json"))
-        self.assertEqual(list(hists), ["overall", "hit", "miss", "db_read", "fallback", "write",
-                                       "error", "get", "select", "set", "insert", "del"])
+        hists = report.load_histograms(data("histograms_new_cache.json"), [50, 99, 99.9])
+        self.assertEqual(sorted(hists), sorted(["overall", "hit", "miss", "db_read", "fallback",
+                                                "write", "error", "get", "select", "set",
+                                                "insert", "del"]))
         counters = next(e for e in load("new_single.json")["benchmarks"]
                         if e["name"].startswith("CacheAside/read_heavy/"))
         for cls in ("hit", "miss", "write"):
@@ -540,7 +541,7 @@ class PlotTest(ToolTestCase):
                                        counters[f"{cls}_{suffix}"], places=6)
         self.assertAlmostEqual(hists["get"].mean() / 1000.0, counters["get_avg_us"], places=6)
         # The old file's step keys read as today's.
-        old = histogram.load_histograms(data("histograms_read_heavy.json"))
+        old = report.load_histograms(data("histograms_read_heavy.json"), [50])
         for step in ("get", "select", "set", "insert", "del"):
             self.assertEqual(old[step].count, hists[step].count, step)
         self.assertNotIn("cache_get", old)
@@ -553,7 +554,7 @@ class PlotTest(ToolTestCase):
                                 self.tmp)
                 self.assertEqual(proc.returncode, 0, proc.stderr)
                 self.assertIn("Latency by percentile", proc.stdout)
-                hists = histogram.load_histograms(path)
+                hists = report.load_histograms(path, [50])
                 rows = {l.split()[0]: l for l in proc.stdout.splitlines()
                         if l.startswith("  ") and len(l.split()) == 10}
                 self.assertIn(f"{hists['hit'].count:,}", rows["hit"])
@@ -586,8 +587,8 @@ class PlotTest(ToolTestCase):
             ([empty], "empty"),
             ([wrong], "no 'total_time_us'"),
             ([negative], "'cache_hits' is not a count"),
-            (["percentiles", bad_hist], "histogram 'hit' is garbled"),
-            (["percentiles", data(SERIES)], "garbled"),
+            (["percentiles", bad_hist], "'hit': histogram:"),
+            (["percentiles", data(SERIES)], "not a JSON object of strings"),
             (["explain", truncated, "0"], "not valid JSON"),
             ([data(SERIES), "--view", "pie"], "unknown view 'pie'"),
             ([], "expected SERIES.json"),
