@@ -120,7 +120,8 @@ int Main(int argc, char** argv) {
   }
   for (const Scenario& scenario : scenarios) {
     if (absl::Status s = CheckWorkload(scenario, env.data); !s.ok()) {
-      Fail(kExitRuntime, absl::StrCat(scenario.source_file, ": ", s.message()));
+      Fail(absl::IsInvalidArgument(s) ? kExitUsage : kExitRuntime,
+           absl::StrCat(scenario.source_file, ": ", s.message()));
     }
   }
   std::error_code ec;

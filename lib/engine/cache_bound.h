@@ -55,7 +55,7 @@ class CacheBound {
   // Rounds of filling and measuring for cache_keys_pct.
   static constexpr int kMaxRounds = 8;
   // The fewest keys a cache_keys_pct bound holds.
-  static constexpr int64_t kMinKeys = 10;
+  static constexpr int64_t kMinKeys = Scenario::kMinCacheKeys;
 
   // What Apply() did.
   struct Report {

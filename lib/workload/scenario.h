@@ -183,6 +183,8 @@ struct Scenario {
   // none): before the run, maxmemory is set so that the cache holds about
   // this share of the key universe (lib/engine/cache_bound.h measures it).
   int64_t cache_keys_pct = 0;
+  // The fewest keys a cache sized by cache_keys_pct may hold.
+  static constexpr int64_t kMinCacheKeys = 10;
   std::string eviction_policy;
 
   // Sweeps: ttl_ms, cache_max_memory and cache_keys_pct may be lists in the

@@ -43,6 +43,21 @@ absl::Status CheckWorkload(const Scenario& scenario,
           data_set.passengers, " (preset '", data_set.preset, "')"));
     }
   }
+  // Every point of a cache sized by share must hold some keys.
+  const std::vector<int64_t> shares = scenario.cache_keys_pct_sweep.empty()
+                                          ? std::vector<int64_t>{scenario.cache_keys_pct}
+                                          : scenario.cache_keys_pct_sweep;
+  const int64_t universe = EffectivePassengerRange(scenario, data_set).count;
+  for (int64_t pct : shares) {
+    if (pct <= 0) continue;
+    const int64_t keys = universe * pct / 100;
+    if (keys < Scenario::kMinCacheKeys) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "scenario '", scenario.name, "': cache_keys_pct: ", pct, "% of its ", universe,
+          " keys is ", keys, " keys; the smallest cache cabench sizes holds ",
+          Scenario::kMinCacheKeys));
+    }
+  }
   return absl::OkStatus();
 }
 

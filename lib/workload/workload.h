@@ -102,7 +102,9 @@ namespace cabench {
 // the pool of pool, zipf or hotspot mode is not entirely inside
 // 1..passengers (the message names the pool and the data set's range), or
 // when a trace mode scenario has no loaded trace (it would draw as random
-// does). Pure; safe to call concurrently.
+// does); with InvalidArgument when a cache_keys_pct (a point of its sweep)
+// would hold fewer than Scenario::kMinCacheKeys keys. Pure; safe to call
+// concurrently.
 absl::Status CheckWorkload(const Scenario& scenario, const DataSetInfo& data_set);
 
 // Longest decimal int64 ("-9223372036854775808").

@@ -391,5 +391,22 @@ TEST(WorkloadAccessTest, CheckWorkloadKnowsTheNewModes) {
   }
 }
 
+TEST(CheckWorkloadTest, ACacheShareTooSmallToHoldKeysIsRefusedNamingTheField) {
+  DataSetInfo ds;
+  ds.passengers = 36'000;
+  ds.flights = 10;
+  Scenario s;
+  s.name = "tiny";
+  s.pool_first_id = 1;
+  s.pool_size = 500;
+  s.cache_keys_pct = 2;  // 10 keys: the smallest cache cabench sizes
+  EXPECT_TRUE(CheckWorkload(s, ds).ok());
+  s.cache_keys_pct_sweep = {5, 1};  // 1% of 500 keys is 5 keys
+  const absl::Status st = CheckWorkload(s, ds);
+  EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(st.message()),
+              ::testing::HasSubstr("cache_keys_pct: 1% of its 500 keys is 5 keys"));
+}
+
 }  // namespace
 }  // namespace cabench
