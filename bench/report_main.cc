@@ -13,11 +13,15 @@
 //   --single_flight=0|1 (0)    --early_refresh=0|1 (0)
 //   --target_rate_per_s=R      open loop: the target, all threads together
 //   --schedule_start_ns=N --schedule_window_ns=N  the open-loop schedule
-// --out writes the merged record (the same format) to MERGED.json.
+// Records of a cluster run carry its routing ("routing"): the nodes'
+// commands are added up and the routing counters (lib/clients/kv_routing.h)
+// printed with the others. --out writes the merged record (the same format)
+// to MERGED.json.
 //
 //   cabench_report --stats=P1,P2,... FILE.json
 //
-// Prints each histogram of a histograms file (any key but "totals") as
+// Prints each histogram of a histograms file (any key but "totals" and
+// "routing") as
 // {"key": {"count": N, "mean_ns": X, "min_ns": N, "max_ns": N, "p": [ns of
 // P1, ns of P2, ...]}}, the percentiles as Histogram::Percentile() computes
 // them, for tools that draw or tabulate a run's latencies (tools/plot).
@@ -27,6 +31,7 @@
 #include <cstdio>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -36,6 +41,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "lib/clients/kv_routing.h"
 #include "lib/engine/run.h"
 #include "lib/metrics/histogram.h"
 #include "lib/metrics/json.h"
@@ -64,7 +70,7 @@ void PrintStats(const std::string& path, const std::map<std::string, std::string
                 const std::vector<double>& percentiles) {
   JsonObject all;
   for (const auto& [key, text] : record) {
-    if (key == "totals") continue;
+    if (key == "totals" || key == "routing") continue;
     absl::StatusOr<Histogram> h = Histogram::Deserialize(text);
     if (!h.ok()) Usage(absl::StrCat(path, ": '", key, "': ", h.status().message()));
     std::string p = "[";
@@ -132,10 +138,17 @@ int Main(int argc, char** argv) {
     return 0;
   }
   ThreadResult totals;
+  std::optional<KvRouting> routing;
   for (const std::string& path : records) {
     const std::map<std::string, std::string> record = ReadRecord(path);
     if (absl::Status s = totals.recorder.AddRecord(record); !s.ok()) {
       Usage(absl::StrCat(path, ": ", s.message()));
+    }
+    if (auto it = record.find("routing"); it != record.end()) {
+      absl::StatusOr<KvRouting> part = ParseRoutingText(it->second);
+      if (!part.ok()) Usage(absl::StrCat(path, ": 'routing': ", part.status().message()));
+      if (!routing.has_value()) routing.emplace();
+      AddRouting(*part, &*routing);
     }
   }
   RunFacts run;
@@ -146,6 +159,7 @@ int Main(int argc, char** argv) {
   run.target_rate_per_s = facts["target_rate_per_s"];
   run.schedule_start_epoch_ns = static_cast<int64_t>(facts["schedule_start_ns"]);
   run.schedule_window_s = facts["schedule_window_ns"] / 1e9;
+  if (routing.has_value()) run.measured = RoutingCounters(*routing);
   JsonObject counters;
   for (const auto& [name, value] : RunCounters(totals, Summarize(totals.recorder), run)) {
     counters.Add(name, value);
@@ -153,7 +167,9 @@ int Main(int argc, char** argv) {
   std::printf("%s\n", counters.str().c_str());
   if (!out_path.empty()) {
     std::ofstream out(out_path, std::ios::binary | std::ios::trunc);
-    out << HistogramsJson(totals.recorder) << "\n";
+    std::map<std::string, std::string> more;
+    if (routing.has_value()) more["routing"] = RoutingText(*routing);
+    out << HistogramsJson(totals.recorder, more) << "\n";
     out.close();
     if (!out) {
       std::fprintf(stderr, "cabench_report: cannot write %s\n", out_path.c_str());

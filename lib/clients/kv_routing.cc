@@ -3,9 +3,34 @@
 #include <algorithm>
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 
 namespace cabench {
+namespace {
+
+constexpr absl::string_view kRoutingMagic = "cabench-routing";
+constexpr int kRoutingVersion = 1;
+
+// 1234567 -> "1,234,567".
+std::string Grouped(int64_t n) {
+  std::string digits = absl::StrCat(n < 0 ? -n : n);
+  std::string out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return n < 0 ? "-" + out : out;
+}
+
+}  // namespace
 
 KvRouting RoutingSince(const KvRouting& before, const KvRouting& after) {
   KvRouting since = after;
@@ -43,6 +68,64 @@ std::map<CounterId, double> RoutingCounters(const KvRouting& routing) {
     counters[CounterId::kNodeOpsMaxPct] = 100.0 * static_cast<double>(most) / sum;
   }
   return counters;
+}
+
+std::string NodeOpsLine(const KvRouting& routing) {
+  int64_t sum = 0;
+  for (const auto& [node, ops] : routing.node_ops) sum += ops;
+  std::string line = "commands per node:";
+  const char* sep = " ";
+  for (const auto& [node, ops] : routing.node_ops) {
+    absl::StrAppend(&line, sep, node, " ", Grouped(ops));
+    if (sum > 0) absl::StrAppend(&line, absl::StrFormat(" (%.1f%%)", 100.0 * ops / sum));
+    sep = ", ";
+  }
+  return line;
+}
+
+std::string RoutingText(const KvRouting& routing) {
+  std::string text =
+      absl::StrCat(kRoutingMagic, " ", kRoutingVersion, " primaries=", routing.primaries,
+                   " moved=", routing.moved_redirects, " ask=", routing.ask_redirects,
+                   " retries=", routing.retries);
+  for (const auto& [node, ops] : routing.node_ops) absl::StrAppend(&text, " node=", node, ",", ops);
+  return text;
+}
+
+absl::StatusOr<KvRouting> ParseRoutingText(absl::string_view text) {
+  auto bad = [](absl::string_view why) {
+    return absl::InvalidArgumentError(absl::StrCat("routing: ", why));
+  };
+  std::vector<absl::string_view> words = absl::StrSplit(text, ' ', absl::SkipEmpty());
+  if (words.size() < 2 || words[0] != kRoutingMagic || words[1] != absl::StrCat(kRoutingVersion)) {
+    return bad(absl::StrCat("not '", kRoutingMagic, " ", kRoutingVersion, " ...'"));
+  }
+  KvRouting routing;
+  std::set<absl::string_view> seen;
+  for (size_t i = 2; i < words.size(); ++i) {
+    const std::pair<absl::string_view, absl::string_view> kv =
+        absl::StrSplit(words[i], absl::MaxSplits('=', 1));
+    int64_t* into = nullptr;
+    if (kv.first == "primaries") into = &routing.primaries;
+    if (kv.first == "moved") into = &routing.moved_redirects;
+    if (kv.first == "ask") into = &routing.ask_redirects;
+    if (kv.first == "retries") into = &routing.retries;
+    if (into != nullptr) {
+      if (!seen.insert(kv.first).second || !absl::SimpleAtoi(kv.second, into) || *into < 0) {
+        return bad(absl::StrCat("'", words[i], "'"));
+      }
+      continue;
+    }
+    const size_t comma = kv.second.rfind(',');
+    int64_t ops = 0;
+    if (kv.first != "node" || comma == absl::string_view::npos || comma == 0 ||
+        !absl::SimpleAtoi(kv.second.substr(comma + 1), &ops) || ops < 0) {
+      return bad(absl::StrCat("'", words[i], "'"));
+    }
+    routing.node_ops[std::string(kv.second.substr(0, comma))] += ops;
+  }
+  if (seen.size() != 4) return bad("primaries, moved, ask and retries are each needed once");
+  return routing;
 }
 
 }  // namespace cabench

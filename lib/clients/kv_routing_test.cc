@@ -7,6 +7,7 @@ namespace cabench {
 namespace {
 
 using ::testing::Contains;
+using ::testing::HasSubstr;
 using ::testing::Key;
 using ::testing::Not;
 
@@ -52,6 +53,48 @@ TEST(KvRoutingTest, CountersGiveTheNodesShares) {
   // No command sent: no shares.
   EXPECT_THAT(RoutingCounters(Make(0, 0, 0, 3, {{"a", 0}})),
               Not(Contains(Key(CounterId::kNodeOpsMaxPct))));
+}
+
+TEST(KvRoutingTest, TheLogLineNamesEachNodesShare) {
+  EXPECT_EQ(
+      NodeOpsLine(Make(0, 0, 0, 3,
+                       {{"10.0.0.2:7001", 1500}, {"10.0.0.1:7000", 3500}, {"10.0.0.3:7002", 0}})),
+      "commands per node: 10.0.0.1:7000 3,500 (70.0%), 10.0.0.2:7001 1,500 (30.0%), "
+      "10.0.0.3:7002 0 (0.0%)");
+  EXPECT_EQ(NodeOpsLine(Make(0, 0, 0, 1, {{"a:1", 0}})), "commands per node: a:1 0");
+}
+
+TEST(KvRoutingTest, TextRoundTripsAndRecordsAddUp) {
+  const KvRouting one = Make(5, 2, 1, 3, {{"127.0.0.1:7000", 50}, {"[::1]:7001", 30}});
+  absl::StatusOr<KvRouting> back = ParseRoutingText(RoutingText(one));
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->moved_redirects, 5);
+  EXPECT_EQ(back->ask_redirects, 2);
+  EXPECT_EQ(back->retries, 1);
+  EXPECT_EQ(back->primaries, 3);
+  EXPECT_EQ(back->node_ops, one.node_ops);
+  // Two shards' records: each node's commands summed, so the shares are the
+  // whole run's (one shard alone would say 62.5% and 37.5%).
+  KvRouting total = *back;
+  AddRouting(*ParseRoutingText(RoutingText(Make(0, 0, 0, 3, {{"[::1]:7001", 20}}))), &total);
+  const std::map<CounterId, double> c = RoutingCounters(total);
+  EXPECT_DOUBLE_EQ(c.at(CounterId::kNodeOpsMinPct), 50);
+  EXPECT_DOUBLE_EQ(c.at(CounterId::kNodeOpsMaxPct), 50);
+}
+
+TEST(KvRoutingTest, BadTextSaysWhichWord) {
+  EXPECT_FALSE(ParseRoutingText("").ok());
+  EXPECT_FALSE(ParseRoutingText("cabench-routing 2 primaries=1 moved=0 ask=0 retries=0").ok());
+  EXPECT_THAT(
+      ParseRoutingText("cabench-routing 1 primaries=1 moved=x ask=0 retries=0").status().message(),
+      HasSubstr("'moved=x'"));
+  EXPECT_THAT(ParseRoutingText("cabench-routing 1 primaries=1 moved=0 ask=0 retries=0 node=a:1")
+                  .status()
+                  .message(),
+              HasSubstr("'node=a:1'"));
+  EXPECT_FALSE(ParseRoutingText("cabench-routing 1 primaries=1 moved=0 moved=0 retries=0").ok());
+  EXPECT_TRUE(
+      ParseRoutingText("cabench-routing 1 primaries=1 moved=0 ask=0 retries=0 node=a:1,4").ok());
 }
 
 }  // namespace

@@ -294,7 +294,8 @@ std::string TimeSeriesJson(const LatencyRecorder& recorder, const SeriesExtras* 
   return out;
 }
 
-std::string HistogramsJson(const LatencyRecorder& recorder) {
+std::string HistogramsJson(const LatencyRecorder& recorder,
+                           const std::map<std::string, std::string>& more) {
   std::string out = absl::StrCat("{\n  \"overall\": \"", recorder.Overall().Serialize(), "\"");
   for (int c = 0; c < kNumOpClasses; ++c) {
     const auto cls = static_cast<OpClass>(c);
@@ -316,6 +317,7 @@ std::string HistogramsJson(const LatencyRecorder& recorder) {
   }
   absl::StrAppend(&out, ",\n  \"stale_age\": \"", recorder.stale_age().Serialize(), "\"");
   absl::StrAppend(&out, ",\n  \"totals\": \"", recorder.TotalsText(), "\"");
+  for (const auto& [key, text] : more) absl::StrAppend(&out, ",\n  \"", key, "\": \"", text, "\"");
   out += "\n}";
   return out;
 }

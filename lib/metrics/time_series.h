@@ -91,8 +91,12 @@ std::string TimeSeriesJson(const LatencyRecorder& recorder, const SeriesExtras* 
 // "stale_age" (the stale reads' ages) and "totals"
 // (LatencyRecorder::TotalsText(): the counts no histogram holds), so that
 // the file is the run's whole record bar its seconds:
-// LatencyRecorder::AddRecord() reads it back into a recorder. Never fails.
-std::string HistogramsJson(const LatencyRecorder& recorder);
+// LatencyRecorder::AddRecord() reads it back into a recorder. Last, the
+// entries of `more` (key, one-line text), records of the run that are not the
+// recorder's (a cluster's routing: "routing"), which AddRecord() ignores.
+// Never fails.
+std::string HistogramsJson(const LatencyRecorder& recorder,
+                           const std::map<std::string, std::string>& more = {});
 
 }  // namespace cabench
 

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -423,9 +424,16 @@ RunReport ScenarioRun::Finish(ThreadLoop& loop, KvClient* kv) {
       facts.measured[CounterId::kSteadyReached] = warm_up_.steady ? 1 : 0;
       if (warm_up_.steady) facts.measured[CounterId::kTimeToSteadyS] = warm_up_.seconds;
     }
+    // A cluster's routing: its counters, which primary took how much (the
+    // log), and the record's "routing" entry, for tools that join runs.
+    std::map<std::string, std::string> record_more;
     {
       std::lock_guard<std::mutex> lock(routing_mu_);
-      if (routing_.has_value()) facts.measured.merge(RoutingCounters(*routing_));
+      if (routing_.has_value()) {
+        facts.measured.merge(RoutingCounters(*routing_));
+        LogLine(NodeOpsLine(*routing_));
+        record_more["routing"] = RoutingText(*routing_);
+      }
     }
     if (run_pool_ != nullptr) {
       for (const auto& [id, value] : SqlPoolCounters(run_pool_->Stats())) {
@@ -476,7 +484,8 @@ RunReport ScenarioRun::Finish(ThreadLoop& loop, KvClient* kv) {
     absl::Status s =
         WriteFile(out / "series" / (file + ".json"), TimeSeriesJson(totals.recorder, &extras));
     if (s.ok()) {
-      s = WriteFile(out / "histograms" / (file + ".json"), HistogramsJson(totals.recorder));
+      s = WriteFile(out / "histograms" / (file + ".json"),
+                    HistogramsJson(totals.recorder, record_more));
     }
     if (!s.ok()) {
       LogLine(absl::StrFormat("%s", std::string(s.message())));

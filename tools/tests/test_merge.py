@@ -135,6 +135,42 @@ class MergeTest(ToolTestCase):
             if isinstance(v, float):
                 self.assertEqual(v, c[k], k)
 
+    def test_a_clusters_node_shares_are_the_whole_runs(self):
+        # Each shard's record says how many commands each primary took; the merged
+        # shares are of the nodes' sums (A 600, B 500, C 400 of 1,500), which no
+        # shard's own shares (75%, 75%, 100%) nor their average give.
+        out = self.copy("shards3")
+        nodes = [{"a:1": 600, "b:2": 200}, {"b:2": 300, "c:3": 100}, {"c:3": 300}]
+        for i, ops in enumerate(nodes):
+            folder = os.path.join(out, f"shard-{i}", "histograms")
+            (name,) = os.listdir(folder)
+            with open(os.path.join(folder, name)) as f:
+                record = json.load(f)
+            record["routing"] = "cabench-routing 1 primaries=3 moved=%d ask=0 retries=0 %s" % (
+                i, " ".join("node=%s,%d" % kv for kv in ops.items()))
+            with open(os.path.join(folder, name), "w") as f:
+                json.dump(record, f)
+            path = os.path.join(out, f"shard-{i}", "cabench.json")
+            with open(path) as f:
+                doc = json.load(f)
+            total = sum(ops.values())
+            doc["benchmarks"][0].update(node_ops_min_pct=100.0 * min(ops.values()) / total,
+                                        node_ops_max_pct=100.0 * max(ops.values()) / total)
+            with open(path, "w") as f:
+                json.dump(doc, f)
+        m = self.merged(out)
+        self.assertAlmostEqual(m["node_ops_min_pct"], 100 * 400 / 1500, places=9)
+        self.assertAlmostEqual(m["node_ops_max_pct"], 100 * 600 / 1500, places=9)
+        # A record whose routing cannot be read fails the merge, naming the word.
+        with open(os.path.join(folder, name)) as f:
+            record = json.load(f)
+        record["routing"] = "cabench-routing 1 primaries=3 moved=x ask=0 retries=0"
+        with open(os.path.join(folder, name), "w") as f:
+            json.dump(record, f)
+        proc = run_tool("merge", "--quiet", out)
+        self.assertNotEqual(proc.returncode, 0)
+        self.assertIn("moved=x", proc.stderr)
+
     def test_left_out_counters_are_named(self):
         out = self.copy("shards3")
         proc = run_tool("merge", out)
