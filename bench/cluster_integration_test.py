@@ -7,9 +7,10 @@ Starts its OWN servers with `tools/servers start --cache-cluster=3` (three
 primaries on consecutive ports and a database, on ports derived from its
 pid; never the servers in CABENCH_*), loads the small preset, and checks:
   * the cluster client's gtest cases (ClusterClient*) pass against it;
-  * concurrency, read_heavy and random_balanced have the hit rates the model
-    predicts (within 2 points, as on one server), spread their commands over
-    the three primaries and report the routing counters;
+  * every scenario, a short run each, has the hit rate the model predicts
+    (within its sampling error and the model's margin, as on one server),
+    spreads its commands over the three primaries, reports the routing
+    counters, logs each node's commands and keeps them in its record;
   * slots moved during a run (`redis-cli --cluster reshard`) lose no
     operation (errors == 0) and show in moved_redirects/ask_redirects;
   * a node restarted during a run (tools/servers restart cache2) fails the
@@ -20,6 +21,7 @@ pid; never the servers in CABENCH_*), loads the small preset, and checks:
 Stops its servers at the end.
 """
 import json
+import math
 import os
 import re
 import shutil
@@ -35,6 +37,8 @@ CABENCH, CABENCH_LOAD, SERVERS, INTEGRATION_TESTS, SCENARIOS = sys.argv[1:6]
 del sys.argv[1:6]
 
 RUN_TIMEOUT_S = 300
+# Operations per thread of each scenario in the every-scenario run.
+QUERIES = 1500
 ENV = {}  # CABENCH_* of our servers (set in setUpModule)
 NODES = []  # the cluster's ports
 
@@ -162,29 +166,71 @@ class ClusterTest(unittest.TestCase):
         self.assertRegex(proc.stdout, r"\[  PASSED  \] 5 tests")
         self.assertNotIn("SKIPPED", proc.stdout)
 
-    def test_hit_rates_as_on_one_server(self):
+    def test_every_scenario_matches_the_model_as_on_one_server(self):
+        # Every scenario, a short run each: the cluster serves what one server
+        # does, so each hit rate is the model's within its sampling error, and the
+        # primaries share the work.
         with tempfile.TemporaryDirectory() as tmp:
             rc, stderr, report = run_cabench(
-                tmp, ["--benchmark_filter=^CacheAside/(concurrency|read_heavy|random_balanced)/",
-                      "--no_twins"])
-        self.assertEqual(rc, 0, stderr[-3000:])
-        self.assertEqual(len(report), 3)
+                tmp, ["--no_twins", "--allow_cache_config", "--queries=%d" % QUERIES,
+                      "--max_warmup_ops=%d" % QUERIES])
+            news = [line for line in stderr.splitlines()
+                    if not re.search(r": (\d+% \(|not reported: |commands per node: )", line)]
+            self.assertEqual(rc, 0, "\n".join(news)[-5000:])
+            scenarios = {os.path.splitext(n)[0] for n in os.listdir(SCENARIOS)
+                         if n.endswith(".yaml")}
+            # A cache sized by its keys needs one server: left out, with a line.
+            self.assertIn("cabench: not running cache_size_sweep sizes the cache by its keys "
+                          "(cache_keys_pct), which needs one cache server", stderr)
+            self.assertEqual({b["name"].split("/")[1] for b in report} |
+                             {"no_cache_baseline", "cache_size_sweep"}, scenarios)
+            # Alone, refused.
+            rc, alone, _ = run_cabench(tmp, ["--benchmark_filter=^CacheAside/cache_size_sweep/",
+                                             "--allow_cache_config"])
+            self.assertEqual(rc, 2, alone)
+            self.assertRegex(alone, r"^cabench: cache_size_sweep sizes the cache by its keys")
+            self.assertEqual(len(alone.strip().splitlines()), 1, alone)
+            # A run's commands per node in its log and in its record.
+            self.assertRegex(stderr, r"commands per node: 127\.0\.0\.1:%d [\d,]+ \(\d+\.\d%%\)"
+                             % NODES[0])
+            routed = 0
+            for name in os.listdir(os.path.join(tmp, "histograms")):
+                with open(os.path.join(tmp, "histograms", name)) as f:
+                    routing = json.load(f).get("routing")
+                if routing is not None:
+                    self.assertRegex(routing, r"^cabench-routing 1 primaries=3 .*node=")
+                    routed += 1
+            self.assertEqual(routed, sum("cache_hits" in b for b in report))
+        checked = 0
         for b in report:
             self.assertFalse(b.get("error_occurred"), b.get("error_message"))
-            print("%-60s hit rate %.2f%%  predicted %.2f%%  nodes %.1f-%.1f%%" %
-                  (b["name"][:60], b["hit_rate_pct"], b["predicted_hit_rate_pct"],
-                   b["node_ops_min_pct"], b["node_ops_max_pct"]), file=sys.stderr)
-            self.assertLessEqual(abs(b["hit_rate_pct"] - b["predicted_hit_rate_pct"]), 2.0,
-                                 b["name"])
             self.assertEqual(b["errors"], 0, b["name"])
+            if "hit_rate_pct" not in b:
+                continue  # a run without a cache
             self.assertEqual(b["cluster_nodes"], 3, b["name"])
             self.assertEqual(b["moved_redirects"], 0, b["name"])
             self.assertEqual(b["ask_redirects"], 0, b["name"])
+            hit, predicted = b["hit_rate_pct"], b["predicted_hit_rate_pct"]
+            reads = b["cache_hits"] + b["cache_misses"]
+            # Four standard errors of a hit rate over `reads` reads, and the
+            # model's own margin: 2 points, 3 for a bounded (evicting) cache split
+            # into three (three LRU caches of a third each).
+            margin = 3.0 if b.get("cache_capacity_keys") else 2.0
+            sampling = 400.0 * math.sqrt(max(predicted, 1) * max(100 - predicted, 1)) / 100 \
+                / math.sqrt(max(reads, 1))
+            print("%-70s hit %.2f%%  model %.2f%%  +-%.2f  nodes %.1f-%.1f%%" %
+                  (b["name"][:70], hit, predicted, margin + sampling,
+                   b["node_ops_min_pct"], b["node_ops_max_pct"]), file=sys.stderr)
+            self.assertLessEqual(abs(hit - predicted), margin + sampling, b["name"])
             # CRC16 spreads the keys: each primary takes about a third.
-            self.assertGreater(b["node_ops_min_pct"], 25, b["name"])
-            self.assertLess(b["node_ops_max_pct"], 42, b["name"])
-            # The server's statistics are summed over the primaries.
-            self.assertEqual(b["cache_server_hits"], b["cache_hits"], b["name"])
+            self.assertGreater(b["node_ops_min_pct"], 20, b["name"])
+            self.assertLess(b["node_ops_max_pct"], 47, b["name"])
+            # The server's statistics are summed over the primaries (a single
+            # flight's waiters read the key again: more server hits than hits).
+            if b.get("server_figures_shared") == 0 and "fill_waits" not in b:
+                self.assertEqual(b["cache_server_hits"], b["cache_hits"], b["name"])
+            checked += 1
+        self.assertGreater(checked, 15)
 
     def test_a_memory_bounded_cache_is_split_over_the_primaries(self):
         before = [cli(port, "config", "get", "maxmemory") for port in NODES]

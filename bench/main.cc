@@ -106,17 +106,24 @@ int Main(int argc, char** argv) {
   if (absl::Status s = CheckReplicas(endpoints, connect); !s.ok()) {
     Fail(absl::IsFailedPrecondition(s) ? kExitUsage : kExitRuntime, s.message());
   }
+  // Scenarios left out of the run (`why` says which and why): the others
+  // selected with them still run; alone, they are refused.
+  auto leave_out = [&](const std::string& why) {
+    if (std::find(run_it.begin(), run_it.end(), true) == run_it.end()) Fail(kExitUsage, why);
+    std::fprintf(stderr, "cabench: not running %s\n", why.c_str());
+    benchmark::SetBenchmarkFilter(ExactFilter(plan, run_it));
+  };
   // Scenarios that bound the cache's memory run only on a cache cabench may
-  // reconfigure. Others selected with them still run; alone, they are refused.
+  // reconfigure.
   if (!options.allow_cache_config && BoundsTheCache(plan, run_it)) {
     const char* servers_dir = std::getenv("CABENCH_SERVERS_DIR");
     if (absl::Status s = CheckCacheIsOurs(endpoints, connect, servers_dir ? servers_dir : "");
         !s.ok()) {
-      const std::string why = LeaveOutCacheBounding(plan, s, &run_it);
-      if (std::find(run_it.begin(), run_it.end(), true) == run_it.end()) Fail(kExitUsage, why);
-      std::fprintf(stderr, "cabench: not running %s\n", why.c_str());
-      benchmark::SetBenchmarkFilter(ExactFilter(plan, run_it));
+      leave_out(LeaveOutCacheBounding(plan, s, &run_it));
     }
+  }
+  if (endpoints.cache.cluster) {
+    if (const std::string why = LeaveOutKeySizedCaches(plan, &run_it); !why.empty()) leave_out(why);
   }
   for (const Scenario& scenario : scenarios) {
     if (absl::Status s = CheckWorkload(scenario, env.data); !s.ok()) {

@@ -137,16 +137,41 @@ bool BoundsTheCache(const std::vector<PlannedBenchmark>& plan, const std::vector
   return false;
 }
 
-std::string LeaveOutCacheBounding(const std::vector<PlannedBenchmark>& plan,
-                                  const absl::Status& why_not, std::vector<bool>* selected) {
+namespace {
+
+// Deselects the entries whose scenario `leave_out` is true of; returns the
+// names of the scenarios that had one selected, each once.
+template <typename Pred>
+std::vector<std::string> LeaveOut(const std::vector<PlannedBenchmark>& plan, Pred leave_out,
+                                  std::vector<bool>* selected) {
   std::vector<std::string> names;
   for (size_t i = 0; i < plan.size(); ++i) {
-    if (!plan[i].scenario.BoundsTheCache()) continue;
+    if (!leave_out(plan[i].scenario)) continue;
     if ((*selected)[i] && (names.empty() || names.back() != plan[i].scenario.name)) {
       names.push_back(plan[i].scenario.name);
     }
     (*selected)[i] = false;
   }
+  return names;
+}
+
+}  // namespace
+
+std::string LeaveOutKeySizedCaches(const std::vector<PlannedBenchmark>& plan,
+                                   std::vector<bool>* selected) {
+  const std::vector<std::string> names = LeaveOut(
+      plan, [](const Scenario& s) { return s.cache && s.cache_keys_pct > 0; }, selected);
+  if (names.empty()) return "";
+  return absl::StrCat(absl::StrJoin(names, ", "), names.size() == 1 ? " sizes" : " size",
+                      " the cache by its keys (cache_keys_pct), which needs one cache server: "
+                      "on a cluster each primary would hold a share of the room smaller than "
+                      "its own memory's swings (use cache_max_memory)");
+}
+
+std::string LeaveOutCacheBounding(const std::vector<PlannedBenchmark>& plan,
+                                  const absl::Status& why_not, std::vector<bool>* selected) {
+  const std::vector<std::string> names = LeaveOut(
+      plan, [](const Scenario& s) { return s.BoundsTheCache(); }, selected);
   return absl::StrCat(absl::StrJoin(names, ", "), names.size() == 1 ? " sets" : " set",
                       " the cache's maxmemory/maxmemory-policy, which cabench changes only on a "
                       "cache tools/servers started, or with --allow_cache_config: ",

@@ -70,6 +70,14 @@ std::string ExactFilter(const std::vector<PlannedBenchmark>& plan,
 // BoundsTheCache), which cabench does only on a cache it may reconfigure.
 bool BoundsTheCache(const std::vector<PlannedBenchmark>& plan, const std::vector<bool>& selected);
 
+// Deselects the entries that size the cache by its keys (cache_keys_pct),
+// for a cache that is a cluster, and returns one line saying which scenarios
+// and why ("" when none was selected). On a cluster each primary holds a
+// share of a small cache's room, less than its own memory besides the keys
+// moves by (buffers, the cluster bus), and its writes fail with OOM.
+std::string LeaveOutKeySizedCaches(const std::vector<PlannedBenchmark>& plan,
+                                   std::vector<bool>* selected);
+
 // Deselects the entries that bound the cache, because `why_not` (a check
 // that the cache may not be reconfigured) failed, and returns one line
 // saying which scenarios and why ("zipf_lru, hotspot set the cache's

@@ -79,5 +79,17 @@ TEST(PlanTest, BoundingScenariosAreLeftOutWithOneLine) {
   EXPECT_FALSE(BoundsTheCache(plan, s));
 }
 
+TEST(PlanTest, KeySizedCachesAreLeftOutOfAClusterWithOneLine) {
+  const std::vector<PlannedBenchmark> plan = PlanBenchmarks(TwoScenarios());
+  std::vector<bool> s(plan.size(), true);
+  EXPECT_EQ(LeaveOutKeySizedCaches(plan, &s),
+            "sweep sizes the cache by its keys (cache_keys_pct), which needs one cache server: "
+            "on a cluster each primary would hold a share of the room smaller than its own "
+            "memory's swings (use cache_max_memory)");
+  EXPECT_THAT(s, ElementsAre(true, true, false, false, false, false));
+  EXPECT_EQ(LeaveOutKeySizedCaches(plan, &s), "");  // none left to leave out
+  EXPECT_THAT(s, ElementsAre(true, true, false, false, false, false));
+}
+
 }  // namespace
 }  // namespace cabench

@@ -336,6 +336,9 @@ class RedisClusterClient final : public KeyCommandClient {
   int64_t moved_ = 0;
   int64_t asks_ = 0;
   int64_t retries_ = 0;
+  // Each primary's maxmemory before this client first changed it (address
+  // -> value); empty when unchanged or put back.
+  std::map<std::string, std::string> original_max_memory_;
 };
 
 size_t RedisClusterClient::NodeIndex(const std::string& host, int port) {
@@ -536,13 +539,62 @@ absl::StatusOr<std::string> RedisClusterClient::ConfigGet(std::string_view name)
 }
 
 absl::Status RedisClusterClient::ConfigSet(std::string_view name, std::string_view value) {
-  std::string each(value);
   int64_t total = 0;
-  if (name == "maxmemory" && absl::SimpleAtoi(Sv(value), &total) && total > 0) {
-    const int64_t n = static_cast<int64_t>(primaries_.size());
-    each = absl::StrCat((total + n - 1) / n);
+  if (name != "maxmemory" || !absl::SimpleAtoi(Sv(value), &total) || total <= 0) {
+    original_max_memory_.clear();  // "0": no limit anywhere, as it was
+    return ForEachPrimary([&](RedisConnection& conn) { return conn.ConfigSet(name, value); });
   }
-  return ForEachPrimary([&](RedisConnection& conn) { return conn.ConfigSet(name, each); });
+  // Each primary's own value, kept at the first change, so that setting the
+  // total they had puts each back as it was.
+  if (original_max_memory_.empty()) {
+    absl::Status s = ForEachPrimary([this](RedisConnection& conn) {
+      absl::StatusOr<std::string> v = conn.ConfigGet("maxmemory");
+      if (v.ok()) original_max_memory_[conn.address()] = *v;
+      return v.status();
+    });
+    if (!s.ok()) {
+      original_max_memory_.clear();
+      return s;
+    }
+  }
+  int64_t original_total = 0;
+  for (const auto& [address, v] : original_max_memory_) {
+    int64_t bytes = 0;
+    if (absl::SimpleAtoi(v, &bytes)) original_total += bytes;
+  }
+  if (total == original_total) {
+    absl::Status s = ForEachPrimary([this](RedisConnection& conn) {
+      auto it = original_max_memory_.find(conn.address());
+      return it == original_max_memory_.end() ? absl::OkStatus()
+                                              : conn.ConfigSet("maxmemory", it->second);
+    });
+    original_max_memory_.clear();
+    return s;
+  }
+  // A primary's memory besides the keys (its tables, buffers, scripts)
+  // differs from another's by more than a small cache's room: each gets what
+  // it uses now plus an even share of the rest, never 0 (no limit).
+  std::map<std::string, int64_t> used;
+  int64_t used_total = 0;
+  absl::Status s = ForEachPrimary([&](RedisConnection& conn) {
+    absl::StatusOr<std::string> info = conn.Info("memory");
+    if (!info.ok()) return info.status();
+    const std::optional<int64_t> bytes = InfoInt(*info, "used_memory");
+    if (!bytes.has_value()) {
+      return absl::InternalError(
+          absl::StrCat("redis ", conn.address(), ": INFO has no used_memory"));
+    }
+    used[conn.address()] = *bytes;
+    used_total += *bytes;
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  const int64_t n = std::max<int64_t>(1, static_cast<int64_t>(used.size()));
+  const int64_t share = (total - used_total) / n;
+  return ForEachPrimary([&](RedisConnection& conn) {
+    return conn.ConfigSet("maxmemory",
+                          absl::StrCat(std::max<int64_t>(1, used[conn.address()] + share)));
+  });
 }
 
 absl::StatusOr<KvRouting> RedisClusterClient::Routing() const {

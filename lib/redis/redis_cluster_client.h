@@ -38,9 +38,12 @@
 // primary's. ClientList concatenates every primary's CLIENT LIST;
 // Commands sums every node's connection (each counts its own,
 // redis_connection.h). ConfigGet/ConfigSet: "maxmemory" is the
-// cluster's total, split evenly over the primaries (Set gives each
-// ceil(total / primaries) bytes; Get returns the sum); any other parameter
-// is set on every primary and read from the first. ServerInfo describes the
+// cluster's total (Get returns the sum); Set gives each primary the memory
+// it uses now and an even share of the rest (the primaries' own memory
+// besides keys differs by more than a small cache's room), and setting the
+// total they had before the first Set puts each primary's own value back;
+// "0" is no limit on any. Any other parameter is set on every primary and
+// read from the first. ServerInfo describes the
 // first primary.
 //
 // Failures: a node that does not answer breaks that node's connection only

@@ -15,6 +15,7 @@
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/status/status.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -22,6 +23,7 @@
 #include "lib/redis/raw_redis_testing.h"
 #include "lib/redis/redis_client.h"
 #include "lib/redis/redis_cluster_client.h"
+#include "lib/servers/server_stats.h"
 #include "lib/testing/status_matchers.h"
 
 namespace cabench {
@@ -151,17 +153,54 @@ TEST_F(ClusterClientTest, SetIfAbsentAndDelFollowTheSlot) {
   }
 }
 
-TEST_F(ClusterClientTest, MaxMemoryIsTheClustersTotalSplitOverPrimaries) {
-  ASSERT_OK_AND_ASSIGN(std::string old_total, client_->ConfigGet("maxmemory"));
-  absl::Cleanup restore = [&] { EXPECT_THAT(client_->ConfigSet("maxmemory", old_total), IsOk()); };
-  ASSERT_THAT(client_->ConfigSet("maxmemory", "300000000"), IsOk());
+TEST_F(ClusterClientTest, MaxMemoryIsTheClustersTotalPlacedWhereEachPrimarysMemoryIs) {
+  // Each primary a value of its own (put back as it was at the end).
+  std::vector<std::unique_ptr<KvClient>> nodes;
+  std::vector<std::string> saved;
   for (size_t n = 0; n < 3; ++n) {
     ASSERT_OK_AND_ASSIGN(std::unique_ptr<KvClient> one, NewRedisClient(NodeEndpoint(endpoint_, n)));
-    ASSERT_OK_AND_ASSIGN(std::string each, one->ConfigGet("maxmemory"));
-    EXPECT_EQ(each, "100000000") << n;
+    ASSERT_OK_AND_ASSIGN(std::string v, one->ConfigGet("maxmemory"));
+    saved.push_back(v);
+    nodes.push_back(std::move(one));
   }
-  ASSERT_OK_AND_ASSIGN(std::string total, client_->ConfigGet("maxmemory"));
-  EXPECT_EQ(total, "300000000");  // 3 x 100000000
+  absl::Cleanup put_back = [&] {
+    for (size_t n = 0; n < 3; ++n) EXPECT_THAT(nodes[n]->ConfigSet("maxmemory", saved[n]), IsOk());
+  };
+  const int64_t own[3] = {100000000, 200000000, 300000000};
+  for (size_t n = 0; n < 3; ++n) {
+    ASSERT_THAT(nodes[n]->ConfigSet("maxmemory", absl::StrCat(own[n])), IsOk());
+  }
+  ASSERT_OK_AND_ASSIGN(std::string old_total, client_->ConfigGet("maxmemory"));
+  EXPECT_EQ(old_total, "600000000");
+
+  // A total: each primary gets what it uses now and a third of the rest.
+  auto used = [&](size_t n) {
+    absl::StatusOr<std::string> info = nodes[n]->Info("memory");
+    EXPECT_TRUE(info.ok()) << info.status();
+    return info.ok() ? InfoInt(*info, "used_memory").value_or(-1) : -1;
+  };
+  int64_t used_total = 0;
+  for (size_t n = 0; n < 3; ++n) used_total += used(n);
+  const int64_t total = used_total + 3 * 50000000;
+  ASSERT_THAT(client_->ConfigSet("maxmemory", absl::StrCat(total)), IsOk());
+  for (size_t n = 0; n < 3; ++n) {
+    ASSERT_OK_AND_ASSIGN(std::string each, nodes[n]->ConfigGet("maxmemory"));
+    int64_t bytes = 0;
+    ASSERT_TRUE(absl::SimpleAtoi(each, &bytes)) << each;
+    // Within what the primary's memory moved since it was read.
+    EXPECT_NEAR(static_cast<double>(bytes - used(n)), 50000000, 1e6) << n;
+  }
+  ASSERT_OK_AND_ASSIGN(std::string got, client_->ConfigGet("maxmemory"));
+  int64_t got_total = 0;
+  ASSERT_TRUE(absl::SimpleAtoi(got, &got_total)) << got;
+  EXPECT_NEAR(static_cast<double>(got_total), static_cast<double>(total), 1e6);
+
+  // The total they had puts each back as it was.
+  ASSERT_THAT(client_->ConfigSet("maxmemory", old_total), IsOk());
+  for (size_t n = 0; n < 3; ++n) {
+    ASSERT_OK_AND_ASSIGN(std::string each, nodes[n]->ConfigGet("maxmemory"));
+    EXPECT_EQ(each, absl::StrCat(own[n])) << n;
+  }
 }
 
 // Moves `slot` from node `from` to node `to` as redis-cli --cluster reshard
