@@ -20,14 +20,15 @@ One number in running text:
   <!-- figure: results/micro/mixed.json; row: ^BM_CacheAside_Mixed/threads:1$; value: real_time:.0f -->139<!-- /figure -->
 
 Keys of the marker (separated by ';' or new lines): the file (first, after the colon,
-relative to the repository; several files separated by ',' give their entries one after
-another, in that order); `rows`/`row`: a Python regular expression searched in each
+relative to the repository; several files separated by ',', on one line or several, give
+their entries one after another, in that order); `rows`/`row`: a Python regular expression searched in each
 entry's name (`row` must select exactly one); `where`: FIELD=VALUE pairs, comma separated,
 an entry must match (e.g. aggregate_name=median); `in`: for a JSON file that is not
 Google Benchmark's, the dotted path of its entries (`in: rows`, `in: results`): a list,
 each entry named by its "name", else by its text and whole-number fields as
 "key:value/key:value..." (scenario:concurrency/threads:4/...), or an object, each value
-named by its key; `columns` (tables): HEADER = EXPR[:FORMAT] items separated by ';' ...
+that is an object named by its key (an object with no such value is one entry, named by
+the path's last part); `columns` (tables): HEADER = EXPR[:FORMAT] items separated by ';' ...
 on one line or several; `value` (one number): EXPR[:FORMAT].
 EXPR is a field of the entry (a counter, or a standard key such as real_time, threads;
 a dotted path reads into an object: capacity.rate_per_s), an @-parameter of the
@@ -70,6 +71,8 @@ def _spec(text, where):
             spec[key] = [m.group(2)] if m.group(2) else []
         elif key == "columns":
             spec[key].append(p)  # a column on a line of its own
+        elif key is None and spec["file"].endswith(","):
+            spec["file"] += " " + p  # the list of files goes on
         else:
             raise ToolError(f"{where}: cannot read '{p}' in a figures marker")
     return {k: (v if k in ("file", "columns") else "; ".join(v)) for k, v in spec.items()}
@@ -195,6 +198,8 @@ def _named_entries(doc, path, where, file):
             raise ToolError(f"{where}: {file} has no '{path}'")
         value = value[part]
     if isinstance(value, dict):
+        if not any(isinstance(v, dict) for v in value.values()):
+            return [(path.split(".")[-1], value)]  # one entry: an object of figures
         return [(str(k), v) for k, v in value.items() if isinstance(v, dict)]
     if isinstance(value, list):
         out = []

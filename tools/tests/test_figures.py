@@ -120,7 +120,7 @@ class FiguresTest(ToolTestCase):
         os.mkdir(os.path.join(self.tmp, "res", "more"))
         with open(os.path.join(self.tmp, "res", "more", "run2.json"), "w") as f:
             json.dump(other, f)
-        marker = ("<!-- figures: res/run.json, res/more/run2.json\n"
+        marker = ("<!-- figures: res/run.json,\n       res/more/run2.json\n"
                   "     rows: ^CacheAside/(\\w+)/\n"
                   "     columns: file = @file; scenario = @1; hit % = hit_rate_pct:.1f -->\n")
         self.check_doc(marker + "<!-- /figures -->\n",
@@ -148,7 +148,8 @@ class FiguresTest(ToolTestCase):
                         {"scenario": "a", "threads": 2, "qps": 2345.5, "flag": True},
                         {"scenario": "b", "threads": 1, "qps": 99.0, "flag": True}],
                "results": {"x": {"value": 1.0111, "cap": {"rate_per_s": 8795}},
-                           "y": {"value": 0.5, "cap": {"rate_per_s": 30170}}}}
+                           "y": {"value": 0.5, "cap": {"rate_per_s": 30170}}},
+               "ratio": {"value": 3.4303, "bound": "exact"}}
         with open(os.path.join(self.tmp, "res", "other.json"), "w") as f:
             json.dump(doc, f)
         marker = ("<!-- figures: res/other.json; in: rows; rows: ^scenario:a/\n"
@@ -156,10 +157,11 @@ class FiguresTest(ToolTestCase):
         inline = ("x: <!-- figure: res/other.json; in: results; row: ^x$;"
                   " value: value:.2f -->{}<!-- /figure -->, y/x: <!-- figure: res/other.json;"
                   " in: results; row: ^y$; value: cap.rate_per_s / 8795:.2f -->{}"
-                  "<!-- /figure -->\n")
-        self.check_doc(marker + "<!-- /figures -->\n" + inline.format("", ""),
+                  "<!-- /figure -->, ratio <!-- figure: res/other.json; in: ratio; row: ratio;"
+                  " value: value:.1f -->{}<!-- /figure -->\n")
+        self.check_doc(marker + "<!-- /figures -->\n" + inline.format("", "", ""),
                        marker + "| threads | QPS |\n|---|---|\n| 1 | 1,234 |\n"
-                       "| 2 | 2,346 |\n<!-- /figures -->\n" + inline.format("1.01", "3.43"))
+                       "| 2 | 2,346 |\n<!-- /figures -->\n" + inline.format("1.01", "3.43", "3.4"))
         for text, fragment in [
                 (marker.replace("in: rows", "in: nothing") + "<!-- /figures -->\n",
                  "has no 'nothing'"),
