@@ -102,6 +102,13 @@ class FiguresTest(ToolTestCase):
                 f.write(text.format(table=GOOD, k="12.3"))
             self.assert_one_line_error(self.figures("--check"), fragment)
 
+    def write_json(self, rel, doc):
+        """Writes `doc` to res/REL (its folder made when missing)."""
+        path = os.path.join(self.tmp, "res", rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w") as f:
+            json.dump(doc, f)
+
     def check_doc(self, text, expected):
         """--write turns `text` (markers with empty bodies) into `expected`, and --check
         then passes."""
@@ -113,32 +120,31 @@ class FiguresTest(ToolTestCase):
             self.assertEqual(f.read(), expected)
         self.assertEqual(self.figures("--check").returncode, 0)
 
+    def check_table(self, marker, table):
+        """--write fills the empty table of `marker` with `table`; --check then passes."""
+        self.check_doc(marker + "<!-- /figures -->\n", marker + table + "<!-- /figures -->\n")
+
     def test_several_files_groups_and_the_file_of_each_entry(self):
         other = copy.deepcopy(RESULTS)
         other["benchmarks"] = other["benchmarks"][1:]
         other["benchmarks"][0]["hit_rate_pct"] = 70.0
-        os.mkdir(os.path.join(self.tmp, "res", "more"))
-        with open(os.path.join(self.tmp, "res", "more", "run2.json"), "w") as f:
-            json.dump(other, f)
+        self.write_json("more/run2.json", other)
         marker = ("<!-- figures: res/run.json,\n       res/more/run2.json\n"
                   "     rows: ^CacheAside/(\\w+)/\n"
                   "     columns: file = @file; scenario = @1; hit % = hit_rate_pct:.1f -->\n")
-        self.check_doc(marker + "<!-- /figures -->\n",
-                       marker + "| file | scenario | hit % |\n|---|---|---|\n"
-                       "| res/run.json | a | 31.4 |\n| res/run.json | b | 65.3 |\n"
-                       "| res/more/run2.json | b | 70.0 |\n<!-- /figures -->\n")
+        self.check_table(marker, "| file | scenario | hit % |\n|---|---|---|\n"
+                         "| res/run.json | a | 31.4 |\n| res/run.json | b | 65.3 |\n"
+                         "| res/more/run2.json | b | 70.0 |\n")
 
     def test_an_absent_field_is_a_dash_only_when_it_may_be_absent(self):
         results = copy.deepcopy(RESULTS)
         del results["benchmarks"][1]["hit_rate_pct"]
-        with open(os.path.join(self.tmp, "res", "run.json"), "w") as f:
-            json.dump(results, f)
+        self.write_json("run.json", results)
         marker = ("<!-- figures: res/run.json; rows: ^CacheAside/(\\w+)/\n"
                   "     columns: scenario = @1; hit % = hit_rate_pct?:.1f;"
                   " hit ratio = hit_rate_pct? / 100:.3f -->\n")
-        self.check_doc(marker + "<!-- /figures -->\n",
-                       marker + "| scenario | hit % | hit ratio |\n|---|---|---|\n"
-                       "| a | 31.4 | 0.314 |\n| b | - | - |\n<!-- /figures -->\n")
+        self.check_table(marker, "| scenario | hit % | hit ratio |\n|---|---|---|\n"
+                         "| a | 31.4 | 0.314 |\n| b | - | - |\n")
         with open(self.doc, "w") as f:
             f.write(marker.replace("?", "") + "<!-- /figures -->\n")
         self.assert_one_line_error(self.figures("--check"), "has no field hit_rate_pct")
@@ -150,8 +156,7 @@ class FiguresTest(ToolTestCase):
                "results": {"x": {"value": 1.0111, "cap": {"rate_per_s": 8795}},
                            "y": {"value": 0.5, "cap": {"rate_per_s": 30170}}},
                "ratio": {"value": 3.4303, "bound": "exact"}}
-        with open(os.path.join(self.tmp, "res", "other.json"), "w") as f:
-            json.dump(doc, f)
+        self.write_json("other.json", doc)
         marker = ("<!-- figures: res/other.json; in: rows; rows: ^scenario:a/\n"
                   "     columns: threads = threads; QPS = qps:,.0f -->\n")
         inline = ("x: <!-- figure: res/other.json; in: results; row: ^x$;"
