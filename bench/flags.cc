@@ -37,22 +37,14 @@ ABSL_FLAG(std::string, run_id, "", "names a sharded run (default run-<start_at>)
 namespace cabench {
 namespace {
 
-constexpr const char* kFlagOrder[] = {"scenarios",
-                                      "queries",
-                                      "rate_per_s",
-                                      "no_twins",
-                                      "out_dir",
-                                      "cache_url",
-                                      "db_url",
-                                      "allow_remote",
-                                      "allow_cache_config",
-                                      "timeout_ms",
-                                      "connect_timeout_ms",
-                                      "max_outage_ms",
-                                      "shard_index",
-                                      "shard_count",
-                                      "start_at",
-                                      "run_id"};
+constexpr const char* kFlagOrder[] = {
+    "scenarios",          "queries",     "rate_per_s",
+    "max_warmup_ops",     "no_twins",    "out_dir",
+    "cache_url",          "db_url",      "allow_remote",
+    "allow_cache_config", "timeout_ms",  "connect_timeout_ms",
+    "max_outage_ms",      "shard_index", "shard_count",
+    "start_at",           "run_id",
+};
 
 }  // namespace
 

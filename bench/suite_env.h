@@ -1,11 +1,9 @@
 // File: bench/suite_env.h
 //
-// RunEnv is what every benchmark of one cabench process shares: the
-// endpoints, how to connect to them, the loaded data set, the process's run
-// record in the schema (lib/dataset/run_ledger.h) and where output goes.
-// main() fills it once, before any benchmark is registered, and it is
-// read-only afterwards, so benchmark threads may read it concurrently without
-// locks (the ledger is used by one benchmark's finishing thread at a time).
+// What main() records about a cabench process besides its runs: the git
+// revision, the default output folder, every planned benchmark's parameters
+// (OUT/benchmarks.json) and the run's JSON context. What the runs share,
+// RunEnv, is lib/run/run_env.h. Call from main, before any benchmark runs.
 #ifndef CABENCH_BENCH_SUITE_ENV_H_
 #define CABENCH_BENCH_SUITE_ENV_H_
 
@@ -22,10 +20,10 @@
 #include "lib/clients/sql_client.h"
 #include "lib/config/endpoints.h"
 #include "lib/connect/connectors.h"
-#include "lib/engine/plan.h"
-#include "lib/run/run_env.h"
 #include "lib/dataset/run_ledger.h"
+#include "lib/engine/plan.h"
 #include "lib/engine/shard.h"
+#include "lib/run/run_env.h"
 #include "lib/workload/data_set.h"
 #include "lib/workload/scenario.h"
 
@@ -37,14 +35,11 @@ const char* GitRevision();
 // Where output goes by default: results/runs/<local date-time>_<git rev>.
 std::string DefaultOutDir();
 
-
 // Records every planned benchmark's parameters (lib/workload/scenario_params.h)
 // in out_dir/benchmarks.json (the JSON context names out_dir), keyed by the
 // stem of its files. Internal when the file cannot be written.
 absl::Status RecordBenchmarkParams(const std::vector<PlannedBenchmark>& plan,
                                    const std::string& out_dir);
-
-
 
 // Adds the JSON context of the run (benchmark::AddCustomContext): server
 // versions, data set, seed, scenario folder, git revision, build type, and

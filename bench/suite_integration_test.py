@@ -6,7 +6,7 @@ Run by ctest (label `integration`) after `tools/servers start` and
 
   suite_integration_test.py CABENCH CABENCH_LOAD SCENARIOS_DIR
 
-Checks, per DESIGN.md and the suite issue:
+Checks:
   * every scenario runs in a smoke configuration and yields every counter
     that applies to it (a run without a cache has no hit rate), with a time
     series and a histograms file per benchmark run; throughput is operations
@@ -14,7 +14,7 @@ Checks, per DESIGN.md and the suite issue:
   * the booking count is identical before and after a run;
   * at the documented configuration the hit rates of concurrency, read_heavy
     and random_balanced are within 2 points of the model's prediction and of
-    the reference's published figures;
+    the published figures the scenario files quote;
   * zipf_lru and hotspot (skewed popularity into a memory-bounded cache) are
     within 3 points of the model's prediction, every miss has one cause, and
     the cache's memory settings are restored; a cache tools/servers did not
@@ -62,7 +62,7 @@ SERIES_KEYS = ["count", "total_time_us", "avg_time_us", "min_time_us",
                "max_time_us", "reads", "writes", "cache_hits", "cache_misses",
                "errors", "db_reads", "fallback_reads", "db_avg_us", "hit_avg_us",
                "hit_p99_us", "miss_avg_us", "db_read_avg_us", "write_p99_us"]
-# The reference's published hit rates (seed/performance-testing.md).
+# The published hit rates the scenario files quote (scenarios/*.yaml).
 REFERENCE = {"concurrency": 75.6, "read_heavy": 99.5, "random_balanced": 40.5}
 
 

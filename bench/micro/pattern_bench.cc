@@ -1,8 +1,8 @@
 // Micro-benchmarks of the harness's per-operation overhead: the Workload's op
 // generator and the CacheAside pattern over the in-process null backends of
 // lib/testing (no server, no map), so that what is measured is the harness
-// itself. DESIGN.md §6 targets <= 150 ns per operation for the whole path a
-// benchmark thread runs (BM_CacheAside_Mixed: lib/engine's ThreadLoop).
+// itself. tools/limits holds the whole path a benchmark thread runs to <= 150 ns
+// per operation (BM_CacheAside_Mixed: lib/engine's ThreadLoop).
 #include <algorithm>
 #include <cstdint>
 

@@ -151,8 +151,8 @@ class KvClient {
 
   // CONFIG GET `name` (one parameter, e.g. "maxmemory") and CONFIG SET
   // `name` `value`, for a memory-bounded cache. Only the benchmark's set-up
-  // calls them, and only on a cache cabench may reconfigure (see the
-  // README). Fail with Unavailable, Internal (the server refused: the
+  // calls them, and only on a cache cabench may reconfigure
+  // (CheckCacheIsOurs, lib/connect/connectors.h). Fail with Unavailable, Internal (the server refused: the
   // message carries its error), NotFound (no such parameter) or
   // Unimplemented.
   virtual absl::StatusOr<std::string> ConfigGet(std::string_view name);

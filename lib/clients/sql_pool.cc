@@ -46,7 +46,7 @@ std::map<CounterId, double> SqlPoolCounters(const SqlPoolStats& stats) {
   std::map<CounterId, double> counters;
   counters[CounterId::kDbPoolSize] = stats.size;
   counters[CounterId::kDbPoolTimeouts] = static_cast<double>(stats.timeouts);
-  // No wait was measured: absent, not 0 (DESIGN.md: never 0 for unknown).
+  // No wait was measured: absent, not 0 (a figure cabench cannot know is never 0).
   if (stats.wait_ns.Count() > 0) {
     counters[CounterId::kDbPoolWaitAvgUs] = stats.wait_ns.Mean() / 1e3;
     counters[CounterId::kDbPoolWaitP99Us] = stats.wait_ns.Percentile(99) / 1e3;

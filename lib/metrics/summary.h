@@ -4,8 +4,8 @@
 // hit rate, throughput over the run's wall time, cache-hit and database
 // averages and their ratios, overall and per-class percentiles, per-step
 // averages, and the stampede and staleness figures (operation events, SELECTs
-// in flight, stale-read ages). The engine's report (lib/engine/report.h)
-// turns it into the named counters of lib/metrics/names.def. All latencies are in microseconds.
+// in flight, stale-read ages). RunCounters() (lib/engine/run.h) turns it
+// into the named counters of lib/metrics/names.def. All latencies are in microseconds.
 // Every field is a finite number: a ratio or average with nothing to divide is 0, never NaN or
 // infinity; the has_* flags say whether it means anything.
 //

@@ -1,10 +1,10 @@
 // File: lib/workload/key_chooser.h
 //
-// The key chooser of the engine design (DESIGN.md §10): which passenger id
-// each operation of one benchmark thread is about, for every access mode of a
-// Scenario. Workload (lib/workload/workload.h) owns one per thread and calls
-// it once per operation; the hit-rate model (lib/model) reads the same
-// shapes through KeyPopularity() (lib/workload/popularity.h).
+// The key chooser: which passenger id each operation of one benchmark thread
+// is about, for every access mode of a Scenario. Workload
+// (lib/workload/workload.h) owns one per thread and calls it once per
+// operation; the hit-rate model (lib/model) reads the same shapes through
+// KeyPopularity() (lib/workload/popularity.h).
 //
 //   pool     uniform over the pool's N ids (EffectivePassengerRange())
 //   random   uniform over every passenger id

@@ -106,7 +106,7 @@ TEST(ScenarioFilesTest, EveryScenarioFileLoads) {
                                  "write_heavy", "zipf_lru"));
 }
 
-// One row of the documented scenario values (seed/performance-testing.md).
+// One row of the documented scenario values (each file's header comment).
 struct Documented {
   std::string name;
   std::vector<int> threads;

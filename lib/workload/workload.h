@@ -5,7 +5,7 @@
 // which passenger the operation is about, and for a write the booking to
 // insert. It is the "get_passenger_id / should_read / get_random_flight_id"
 // part of the reference script, made reproducible: each Workload owns a
-// std::mt19937_64 seeded with `scenario.seed + thread_index` (STYLE.md §5), so
+// std::mt19937_64 seeded with `scenario.seed + thread_index`, so
 // the same scenario, data set and thread index give the same sequence of
 // operations run after run, on any machine.
 //

@@ -1,6 +1,6 @@
 """Fatal errors as one clear line, and JSON loading that never shows a traceback.
 
-The exit-code rule of every cabench tool (STYLE.md section 10):
+The exit-code rule of every cabench tool (docs/TOOLS.md):
   0  ok
   1  a failure or regression: a benchmark run that reported an error, a
      counter past its threshold, a target missed, a failed stage or a

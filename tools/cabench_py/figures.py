@@ -20,16 +20,25 @@ One number in running text:
   <!-- figure: results/micro/mixed.json; row: ^BM_CacheAside_Mixed/threads:1$; value: real_time:.0f -->139<!-- /figure -->
 
 Keys of the marker (separated by ';' or new lines): the file (first, after the colon,
-relative to the repository); `rows`/`row`: a Python regular expression searched in each
+relative to the repository; several files separated by ',', on one line or several, give
+their entries one after another, in that order); `rows`/`row`: a Python regular expression searched in each
 entry's name (`row` must select exactly one); `where`: FIELD=VALUE pairs, comma separated,
-an entry must match (e.g. aggregate_name=median); `columns` (tables): HEADER = EXPR[:FORMAT]
-items separated by ';' ... on one line or several; `value` (one number): EXPR[:FORMAT].
-EXPR is a field of the entry (a counter, or a standard key such as real_time, threads), an
-@-parameter of the benchmark (@scenario, @threads, @name and every parameter cabench
-records for it in the run folder's benchmarks.json: @read_pct, @ttl_ms, @access,
-@rate_per_s, @cache_keys_pct, ...), or
-arithmetic over them (+ - * / and parentheses, numbers). FORMAT is a Python format spec
-(default: the value as is); ',' groups thousands.
+an entry must match (e.g. aggregate_name=median); `in`: for a JSON file that is not
+Google Benchmark's, the dotted path of its entries (`in: rows`, `in: results`): a list,
+each entry named by its "name", else by its text and whole-number fields as
+"key:value/key:value..." (scenario:concurrency/threads:4/...), or an object, each value
+that is an object named by its key (an object with no such value is one entry, named by
+the path's last part); `columns` (tables): HEADER = EXPR[:FORMAT] items separated by ';' ...
+on one line or several; `value` (one number): EXPR[:FORMAT].
+EXPR is a field of the entry (a counter, or a standard key such as real_time, threads;
+a dotted path reads into an object: capacity.rate_per_s), an @-parameter of the
+benchmark (@scenario, @threads, @name and every parameter cabench records for it in the
+run folder's benchmarks.json: @read_pct, @ttl_ms, @access, @rate_per_s,
+@cache_keys_pct, ...), @1 .. @9 (the groups of the rows/row expression in the entry's
+name), @file (the results file the entry comes from, relative to the Markdown file), or
+arithmetic over them (+ - * / and parentheses, numbers). A field written FIELD? may be
+absent: the figure is then "-" (cabench leaves out a counter that does not apply, never
+0). FORMAT is a Python format spec (default: the value as is); ',' groups thousands.
 """
 import ast
 import operator
@@ -56,46 +65,79 @@ def _spec(text, where):
     spec = {"file": parts[0]}
     key = None
     for p in parts[1:]:
-        m = re.match(r"^(rows|row|where|columns|value)\s*:\s*(.*)$", p)
+        m = re.match(r"^(rows|row|where|in|columns|value)\s*:\s*(.*)$", p)
         if m:
             key = m.group(1)
             spec[key] = [m.group(2)] if m.group(2) else []
         elif key == "columns":
             spec[key].append(p)  # a column on a line of its own
+        elif key is None and spec["file"].endswith(","):
+            spec["file"] += " " + p  # the list of files goes on
         else:
             raise ToolError(f"{where}: cannot read '{p}' in a figures marker")
     return {k: (v if k in ("file", "columns") else "; ".join(v)) for k, v in spec.items()}
 
 
-def _lookup(name, entry, known, where):
+class _Absent(Exception):
+    """A FIELD? that the entry does not have: the figure is '-'."""
+
+
+# One entry of a results file, with what its marker knows about it.
+class _Item:
+    def __init__(self, entry, name, file, groups, known):
+        self.entry, self.name, self.file, self.groups, self.known = \
+            entry, name, file, groups, known
+
+
+def _lookup(name, item, where):
+    optional = name.endswith("?")
+    name = name.rstrip("?")
+    entry = item.entry
     if name.startswith("@"):
         key = name[1:]
         if key == "name":
-            return entry["name"]
-        if key == "threads":
+            return item.name
+        if key == "file":
+            return item.file
+        if key.isdigit():
+            n = int(key)
+            if not 1 <= n <= len(item.groups) or item.groups[n - 1] is None:
+                raise ToolError(f"{where}: the rows expression has no group {n} matching "
+                                f"{item.name}")
+            return item.groups[n - 1]
+        if key == "threads" and "threads" in entry:
             return entry.get("threads")
-        p = known.get(entry.get("run_name", entry["name"]), known.get(entry["name"], {}))
+        p = item.known.get(entry.get("run_name", item.name), item.known.get(item.name, {}))
         if key not in p:
-            raise ToolError(f"{where}: {entry['name']} has no parameter {key} (no benchmarks.json "
+            raise ToolError(f"{where}: {item.name} has no parameter {key} (no benchmarks.json "
                             "beside its results file records it)")
         return p[key]
-    if name not in entry:
-        raise ToolError(f"{where}: {entry['name']} has no field {name}")
-    return entry[name]
+    value = entry
+    for part in name.split("."):
+        if not isinstance(value, dict) or part not in value or value[part] is None:
+            if optional:
+                raise _Absent()
+            raise ToolError(f"{where}: {item.name} has no field {name}")
+        value = value[part]
+    return value
 
 
-def _evaluate(expr, entry, known, where):
-    """The value of EXPR for `entry` (see the module comment)."""
+_NAME = re.compile(r"@\w+|[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*\??")
+
+
+def _evaluate(expr, item, where):
+    """The value of EXPR for `item` (see the module comment); raises _Absent for an
+    absent FIELD?."""
     expr = expr.strip()
-    if re.fullmatch(r"@?[A-Za-z_][A-Za-z0-9_]*", expr):
-        return _lookup(expr, entry, known, where)
+    if _NAME.fullmatch(expr):
+        return _lookup(expr, item, where)
     names = {}
 
     def rename(m):
         key = f"_v{len(names)}"
-        names[key] = _lookup(m.group(0), entry, known, where)
+        names[key] = _lookup(m.group(0), item, where)
         return key
-    text = re.sub(r"@?[A-Za-z_][A-Za-z0-9_]*", rename, expr)
+    text = _NAME.sub(rename, expr)
     try:
         tree = ast.parse(text, mode="eval")
     except SyntaxError:
@@ -113,7 +155,10 @@ def _evaluate(expr, entry, known, where):
         if isinstance(node, ast.Name) and node.id in names:
             return names[node.id]
         raise ToolError(f"{where}: '{expr}' is not arithmetic over fields")
-    return walk(tree)
+    try:
+        return walk(tree)
+    except (TypeError, ZeroDivisionError) as e:
+        raise ToolError(f"{where}: cannot compute '{expr}' for {item.name}: {e}")
 
 
 def _format(value, fmt, where):
@@ -125,6 +170,14 @@ def _format(value, fmt, where):
         raise ToolError(f"{where}: cannot format {value!r} with '{fmt}'")
 
 
+def _figure(expr, fmt, item, where):
+    """EXPR of `item`, formatted; '-' when a FIELD? in it is absent."""
+    try:
+        return _format(_evaluate(expr, item, where), fmt, where)
+    except _Absent:
+        return "-"
+
+
 def _split_format(item):
     """(expression, format) of EXPR[:FORMAT]; a ':' inside a regex is not ours."""
     expr, sep, fmt = item.rpartition(":")
@@ -133,25 +186,60 @@ def _split_format(item):
     return expr, fmt
 
 
-def _entries(root, spec, where, cache):
-    path = os.path.join(root, spec["file"])
-    if path not in cache:
-        cache[path] = load_json(path, "Google Benchmark JSON file")
-    doc = cache[path]
+def _named_entries(doc, path, where, file):
+    """[(name, entry)] of a results file: Google Benchmark's benchmarks, or the entries
+    at the dotted path `path` (see the module comment)."""
+    if not path:
+        return [(e.get("name", ""), e) for e in doc.get("benchmarks", [])
+                if isinstance(e, dict)]
+    value = doc
+    for part in path.split("."):
+        if not isinstance(value, dict) or part not in value:
+            raise ToolError(f"{where}: {file} has no '{path}'")
+        value = value[part]
+    if isinstance(value, dict):
+        if not any(isinstance(v, dict) for v in value.values()):
+            return [(path.split(".")[-1], value)]  # one entry: an object of figures
+        return [(str(k), v) for k, v in value.items() if isinstance(v, dict)]
+    if isinstance(value, list):
+        out = []
+        for e in value:
+            if not isinstance(e, dict):
+                continue
+            name = e.get("name") or "/".join(
+                f"{k}:{v}" for k, v in e.items()
+                if isinstance(v, str) or (isinstance(v, int) and not isinstance(v, bool)))
+            out.append((name, e))
+        return out
+    raise ToolError(f"{where}: '{path}' of {file} is neither a list nor an object")
+
+
+def _entries(root, md_folder, spec, where, cache):
     pattern = re.compile(spec.get("rows") or spec.get("row") or "")
     conditions = []
     for pair in filter(None, (p.strip() for p in spec.get("where", "").split(","))):
         field, _, value = pair.partition("=")
         conditions.append((field.strip(), value.strip()))
-    out = [e for e in doc.get("benchmarks", [])
-           if pattern.search(e.get("name", "")) and
-           all(str(e.get(f)) == v for f, v in conditions)]
+    out = []
+    for file in filter(None, (f.strip() for f in spec["file"].split(","))):
+        path = os.path.join(root, file)
+        if path not in cache:
+            cache[path] = load_json(path, "results file")
+        doc = cache[path]
+        if not isinstance(doc, dict):
+            raise ToolError(f"{where}: {file} is not a results file (expected an object)")
+        known = params.of_results(path, doc) if not spec.get("in") else {}
+        shown = os.path.relpath(path, md_folder)
+        for name, e in _named_entries(doc, spec.get("in"), where, file):
+            m = pattern.search(name)
+            if m and all(str(e.get(f)) == v for f, v in conditions):
+                out.append(_Item(e, name, shown, m.groups(), known))
     if not out:
         raise ToolError(f"{where}: no entry of {spec['file']} matches")
-    return out, params.of_results(path, doc)
+    return out
 
 
-def render_table(root, spec_text, where, cache):
+def render_table(root, spec_text, where, cache, md_folder=None):
     """The Markdown table a `figures` marker describes."""
     spec = _spec(spec_text, where)
     columns = []
@@ -163,38 +251,39 @@ def render_table(root, spec_text, where, cache):
             columns.append((header.strip(), *_split_format(rest.strip())))
     if not columns:
         raise ToolError(f"{where}: a figures table needs columns")
-    entries, known = _entries(root, spec, where, cache)
+    entries = _entries(root, md_folder or root, spec, where, cache)
     lines = ["| " + " | ".join(h for h, _, _ in columns) + " |",
              "|" + "---|" * len(columns)]
     for e in entries:
-        cells = [_format(_evaluate(x, e, known, where), f, where) for _, x, f in columns]
+        cells = [_figure(x, f, e, where) for _, x, f in columns]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 
-def render_value(root, spec_text, where, cache):
+def render_value(root, spec_text, where, cache, md_folder=None):
     """The one number a `figure` marker describes."""
     spec = _spec(spec_text, where)
-    entries, known = _entries(root, spec, where, cache)
+    entries = _entries(root, md_folder or root, spec, where, cache)
     if len(entries) != 1:
         raise ToolError(f"{where}: 'row' selects {len(entries)} entries of {spec['file']}, "
                         "not one")
     if "value" not in spec:
         raise ToolError(f"{where}: a figure needs a value")
     expr, fmt = _split_format(spec["value"])
-    return _format(_evaluate(expr, entries[0], known, where), fmt, where)
+    return _figure(expr, fmt, entries[0], where)
 
 
 def refresh(root, path, text):
     """(new text, [(line, old, new)]) for one Markdown file: every marker derived again."""
     cache, changes = {}, []
+    md_folder = os.path.dirname(os.path.abspath(path))
 
     def line_of(pos):
         return text.count("\n", 0, pos) + 1
 
     def table(m):
         where = f"{os.path.relpath(path, root)}:{line_of(m.start())}"
-        new = render_table(root, m.group("spec"), where, cache)
+        new = render_table(root, m.group("spec"), where, cache, md_folder)
         if new != m.group("body"):
             changes.append((where, m.group("body"), new))
         return m.group(0).replace(m.group("body"), new, 1) if m.group("body") else \
@@ -202,7 +291,7 @@ def refresh(root, path, text):
 
     def value(m):
         where = f"{os.path.relpath(path, root)}:{line_of(m.start())}"
-        new = render_value(root, m.group("spec"), where, cache)
+        new = render_value(root, m.group("spec"), where, cache, md_folder)
         if new != m.group("body"):
             changes.append((where, m.group("body"), new))
         return m.group(0)[:m.start("body") - m.start()] + new + \

@@ -1,6 +1,6 @@
 """Joins the shards of a sharded cabench run (OUT/shard-I/) into one run (OUT/merged/).
 
-Each shard wrote (bench/shard_manifest.h) OUT/shard-I/shard.json, its Google Benchmark JSON
+Each shard wrote (bench/sharded_run.h) OUT/shard-I/shard.json, its Google Benchmark JSON
 and, per benchmark it had threads of, its histograms and time series. The merge is exact: it
 gives what one process running every shard's threads would have reported.
 

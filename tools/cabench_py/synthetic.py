@@ -2,7 +2,7 @@
 the reference machine's and, if asked, a counter shifted from a known commit on.
 
 Used by the tests of tools/history and bisect-check (tools/tests/test_history.py) and
-by results/history/example/make_example (the README's trend chart). Nothing here is a
+by results/history/make_example (the trend chart of results/history/README.md). Nothing here is a
 measurement: every number is a real run's number times seeded noise.
 
 The noise model is the reference machine's (results/baseline/README.md, a 2-vCPU

@@ -11,7 +11,7 @@ garbled JSON and exit codes. Every invocation's flags go to a log file.
 
 capacity_short_ttl.json in data/ is the JSON of a run against this fake (knees
 8,000/s and 1,000/s, objective 5 ms; test_fixture_is_reproducible remakes it),
-so the plot form and the README have a committed result file to draw.
+so the plot form has a committed result file to draw.
 """
 import json
 import math

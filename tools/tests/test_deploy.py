@@ -1,7 +1,7 @@
 """Checks of the launchers in deploy/ (no cluster needed): the Kubernetes manifests parse and
 have the fields a sharded cabench run relies on, and the Slurm batch script is valid bash that
 runs one shard per task and then tools/merge. The cabench flags both pass are flags cabench
-parses (bench/main.cc)."""
+parses (bench/flags.cc)."""
 import os
 import re
 import subprocess

@@ -1,4 +1,4 @@
-"""One exit-code rule in every tool (STYLE.md section 10): 0 ok, 1 failure or
+"""One exit-code rule in every tool (docs/TOOLS.md): 0 ok, 1 failure or
 regression, 2 usage or bad input. Checks each tool's --help states it and that
 usage errors exit 2 before the tool does anything (no build, no servers)."""
 import os

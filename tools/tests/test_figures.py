@@ -1,4 +1,5 @@
 """tools/figures: every figure of the Markdown files derived again from its results file."""
+import copy
 import json
 import os
 import shutil
@@ -99,6 +100,82 @@ class FiguresTest(ToolTestCase):
         for text, fragment in cases:
             with open(self.doc, "w") as f:
                 f.write(text.format(table=GOOD, k="12.3"))
+            self.assert_one_line_error(self.figures("--check"), fragment)
+
+    def write_json(self, rel, doc):
+        """Writes `doc` to res/REL (its folder made when missing)."""
+        path = os.path.join(self.tmp, "res", rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w") as f:
+            json.dump(doc, f)
+
+    def check_doc(self, text, expected):
+        """--write turns `text` (markers with empty bodies) into `expected`, and --check
+        then passes."""
+        with open(self.doc, "w") as f:
+            f.write(text)
+        proc = self.figures("--write")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        with open(self.doc) as f:
+            self.assertEqual(f.read(), expected)
+        self.assertEqual(self.figures("--check").returncode, 0)
+
+    def check_table(self, marker, table):
+        """--write fills the empty table of `marker` with `table`; --check then passes."""
+        self.check_doc(marker + "<!-- /figures -->\n", marker + table + "<!-- /figures -->\n")
+
+    def test_several_files_groups_and_the_file_of_each_entry(self):
+        other = copy.deepcopy(RESULTS)
+        other["benchmarks"] = other["benchmarks"][1:]
+        other["benchmarks"][0]["hit_rate_pct"] = 70.0
+        self.write_json("more/run2.json", other)
+        marker = ("<!-- figures: res/run.json,\n       res/more/run2.json\n"
+                  "     rows: ^CacheAside/(\\w+)/\n"
+                  "     columns: file = @file; scenario = @1; hit % = hit_rate_pct:.1f -->\n")
+        self.check_table(marker, "| file | scenario | hit % |\n|---|---|---|\n"
+                         "| res/run.json | a | 31.4 |\n| res/run.json | b | 65.3 |\n"
+                         "| res/more/run2.json | b | 70.0 |\n")
+
+    def test_an_absent_field_is_a_dash_only_when_it_may_be_absent(self):
+        results = copy.deepcopy(RESULTS)
+        del results["benchmarks"][1]["hit_rate_pct"]
+        self.write_json("run.json", results)
+        marker = ("<!-- figures: res/run.json; rows: ^CacheAside/(\\w+)/\n"
+                  "     columns: scenario = @1; hit % = hit_rate_pct?:.1f;"
+                  " hit ratio = hit_rate_pct? / 100:.3f -->\n")
+        self.check_table(marker, "| scenario | hit % | hit ratio |\n|---|---|---|\n"
+                         "| a | 31.4 | 0.314 |\n| b | - | - |\n")
+        with open(self.doc, "w") as f:
+            f.write(marker.replace("?", "") + "<!-- /figures -->\n")
+        self.assert_one_line_error(self.figures("--check"), "has no field hit_rate_pct")
+
+    def test_other_json_files_by_a_path_to_their_entries(self):
+        doc = {"rows": [{"scenario": "a", "threads": 1, "qps": 1234.5, "flag": True},
+                        {"scenario": "a", "threads": 2, "qps": 2345.5, "flag": True},
+                        {"scenario": "b", "threads": 1, "qps": 99.0, "flag": True}],
+               "results": {"x": {"value": 1.0111, "cap": {"rate_per_s": 8795}},
+                           "y": {"value": 0.5, "cap": {"rate_per_s": 30170}}},
+               "ratio": {"value": 3.4303, "bound": "exact"}}
+        self.write_json("other.json", doc)
+        marker = ("<!-- figures: res/other.json; in: rows; rows: ^scenario:a/\n"
+                  "     columns: threads = threads; QPS = qps:,.0f -->\n")
+        inline = ("x: <!-- figure: res/other.json; in: results; row: ^x$;"
+                  " value: value:.2f -->{}<!-- /figure -->, y/x: <!-- figure: res/other.json;"
+                  " in: results; row: ^y$; value: cap.rate_per_s / 8795:.2f -->{}"
+                  "<!-- /figure -->, ratio <!-- figure: res/other.json; in: ratio; row: ratio;"
+                  " value: value:.1f -->{}<!-- /figure -->\n")
+        self.check_doc(marker + "<!-- /figures -->\n" + inline.format("", "", ""),
+                       marker + "| threads | QPS |\n|---|---|\n| 1 | 1,234 |\n"
+                       "| 2 | 2,346 |\n<!-- /figures -->\n" + inline.format("1.01", "3.43", "3.4"))
+        for text, fragment in [
+                (marker.replace("in: rows", "in: nothing") + "<!-- /figures -->\n",
+                 "has no 'nothing'"),
+                (marker.replace("qps:", "qps.x:") + "<!-- /figures -->\n",
+                 "has no field qps.x"),
+                (marker.replace("threads = threads", "threads = @2") + "<!-- /figures -->\n",
+                 "has no group 2")]:
+            with open(self.doc, "w") as f:
+                f.write(text)
             self.assert_one_line_error(self.figures("--check"), fragment)
 
     def test_unknown_flag(self):
