@@ -38,7 +38,7 @@ CABENCH = sys.argv[1]
 del sys.argv[1:2]
 
 PREFIX = "cabench:shared_probe_%d:bookings:" % os.getpid()
-# One thread at 1000 operations/s: the loop lasts 4 s whatever the servers do
+# One thread at 1000 operations/s: the loop lasts 6 s whatever the servers do
 # (an open loop does not run ahead of its schedule).
 SCENARIO = """\
 name: shared_probe
@@ -46,7 +46,7 @@ description: >-
   Integration test: the run's own server figures, alone and beside another
   client of the same servers.
 threads: 1
-queries_per_thread: 4000
+queries_per_thread: 6000
 rate_per_s: 1000
 read_pct: 90
 ttl_ms: 600000
@@ -59,8 +59,9 @@ baseline: no_cache
 N = 120  # statements and commands of the other client
 HAMMER_S = 1.2  # spread over this long, so that a once-a-second sample sees it
 # The hammer starts at the run's first progress line (2 s into its loop) and
-# must be done before the loop's 4 s are over.
-HAMMER_DEADLINE_S = 1.8
+# must be done before the loop's 6 s are over: 1.2 s of work with 3.8 s to
+# spare, for a loaded machine (a bound of 1.8 s failed under ctest -j2).
+HAMMER_DEADLINE_S = 3.8
 
 
 def cache_endpoint():
@@ -268,7 +269,7 @@ class SharedServersTest(unittest.TestCase):
         if hammer.error is not None:
             raise hammer.error
         self.assertIsNotNone(hammer.done_at, "the hammer never started: " + stderr[-2000:])
-        # It was inside the run's loop (2 s in, and done before 4 s).
+        # It was inside the run's loop (2 s in, and done before 6 s).
         self.assertLess(hammer.done_at - hammer.go_at, HAMMER_DEADLINE_S,
                         "the machine is too slow for this test's timing")
         print("quiet:  %s" % {k: quiet.get(k) for k in REPORTED}, file=sys.stderr)
