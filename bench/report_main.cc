@@ -26,6 +26,14 @@
 // P1, ns of P2, ...]}}, the percentiles as Histogram::Percentile() computes
 // them, for tools that draw or tabulate a run's latencies (tools/plot).
 //
+//   cabench_report --steady_start=PCT RATES
+//
+// Prints {"steady_start": I} (null when never), the first window at which
+// the hit rates RATES (comma-separated %, an empty entry for a window without
+// reads) are steady by the warm-up's rule with threshold PCT points
+// (lib/metrics/steady.h), for tools that mark it on a run's series
+// (tools/plot).
+//
 // Exit status: 0 printed; 2 usage or bad input (an unknown flag, a record that
 // cannot be read or parsed), one line naming the file.
 #include <cstdio>
@@ -45,6 +53,7 @@
 #include "lib/engine/run.h"
 #include "lib/metrics/histogram.h"
 #include "lib/metrics/json.h"
+#include "lib/metrics/steady.h"
 #include "lib/metrics/summary.h"
 #include "lib/metrics/time_series.h"
 
@@ -90,6 +99,28 @@ void PrintStats(const std::string& path, const std::map<std::string, std::string
   std::printf("%s\n", all.str().c_str());
 }
 
+// --steady_start=PCT RATES (see the top of the file); `left` is how many
+// arguments follow the flag (exactly RATES).
+void PrintSteadyStart(const std::string& pct_text, const char* rates_text, int left) {
+  double pct = 0;
+  if (!absl::SimpleAtod(pct_text, &pct) || pct <= 0) {
+    Usage(absl::StrCat("--steady_start: '", pct_text, "' is not a positive number of points"));
+  }
+  if (left != 1) Usage("--steady_start takes one argument after it: the rates, comma-separated");
+  std::vector<double> rates;
+  for (absl::string_view r : absl::StrSplit(rates_text, ',')) {
+    double v = 0;
+    if (r.empty()) {
+      v = 0;  // a window without reads
+    } else if (!absl::SimpleAtod(r, &v) || v < 0 || v > 100) {
+      Usage(absl::StrCat("--steady_start: '", r, "' is not a hit rate 0..100"));
+    }
+    rates.push_back(v);
+  }
+  const std::optional<size_t> start = SteadyStart(rates, pct);
+  std::printf("{\"steady_start\": %s}\n", start ? absl::StrCat(*start).c_str() : "null");
+}
+
 int Main(int argc, char** argv) {
   std::map<std::string, double> facts = {{"cache", 1},
                                          {"key_versions", 1},
@@ -114,6 +145,10 @@ int Main(int argc, char** argv) {
     if (name == "out") {
       out_path = value;
       continue;
+    }
+    if (name == "steady_start") {
+      PrintSteadyStart(value, i + 1 < argc ? argv[i + 1] : nullptr, argc - i - 1);
+      return 0;
     }
     if (name == "stats") {
       stats_mode = true;

@@ -2,10 +2,10 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cmath>
 
 #include "absl/strings/str_cat.h"
 #include "lib/engine/open_loop.h"
+#include "lib/metrics/steady.h"
 
 namespace cabench {
 namespace {
@@ -144,9 +144,10 @@ absl::Status WarmUp(KvClient* kv, SqlClient* sql, const Scenario& scenario,
     s = loop.Run(cap);
   } else {
     // Windows of warmup_window_ops reads; steady once each of the last two
-    // windows' hit rates is within warmup_steady_pct of the window before.
+    // windows' hit rates is within warmup_steady_pct of the window before
+    // (SteadyRule).
     const int64_t window = std::max<int64_t>(1, scenario.warmup_window_ops);
-    double rates[3] = {-1, -1, -1};  // the last three windows, newest last
+    SteadyRule rule(scenario.warmup_steady_pct);
     int64_t hits = 0;
     int64_t lookups = 0;
     while (s.ok() && loop.ops_done() + window <= cap) {
@@ -156,11 +157,7 @@ absl::Status WarmUp(KvClient* kv, SqlClient* sql, const Scenario& scenario,
       const int64_t n = rec.cache_hits() + rec.cache_misses() - lookups;
       hits = rec.cache_hits();
       lookups = rec.cache_hits() + rec.cache_misses();
-      rates[0] = rates[1];
-      rates[1] = rates[2];
-      rates[2] = n > 0 ? 100.0 * static_cast<double>(h) / static_cast<double>(n) : 0;
-      if (rates[0] >= 0 && std::abs(rates[2] - rates[1]) < scenario.warmup_steady_pct &&
-          std::abs(rates[1] - rates[0]) < scenario.warmup_steady_pct) {
+      if (rule.Add(n > 0 ? 100.0 * static_cast<double>(h) / static_cast<double>(n) : 0)) {
         report->steady = true;
         break;
       }

@@ -53,6 +53,14 @@ def run_counters(records, facts, out=None):
     return _run(args + list(records))
 
 
+def steady_start(rates_text, steady_pct):
+    """cabench_report --steady_start: the first steady window of the comma-separated
+    hit rates `rates_text`, or None."""
+    if not rates_text:
+        return None
+    return _run([f"--steady_start={steady_pct}", rates_text])["steady_start"]
+
+
 class Stats:
     """One histogram's statistics (nanoseconds), as cabench_report printed them."""
 

@@ -15,12 +15,13 @@ Two generations of files:
       cache_misses.
 
 steady_start() is the warm-up's steady-state rule (Scenario::warmup
-until_steady) over a list of hit rates; Series.steady_second() applies it to
+until_steady) over a list of hit rates, computed by cabench_report (the rule's
+one home is lib/metrics/steady.h); Series.steady_second() applies it to
 the run's whole seconds. scenario_of_file() names a run by its recorded parameters.
 """
 import os
 
-from . import names, params
+from . import names, params, report
 from .common import ToolError, is_number, load_json
 
 
@@ -35,15 +36,11 @@ def count_fields():
 
 
 def steady_start(rates, steady_pct=STEADY_PCT):
-    """The warm-up's rule (Scenario::warmup until_steady) over consecutive windows' hit
-    rates (%): the first index i >= 2 such that rates[i - 1] and rates[i] each differ
-    from the window before by less than `steady_pct` points; None when no window
-    qualifies. A window without reads (None) breaks the run of steady windows."""
-    for i in range(2, len(rates)):
-        a, b, c = rates[i - 2:i + 1]
-        if None not in (a, b, c) and abs(b - a) < steady_pct and abs(c - b) < steady_pct:
-            return i
-    return None
+    """The index of the first window at which the hit rates `rates` (%, None for a
+    window without reads) are steady by the warm-up's rule, as cabench computes it
+    (cabench_report --steady_start, lib/metrics/steady.h); None when never."""
+    text = ",".join("" if r is None else repr(float(r)) for r in rates)
+    return report.steady_start(text, steady_pct)
 
 
 class Second:
