@@ -34,6 +34,13 @@
 // (lib/metrics/steady.h), for tools that mark it on a run's series
 // (tools/plot).
 //
+//   cabench_report --cache_url=URL      cabench_report --db_url=URL
+//
+// Prints the endpoint URL as cabench reads it (lib/config/endpoints.h):
+// {"host": H, "port": P, "db": D, "cluster": B} or {"user": U, "host": H,
+// "port": P, "schema": S}; a URL cabench refuses is exit 2 with its reason,
+// for tools that connect where cabench does (tools/limits, bisect-check).
+//
 // Exit status: 0 printed; 2 usage or bad input (an unknown flag, a record that
 // cannot be read or parsed), one line naming the file.
 #include <cstdio>
@@ -50,6 +57,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "lib/clients/kv_routing.h"
+#include "lib/config/endpoints.h"
 #include "lib/engine/run.h"
 #include "lib/metrics/histogram.h"
 #include "lib/metrics/json.h"
@@ -99,6 +107,23 @@ void PrintStats(const std::string& path, const std::map<std::string, std::string
   std::printf("%s\n", all.str().c_str());
 }
 
+// --cache_url=URL or --db_url=URL (see the top of the file).
+void PrintEndpoint(const std::string& name, const std::string& url) {
+  JsonObject out;
+  if (name == "cache_url") {
+    absl::StatusOr<CacheEndpoint> cache = ParseCacheUrl(url);
+    if (!cache.ok()) Usage(std::string(cache.status().message()));
+    out.Add("host", cache->host).Add("port", cache->port).Add("db", cache->db);
+    out.Add("cluster", cache->cluster);
+  } else {
+    absl::StatusOr<DbEndpoint> db = ParseDbUrl(url);
+    if (!db.ok()) Usage(std::string(db.status().message()));
+    out.Add("user", db->user).Add("host", db->host).Add("port", db->port);
+    out.Add("schema", db->schema);
+  }
+  std::printf("%s\n", out.str().c_str());
+}
+
 // --steady_start=PCT RATES (see the top of the file); `left` is how many
 // arguments follow the flag (exactly RATES).
 void PrintSteadyStart(const std::string& pct_text, const char* rates_text, int left) {
@@ -145,6 +170,10 @@ int Main(int argc, char** argv) {
     if (name == "out") {
       out_path = value;
       continue;
+    }
+    if (name == "cache_url" || name == "db_url") {
+      PrintEndpoint(name, value);
+      return 0;
     }
     if (name == "steady_start") {
       PrintSteadyStart(value, i + 1 < argc ? argv[i + 1] : nullptr, argc - i - 1);

@@ -61,6 +61,12 @@ def steady_start(rates_text, steady_pct):
     return _run([f"--steady_start={steady_pct}", rates_text])["steady_start"]
 
 
+def endpoint(flag, url):
+    """cabench_report --cache_url=URL or --db_url=URL (`flag`): the endpoint as cabench
+    reads it, a dict; a URL cabench refuses is a ToolError with its reason."""
+    return _run([f"--{flag}={url}"])
+
+
 class Stats:
     """One histogram's statistics (nanoseconds), as cabench_report printed them."""
 

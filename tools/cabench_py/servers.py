@@ -8,45 +8,49 @@ password, `tools/servers start` output and a small RESP2 client.
   parse_exports(text)    {NAME: value} of the `export NAME=value` lines tools/servers prints
   Resp(host, port, db)   a blocking RESP2 client: call, pipeline, keys, delete_prefix
 
-The URL forms are those lib/config/endpoints.cc documents for the same
-variables (no password in a URL). URL parsers raise ValueError; the client raises ServerError (and
-OSError for socket problems). Python 3 standard library only.
+The URLs are parsed by cabench's own parser (lib/config/endpoints.h, through
+build/bin/cabench_report), so that a tool reads them as cabench does (no password
+in a URL). URL parsers raise ValueError; the client raises ServerError (and OSError
+for socket problems).
 """
 import re
 import shlex
 import socket
+
+from . import report
+from .common import ToolError
 
 
 class ServerError(Exception):
     """The cache server answered with an error, an unexpected reply, or hung up."""
 
 
+def _endpoint(flag, url):
+    """The URL as cabench reads it (cabench_report --cache_url/--db_url, the parser of
+    lib/config/endpoints.h); raises ValueError with cabench's reason."""
+    try:
+        return report.endpoint(flag, url)
+    except ToolError as e:
+        raise ValueError(str(e))
+
+
 def parse_cache_url(url, cluster_ok=False):
-    """(host, port, db) of redis://HOST:PORT[/DB]; raises ValueError. With cluster_ok, a
-    cluster's redis-cluster://HOST:PORT[,HOST:PORT...]/0 gives its first node (enough to
-    see that the cluster answers); without, a cluster URL is a ValueError that says so."""
-    if url.startswith("redis-cluster://"):
-        if not cluster_ok:
-            raise ValueError("CABENCH_CACHE_URL '%s' is a cluster: this tool measures one "
-                             "cache server (redis://HOST:PORT/DB)" % url)
-        node = r"([^:/,]+|\[[^\]]+\]):([0-9]+)"
-        m = re.fullmatch(r"redis-cluster://%s(?:,%s)*/0" % (node, node), url)
-        if not m:
-            raise ValueError("CABENCH_CACHE_URL '%s' is not "
-                             "redis-cluster://HOST:PORT[,HOST:PORT...]/0" % url)
-        return m.group(1).strip("[]"), int(m.group(2)), 0
-    m = re.fullmatch(r"redis://([^:/]+|\[[^\]]+\]):([0-9]+)(?:/([0-9]+))?/?", url)
-    if not m:
-        raise ValueError("CABENCH_CACHE_URL '%s' is not redis://HOST:PORT/DB" % url)
-    return m.group(1).strip("[]"), int(m.group(2)), int(m.group(3) or 0)
+    """(host, port, db) of redis://HOST:PORT[/DB] as cabench reads it; raises ValueError.
+    With cluster_ok, a cluster's redis-cluster://HOST:PORT[,HOST:PORT...]/0 gives its first
+    node (enough to see that the cluster answers); without, a cluster URL is a ValueError
+    that says so."""
+    e = _endpoint("cache_url", url)
+    if e["cluster"] and not cluster_ok:
+        raise ValueError("CABENCH_CACHE_URL '%s' is a cluster: this tool measures one "
+                         "cache server (redis://HOST:PORT/DB)" % url)
+    return e["host"], e["port"], e["db"]
 
 
 def parse_db_url(url):
-    """(user, host, port, schema) of mysql://USER@HOST:PORT/SCHEMA; raises ValueError."""
-    m = re.fullmatch(r"mysql://([^@/]+)@([^:/]+|\[[^\]]+\]):([0-9]+)/([A-Za-z0-9_]+)", url)
-    if not m:
-        raise ValueError("CABENCH_DB_URL '%s' is not mysql://USER@HOST:PORT/SCHEMA" % url)
-    return m.group(1), m.group(2).strip("[]"), int(m.group(3)), m.group(4)
+    """(user, host, port, schema) of mysql://USER@HOST:PORT/SCHEMA as cabench reads it;
+    raises ValueError."""
+    e = _endpoint("db_url", url)
+    return e["user"], e["host"], e["port"], e["schema"]
 
 
 def db_password(env):

@@ -14,30 +14,37 @@ from cabench_py import servers  # noqa: E402
 
 
 class UrlTest(unittest.TestCase):
+    """The URLs as cabench reads them (its parser, through cabench_report)."""
+
     def test_cache_url(self):
         self.assertEqual(servers.parse_cache_url("redis://127.0.0.1:16700/0"),
                          ("127.0.0.1", 16700, 0))
         self.assertEqual(servers.parse_cache_url("redis://localhost:6379"),
                          ("localhost", 6379, 0))
         self.assertEqual(servers.parse_cache_url("redis://[::1]:6379/3"), ("::1", 6379, 3))
-        for bad in ("http://x:1/0", "redis://x/0", "redis://x:port/0", "redis://x:1/db"):
+        self.assertEqual(servers.parse_cache_url("redis://x/0"), ("x", 6379, 0))  # its default
+        for bad in ("http://x:1/0", "redis://x:port/0", "redis://x:1/db", "redis://x:1/16",
+                    "redis://x:0/0"):
             with self.assertRaises(ValueError, msg=bad):
                 servers.parse_cache_url(bad)
+        with self.assertRaisesRegex(ValueError, "port"):
+            servers.parse_cache_url("redis://x:port/0")
 
     def test_cluster_url(self):
         url = "redis-cluster://127.0.0.1:16379,127.0.0.1:16380,127.0.0.1:16381/0"
         self.assertEqual(servers.parse_cache_url(url, cluster_ok=True), ("127.0.0.1", 16379, 0))
         with self.assertRaisesRegex(ValueError, "is a cluster: this tool measures one"):
             servers.parse_cache_url(url)
-        for bad in ("redis-cluster://x/0", "redis-cluster://x:1/1", "redis-cluster://x:1,y/0"):
+        for bad in ("redis-cluster://x:1/1", "redis-cluster://x:1,y:z/0"):
             with self.assertRaises(ValueError, msg=bad):
                 servers.parse_cache_url(bad, cluster_ok=True)
 
     def test_db_url(self):
         self.assertEqual(servers.parse_db_url("mysql://cabench@127.0.0.1:13700/cabench"),
                          ("cabench", "127.0.0.1", 13700, "cabench"))
-        for bad in ("mysql://127.0.0.1:13700/cabench", "mysql://u@h:1/", "mysql://u@h/s",
-                    "mysql://u@h:1/s;drop"):
+        self.assertEqual(servers.parse_db_url("mysql://u@h/s"), ("u", "h", 3306, "s"))
+        for bad in ("mysql://127.0.0.1:13700/cabench", "mysql://u@h:1/",
+                    "mysql://u@h:1/s;drop", "mysql://u:pw@h:1/s"):
             with self.assertRaises(ValueError, msg=bad):
                 servers.parse_db_url(bad)
 
