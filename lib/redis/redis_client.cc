@@ -68,26 +68,6 @@ absl::StatusOr<std::unique_ptr<KvClient>> NewKvClient(const CacheEndpoint& endpo
   return NewRedisClient(endpoint);
 }
 
-absl::Status internal::ValidateCacheEndpoint(const CacheEndpoint& endpoint) {
-  if (endpoint.host.empty()) {
-    return absl::InvalidArgumentError("redis endpoint: empty host");
-  }
-  if (endpoint.port < 1 || endpoint.port > 65535) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("redis endpoint: port ", endpoint.port, " is out of range 1..65535"));
-  }
-  if (endpoint.db < 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("redis endpoint: negative database ", endpoint.db));
-  }
-  if (endpoint.timeouts.connect_ms <= 0 || endpoint.timeouts.io_ms <= 0) {
-    return absl::InvalidArgumentError(absl::StrCat("redis endpoint: timeouts must be > 0 (connect ",
-                                                   endpoint.timeouts.connect_ms, " ms, io ",
-                                                   endpoint.timeouts.io_ms, " ms)"));
-  }
-  return absl::OkStatus();
-}
-
 absl::StatusOr<std::unique_ptr<KvClient>> NewRedisClient(const CacheEndpoint& endpoint) {
   if (absl::Status s = internal::ValidateCacheEndpoint(endpoint); !s.ok()) return s;
   internal::IgnoreSigpipeOnce();

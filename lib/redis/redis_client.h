@@ -71,10 +71,6 @@ absl::StatusOr<std::unique_ptr<KvClient>> NewKvClient(const CacheEndpoint& endpo
 
 namespace internal {
 
-// Exposed for the cluster client: the checks of NewRedisClient on one
-// endpoint (InvalidArgument naming what is wrong, else OK).
-absl::Status ValidateCacheEndpoint(const CacheEndpoint& endpoint);
-
 // Exposed for tests only.
 
 // Returns `prefix` with the glob metacharacters of Redis' MATCH patterns

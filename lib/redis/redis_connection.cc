@@ -110,6 +110,26 @@ size_t FormatInt(int64_t value, char (&buf)[24]) {
 
 }  // namespace
 
+absl::Status ValidateCacheEndpoint(const CacheEndpoint& endpoint) {
+  if (endpoint.host.empty()) {
+    return absl::InvalidArgumentError("redis endpoint: empty host");
+  }
+  if (endpoint.port < 1 || endpoint.port > 65535) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("redis endpoint: port ", endpoint.port, " is out of range 1..65535"));
+  }
+  if (endpoint.db < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("redis endpoint: negative database ", endpoint.db));
+  }
+  if (endpoint.timeouts.connect_ms <= 0 || endpoint.timeouts.io_ms <= 0) {
+    return absl::InvalidArgumentError(absl::StrCat("redis endpoint: timeouts must be > 0 (connect ",
+                                                   endpoint.timeouts.connect_ms, " ms, io ",
+                                                   endpoint.timeouts.io_ms, " ms)"));
+  }
+  return absl::OkStatus();
+}
+
 void IgnoreSigpipeOnce() {
   static const bool ignored = [] {
     struct sigaction current;

@@ -47,6 +47,10 @@ struct ContextDeleter {
   void operator()(redisContext* c) const { redisFree(c); }
 };
 
+// The checks of NewRedisClient and NewRedisClusterClient on one endpoint:
+// InvalidArgument naming what is wrong, else OK.
+absl::Status ValidateCacheEndpoint(const CacheEndpoint& endpoint);
+
 // Sets SIGPIPE to SIG_IGN once, if its disposition is still SIG_DFL (see
 // redis_client.h). Thread-safe.
 void IgnoreSigpipeOnce();
