@@ -178,7 +178,8 @@ TEST_F(ServerStatsIntegrationTest, PreparedStatementsCountAsTheirKind) {
            absl::StrCat("CREATE TABLE `", schema,
                         "`.booking (booking_id INT NOT NULL AUTO_INCREMENT PRIMARY KEY, "
                         "flight_id INT NOT NULL, seat CHAR(4) NULL, passenger_id INT NOT NULL, "
-                        "price DECIMAL(10,2) NOT NULL, UNIQUE KEY seatplan_unq (flight_id, seat), "
+                        "price DECIMAL(10,2) NOT NULL, cabench_run INT UNSIGNED NULL DEFAULT NULL, "
+                        "UNIQUE KEY seatplan_unq (flight_id, seat), "
                         "KEY passenger_idx (passenger_id))"),
            absl::StrCat("INSERT INTO `", schema, "`.passenger VALUES (1, 'Ada', 'Lovelace')"),
            absl::StrCat("INSERT INTO `", schema,
