@@ -15,7 +15,8 @@ pid; never the servers in CABENCH_*), loads the small preset, and checks:
     operation (errors == 0) and show in moved_redirects/ask_redirects;
   * a node restarted during a run (tools/servers restart cache2) fails the
     operations that needed it, as a single server's restart does, and the
-    threads reconnect;
+    threads reconnect (the faults start once the run's timed loop is under
+    way, its first progress line, and the run must outlast them);
   * a slot map with holes and a server that is not a cluster are refused
     with one line (exit 1).
 Stops its servers at the end.
@@ -118,8 +119,23 @@ def tearDownModule():
         servers("stop", check=False)
 
 
-def run_cabench(tmp, flags, scenario=None):
-    """Runs cabench to its end; returns (exit status, stderr, benchmarks)."""
+def wait_cluster_ok(timeout=60):
+    """Returns once every node says cluster_state:ok: a node answers
+    CLUSTERDOWN for a moment after a restart or a change of its slots, and
+    the next test must not start in that moment."""
+    deadline = time.monotonic() + timeout
+    while True:
+        states = {port: re.search(r"cluster_state:(\w+)", cli(port, "cluster", "info")).group(1)
+                  for port in NODES}
+        if all(state == "ok" for state in states.values()):
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError("the cluster is not ok after %d s: %s" % (timeout, states))
+        time.sleep(0.1)
+
+
+def cabench_command(tmp, flags, scenario=None):
+    """cabench's command line for a run writing into `tmp`, and its JSON's path."""
     scenarios = SCENARIOS
     if scenario is not None:
         scenarios = os.path.join(tmp, "scenarios")
@@ -127,37 +143,79 @@ def run_cabench(tmp, flags, scenario=None):
         with open(os.path.join(scenarios, scenario["name"] + ".yaml"), "w") as f:
             f.write("".join("%s: %s\n" % kv for kv in scenario.items()))
     out = os.path.join(tmp, "cabench.json")
-    proc = subprocess.run([CABENCH, "--scenarios=" + scenarios, "--out_dir=" + tmp,
-                           "--benchmark_out=" + out, "--benchmark_out_format=json", *flags],
-                          capture_output=True, text=True, env=base_env(), timeout=RUN_TIMEOUT_S)
-    report = []
-    if os.path.exists(out):
-        with open(out) as f:
-            report = json.load(f)["benchmarks"]
-    return proc.returncode, proc.stderr, report
+    return [CABENCH, "--scenarios=" + scenarios, "--out_dir=" + tmp, "--benchmark_out=" + out,
+            "--benchmark_out_format=json", *flags], out
 
 
-def run_during(fault, seconds=6, rate=4000):
+def benchmarks(out):
+    if not os.path.exists(out):
+        return []
+    with open(out) as f:
+        return json.load(f)["benchmarks"]
+
+
+def run_cabench(tmp, flags, scenario=None):
+    """Runs cabench to its end; returns (exit status, stderr, benchmarks)."""
+    cmd, out = cabench_command(tmp, flags, scenario)
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=base_env(),
+                          timeout=RUN_TIMEOUT_S)
+    return proc.returncode, proc.stderr, benchmarks(out)
+
+
+def run_during(fault, seconds=12, rate=4000):
     """An open-loop run of `seconds` (2 threads, `rate` ops/s in all, 90%
-    reads over 2,000 keys) with fault() called 2 s in; returns its benchmark."""
+    reads over 2,000 keys) with fault() called once its timed loop has run
+    for ~2 s (its first progress line), so that the fault lands inside the
+    run however long the start took; fails unless the run was still going
+    when fault() returned. Returns its benchmark and stderr."""
     scenario = {"name": "cluster_fault", "threads": 2, "read_pct": 90, "pool_size": 2000,
                 "queries_per_thread": seconds * rate // 2, "rate_per_s": rate,
                 "key_prefix": '"cabench:cluster:"', "clean_end": "true"}
     with tempfile.TemporaryDirectory() as tmp:
-        timer = threading.Timer(2.0, fault)
-        timer.start()
+        cmd, out = cabench_command(tmp, ["--no_twins"], scenario)
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                text=True, env=base_env())
+        lines = []
+        looping = threading.Event()
+
+        def read_stderr():
+            for line in proc.stderr:
+                lines.append(line)
+                if re.search(r"cabench: CacheAside/.*: \d+% \(", line):
+                    looping.set()
+
+        reader = threading.Thread(target=read_stderr)
+        reader.start()
         try:
-            rc, stderr, report = run_cabench(tmp, ["--no_twins"], scenario)
+            deadline = time.monotonic() + RUN_TIMEOUT_S
+            while not looping.wait(0.1):
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError("no progress line from cabench (exit %s): %s" %
+                                         (proc.poll(), "".join(lines)[-3000:]))
+            fault()
+            outlasted = proc.poll() is None
+            rc = proc.wait(RUN_TIMEOUT_S)
         finally:
-            timer.join()
-    if rc != 0:
-        raise AssertionError("cabench failed (%d): %s" % (rc, stderr[-3000:]))
-    (b,) = report
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            reader.join()
+            proc.stderr.close()
+        stderr = "".join(lines)
+        if not outlasted:
+            raise AssertionError("the %d s run ended before the fault was over: lengthen it" %
+                                 seconds)
+        if rc != 0:
+            raise AssertionError("cabench failed (%d): %s" % (rc, stderr[-3000:]))
+        (b,) = benchmarks(out)
     assert not b.get("error_occurred"), b.get("error_message")
     return b, stderr
 
 
 class ClusterTest(unittest.TestCase):
+
+    def setUp(self):
+        wait_cluster_ok()
 
     def test_cluster_client_gtests(self):
         proc = subprocess.run([INTEGRATION_TESTS, "--gtest_filter=ClusterClientTest.*"],

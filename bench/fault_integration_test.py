@@ -1,7 +1,11 @@
 #!/usr/bin/env python3
 """Faults, safety and server-side bad input, against servers of its own.
 
-  fault_integration_test.py CABENCH CABENCH_LOAD SERVERS_SCRIPT
+  fault_integration_test.py CABENCH CABENCH_LOAD SERVERS_SCRIPT [TEST...]
+
+TEST: unittest names (FaultTest, SafetyTest.test_password_is_nowhere, ...);
+every test by default. ctest runs it in three parts side by side, each a
+process with servers of its own.
 
 This test starts its OWN throwaway servers with tools/servers, on a port pair
 derived from its pid (never the servers in CABENCH_*: it stops, pauses and

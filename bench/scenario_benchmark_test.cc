@@ -329,20 +329,32 @@ TEST_F(ScenarioBenchmarkTest, OpenLoopRunReportsTheScheduleAndTheTwinItIsMeasure
   EXPECT_THAT(base.benchmark_name(), HasSubstr("@no_cache"));
   EXPECT_EQ(base.counters.count("hit_rate_pct"), 0u);
   const auto& c = run.counters;
+  const auto& b = base.counters;
   EXPECT_EQ(c.at("target_rate_per_s").value, 2000);
   // 600 operations at 2,000/s, all due within 0.3 s: the achieved rate is
   // the target when every operation ended within the window, and less by
-  // however far the last one ended after it (a loaded machine); never more.
-  EXPECT_LE(c.at("ops_per_s").value, 2000 * (1 + 1e-9));
-  EXPECT_GT(c.at("ops_per_s").value, 1500);
-  EXPECT_EQ(c.at("target_missed").value, c.at("ops_per_s").value < 0.99 * 2000 ? 1 : 0);
+  // however far the last one ended after it; never more. How far depends on
+  // the machine's load (seen: a twin at 1,300/s on two busy cores), so what
+  // is asserted is that each run's target_missed agrees with its rate.
+  const double rate = c.at("ops_per_s").value;
+  const double base_rate = b.at("ops_per_s").value;
+  EXPECT_GT(rate, 0);
+  EXPECT_LE(rate, 2000 * (1 + 1e-9));
+  EXPECT_GT(base_rate, 0);
+  EXPECT_LE(base_rate, 2000 * (1 + 1e-9));
+  EXPECT_EQ(c.at("target_missed").value, rate < 0.99 * 2000 ? 1 : 0);
+  EXPECT_EQ(b.at("target_missed").value, base_rate < 0.99 * 2000 ? 1 : 0);
   EXPECT_GT(c.at("intended_p99_us").value, 0);
   EXPECT_GE(c.at("intended_p99_us").value, c.at("p99_us").value * 0.99);
   EXPECT_EQ(c.count("hit_intended_p99_us"), 1u);
   EXPECT_EQ(c.count("late_ops"), 1u);
-  // At the same rate both runs reach the target: the cache gains nothing in
-  // throughput, which is the honest answer for an open-loop run.
-  EXPECT_NEAR(c.at("gain_ops_x").value, 1.0, 0.1);
+  // The gain is the run's rate over its twin's...
+  EXPECT_NEAR(c.at("gain_ops_x").value, rate / base_rate, 1e-9 * rate / base_rate);
+  // ... so when both reach the target the cache gains nothing in throughput,
+  // which is the honest answer for an open-loop run.
+  if (c.at("target_missed").value == 0 && b.at("target_missed").value == 0) {
+    EXPECT_NEAR(c.at("gain_ops_x").value, 1.0, 0.0102);
+  }
 }
 
 TEST_F(ScenarioBenchmarkTest, ShardRunsItsGlobalThreadsAtTheirShareOfTheRateFromStartAt) {

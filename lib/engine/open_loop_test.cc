@@ -258,7 +258,9 @@ TEST(OpenLoopScheduleTest, EveryThreadsPoissonArrivalsFallInOneWindowAndEndToget
     for (size_t k = 0; k < thread.size(); ++k) {
       ASSERT_GE(thread[k], 0);
       ASSERT_LT(thread[k], static_cast<double>(window));
-      if (k > 0) ASSERT_GE(thread[k], thread[k - 1]);
+      if (k > 0) {
+        ASSERT_GE(thread[k], thread[k - 1]);
+      }
       ++deciles[static_cast<size_t>(10 * thread[k] / static_cast<double>(window))];
     }
     // Each thread's last arrival is within a few mean gaps of the end.

@@ -60,8 +60,7 @@ void RunAggregate::Reset() {
   control_.Reset();
 }
 
-std::vector<NamedValue> RunCounters(const ThreadResult& totals, const Summary& summary,
-                                    const RunFacts& facts) {
+Summary ReportedSummary(const ThreadResult& totals, const Summary& summary, const RunFacts& facts) {
   Summary s = summary;
   if (facts.target_rate_per_s > 0 && facts.schedule_start_epoch_ns > 0 &&
       facts.schedule_window_s > 0 && s.ops > 0) {
@@ -74,6 +73,12 @@ std::vector<NamedValue> RunCounters(const ThreadResult& totals, const Summary& s
     s.wall_s = static_cast<double>(end - facts.schedule_start_epoch_ns) / 1e9;
     s.ops_per_s = static_cast<double>(s.ops) / s.wall_s;
   }
+  return s;
+}
+
+std::vector<NamedValue> RunCounters(const ThreadResult& totals, const Summary& summary,
+                                    const RunFacts& facts) {
+  const Summary s = ReportedSummary(totals, summary, facts);
   const bool hits = facts.cache && s.cache_hits > 0;
   std::vector<NamedValue> out;
   for (int i = 0; i < kNumCounters; ++i) {

@@ -109,6 +109,13 @@ struct RunFacts {
   std::map<CounterId, double> measured;
 };
 
+// `summary` with the wall time and throughput a run reports: an open-loop
+// run's (schedule_start_epoch_ns and schedule_window_s set) are over the
+// window its schedule sent in, extended to the last operation's end if that
+// came later; any other run's are the summary's. gain_ops_x divides these, as
+// RunCounters reports them. Pure; safe to call concurrently.
+Summary ReportedSummary(const ThreadResult& totals, const Summary& summary, const RunFacts& facts);
+
 // The counters of a finished run, in the order of names.def: every run
 // counter that applies, then <class>_<stat> for each class that had
 // operations and <step>_<stat> for each step that ran. A counter that does
