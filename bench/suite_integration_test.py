@@ -243,8 +243,9 @@ class SuiteTest(unittest.TestCase):
                 with open(os.path.join(out, "histograms", name)) as f:
                     keys = set(json.load(f))
                 classes = {"hit", "miss", "db_read", "fallback", "write", "error"}
+                # ... and the stale reads' ages and the counts no histogram holds.
                 expected = {"overall", "get", "select", "set", "insert", "del", "lock",
-                            "fill_wait"} | classes
+                            "fill_wait", "stale_age", "totals"} | classes
                 if "_rate-" in name:  # open loop: the times from the intended start too
                     expected |= {"intended_" + c for c in classes} | {"start_lag"}
                 self.assertEqual(keys, expected, name)
