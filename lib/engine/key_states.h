@@ -39,7 +39,11 @@
 
 namespace cabench {
 
-class KeyStates {
+// alignas(64): the object has its cache line(s) to itself. Every operation
+// of every thread reads its fields; a neighbouring heap object that one
+// thread writes (the allocator mixes the threads' small objects) would take
+// that line from all the others at each write.
+class alignas(64) KeyStates {
  public:
   // A miss this close before the computed expiry counts as expired.
   static constexpr int64_t kExpiryMarginNs = 1'000'000;
@@ -56,6 +60,12 @@ class KeyStates {
   }
   void Store(int64_t id, int64_t state) {
     if (std::atomic<int64_t>* s = At(id)) s->store(state, std::memory_order_relaxed);
+  }
+
+  // A hint, no effect on the state: `id`'s state is about to be loaded, so
+  // start moving it into this thread's cache (see KeyVersions::Prefetch).
+  void Prefetch(int64_t id) const {
+    if (const std::atomic<int64_t>* s = At(id)) __builtin_prefetch(s);
   }
 
   // The cause of a miss sent at `start_mono_ns` on a key whose state, read
@@ -75,7 +85,10 @@ class KeyStates {
 
 // One thread's observer: classifies its misses (result.miss_cause) and keeps
 // the shared KeyStates up to date from its SETs and DELs.
-class MissCauses : public OpObserver {
+// alignas(64) for the same reason: it stores before_ at every operation,
+// which must not take a line other threads read (another thread's objects,
+// the run's KeyStates) from their caches.
+class alignas(64) MissCauses : public OpObserver {
  public:
   // `states` must outlive the observer.
   explicit MissCauses(KeyStates* states) : states_(states) {}

@@ -91,6 +91,12 @@ absl::Status ThreadLoop::Run(int64_t n) {
       if (control != nullptr && control->stopping()) return control->reason();
     }
     const Op& op = workload_.Next();
+    // The key's shared state is often in the other threads' caches (they
+    // write keys too): fetch its lines together, so that the misses overlap
+    // instead of following one another (the observers load one, the pattern
+    // the other, with clock reads between).
+    if (options_.key_states != nullptr) options_.key_states->Prefetch(op.passenger_id);
+    if (options_.key_versions != nullptr) options_.key_versions->Prefetch(op.passenger_id);
     for (OpObserver* o : options_.observers) o->BeforeOp(op);
     OpResult r = pattern_.Run(op);
     const int64_t start = pattern_.last_start_epoch_ns();
