@@ -129,33 +129,37 @@ absl::StatusOr<MissingColumns> FindMissingColumns(SqlClient& sql) {
   return missing;
 }
 
-// Gives a schema loaded by an older cabench_load its run columns. Two
-// processes may race here: the loser's ALTER fails (duplicate column), and
-// a second look then finds the columns.
+// Gives a schema loaded by an older cabench_load its run columns. Processes
+// may race here: a loser's ALTER fails (a duplicate column, or the lock
+// another's ALTER holds), and it looks again, adding what is still missing
+// (the winner may have added one column and not yet the other).
 absl::Status AddRunColumns(SqlClient& sql, const std::string& schema) {
-  absl::StatusOr<MissingColumns> missing = FindMissingColumns(sql);
-  if (!missing.ok() || !missing->any()) return missing.status();
+  constexpr int kAttempts = 5;
   const std::string what =
       absl::StrCat("adding the run columns to schema '", schema,
                    "' (loaded by an older cabench_load)");
-  absl::StatusOr<int64_t> done = Exec(sql, kShortLockWait, what);
-  if (!done.ok()) return done.status();
-  if (missing->runs_no) done = Exec(sql, kAddRunNo, what);
-  if (done.ok() && missing->booking_run)
-    done = Exec(sql, AddRunColumnSql(), what);
-  if (absl::IsUnavailable(done.status())) return done.status();
-  if (absl::StatusOr<int64_t> reset = Exec(sql, kDefaultLockWait, what);
-      !reset.ok()) {
-    return reset.status();
+  absl::Status last;
+  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+    absl::StatusOr<MissingColumns> missing = FindMissingColumns(sql);
+    if (!missing.ok() || !missing->any()) return missing.status();
+    absl::StatusOr<int64_t> done = Exec(sql, kShortLockWait, what);
+    if (!done.ok()) return done.status();
+    if (missing->runs_no) done = Exec(sql, kAddRunNo, what);
+    if (done.ok() && missing->booking_run)
+      done = Exec(sql, AddRunColumnSql(), what);
+    if (absl::IsUnavailable(done.status())) return done.status();
+    if (absl::StatusOr<int64_t> reset = Exec(sql, kDefaultLockWait, what);
+        !reset.ok()) {
+      return reset.status();
+    }
+    if (done.ok()) return absl::OkStatus();
+    last = done.status();
   }
-  if (done.ok()) return absl::OkStatus();
-  missing = FindMissingColumns(sql);
-  if (!missing.ok() || !missing->any()) return missing.status();
   return absl::FailedPreconditionError(absl::StrCat(
       "schema '", schema,
       "' was loaded by an older cabench_load and its booking table could not "
       "be given the column ",
-      kRunColumn, " that marks a run's rows (", done.status().message(),
+      kRunColumn, " that marks a run's rows (", last.message(),
       "): try again, or reload the schema with cabench_load"));
 }
 
