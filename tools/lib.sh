@@ -90,15 +90,15 @@ cabench_install_deps() {
 }
 
 # cabench_configure DIR [CMAKE_ARGS...]: configures DIR with Ninja;
-# -DCABENCH_WERROR=ON when CI=true.
+# -DCABENCH_WERROR=ON when CI=true, unless CMAKE_ARGS say otherwise.
 cabench_configure() {
   local dir=$1
   shift
-  local args=(-S "$CABENCH_ROOT" -B "$dir" -G Ninja "$@")
+  local args=(-S "$CABENCH_ROOT" -B "$dir" -G Ninja)
   if [[ ${CI:-} == true ]]; then
     args+=(-DCABENCH_WERROR=ON)
   fi
-  cmake "${args[@]}" || cabench_die "cmake configure failed in $dir"
+  cmake "${args[@]}" "$@" || cabench_die "cmake configure failed in $dir"
 }
 
 # cabench_build: configures and builds every target in CABENCH_BUILD_DIR (Release).
