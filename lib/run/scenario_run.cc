@@ -102,8 +102,11 @@ void ScenarioRun::AwaitStart(bool first_local, RunControl& control) {
         "longer)")));
   }
   // Every shard's open-loop schedules share the agreed origin (the first
-  // thread of this process to get here sets it; epoch to monotonic now).
-  control.ScheduleOrigin(FastMonoNowNs() + (start_ns - now_ns) + kStartDelayNs);
+  // thread of this process to get here sets it), converted to the monotonic
+  // clock by the one offset this process converts every time it reports
+  // with (EpochOffsetNs()): converted by the clocks' relation of now, it came
+  // back a few ms off when the calibrated clock had drifted since.
+  control.ScheduleOrigin(start_ns - EpochOffsetNs() + kStartDelayNs);
   while (!control.stopping()) {
     const int64_t left = start_ns - absl::GetCurrentTimeNanos();
     if (left <= 0) break;
