@@ -5,6 +5,7 @@
 #include <string>
 
 #include "lib/engine/plan.h"
+#include "lib/metrics/order_stats.h"
 
 namespace cabench {
 
@@ -14,7 +15,11 @@ void ScenarioBenchmark::Register() {
   benchmark::RegisterBenchmark(base.c_str(), [this](benchmark::State& state) { Run(state); })
       ->Iterations(run_.scenario().queries_per_thread)
       ->UseRealTime()
-      ->Threads(static_cast<int>(run_.shard_threads().size()));
+      ->Threads(static_cast<int>(run_.shard_threads().size()))
+      // With repetitions, each counter's 95% interval of its mean (aggregate
+      // rows <name>_ci95_lo and <name>_ci95_hi beside mean, median, stddev).
+      ->ComputeStatistics("ci95_lo", &MeanCi95Lo)
+      ->ComputeStatistics("ci95_hi", &MeanCi95Hi);
 }
 
 void ScenarioBenchmark::Run(benchmark::State& state) {

@@ -4,34 +4,59 @@
 #include <cmath>
 #include <string_view>
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "lib/metrics/names.h"
+#include "lib/metrics/order_stats.h"
 
 namespace cabench {
 namespace {
 
+// Whether n samples can bound the p-th percentile: else it is not reported.
+bool Known(int64_t n, double p) { return QuantileEstimable(n, p / 100.0); }
+
+// `value` when n samples can bound the p-th percentile.
+std::optional<double> IfKnown(int64_t n, double p, double value) {
+  return Known(n, p) ? std::optional<double>(value) : std::nullopt;
+}
+
+std::optional<double> Lo(const std::optional<IntervalUs>& ci) {
+  return ci.has_value() ? std::optional<double>(ci->lo) : std::nullopt;
+}
+std::optional<double> Hi(const std::optional<IntervalUs>& ci) {
+  return ci.has_value() ? std::optional<double>(ci->hi) : std::nullopt;
+}
+
 // The value of a statistic names.def lists, by suffix (nullopt for one no
-// code computes yet).
+// code computes yet, or a percentile the class's samples cannot bound).
 std::optional<double> ClassStat(const ClassSummary& c, bool open_loop, std::string_view suffix) {
+  const int64_t n = c.count;
   if (suffix.substr(0, 9) == "intended_") {
     if (!open_loop) return std::nullopt;
     if (suffix == "intended_avg_us") return c.intended_avg_us;
-    if (suffix == "intended_p50_us") return c.intended_p50_us;
-    if (suffix == "intended_p99_us") return c.intended_p99_us;
-    if (suffix == "intended_p999_us") return c.intended_p999_us;
+    if (suffix == "intended_p50_us") return IfKnown(n, 50, c.intended_p50_us);
+    if (suffix == "intended_p99_us") return IfKnown(n, 99, c.intended_p99_us);
+    if (suffix == "intended_p999_us") return IfKnown(n, 99.9, c.intended_p999_us);
     return std::nullopt;
   }
   if (suffix == "avg_us") return c.avg_us;
-  if (suffix == "p50_us") return c.p50_us;
-  if (suffix == "p95_us") return c.p95_us;
-  if (suffix == "p99_us") return c.p99_us;
-  if (suffix == "p999_us") return c.p999_us;
+  if (suffix == "p50_us") return IfKnown(n, 50, c.p50_us);
+  if (suffix == "p95_us") return IfKnown(n, 95, c.p95_us);
+  if (suffix == "p99_us") return IfKnown(n, 99, c.p99_us);
+  if (suffix == "p999_us") return IfKnown(n, 99.9, c.p999_us);
   if (suffix == "max_us") return c.max_us;
+  if (suffix == "p50_us_ci_lo") return Lo(c.p50_ci);
+  if (suffix == "p50_us_ci_hi") return Hi(c.p50_ci);
+  if (suffix == "p99_us_ci_lo") return Lo(c.p99_ci);
+  if (suffix == "p99_us_ci_hi") return Hi(c.p99_ci);
+  if (suffix == "p999_us_ci_lo") return Lo(c.p999_ci);
+  if (suffix == "p999_us_ci_hi") return Hi(c.p999_ci);
   return std::nullopt;
 }
 
 std::optional<double> StepStat(const StepSummary& s, std::string_view suffix) {
   if (suffix == "avg_us") return s.avg_us;
-  if (suffix == "p99_us") return s.p99_us;
+  if (suffix == "p99_us") return IfKnown(s.count, 99, s.p99_us);
   return std::nullopt;
 }
 
@@ -146,7 +171,7 @@ std::vector<NamedValue> RunCounters(const ThreadResult& totals, const Summary& s
         if (s.db_avg_us > 0) v = s.db_avg_us;
         break;
       case CounterId::kDbP99Us:
-        if (s.db_avg_us > 0) v = s.db_p99_us;
+        if (s.db_avg_us > 0) v = IfKnown(s.db_count, 99, s.db_p99_us);
         break;
       case CounterId::kSpeedup:
         if (hits && s.speedup > 0) v = s.speedup;
@@ -155,16 +180,34 @@ std::vector<NamedValue> RunCounters(const ThreadResult& totals, const Summary& s
         if (hits && s.miss_vs_hit > 0) v = s.miss_vs_hit;
         break;
       case CounterId::kP50Us:
-        v = s.p50_us;
+        v = IfKnown(s.latency_count, 50, s.p50_us);
         break;
       case CounterId::kP95Us:
-        v = s.p95_us;
+        v = IfKnown(s.latency_count, 95, s.p95_us);
         break;
       case CounterId::kP99Us:
-        v = s.p99_us;
+        v = IfKnown(s.latency_count, 99, s.p99_us);
         break;
       case CounterId::kP999Us:
-        v = s.p999_us;
+        v = IfKnown(s.latency_count, 99.9, s.p999_us);
+        break;
+      case CounterId::kP50UsCiLo:
+        v = Lo(s.p50_ci);
+        break;
+      case CounterId::kP50UsCiHi:
+        v = Hi(s.p50_ci);
+        break;
+      case CounterId::kP99UsCiLo:
+        v = Lo(s.p99_ci);
+        break;
+      case CounterId::kP99UsCiHi:
+        v = Hi(s.p99_ci);
+        break;
+      case CounterId::kP999UsCiLo:
+        v = Lo(s.p999_ci);
+        break;
+      case CounterId::kP999UsCiHi:
+        v = Hi(s.p999_ci);
         break;
       case CounterId::kMaxUs:
         v = s.max_us;
@@ -212,10 +255,10 @@ std::vector<NamedValue> RunCounters(const ThreadResult& totals, const Summary& s
         if (hits && facts.key_versions) v = s.stale_read_max_pct;
         break;
       case CounterId::kStaleAgeP50Ms:
-        if (facts.cache && s.stale_reads > 0) v = s.stale_age_p50_ms;
+        if (facts.cache && s.stale_reads > 0) v = IfKnown(s.stale_reads, 50, s.stale_age_p50_ms);
         break;
       case CounterId::kStaleAgeP99Ms:
-        if (facts.cache && s.stale_reads > 0) v = s.stale_age_p99_ms;
+        if (facts.cache && s.stale_reads > 0) v = IfKnown(s.stale_reads, 99, s.stale_age_p99_ms);
         break;
       case CounterId::kLateOps:
         if (s.has_intended) v = static_cast<double>(s.late_ops);
@@ -224,16 +267,16 @@ std::vector<NamedValue> RunCounters(const ThreadResult& totals, const Summary& s
         if (s.has_intended) v = s.start_lag_avg_us;
         break;
       case CounterId::kStartLagP99Us:
-        if (s.has_intended) v = s.start_lag_p99_us;
+        if (s.has_intended) v = IfKnown(s.ops, 99, s.start_lag_p99_us);
         break;
       case CounterId::kIntendedP50Us:
-        if (s.has_intended) v = s.intended_p50_us;
+        if (s.has_intended) v = IfKnown(s.latency_count, 50, s.intended_p50_us);
         break;
       case CounterId::kIntendedP99Us:
-        if (s.has_intended) v = s.intended_p99_us;
+        if (s.has_intended) v = IfKnown(s.latency_count, 99, s.intended_p99_us);
         break;
       case CounterId::kIntendedP999Us:
-        if (s.has_intended) v = s.intended_p999_us;
+        if (s.has_intended) v = IfKnown(s.latency_count, 99.9, s.intended_p999_us);
         break;
       case CounterId::kTargetRatePerS:
         if (facts.target_rate_per_s > 0) v = facts.target_rate_per_s;
@@ -275,6 +318,28 @@ std::vector<NamedValue> RunCounters(const ThreadResult& totals, const Summary& s
     }
   }
   return out;
+}
+
+std::string PercentilesLeftOut(const Summary& summary) {
+  constexpr std::pair<double, std::string_view> kPercentiles[] = {
+      {50, "p50_us"}, {95, "p95_us"}, {99, "p99_us"}, {99.9, "p999_us"}};
+  std::vector<std::string> names;
+  auto check = [&](int64_t n, std::string_view prefix) {
+    if (n == 0) return;
+    for (const auto& [p, suffix] : kPercentiles) {
+      if (!Known(n, p)) names.push_back(std::string(prefix) + std::string(suffix));
+    }
+  };
+  check(summary.latency_count, "");
+  for (int c = 0; c < kNumOpClasses; ++c) {
+    const auto cls = static_cast<OpClass>(c);
+    if (cls != OpClass::kError) check(summary.of(cls).count, std::string(OpClassName(cls)) + "_");
+  }
+  if (names.empty()) return "";
+  return absl::StrCat(absl::StrJoin(names, ", "),
+                      ": too few operations to bound them at 95% (p50 needs ",
+                      MinSamplesForQuantile(0.5), ", p95 ", MinSamplesForQuantile(0.95), ", p99 ",
+                      MinSamplesForQuantile(0.99), ", p999 ", MinSamplesForQuantile(0.999), ")");
 }
 
 }  // namespace cabench

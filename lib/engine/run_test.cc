@@ -112,7 +112,8 @@ TEST(RunCountersTest, StaleReadsAreAnIntervalOnlyWithKeyVersionsAndACache) {
   EXPECT_DOUBLE_EQ(m.at("stale_reads_uncertain"), 3.0);
   EXPECT_DOUBLE_EQ(m.at("stale_read_pct"), 10.0);      // at least 1 of 10 hits
   EXPECT_DOUBLE_EQ(m.at("stale_read_max_pct"), 40.0);  // at most 4 of 10
-  EXPECT_DOUBLE_EQ(m.at("stale_age_p50_ms"), 4.0);
+  // One stale read cannot bound a median (6 can): no age is reported.
+  EXPECT_EQ(m.count("stale_age_p50_ms"), 0u);
   // Without key versions, or without a cache, nothing was counted: absent.
   for (bool cache : {true, false}) {
     facts.cache = cache;
@@ -127,10 +128,13 @@ TEST(RunCountersTest, StaleReadsAreAnIntervalOnlyWithKeyVersionsAndACache) {
 
 TEST(RunCountersTest, EveryNameComesFromTheTable) {
   ThreadResult t;
-  for (int c = 0; c < kNumOpClasses; ++c) {
-    OpResult op = Op(static_cast<OpClass>(c), 1000 + c);
-    for (int st = 0; st < kNumSteps; ++st) op.SetStep(static_cast<Step>(st), 10);
-    t.recorder.Record(op, kT0 + c);
+  // Enough operations of each class to bound its 99.9th percentile.
+  for (int i = 0; i < 3688; ++i) {
+    for (int c = 0; c < kNumOpClasses; ++c) {
+      OpResult op = Op(static_cast<OpClass>(c), 1000 + c);
+      for (int st = 0; st < kNumSteps; ++st) op.SetStep(static_cast<Step>(st), 10);
+      t.recorder.Record(op, kT0 + c);
+    }
   }
   const Summary s = Summarize(t.recorder);
   RunFacts facts;
@@ -149,9 +153,44 @@ TEST(RunCountersTest, EveryNameComesFromTheTable) {
   }
   const auto m = AsMap(RunCounters(t, s, facts));
   EXPECT_EQ(m.count("fallback_p999_us"), 1u);
+  EXPECT_EQ(m.count("fallback_p999_us_ci_hi"), 1u);
+  EXPECT_EQ(m.count("p999_us_ci_lo"), 1u);
   EXPECT_EQ(m.count("select_p99_us"), 1u);
   EXPECT_EQ(m.count("error_avg_us"), 0u);  // errors have max only
   EXPECT_DOUBLE_EQ(m.at("error_max_us"), 1.005);
+}
+
+// A percentile is reported with its 95% interval only when the samples can
+// bound it: known answers at the edges (368 operations bound a p99, 367 do
+// not) and for the ranks (values 1..N us, so a value is its rank in us).
+TEST(RunCountersTest, PercentilesComeWithTheirIntervalOrNotAtAll) {
+  for (int n : {367, 368}) {
+    ThreadResult t;
+    for (int i = 1; i <= n; ++i) t.recorder.Record(Op(OpClass::kCacheHit, 1000 * i), kT0 + i);
+    const Summary s = Summarize(t.recorder);
+    const auto m = AsMap(RunCounters(t, s, RunFacts{}));
+    // The median: ranks 165..203 of 367 and 165..204 of 368 (scipy.stats.binom).
+    EXPECT_NEAR(m.at("p50_us_ci_lo"), 165, 1) << n;
+    EXPECT_NEAR(m.at("hit_p50_us_ci_hi"), n == 367 ? 203 : 204, 1) << n;
+    EXPECT_LE(m.at("p50_us_ci_lo"), m.at("p50_us"));
+    EXPECT_GE(m.at("p50_us_ci_hi"), m.at("p50_us"));
+    for (const char* name : {"p99_us", "p99_us_ci_lo", "p99_us_ci_hi", "hit_p99_us",
+                             "hit_p99_us_ci_lo", "hit_p99_us_ci_hi"}) {
+      EXPECT_EQ(m.count(name), n == 368 ? 1u : 0u) << name << " of " << n;
+    }
+    if (n == 368) {
+      // Ranks 360..368: the 360th value and the maximum.
+      EXPECT_NEAR(m.at("p99_us_ci_lo"), 360, 2);
+      EXPECT_DOUBLE_EQ(m.at("p99_us_ci_hi"), 368);
+    }
+    for (const char* name : {"p999_us", "p999_us_ci_lo", "hit_p999_us", "hit_p999_us_ci_hi"}) {
+      EXPECT_EQ(m.count(name), 0u) << name << " of " << n;
+    }
+    const std::string why = PercentilesLeftOut(s);
+    EXPECT_NE(why.find("hit_p999_us: too few operations"), std::string::npos) << why;
+    EXPECT_EQ(why.find("hit_p99_us") != std::string::npos, n == 367) << why;
+    EXPECT_NE(why.find("p99 368, p999 3688)"), std::string::npos) << why;
+  }
 }
 
 }  // namespace
@@ -210,7 +249,11 @@ TEST(RunRecordTest, RecordsAddedUpGiveTheCountersOfOneRun) {
   EXPECT_EQ(got, want);
   EXPECT_GT(want.at("stale_reads"), 0);
   EXPECT_GT(want.at("miss_expired"), 0);
-  EXPECT_EQ(want.count("hit_intended_p99_us"), 1u);
+  // Each class has 100 operations: enough to bound its median (with its
+  // interval), too few for its p99.
+  EXPECT_EQ(want.count("hit_intended_p50_us"), 1u);
+  EXPECT_EQ(want.count("hit_p50_us_ci_hi"), 1u);
+  EXPECT_EQ(want.count("hit_intended_p99_us"), 0u);
   EXPECT_EQ(merged.recorder.TotalsText(), one.recorder.TotalsText());
 }
 

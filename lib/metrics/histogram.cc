@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
+#include "lib/metrics/order_stats.h"
 
 namespace cabench {
 namespace {
@@ -75,7 +76,11 @@ double Histogram::Percentile(double p) const {
   // Nearest rank, 1-based. The relative epsilon keeps a p * n that is an
   // integer in exact arithmetic (99.9% of 1000) from rounding up a rank.
   const double exact_rank = p / 100.0 * static_cast<double>(count_);
-  int64_t rank = static_cast<int64_t>(std::ceil(exact_rank * (1.0 - 1e-12)));
+  return ValueAtRank(static_cast<int64_t>(std::ceil(exact_rank * (1.0 - 1e-12))));
+}
+
+double Histogram::ValueAtRank(int64_t rank) const {
+  if (count_ == 0) return 0.0;
   rank = std::clamp<int64_t>(rank, 1, count_);
   // The first and last ranks are the exact min and max.
   if (rank == 1) return static_cast<double>(min_);
@@ -91,6 +96,17 @@ double Histogram::Percentile(double p) const {
                       static_cast<double>(max_));
   }
   return static_cast<double>(max_);  // unreachable when counts add up
+}
+
+std::optional<std::pair<double, double>> Histogram::PercentileInterval(double p) const {
+  const std::optional<RankInterval> r = QuantileRankInterval(count_, p / 100.0);
+  if (!r.has_value()) return std::nullopt;
+  return std::make_pair(ValueAtRank(r->lo), ValueAtRank(r->hi));
+}
+
+bool Histogram::PercentileEstimable(double p) const {
+  const int64_t need = MinSamplesForQuantile(p / 100.0);
+  return need > 0 && count_ >= need;
 }
 
 std::string Histogram::Serialize() const {

@@ -30,8 +30,10 @@
 #include <bit>
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -132,6 +134,21 @@ class Histogram {
   // [Min(), Max()], which is within 0.4% of the exact value. Returns 0 for an
   // empty histogram.
   double Percentile(double p) const;
+
+  // The value of 1-based `rank` (clamped to [1, Count()]) among the sorted
+  // samples, as Percentile() reports it: the exact Min() and Max() at the
+  // ends, else its bucket's midpoint. 0 for an empty histogram.
+  double ValueAtRank(int64_t rank) const;
+
+  // The 95% interval of the p-th percentile (p in (0, 100)) from order
+  // statistics (lib/metrics/order_stats.h): {low, high} in nanoseconds, as
+  // ValueAtRank() reports them; nullopt when the samples are too few to
+  // bound it (PercentileEstimable()).
+  std::optional<std::pair<double, double>> PercentileInterval(double p) const;
+
+  // Whether Count() samples can bound the p-th percentile at 95% (else
+  // cabench reports no number for it).
+  bool PercentileEstimable(double p) const;
 
   // Bucket access, for tests and for exporters that want the raw shape.
   int64_t BucketCount(int index) const {

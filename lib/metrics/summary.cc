@@ -14,6 +14,12 @@ constexpr double kNsPerMs = 1'000'000.0;
 
 double Ratio(double num, double den) { return den > 0 ? num / den : 0.0; }
 
+std::optional<IntervalUs> IntervalOf(const Histogram& h, double p) {
+  const std::optional<std::pair<double, double>> ns = h.PercentileInterval(p);
+  if (!ns.has_value()) return std::nullopt;
+  return IntervalUs{ns->first / kNsPerUs, ns->second / kNsPerUs};
+}
+
 ClassSummary SummarizeClass(const Histogram& h) {
   ClassSummary s;
   s.count = h.Count();
@@ -24,6 +30,9 @@ ClassSummary SummarizeClass(const Histogram& h) {
   s.p99_us = h.Percentile(99) / kNsPerUs;
   s.p999_us = h.Percentile(99.9) / kNsPerUs;
   s.max_us = static_cast<double>(h.Max()) / kNsPerUs;
+  s.p50_ci = IntervalOf(h, 50);
+  s.p99_ci = IntervalOf(h, 99);
+  s.p999_ci = IntervalOf(h, 99.9);
   return s;
 }
 
@@ -71,6 +80,7 @@ Summary Summarize(const LatencyRecorder& recorder) {
   }
   s.db_avg_us = db.Mean() / kNsPerUs;
   s.db_p99_us = db.Percentile(99) / kNsPerUs;
+  s.db_count = db.Count();
   // With no hits (or nothing on the other side) there is nothing to compare;
   // 0 keeps the field finite, and the report leaves such counters out.
   s.speedup = s.db_avg_us > 0 ? Ratio(s.db_avg_us, s.hit_avg_us) : 0.0;
@@ -82,6 +92,10 @@ Summary Summarize(const LatencyRecorder& recorder) {
   s.p95_us = overall.Percentile(95) / kNsPerUs;
   s.p99_us = overall.Percentile(99) / kNsPerUs;
   s.p999_us = overall.Percentile(99.9) / kNsPerUs;
+  s.latency_count = overall.Count();
+  s.p50_ci = IntervalOf(overall, 50);
+  s.p99_ci = IntervalOf(overall, 99);
+  s.p999_ci = IntervalOf(overall, 99.9);
   s.error_max_us = s.of(OpClass::kError).max_us;
   for (const ClassSummary& c : s.by_class) s.max_us = std::max(s.max_us, c.max_us);
 

@@ -17,6 +17,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 
 #include "lib/metrics/histogram.h"
 #include "lib/metrics/op_types.h"
@@ -25,6 +26,13 @@
 namespace cabench {
 
 // Latency digest of one OpClass (total operation latency).
+// The 95% interval of a percentile, in microseconds (order statistics of the
+// samples: lib/metrics/order_stats.h).
+struct IntervalUs {
+  double lo = 0;
+  double hi = 0;
+};
+
 struct ClassSummary {
   int64_t count = 0;
   double avg_us = 0;
@@ -34,6 +42,11 @@ struct ClassSummary {
   double p99_us = 0;
   double p999_us = 0;
   double max_us = 0;
+  // The 95% intervals of p50, p99 and p999; absent when count is too small to
+  // bound the percentile (and then no number is reported for it either).
+  std::optional<IntervalUs> p50_ci;
+  std::optional<IntervalUs> p99_ci;
+  std::optional<IntervalUs> p999_ci;
   // Open loop: the response time from the intended start (0 without).
   double intended_avg_us = 0;
   double intended_p50_us = 0;
@@ -71,16 +84,23 @@ struct Summary {
   // reads, fallback reads and writes together; and their p99.
   double db_avg_us = 0;
   double db_p99_us = 0;
+  int64_t db_count = 0;  // their number (the samples of db_p99_us)
   // db_avg_us / hit_avg_us and miss avg / hit avg; 0 without hits or without
   // the other side.
   double speedup = 0;
   double miss_vs_hit = 0;
 
-  // Overall percentiles: every operation that succeeded.
+  // Overall percentiles: every operation that succeeded (latency_count of
+  // them), with the 95% intervals of p50, p99 and p999 (absent as in
+  // ClassSummary).
+  int64_t latency_count = 0;
   double p50_us = 0;
   double p95_us = 0;
   double p99_us = 0;
   double p999_us = 0;
+  std::optional<IntervalUs> p50_ci;
+  std::optional<IntervalUs> p99_ci;
+  std::optional<IntervalUs> p999_ci;
   // The slowest operation, failed ones included, and the slowest failure.
   double max_us = 0;
   double error_max_us = 0;

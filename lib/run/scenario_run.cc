@@ -477,6 +477,12 @@ RunReport ScenarioRun::Finish(ThreadLoop& loop, KvClient* kv) {
       }
     }
     report.counters = RunCounters(totals, summary, facts);
+    if (!percentiles_reported_) {
+      percentiles_reported_ = true;
+      if (std::string left_out = PercentilesLeftOut(summary); !left_out.empty()) {
+        LogLine(absl::StrFormat("not reported: %s", left_out));
+      }
+    }
     last_outcome_ = outcome;
     if (summary.errors > 0) {
       LogLine(absl::StrFormat("%d operation(s) failed; last error: %s", summary.errors,

@@ -249,7 +249,8 @@ class ScenarioRun {
   std::unique_ptr<KeyVersions> key_versions_ ABSL_GUARDED_BY(key_states_mu_);
   // What thread 0's warm-up did (set before the loop, read by the finisher).
   WarmUpReport warm_up_;
-  bool absent_reported_ = false;  // the finishing thread only
+  bool absent_reported_ = false;       // the finishing thread only
+  bool percentiles_reported_ = false;  // the same
 };
 
 }  // namespace cabench

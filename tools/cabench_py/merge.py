@@ -175,6 +175,9 @@ def merge_counters(entries, records, thread_zero_entry, schedule=None):
         computed = report.run_counters(records, facts, out=merged_path)
         with open(merged_path) as f:
             merged_record = f.read()
+    # What the merged run itself computes (rule "run") is there even when no shard
+    # had it: a percentile each shard had too few samples to bound, the whole can.
+    present.update(k for k in computed if names.merge_rule(k) == "run")
     out, dropped = {}, {}
     for k in sorted(present):
         rule = names.merge_rule(k)

@@ -6,7 +6,8 @@ a name. It exposes:
 
   classes(), steps()          operation classes and steps (Name tuples: id, name, spans)
   class_stats(), step_stats() per-class / per-step counter suffixes (Stat: suffix, better,
-                              stat, meaning; stat is mean, p50, p95, p99, p999 or max)
+                              stat, meaning; stat is mean, p50, p95, p99, p999, an interval's end
+                              (p50_lo ... p999_hi) or max)
   counters()                  the run counters, {name: Counter(id, name, unit, better,
                               merge, meaning)}; unit and merge as names.def explains them
   merge_rule(counter)         how shards join a counter (run, sum, same, thread0 or a
@@ -56,7 +57,8 @@ SERIES_WHEN = ("always", "cache", "open_loop", "server")
 # A counter's unit, how shards merge it, and what a per-class stat is (names.def).
 UNITS = ("count", "s", "ms", "us", "per_s", "pct", "ratio", "flag", "mb", "bytes")
 MERGE_RULES = ("run", "sum", "same", "thread0", "shard", "server", "process", "twin")
-STATS = ("mean", "p50", "p95", "p99", "p999", "max")
+STATS = ("mean", "p50", "p95", "p99", "p999", "p50_lo", "p50_hi", "p99_lo", "p99_hi", "p999_lo",
+         "p999_hi", "max")
 
 # Macro -> the kind of each argument: 'id' an identifier, 'str' a quoted
 # string, 'better' one of higher/lower/none.

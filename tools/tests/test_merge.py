@@ -116,7 +116,8 @@ class MergeTest(ToolTestCase):
         kept = [k for k, v in m.items() if isinstance(v, float)]
         self.assertGreater(len(kept), 40)
         for k in kept:
-            self.assertEqual(m[k], c[k], k)
+            if "_ci_" not in k:  # the shard's file predates percentile intervals
+                self.assertEqual(m[k], c[k], k)
         # Counters no merge can do exactly are left out, not guessed.
         for k in ("predicted_hit_rate_pct", "db_queries", "miss_cold", "stale_reads"):
             self.assertIn(k, c)
@@ -126,13 +127,19 @@ class MergeTest(ToolTestCase):
         out = self.copy("shards1_open")
         m = self.merged(out)
         c = entry(os.path.join(out, "shard-0", "cabench.json"))
-        for k in ("intended_p50_us", "intended_p99_us", "intended_p999_us", "hit_intended_p99_us",
+        for k in ("intended_p50_us", "intended_p99_us", "hit_intended_p99_us",
                   "miss_intended_avg_us", "start_lag_avg_us", "start_lag_p99_us",
                   "target_missed", "target_rate_per_s", "late_ops"):
             self.assertIn(k, c)
             self.assertEqual(m[k], c[k], k)
+        # 2,000 operations cannot bound a 99.9th percentile (3,688 can): the merge,
+        # computed by today's cabench, leaves it out, though this older shard file
+        # printed one.
+        self.assertEqual(m["ops"], 2000)
+        self.assertIn("intended_p999_us", c)
+        self.assertNotIn("intended_p999_us", m)
         for k, v in m.items():
-            if isinstance(v, float):
+            if isinstance(v, float) and "_ci_" not in k:  # the file predates intervals
                 self.assertEqual(v, c[k], k)
 
     def test_a_clusters_node_shares_are_the_whole_runs(self):

@@ -19,7 +19,7 @@ class SummarizeTest(ToolTestCase):
         proc = run_tool("summarize", data("new_single.json"))
         self.assertEqual(proc.returncode, 0, proc.stderr)
         header = self.columns(proc.stdout)
-        for col in ("QPS", "wall s", "hit%", "pred%", "hit avg us", "hit p99 us", "miss/hit",
+        for col in ("QPS", "wall s", "hit%", "pred%", "hit avg us", "p99 us", "hit p99 us", "miss/hit",
                     "db avg us", "db p99 us", "speedup", "errors"):
             self.assertIn(col, header)
         runs = {e["name"].split("/")[1]: e for e in load("new_single.json")["benchmarks"]}
@@ -28,13 +28,34 @@ class SummarizeTest(ToolTestCase):
         self.assertEqual(rh[1:], [str(e["threads"]), f"{e['ops_per_s']:.0f}",
                                   f"{e['wall_s']:.2f}", f"{e['hit_rate_pct']:.1f}",
                                   f"{e['predicted_hit_rate_pct']:.1f}", f"{e['hit_avg_us']:.1f}",
+                                  f"{e['p99_us']:.0f}",
                                   f"{e['hit_p99_us']:.1f}", f"{e['miss_vs_hit']:.1f}x",
                                   f"{e['db_avg_us']:.1f}", f"{e['db_p99_us']:.1f}",
                                   f"{e['speedup']:.1f}x", "0"])
         # No cache: no hit rate, hit latency, miss/hit or speedup ("-", not 0).
         nc = row_of(proc.stdout, "no_cache_baseline").split()
-        self.assertEqual(nc[4:9], ["-"] * 5)
-        self.assertEqual(nc[11], "-")
+        self.assertEqual(nc[4:7], ["-"] * 3)
+        self.assertEqual(nc[8:10], ["-"] * 2)
+        self.assertEqual(nc[12], "-")
+
+    def test_intervals_are_shown_beside_their_values(self):
+        doc = load("new_single.json")
+        base = next(e for e in doc["benchmarks"] if e["name"].split("/")[1] == "read_heavy")
+        # A percentile with its own interval (order statistics of the run).
+        one = dict(base, p99_us=435.0, p99_us_ci_lo=420.0, p99_us_ci_hi=450.0)
+        # Repetitions: the mean row with the ci95_lo / ci95_hi aggregates.
+        agg = dict(base, run_type="aggregate", run_name=base["name"], repetitions=3)
+        mean = dict(agg, name=base["name"] + "_mean", aggregate_name="mean", ops_per_s=3000.0)
+        lo = dict(agg, name=base["name"] + "_ci95_lo", aggregate_name="ci95_lo", ops_per_s=2500.0)
+        hi = dict(agg, name=base["name"] + "_ci95_hi", aggregate_name="ci95_hi", ops_per_s=3600.0)
+        doc["benchmarks"] = [one, mean, lo, hi]
+        proc = run_tool("summarize", write_json(self.tmp, "ci.json", doc))
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        rows = [l for l in proc.stdout.splitlines() if l.startswith("CacheAside/read_heavy")]
+        self.assertIn("435 [420..450]", rows[0])
+        self.assertIn("3000 [2500..3600]", rows[1])
+        self.assertIn("_ci95_lo", rows[2])  # the bounds' own rows stay
+        self.assertIn(" 2500 ", rows[2])
 
     def test_with_and_without_the_cache(self):
         doc = load("new_single.json")
