@@ -25,13 +25,22 @@ direction:
              of the centre of w from the Walsh averages' order statistics
              (the inversion of the same test); none exists while 2^-n > alpha.
 
-  BAD        W > L and p <= alpha: the counter moved past its threshold and
-             the move is significant.
+  BAD        lower bound > L: with confidence 1 - alpha the counter moved
+             past its threshold in its bad direction. This implies W > L and
+             p <= alpha (the counter moved past its threshold, and the move is
+             significant), which the rule also checks.
   GOOD       upper bound <= L: with confidence 1 - alpha the counter moved
              less than its threshold in its bad direction (an improvement, no
              change, or a small worsening all count).
-  UNDECIDED  anything else, with one line saying why and about how many pairs
-             would narrow the interval enough.
+  UNDECIDED  the interval straddles L: one line says why and about how many
+             pairs would narrow the interval enough.
+
+Why the bound and not only "W > L and p <= alpha" for BAD: that weaker rule
+calls a commit that is slower by just under the threshold -- a good commit by
+the threshold's own definition -- bad up to half the time. With the bound, the rule is symmetric: whatever the true
+change, the chance of the wrong verdict is at most alpha (BAD when the change
+is within L, GOOD when it is past L), and under "no change" BAD needs the
+estimate at about L plus the interval's half-width.
 
 Why a paired signed-rank test: interleaved runs share the machine's load
 pair by pair, so the pairs' differences carry less noise than the two samples
@@ -41,8 +50,6 @@ exchangeable (the order alternates from pair to pair), so w_i is symmetric
 about 0 -- the signed-rank test's only assumption; no normality is needed, and
 one stalled run moves a rank, not the mean.
 
-Under "no change" the chance of BAD is at most alpha (BAD needs p <= alpha);
-under a worsening of exactly L the chance of GOOD is at most alpha.
 """
 import math
 from dataclasses import dataclass
@@ -155,8 +162,8 @@ def decide(ref, cand, threshold, alpha=DEFAULT_ALPHA):
     finite = [e for e in ends if e is not None]
     low, high = (min(finite), max(finite)) if len(finite) == 2 else (None, None)
     d = Decision(UNDECIDED, n, change=to_change(estimate), low=low, high=high, p=p)
-    if estimate > limit and p <= alpha:
-        d.verdict, d.reason = BAD, "moved past the threshold, significantly"
+    if lower > limit and estimate > limit and p <= alpha:
+        d.verdict, d.reason = BAD, "confidently past the threshold"
         return d
     if upper <= limit:
         d.verdict, d.reason = GOOD, "confidently within the threshold"
@@ -167,8 +174,8 @@ def decide(ref, cand, threshold, alpha=DEFAULT_ALPHA):
         d.suggested_pairs = need
         return d
     if estimate > limit:
-        d.reason = "moved past the threshold but not significantly"
-        half, room = estimate - lower, estimate
+        d.reason = "moved past the threshold, but the interval reaches back inside it"
+        half, room = estimate - lower, estimate - limit
     else:
         d.reason = "the interval reaches past the threshold"
         half, room = upper - estimate, limit - estimate

@@ -61,6 +61,18 @@ class KnownAnswerTest(unittest.TestCase):
         self.assertLess(d.p, 0.01)  # surely slower ...
         self.assertEqual(d.verdict, D.GOOD)  # ... but by 5%, inside the 10% allowed
 
+    def test_significant_and_past_the_threshold_but_not_confidently_is_undecided(self):
+        # Every pair is worse (p = 2^-10) and the estimate is past -10%, but the
+        # interval reaches back inside the threshold: a weaker rule would say bad.
+        ref = [1000.0] * 10
+        cand = [850, 850, 850, 850, 850, 850, 950, 950, 980, 990]
+        d = D.decide(ref, cand, OPS)
+        self.assertAlmostEqual(d.p, 2 ** -10)
+        self.assertLess(d.change, -0.10)
+        self.assertGreater(d.high, -0.10)
+        self.assertEqual(d.verdict, D.UNDECIDED)
+        self.assertIn("reaches back inside", d.reason)
+
     def test_past_the_threshold_but_not_significant_is_undecided(self):
         # Medians 20% apart, but two of the six pairs go the other way.
         ref = [1000, 1000, 1000, 1000, 1000, 1000]
@@ -69,7 +81,7 @@ class KnownAnswerTest(unittest.TestCase):
         self.assertLess(d.change, -0.10)
         self.assertGreater(d.p, 0.05)
         self.assertEqual(d.verdict, D.UNDECIDED)
-        self.assertIn("not significantly", d.reason)
+        self.assertIn("reaches back inside", d.reason)
         self.assertGreater(d.suggested_pairs, 6)
 
     def test_a_wide_interval_around_no_change_is_undecided(self):
@@ -141,9 +153,15 @@ class ErrorRateTest(unittest.TestCase):
             self.assertGreater(v[D.GOOD], 0, (pairs, v))
 
     def test_a_real_slowdown_is_found_and_never_called_good(self):
-        v = self.verdicts(0.7, 10)
+        v = self.verdicts(0.7, 20)
         self.assertGreaterEqual(v[D.BAD], 0.95 * self.SEEDS, v)
         self.assertEqual(v[D.GOOD], 0, v)
+
+    def test_a_slowdown_just_inside_the_threshold_is_rarely_called_bad(self):
+        # 8% slower, 10% allowed: a good commit. "Estimate past -10% and p <= 0.05"
+        # would call it bad far more often than 5%.
+        v = self.verdicts(0.92, 10)
+        self.assertLessEqual(v[D.BAD], 0.05 * self.SEEDS, v)
 
     def test_a_slowdown_of_exactly_the_threshold_is_rarely_called_good(self):
         v = self.verdicts(0.9, 20)
