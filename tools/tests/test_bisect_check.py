@@ -15,6 +15,7 @@ import shutil
 import socket
 import stat
 import subprocess
+import threading
 import unittest
 
 from helpers import PYTHON, ROOT, TOOLS, ToolTestCase, git_repo, run_tool
@@ -57,12 +58,13 @@ add_custom_target(cabench ALL
   COMMAND ${CMAKE_COMMAND} -E copy ${CMAKE_SOURCE_DIR}/cabench.py ${CMAKE_BINARY_DIR}/bin/cabench)
 """
 # Benchmarks read_heavy and write_heavy, one entry per repetition, ops_per_s = RATE times
-# log-normal noise of sigma STANDIN_SIGMA (default 0.05), seeded by STANDIN_SEED and the
-# output file's name (every run of a step has its own noise). Appends its working folder
+# log-normal noise of sigma STANDIN_SIGMA (default 0.05), seeded by STANDIN_SEED, the
+# commit's number and the output file's name (every run has its own noise). Appends its working folder
 # to STANDIN_LOG; exits STANDIN_EXIT without a file when that is set.
 STANDIN = r"""#!PYTHON
 import json, math, os, random, re, sys
 RATE = @RATE@
+COMMIT = @COMMIT@
 args = dict(a[2:].split("=", 1) for a in sys.argv[1:] if a.startswith("--") and "=" in a)
 if os.environ.get("STANDIN_LOG"):
     with open(os.environ["STANDIN_LOG"], "a") as f:
@@ -73,7 +75,7 @@ if os.environ.get("STANDIN_EXIT"):
 reps = int(args.get("benchmark_repetitions", "1"))
 pattern = re.compile(args.get("benchmark_filter", "."))
 out = args["benchmark_out"]
-rng = random.Random(os.environ.get("STANDIN_SEED", "0") + ":" + os.path.basename(out))
+rng = random.Random(f"{os.environ.get('STANDIN_SEED', '0')}:{COMMIT}:{os.path.basename(out)}")
 sigma = float(os.environ.get("STANDIN_SIGMA", "0.05"))
 entries = []
 for name in ("read_heavy", "write_heavy"):
@@ -106,7 +108,7 @@ def standin_repo(folder, rates, broken=()):
                                      if i in broken else ""))
         with open(program, "w") as f:
             f.write(STANDIN.replace("PYTHON", PYTHON).replace("@RATE@", f"{rate:.1f}")
-                    + f"# commit {i}\n")
+                    .replace("@COMMIT@", str(i)))
         os.chmod(program, 0o755)
         subprocess.run(["git", "-C", folder, "add", "-A"], check=True, env=env)
         subprocess.run(["git", "-C", folder, "commit", "-q", "-m", f"commit {i}"], check=True,
@@ -114,6 +116,16 @@ def standin_repo(folder, rates, broken=()):
     out = subprocess.run(["git", "-C", folder, "rev-list", "--reverse", "HEAD"], check=True,
                          stdout=subprocess.PIPE, text=True, env=env).stdout
     return out.split()
+
+
+def accept_all(server):
+    """Accepts and closes connections on `server` until it is closed."""
+    while True:
+        try:
+            conn, _ = server.accept()
+        except OSError:
+            return
+        conn.close()
 
 
 class InterleavedTest(ToolTestCase):
@@ -126,12 +138,18 @@ class InterleavedTest(ToolTestCase):
         self.server = socket.socket()
         self.server.bind(("127.0.0.1", 0))
         self.server.listen(8)
+        # Accepts and closes every connection, so that the backlog never fills.
+        threading.Thread(target=accept_all, args=(self.server,), daemon=True).start()
         port = self.server.getsockname()[1]
         self.env = {"CABENCH_CACHE_URL": f"redis://127.0.0.1:{port}/0",
                     "CABENCH_DB_URL": f"mysql://cabench@127.0.0.1:{port}/cabench",
                     "CABENCH_REPORT": report.binary(), "STANDIN_SIGMA": "0.05"}
 
     def tearDown(self):
+        try:
+            self.server.shutdown(socket.SHUT_RDWR)  # wakes accept_all
+        except OSError:
+            pass
         self.server.close()
         super().tearDown()
 
@@ -167,7 +185,8 @@ class InterleavedTest(ToolTestCase):
         self.shas = standin_repo(self.repo, [1000, 700])
         proc = self.check()
         self.assertEqual(proc.returncode, 1, proc.stdout + proc.stderr)
-        self.assertIn("REGRESSION read_heavy: ops_per_s -30.0% over 10 pairs", proc.stdout)
+        self.assertRegex(proc.stdout, r"REGRESSION read_heavy: ops_per_s -(29|30|31)\.\d% over "
+                                      r"10 pairs")
         # A threshold wider than the slowdown lets it pass.
         self.assertEqual(self.check("--threshold", "40%").returncode, 0)
 
@@ -217,8 +236,8 @@ class InterleavedTest(ToolTestCase):
                                    "matches none", code=255)
 
     def test_git_bisect_run_names_the_planted_commit(self):
-        # 8 commits; commit 5 plants a 30% slowdown; commit 2 does not build (skipped).
-        self.shas = standin_repo(self.repo, [1000] * 5 + [700] * 3, broken=(2,))
+        # 8 commits; commit 5 plants a 30% slowdown; commit 3 does not build (skipped).
+        self.shas = standin_repo(self.repo, [1000] * 5 + [700] * 3, broken=(3,))
         # A copy of the tools made before bisecting, with the names table they read.
         copy = os.path.join(self.tmp, "copy")
         shutil.copytree(TOOLS, os.path.join(copy, "tools"),
@@ -236,6 +255,8 @@ class InterleavedTest(ToolTestCase):
             env=dict(os.environ, **self.env))
         self.assertEqual(proc.returncode, 0, proc.stdout)
         self.assertIn(f"{self.shas[5]} is the first bad commit", proc.stdout)
+        # The commit that does not build was tried first (the middle) and skipped.
+        self.assertIn("cannot test this commit: the build failed", proc.stdout)
         good_src = os.path.join(self.good_dir(), "src")
         self.assertEqual(proc.stdout.count(f"building {good_src} "), 1, proc.stdout)
 
