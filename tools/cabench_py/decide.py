@@ -37,10 +37,11 @@ direction:
 
 Why the bound and not only "W > L and p <= alpha" for BAD: that weaker rule
 calls a commit that is slower by just under the threshold -- a good commit by
-the threshold's own definition -- bad up to half the time. With the bound, the rule is symmetric: whatever the true
-change, the chance of the wrong verdict is at most alpha (BAD when the change
-is within L, GOOD when it is past L), and under "no change" BAD needs the
-estimate at about L plus the interval's half-width.
+the threshold's own definition -- bad up to half the time. With the bound the
+rule is symmetric: whatever the true change, the chance of the wrong verdict
+is at most alpha (BAD when the change is within L, GOOD when it is past L),
+and under "no change" BAD needs the estimate at about L plus the interval's
+half-width.
 
 Why a paired signed-rank test: interleaved runs share the machine's load
 pair by pair, so the pairs' differences carry less noise than the two samples

@@ -59,8 +59,8 @@ add_custom_target(cabench ALL
 """
 # Benchmarks read_heavy and write_heavy, one entry per repetition, ops_per_s = RATE times
 # log-normal noise of sigma STANDIN_SIGMA (default 0.05), seeded by STANDIN_SEED, the
-# commit's number and the output file's name (every run has its own noise). Appends its working folder
-# to STANDIN_LOG; exits STANDIN_EXIT without a file when that is set.
+# commit's number and the output file's name (every run has its own noise). Appends its
+# working folder to STANDIN_LOG; exits STANDIN_EXIT without a file when that is set.
 STANDIN = r"""#!PYTHON
 import json, math, os, random, re, sys
 RATE = @RATE@
@@ -180,13 +180,20 @@ class InterleavedTest(ToolTestCase):
         self.assertIn(f"building {self.repo} ", again.stdout)
         self.assertNotIn(f"building {good_src}", again.stdout)
         self.assertNotIn("checking out the good commit", again.stdout)
+        # --no-build runs both binaries as they are.
+        again = self.check("--no-build")
+        self.assertEqual(again.returncode, 0, again.stdout + again.stderr)
+        self.assertNotIn("building", again.stdout)
+        self.assert_one_line_error(self.check("--no-build", "--good-dir",
+                                              os.path.join(self.tmp, "none")),
+                                   "--no-build: the good commit has no worktree")
 
     def test_a_planted_slowdown_is_bad(self):
         self.shas = standin_repo(self.repo, [1000, 700])
         proc = self.check()
         self.assertEqual(proc.returncode, 1, proc.stdout + proc.stderr)
-        self.assertRegex(proc.stdout, r"REGRESSION read_heavy: ops_per_s -(2[5-9]|3[0-5])\.\d% over "
-                                      r"10 pairs")
+        self.assertRegex(proc.stdout,
+                         r"REGRESSION read_heavy: ops_per_s -(2[5-9]|3[0-5])\.\d% over 10 pairs")
         # A threshold wider than the slowdown lets it pass.
         self.assertEqual(self.check("--threshold", "40%").returncode, 0)
 
