@@ -34,6 +34,7 @@ void ScenarioBenchmark::Run(benchmark::State& state) {
   }
   if (std::optional<RunReport> report = thread->End(); report.has_value()) {
     for (const auto& [name, value] : report->counters) state.counters[name] = value;
+    if (!report->label.empty()) state.SetLabel(report->label);
   }
 }
 

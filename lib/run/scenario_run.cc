@@ -21,6 +21,7 @@
 #include "lib/engine/cache_bound.h"
 #include "lib/engine/open_loop.h"
 #include "lib/engine/plan.h"
+#include "lib/engine/validity.h"
 #include "lib/metrics/clock.h"
 #include "lib/metrics/summary.h"
 #include "lib/metrics/time_series.h"
@@ -477,6 +478,12 @@ RunReport ScenarioRun::Finish(ThreadLoop& loop, KvClient* kv) {
       }
     }
     report.counters = RunCounters(totals, summary, facts);
+    // The run's verdict on itself: its counters, and its label when invalid.
+    const Validity validity = JudgeRun(report.counters, totals.recorder,
+                                       static_cast<int>(std::thread::hardware_concurrency()));
+    for (NamedValue& c : validity.Counters()) report.counters.push_back(std::move(c));
+    report.label = validity.Label();
+    if (!validity.valid()) LogLine(report.label);
     if (!percentiles_reported_) {
       percentiles_reported_ = true;
       if (std::string left_out = PercentilesLeftOut(summary); !left_out.empty()) {

@@ -85,6 +85,9 @@ namespace cabench {
 struct RunReport {
   absl::Status status;
   std::vector<NamedValue> counters;
+  // The benchmark's label: why the run's numbers cannot be trusted
+  // ("invalid: not_steady, ..."), empty when they can (lib/engine/validity.h).
+  std::string label;
 };
 
 class ScenarioRun {

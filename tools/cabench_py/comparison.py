@@ -158,6 +158,14 @@ def print_table(rows, left=None):
             print("  " + "  ".join("-" * w for w in widths))
 
 
+def with_interval(run, counter, value):
+    """`value` formatted, followed by its 95% interval " [lo..hi]" when the run has one
+    (gbench.Run.interval)."""
+    ci = run.interval(counter)
+    text = fmt_auto(value)
+    return text if ci is None else f"{text} [{fmt_auto(ci[0])}..{fmt_auto(ci[1])}]"
+
+
 def compare_run(name, ra, rb, counters, thresholds, regressions, labels=("A", "B")):
     """Prints one benchmark's counter table (gbench Runs ra = old, rb = new); appends the
     regressions found (strings) to `regressions`. `labels` name the two sides."""
@@ -196,7 +204,8 @@ def compare_run(name, ra, rb, counters, thresholds, regressions, labels=("A", "B
                 verdict = "improved"
             else:
                 verdict = "ok"
-        row = [counter, fmt_auto(a), fmt_auto(b), fmt_signed(b - a), fmt_rel(a, b)]
+        row = [counter, with_interval(ra, counter, a), with_interval(rb, counter, b),
+               fmt_signed(b - a), fmt_rel(a, b)]
         if with_p:
             p = u_test(xa, xb)
             row.append("-" if p is None else f"{p:.4f}")

@@ -129,6 +129,23 @@ class Run:
             return [float(mean[counter])]
         return []
 
+    def interval(self, counter):
+        """The 95% interval (lo, hi) of the counter's value as samples() gives it: across
+        repetitions, the ci95_lo/ci95_hi aggregates cabench adds (Student's t of the mean);
+        in a single run, the percentile's own <counter>_ci_lo/_ci_hi (order statistics).
+        None when the file holds neither."""
+        lo, hi = self.aggregates.get("ci95_lo"), self.aggregates.get("ci95_hi")
+        if lo is not None and hi is not None and self.repetitions >= 2:
+            if is_number(lo.get(counter)) and is_number(hi.get(counter)):
+                return float(lo[counter]), float(hi[counter])
+            return None
+        if self.repetitions == 1:
+            (e,) = [e for e in self.iterations if not e.get("error_occurred")]
+            lo, hi = e.get(counter + "_ci_lo"), e.get(counter + "_ci_hi")
+            if is_number(lo) and is_number(hi):
+                return float(lo), float(hi)
+        return None
+
     @property
     def repetitions(self):
         return len([e for e in self.iterations if not e.get("error_occurred")])

@@ -1,4 +1,5 @@
 """Tests of tools/compare on fixture result files from real cabench runs."""
+import copy
 import importlib.machinery
 import importlib.util
 import json
@@ -153,6 +154,45 @@ class CompareTest(ToolTestCase):
                 shown_a, shown_b = (float(c.replace(",", "")) for c in row.split()[1:3])
                 self.assertAlmostEqual(shown_a / mean_a, 1.0, delta=5e-3, msg=row)
                 self.assertAlmostEqual(shown_b / mean_b, 1.0, delta=5e-3, msg=row)
+
+    def test_intervals_are_shown_beside_the_values(self):
+        # Repetitions: the mean with the ci95_lo / ci95_hi aggregates cabench writes.
+        doc = load("reps_a.json")
+        run_name = next(e["run_name"] for e in doc["benchmarks"]
+                        if e["name"].startswith(CONCURRENCY))
+        for agg, value in (("ci95_lo", 1234.0), ("ci95_hi", 5678.0)):
+            doc["benchmarks"].append({"name": run_name + "_" + agg, "run_name": run_name,
+                                      "run_type": "aggregate", "aggregate_name": agg,
+                                      "repetitions": 3, "threads": 4, "iterations": 1,
+                                      "real_time": 1.0, "cpu_time": 1.0, "time_unit": "ns",
+                                      "ops_per_s": value})
+        a = self.write("a.json", doc)
+        proc = run_tool("compare", a, a)
+        self.assertIn(proc.returncode, (0, 1), proc.stderr)
+        row = counter_row(proc.stdout, CONCURRENCY, "ops_per_s")
+        self.assertEqual(row.count("[1,234..5,678]") + row.count("[1234..5678]"), 2, row)
+        # One run: a percentile with its own interval (order statistics).
+        single = copy.deepcopy(self.single)
+        for e in single["benchmarks"]:
+            if e["name"].startswith(READ_HEAVY):
+                e.update(p99_us_ci_lo=100.0, p99_us_ci_hi=900.0)
+        b = self.write("b.json", single)
+        proc = run_tool("compare", b, b)
+        self.assertIn("[100..900]", counter_row(proc.stdout, READ_HEAVY, "p99_us"))
+
+    def test_an_invalid_run_is_warned_about(self):
+        doc = copy.deepcopy(self.single)
+        for e in doc["benchmarks"]:
+            if e["name"].startswith(READ_HEAVY):
+                e.update(valid=0.0, label="invalid: not_steady")
+            else:
+                e["valid"] = 1.0
+        b = self.write("b.json", doc)
+        proc = run_tool("compare", data("single.json"), b)
+        warnings = [l for l in proc.stdout.splitlines() if l.startswith("warning: ")]
+        self.assertEqual(len(warnings), 1, proc.stdout)
+        self.assertRegex(warnings[0], r"^warning: B: CacheAside/read_heavy/\S+: invalid: "
+                                      r"not_steady: its numbers cannot carry a conclusion$")
 
     def test_planted_regression_across_repetitions(self):
         b = self.write("b.json", modified(load("reps_a.json"), CONCURRENCY, "ops_per_s",

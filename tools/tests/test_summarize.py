@@ -31,12 +31,24 @@ class SummarizeTest(ToolTestCase):
                                   f"{e['p99_us']:.0f}",
                                   f"{e['hit_p99_us']:.1f}", f"{e['miss_vs_hit']:.1f}x",
                                   f"{e['db_avg_us']:.1f}", f"{e['db_p99_us']:.1f}",
-                                  f"{e['speedup']:.1f}x", "0"])
+                                  f"{e['speedup']:.1f}x", "0", "-"])
         # No cache: no hit rate, hit latency, miss/hit or speedup ("-", not 0).
         nc = row_of(proc.stdout, "no_cache_baseline").split()
         self.assertEqual(nc[4:7], ["-"] * 3)
         self.assertEqual(nc[8:10], ["-"] * 2)
         self.assertEqual(nc[12], "-")
+
+    def test_the_runs_verdict_on_itself_is_the_last_column(self):
+        doc = load("new_single.json")
+        base = next(e for e in doc["benchmarks"] if e["name"].split("/")[1] == "read_heavy")
+        good = dict(base, valid=1.0)
+        bad = dict(base, name=base["name"].replace("read_heavy", "stampede"), valid=0.0,
+                   label="invalid: not_steady, few_samples")
+        doc["benchmarks"] = [good, bad]
+        proc = run_tool("summarize", write_json(self.tmp, "valid.json", doc))
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertTrue(row_of(proc.stdout, "read_heavy").endswith("  ok"))
+        self.assertTrue(row_of(proc.stdout, "stampede").endswith("INVALID: not_steady, few_samples"))
 
     def test_intervals_are_shown_beside_their_values(self):
         doc = load("new_single.json")
