@@ -239,11 +239,12 @@ def _direction_of_kind(c):
 # runs; END_ALPHA is chosen by simulating the fitted, correlated noise model
 # (tools/gate-rates) so that a whole history rarely raises a false alarm.
 
-END_ALPHA = 0.002
+END_ALPHA = 0.0005
 END_KS = (1, 2, 3)
-REF_WINDOW = 12
+REF_WINDOW = 20
 MIN_REF = 5
-K1_MIN_Z = 6.0
+K1_MIN_Z = 8.0
+GATE_ALPHA = 0.001  # a change point gates only this sure (the smallest p of 999 shuffles)
 MIN_RUNS = MIN_REF + max(END_KS)  # the fewest runs the gate works on
 
 EndShift = collections.namedtuple("EndShift", "k before after change p z kind")
@@ -338,12 +339,16 @@ def end_shift(values, direction, min_change, end_alpha=END_ALPHA, ks=END_KS, ref
     return best
 
 
-def gate(values, direction, min_change, alpha=ALPHA, end_alpha=END_ALPHA, cps=None):
+def gate(values, direction, min_change, alpha=ALPHA, end_alpha=END_ALPHA, cps=None,
+         gate_alpha=GATE_ALPHA):
     """(change points, standing regressions, end shift or None) of `values`: the gate
-    fails when either of the last two is non-empty. `cps`: detect()'s answer if known."""
+    fails when either of the last two is non-empty. A standing regression gates only with
+    p <= gate_alpha (the gate watches every benchmark and counter at once, so it needs
+    surer change points than the report). `cps`: detect()'s answer if known."""
     if cps is None:
         cps = detect(values, direction, min_change, alpha=alpha)
-    standing = standing_regressions(values, cps, min_change)
+    standing = [c for c in standing_regressions(values, cps, min_change)
+                if c.p <= gate_alpha]
     start = cps[-1].index if cps else 0
     return cps, standing, end_shift(values, direction, min_change, end_alpha,
                                     ref_start=start)
