@@ -220,8 +220,10 @@ def _direction_of_kind(c):
 #   scale: log values for a relative min_change (a ratio is what the noise
 #     multiplies), the values themselves for an absolute one;
 #   level c and spread s: the mean and standard deviation of the reference runs
-#     within TRIM x 1.4826 MAD of its median (the history's own robust spread: a
-#     loaded run in the reference neither moves the level nor inflates the spread);
+#     within TRIM x 1.4826 MAD of its median (the history's own spread; a run far
+#     out -- a badly loaded machine, a broken run -- neither moves the level nor
+#     inflates the spread; a tighter cut would trim ordinary runs and make the
+#     spread too small);
 #   each newest run's deviation z the counter's bad way, in units of s;
 #   k = 1: the newest run alone; k = 2: both newest runs must be worse (the least
 #     bad one counts); k = 3: two of the three (the median counts), so one loaded
@@ -236,15 +238,18 @@ def _direction_of_kind(c):
 #     Bonferroni: p = min(1, 3 p_k).
 # It is an end shift when p <= end_alpha, the level of the newest k (their median)
 # moved the bad way from c by at least min_change. The p-value assumes independent
-# runs; END_ALPHA is chosen by simulating the fitted, correlated noise model
-# (tools/gate-rates) so that a whole history rarely raises a false alarm.
+# normal runs; the machine's are neither (loaded spells, correlation from run to
+# run), so END_ALPHA is small and was chosen by simulating the fitted noise model
+# (tools/gate-rates, results/history/gate_rates.json): one history of 20 benchmarks
+# x 3 counters should raise a false alarm in at most 5% of flat histories.
 
-END_ALPHA = 0.0005
+END_ALPHA = 0.00003
 END_KS = (1, 2, 3)
 REF_WINDOW = 20
 MIN_REF = 5
 K1_MIN_Z = 8.0
-GATE_ALPHA = 0.001  # a change point gates only this sure (the smallest p of 999 shuffles)
+GATE_ALPHA = 0.0002  # a standing regression gates only this sure ...
+GATE_PERMUTATIONS = 9999  # ... by a test of its own segment with this many shuffles
 MIN_RUNS = MIN_REF + max(END_KS)  # the fewest runs the gate works on
 
 EndShift = collections.namedtuple("EndShift", "k before after change p z kind")
@@ -339,16 +344,31 @@ def end_shift(values, direction, min_change, end_alpha=END_ALPHA, ks=END_KS, ref
     return best
 
 
+def gate_p(values, points, c, permutations=GATE_PERMUTATIONS, seed=SEED, alpha=None):
+    """The p-value of change point `c` (one of `points`, detect()'s answer for `values`)
+    by the permutation test of best_split() on its own segment -- the runs between the
+    change points on either side of it -- with `permutations` shuffles: the report's
+    999 shuffles cannot give p below 0.001, and the gate needs surer change points
+    (it watches every benchmark and counter at once). 1.0 when the segment's best split
+    is elsewhere."""
+    bounds = [0] + [q.index for q in points] + [len(values)]
+    j = bounds.index(c.index)
+    lo, hi = bounds[j - 1], bounds[j + 1]
+    split = best_split(values[lo:hi], MIN_SIZE, permutations, seed, alpha)
+    if split is None or lo + split[0] != c.index:
+        return 1.0
+    return split[2]
+
+
 def gate(values, direction, min_change, alpha=ALPHA, end_alpha=END_ALPHA, cps=None,
          gate_alpha=GATE_ALPHA):
     """(change points, standing regressions, end shift or None) of `values`: the gate
-    fails when either of the last two is non-empty. A standing regression gates only with
-    p <= gate_alpha (the gate watches every benchmark and counter at once, so it needs
-    surer change points than the report). `cps`: detect()'s answer if known."""
+    fails when either of the last two is non-empty. A standing regression counts only
+    with gate_p <= gate_alpha. `cps`: detect()'s answer if known."""
     if cps is None:
         cps = detect(values, direction, min_change, alpha=alpha)
     standing = [c for c in standing_regressions(values, cps, min_change)
-                if c.p <= gate_alpha]
+                if gate_p(values, cps, c, alpha=gate_alpha) <= gate_alpha]
     start = cps[-1].index if cps else 0
     return cps, standing, end_shift(values, direction, min_change, end_alpha,
                                     ref_start=start)

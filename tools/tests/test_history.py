@@ -67,6 +67,9 @@ class ChangePointTest(unittest.TestCase):
         self.assertAlmostEqual(c.change, -0.4, delta=0.12)
         self.assertLessEqual(c.p, changepoint.ALPHA)
         self.assertEqual(changepoint.standing_regressions(values, found, OPS), found)
+        # The gate's own test of it (9999 shuffles of its segment) is surer still.
+        self.assertLessEqual(changepoint.gate_p(values, found, c), changepoint.GATE_ALPHA)
+        self.assertEqual(changepoint.gate(values, comparison.HIGHER, OPS)[1], found)
 
     def test_direction_decides_the_kind(self):
         values = synthetic.shifted_values(RUNS, SHIFT_AT, 0.6, base=500.0, seed=7)
@@ -147,17 +150,17 @@ class EndShiftTest(unittest.TestCase):
         return hits / seeds
 
     def test_a_drop_in_the_newest_runs_is_caught(self):
-        # One run is believed only for a drop far beyond a loaded machine's; two and
-        # three runs for a drop of 40% (the floors are below the rates measured with
-        # these seeds: 92%, 78%, 50%).
+        # One run is believed only for a drop far beyond a loaded machine's; then two
+        # runs of a 50% drop, three of a 40% drop (the floors are below the rates measured with
+        # these seeds: 92%, 56%, 40%; tools/gate-rates measures more seeds).
         rates = {1: self.end_rate(1, -0.85), 2: self.end_rate(2, -0.5),
                  3: self.end_rate(3, -0.4)}
         print(f"\n  end shift caught: newest 1 run -85% {rates[1]:.0%}, newest 2 -50% "
               f"{rates[2]:.0%}, newest 3 -40% {rates[3]:.0%} ({self.SEEDS} seeds)",
               file=sys.stderr)
         self.assertGreaterEqual(rates[1], 0.85)
-        self.assertGreaterEqual(rates[2], 0.65)
-        self.assertGreaterEqual(rates[3], 0.4)
+        self.assertGreaterEqual(rates[2], 0.45)
+        self.assertGreaterEqual(rates[3], 0.3)
 
     def test_one_loaded_newest_run_is_not_an_end_shift(self):
         # A loaded machine keeps 58-66% of a run's throughput (noise_model.json); the
@@ -178,10 +181,11 @@ class EndShiftTest(unittest.TestCase):
         x = t / math.sqrt(4.0 + t * t)
         self.assertAlmostEqual(p, 0.5 - 0.5 * x * (1.5 - 0.5 * x * x), places=12)
         self.assertAlmostEqual(p, 0.0022342, places=6)
-        # z 6.3 < K1_MIN_Z: one run is not believed; at 30 (z 12.6) it is.
+        # z 6.3 < K1_MIN_Z: one run is not believed; at 30 (z 12.6) it is, with its own
+        # p (only k = 1 fits in 6 runs: no factor for trying several k).
         hit = comparison.Threshold(2, True, comparison.HIGHER)
-        self.assertIsNone(changepoint.end_shift(values, comparison.HIGHER, hit))
-        found = changepoint.end_shift(values[:-1] + [30.0], comparison.HIGHER, hit)
+        self.assertIsNone(changepoint.end_shift(values, comparison.HIGHER, hit, 0.01))
+        found = changepoint.end_shift(values[:-1] + [30.0], comparison.HIGHER, hit, 0.01)
         self.assertEqual((found.k, found.before, found.after, found.change), (1, 50.0, 30.0,
                                                                               -20.0))
         t = 20.0 / math.sqrt(2.5) / math.sqrt(1.2)
