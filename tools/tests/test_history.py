@@ -300,6 +300,16 @@ class HistoryToolTest(ToolTestCase):
         proc = self.history("-q", "--counter", "ops_per_s", machine="m2")
         self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
 
+    def test_a_regression_too_weak_to_gate_is_named_and_exits_0(self):
+        # 10 runs, 5 before and 5 after a -50% shift: found at p = 0.009 <= --alpha,
+        # but 5 against 5 cannot reach the gate's p <= 0.0002 (60 series are watched).
+        self.write(5, -0.5, outlier_rate=0.0, shas=self.shas[:10])
+        proc = self.history("-q", "--counter", "ops_per_s")
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        self.assertIn(f"REGRESSION  {self.bench}  ops_per_s", proc.stdout)
+        self.assertIn("stands at the newest run, but its own test", proc.stdout)
+        self.assertIn("not gating", proc.stdout)
+
     def test_too_few_runs_for_the_gate(self):
         self.write(shas=self.shas[:changepoint.MIN_RUNS - 1])
         self.assert_one_line_error(self.history(), f"{changepoint.MIN_RUNS - 1} runs to analyse",
