@@ -129,3 +129,87 @@ def write_history(root, machine, runs, indent=1):
             f.write("\n")
         paths.append(path)
     return paths
+
+
+# ---------------------------------------------------------------- the fitted noise model
+#
+# The model above draws every run independently. The reference machine's runs are not:
+# a run's neighbours in time share its machine's state (other jobs come and go over
+# minutes), and a loaded machine stays loaded for several runs. The correlated model
+# (fitted by tools/fit-noise to the repository's own repeated runs; its parameters in
+# results/history/noise_model.json) draws a sequence of n runs' log factors as
+#
+#   a_t = phi * a_{t-1} + sqrt(1 - phi^2) * N(0, sigma)    (AR(1), stationary sd sigma)
+#   l_t = log U(depth)  while a loaded spell lasts, else 0  (the machine's load)
+#   log f_t = a_t + l_t
+#
+# A spell starts at a run with probability spell_rate (when none is on) and lasts a
+# geometric number of runs of mean spell_length; each run of it keeps U(depth_lo,
+# depth_hi) of its throughput. The load is the machine's, shared by every benchmark of
+# the run; the AR(1) part is each benchmark's own. Latency counters (*_us) are divided
+# by the factor and carry noise of their own, lognormal with latency_sigma.
+
+NOISE_MODEL = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                           "results", "history", "noise_model.json")
+
+
+class NoiseModel:
+    """The parameters of the correlated model (see above); `from_file` reads the ones
+    tools/fit-noise wrote."""
+
+    FIELDS = ("sigma", "phi", "spell_rate", "spell_length", "depth_lo", "depth_hi",
+              "latency_sigma")
+
+    def __init__(self, sigma=SIGMA, phi=0.0, spell_rate=OUTLIER_RATE, spell_length=1.0,
+                 depth_lo=OUTLIER_FACTOR[0], depth_hi=OUTLIER_FACTOR[1], latency_sigma=0.0):
+        self.sigma, self.phi = float(sigma), float(phi)
+        self.spell_rate, self.spell_length = float(spell_rate), max(1.0, float(spell_length))
+        self.depth_lo, self.depth_hi = float(depth_lo), float(depth_hi)
+        self.latency_sigma = float(latency_sigma)
+
+    @classmethod
+    def from_file(cls, path=NOISE_MODEL):
+        with open(path, encoding="utf-8") as f:
+            params = json.load(f)["parameters"]
+        return cls(**{k: params[k] for k in cls.FIELDS})
+
+    def as_dict(self):
+        return {k: getattr(self, k) for k in self.FIELDS}
+
+    def ar1(self, n, rng, count=1):
+        """(count, n) AR(1) log factors, stationary sd sigma, lag-1 correlation phi."""
+        import numpy as np
+        e = rng.normal(0.0, self.sigma, (count, n))
+        out = np.empty((count, n))
+        out[:, 0] = e[:, 0]
+        tail = np.sqrt(max(0.0, 1.0 - self.phi ** 2))
+        for t in range(1, n):
+            out[:, t] = self.phi * out[:, t - 1] + tail * e[:, t]
+        return out
+
+    def load(self, n, rng, count=1):
+        """(count, n) load factors: 1 outside a spell, U(depth_lo, depth_hi) inside. The
+        first run is in a spell with the stationary probability."""
+        import numpy as np
+        stop = 1.0 / self.spell_length
+        busy = self.spell_rate / (self.spell_rate + stop) if self.spell_rate > 0 else 0.0
+        on = rng.random(count) < busy
+        out = np.ones((count, n))
+        for t in range(n):
+            if t:
+                u = rng.random(count)
+                on = np.where(on, u >= stop, u < self.spell_rate)
+            out[on, t] = rng.uniform(self.depth_lo, self.depth_hi, int(on.sum()))
+        return out
+
+    def factors(self, n, rng, count=1, load=None):
+        """(count, n) run factors of `count` benchmarks sharing one machine: each its
+        own AR(1) part, times the machine's load (drawn once, or given: n factors)."""
+        import numpy as np
+        if load is None:
+            load = self.load(n, rng)[0]
+        return np.exp(self.ar1(n, rng, count)) * np.asarray(load)[None, :]
+
+    def latency_noise(self, shape, rng):
+        import numpy as np
+        return np.exp(rng.normal(0.0, self.latency_sigma, shape))

@@ -6,7 +6,8 @@ import unittest
 
 from helpers import TOOLS, data, run_path, run_tool
 
-PYTHON_TOOLS = ["compare", "plot", "summarize", "limits", "record", "history", "bisect-check"]
+PYTHON_TOOLS = ["compare", "plot", "summarize", "limits", "record", "history", "bisect-check",
+                "fit-noise", "gate-rates"]
 SHELL_TOOLS = ["run", "test", "sanitize", "fuzz", "servers", "capacity"]
 RULE = "Exit status (the rule of every cabench tool): 0"
 

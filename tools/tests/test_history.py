@@ -7,7 +7,9 @@ and how often a flat history reports one; it prints both (python3 -m unittest -v
 test_history shows them) and fails when they fall below what tools/history --help
 states."""
 import json
+import math
 import os
+import re
 import sys
 import unittest
 
@@ -65,6 +67,9 @@ class ChangePointTest(unittest.TestCase):
         self.assertAlmostEqual(c.change, -0.4, delta=0.12)
         self.assertLessEqual(c.p, changepoint.ALPHA)
         self.assertEqual(changepoint.standing_regressions(values, found, OPS), found)
+        # The gate's own test of it (9999 shuffles of its segment) is surer still.
+        self.assertLessEqual(changepoint.gate_p(values, found, c), changepoint.GATE_ALPHA)
+        self.assertEqual(changepoint.gate(values, comparison.HIGHER, OPS)[1], found)
 
     def test_direction_decides_the_kind(self):
         values = synthetic.shifted_values(RUNS, SHIFT_AT, 0.6, base=500.0, seed=7)
@@ -121,6 +126,83 @@ class ChangePointTest(unittest.TestCase):
         print(f"  -20% shift: at the right run {exact:.0%}, within one run {near:.0%}",
               file=sys.stderr)
         self.assertGreaterEqual(near, 0.15)
+
+
+def model_history(seed, runs=RUNS, spells=True):
+    """A flat ops_per_s history with the fitted, correlated noise model
+    (results/history/noise_model.json); without its loaded spells if not `spells`."""
+    model = synthetic.NoiseModel.from_file()
+    if not spells:
+        model.spell_rate = 0.0
+    return list(15000.0 * model.factors(runs, synthetic.rng_of(seed))[0])
+
+
+class EndShiftTest(unittest.TestCase):
+    SEEDS = 50
+
+    def end_rate(self, k, drop, seeds=SEEDS, spells=True):
+        hits = 0
+        for seed in range(seeds):
+            values = model_history(500 + seed, spells=spells)
+            values[-k:] = [v * (1.0 + drop) for v in values[-k:]]
+            _, standing, end = changepoint.gate(values, comparison.HIGHER, OPS)
+            hits += bool(standing) or end is not None
+        return hits / seeds
+
+    def test_a_drop_in_the_newest_runs_is_caught(self):
+        # One run is believed only for a drop far beyond a loaded machine's; then two
+        # runs of a 50% drop, three of a 40% drop (the floors are below the rates measured with
+        # these seeds: 92%, 56%, 40%; tools/gate-rates measures more seeds).
+        rates = {1: self.end_rate(1, -0.85), 2: self.end_rate(2, -0.5),
+                 3: self.end_rate(3, -0.4)}
+        print(f"\n  end shift caught: newest 1 run -85% {rates[1]:.0%}, newest 2 -50% "
+              f"{rates[2]:.0%}, newest 3 -40% {rates[3]:.0%} ({self.SEEDS} seeds)",
+              file=sys.stderr)
+        self.assertGreaterEqual(rates[1], 0.85)
+        self.assertGreaterEqual(rates[2], 0.45)
+        self.assertGreaterEqual(rates[3], 0.3)
+
+    def test_one_loaded_newest_run_is_not_an_end_shift(self):
+        # A loaded machine keeps 58-66% of a run's throughput (noise_model.json); the
+        # history has no other loaded run (two in a row look like a 40% drop).
+        self.assertLessEqual(self.end_rate(1, -0.4, spells=False), 0.02)
+
+    def test_an_improvement_at_the_end_is_not_an_end_shift(self):
+        self.assertEqual(self.end_rate(3, 0.6, seeds=20), 0.0)
+
+    def test_known_answer_p_of_a_tiny_history(self):
+        # Reference 50 52 48 51 49: mean 50, sd sqrt(10/4); the newest run 40 is
+        # z = 10 / 1.5811 = 6.3246 spreads low; one new run against 5: Student's t with
+        # 4 degrees of freedom at z / sqrt(1 + 1/5), whose tail has a closed form.
+        values = [50.0, 52.0, 48.0, 51.0, 49.0, 40.0]
+        p, z, ref = changepoint.end_shift_p(values, 1, comparison.HIGHER, absolute=True)
+        self.assertAlmostEqual(z, 10.0 / math.sqrt(2.5), places=9)
+        t = z / math.sqrt(1.2)
+        x = t / math.sqrt(4.0 + t * t)
+        self.assertAlmostEqual(p, 0.5 - 0.5 * x * (1.5 - 0.5 * x * x), places=12)
+        self.assertAlmostEqual(p, 0.0022342, places=6)
+        # z 6.3 < K1_MIN_Z: one run is not believed; at 30 (z 12.6) it is, with its own
+        # p (only k = 1 fits in 6 runs: no factor for trying several k).
+        hit = comparison.Threshold(2, True, comparison.HIGHER)
+        self.assertIsNone(changepoint.end_shift(values, comparison.HIGHER, hit, 0.01))
+        found = changepoint.end_shift(values[:-1] + [30.0], comparison.HIGHER, hit, 0.01)
+        self.assertEqual((found.k, found.before, found.after, found.change), (1, 50.0, 30.0,
+                                                                              -20.0))
+        t = 20.0 / math.sqrt(2.5) / math.sqrt(1.2)
+        x = t / math.sqrt(4.0 + t * t)
+        self.assertAlmostEqual(found.p, 0.5 - 0.5 * x * (1.5 - 0.5 * x * x), places=12)
+
+    def test_tail_p_of_several_runs_matches_a_simulation(self):
+        import numpy as np
+        rng = np.random.default_rng(0)
+        n, m, z = 100000, 12, 2.0
+        ref = rng.normal(size=(n, m))
+        new = rng.normal(size=(n, 3))
+        devs = (ref.mean(1)[:, None] - new) / ref.std(1, ddof=1)[:, None]
+        for k, col in ((2, 0), (3, 1)):  # both of 2 (the least); 2 of 3 (the middle)
+            simulated = float(np.mean(np.sort(devs[:, :k], axis=1)[:, col] >= z))
+            self.assertAlmostEqual(changepoint.tail_p(z, k, m, m - 1), simulated,
+                                   delta=4 * math.sqrt(simulated / n) + 1e-4)
 
 
 class HistoryToolTest(ToolTestCase):
@@ -193,6 +275,51 @@ class HistoryToolTest(ToolTestCase):
         self.assertIn(f"{RUNS} runs on the first-parent line", proc.stdout)
         self.assertIn("not on the first-parent line of HEAD (not analysed)", proc.stdout)
         self.assertIn("dirty tree; --include-dirty", proc.stdout)
+
+    def test_a_drop_in_the_newest_runs_exits_1_naming_it(self):
+        for k, drop in ((1, -0.9), (2, -0.6), (3, -0.5)):
+            self.write(RUNS - k, drop, outlier_rate=0.0, machine=f"k{k}")
+            proc = self.history("-q", "--counter", "ops_per_s", machine=f"k{k}")
+            self.assertEqual(proc.returncode, 1, proc.stdout + proc.stderr)
+            self.assertIn(f"REGRESSION  {self.bench}  ops_per_s", proc.stdout)
+            # The k with the smallest p is named: never more runs than the drop has.
+            named = re.search(r"in the newest (\d) runs?, since (\w+)", proc.stdout)
+            self.assertIsNotNone(named, proc.stdout)
+            j = int(named.group(1))
+            self.assertLessEqual(j, k)
+            self.assertEqual(named.group(2), self.shas[RUNS - j][:12])
+
+    def test_a_loaded_newest_run_and_an_improvement_at_the_end_exit_0(self):
+        runs = synthetic.make_history(self.base, self.shas, RUNS - 1, -0.4, "ops_per_s",
+                                      None, seed=5, outlier_rate=0.0)  # every benchmark
+        synthetic.write_history(self.root, "m1", runs)
+        proc = self.history("-q", "--counter", "ops_per_s")
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        self.assertIn("none: the newest runs are not worse", proc.stdout)
+        self.write(RUNS - 3, 0.6, outlier_rate=0.0, machine="m2")
+        proc = self.history("-q", "--counter", "ops_per_s", machine="m2")
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+
+    def test_a_regression_too_weak_to_gate_is_named_and_exits_0(self):
+        # 10 runs, 5 before and 5 after a -50% shift: found at p = 0.009 <= --alpha,
+        # but 5 against 5 cannot reach the gate's p <= 0.0002 (60 series are watched).
+        self.write(5, -0.5, outlier_rate=0.0, shas=self.shas[:10])
+        proc = self.history("-q", "--counter", "ops_per_s")
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        self.assertIn(f"REGRESSION  {self.bench}  ops_per_s", proc.stdout)
+        self.assertIn("stands at the newest run, but its own test", proc.stdout)
+        self.assertIn("not gating", proc.stdout)
+
+    def test_too_few_runs_for_the_gate(self):
+        self.write(shas=self.shas[:changepoint.MIN_RUNS - 1])
+        self.assert_one_line_error(self.history(), f"{changepoint.MIN_RUNS - 1} runs to analyse",
+                                   f"needs at least {changepoint.MIN_RUNS}")
+
+    def test_alpha_outside_0_1(self):
+        self.write(shas=self.shas[:2])
+        self.assert_one_line_error(self.history("--alpha", "1.5"), "--alpha must be between")
+        self.assert_one_line_error(self.history("--end-alpha", "0"),
+                                   "--end-alpha must be between")
 
     # Bad input: one line on stderr, exit 2.
     def test_missing_history(self):
