@@ -358,14 +358,17 @@ class SuiteTest(unittest.TestCase):
             self.assertGreater(b["hit_rate_pct"], 80, b)
 
     def test_cache_size_sweep_points_hold_their_share_and_lie_in_the_model_band(self):
-        # Two points of the sweep (the committed full run has all six, checked by
-        # tools/tests/test_results.py): the room measured to hold 1% and 10% of the keys,
-        # warmed up until steady with shorter windows than the full sweep's.
+        # Two points of the sweep (the committed full run has all six): the room measured
+        # to hold 5% and 10% of the keys, warmed up until steady with shorter windows than
+        # the full sweep's. Not 1%: its room (360 keys, ~65 KB) is smaller than the swing of
+        # the run's five connections' buffers, which Redis counts against maxmemory (28 to
+        # 98 KB between two reads while sizing), so the share it holds at the end ranges
+        # from 0.4% to 1.2% run to run; the run reports what it held.
         with open(os.path.join(SCENARIOS, "cache_size_sweep.yaml")) as f:
             text = f.read()
-        text = re.sub(r"cache_keys_pct: \[.*\]", "cache_keys_pct: [1, 10]", text)
-        text = re.sub(r"warmup_window_ops: \d+", "warmup_window_ops: 4000", text)
-        text = re.sub(r"warmup_ops: \d+", "warmup_ops: 60000", text)
+        text = re.sub(r"cache_keys_pct: \[.*\]", "cache_keys_pct: [5, 10]", text)
+        text = re.sub(r"warmup_window_ops: \d+", "warmup_window_ops: 8000", text)
+        text = re.sub(r"warmup_ops: \d+", "warmup_ops: 120000", text)
         remove_cabench_keys()
         before = cache_config()
         with tempfile.TemporaryDirectory() as out:
@@ -390,19 +393,16 @@ class SuiteTest(unittest.TestCase):
                 print("cache_keys_pct %d: held %.2f%% of the keys, hit rate %.2f%%, band "
                       "%.2f..%.2f%%" % (pct, share, hit, rnd, lru), file=sys.stderr)
                 shares.append(pct)
-                # The room was measured, not guessed: within a third of the share asked for,
-                # and within a half for a room of under 100 KB (fewer than 500 keys: the
-                # buffers of a few busy connections, which grow with a loaded machine's
-                # backlog, move it by that much; 1% held 0.61% under ctest -j4). The
-                # hit rate below is judged at the share held, whatever it was.
-                close = 0.5 if b["key_universe"] * pct / 100 < 500 else 0.67
+                # The room was measured, not guessed: within a third of the share asked
+                # for. The hit rate below is judged at the share held, whatever it was.
+                close = 0.67
                 self.assertGreater(share, pct * close, b["name"])
                 self.assertLess(share, pct * 1.5, b["name"])
                 self.assertEqual(b["steady_reached"], 1, b["name"])
                 # Redis's sampled LRU lies between random eviction and exact LRU.
                 self.assertGreaterEqual(hit, rnd - 3.0, b["name"])
                 self.assertLessEqual(hit, lru + 3.0, b["name"])
-            self.assertEqual(shares, [1, 10])
+            self.assertEqual(shares, [5, 10])
         self.assertEqual(cache_config(), before)
 
     def test_a_cache_tools_servers_did_not_start_is_not_reconfigured(self):
