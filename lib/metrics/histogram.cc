@@ -104,11 +104,6 @@ std::optional<std::pair<double, double>> Histogram::PercentileInterval(double p)
   return std::make_pair(ValueAtRank(r->lo), ValueAtRank(r->hi));
 }
 
-bool Histogram::PercentileEstimable(double p) const {
-  const int64_t need = MinSamplesForQuantile(p / 100.0);
-  return need > 0 && count_ >= need;
-}
-
 std::string Histogram::Serialize() const {
   std::string out =
       absl::StrCat(kMagic, " ", kFormatVersion, " ", kSubBucketBits, " ",

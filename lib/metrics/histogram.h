@@ -143,12 +143,8 @@ class Histogram {
   // The 95% interval of the p-th percentile (p in (0, 100)) from order
   // statistics (lib/metrics/order_stats.h): {low, high} in nanoseconds, as
   // ValueAtRank() reports them; nullopt when the samples are too few to
-  // bound it (PercentileEstimable()).
+  // bound it (QuantileEstimable(Count(), p / 100)).
   std::optional<std::pair<double, double>> PercentileInterval(double p) const;
-
-  // Whether Count() samples can bound the p-th percentile at 95% (else
-  // cabench reports no number for it).
-  bool PercentileEstimable(double p) const;
 
   // Bucket access, for tests and for exporters that want the raw shape.
   int64_t BucketCount(int index) const {

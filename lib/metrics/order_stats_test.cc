@@ -97,8 +97,8 @@ TEST(HistogramIntervalTest, IsTheValuesAtTheIntervalsRanks) {
   EXPECT_EQ(p95->second, 197);
   // 200 samples cannot bound a 99th percentile.
   EXPECT_FALSE(h.PercentileInterval(99).has_value());
-  EXPECT_FALSE(h.PercentileEstimable(99));
-  EXPECT_TRUE(h.PercentileEstimable(95));
+  EXPECT_FALSE(QuantileEstimable(h.Count(), 0.99));
+  EXPECT_TRUE(QuantileEstimable(h.Count(), 0.95));
   EXPECT_FALSE(Histogram().PercentileInterval(50).has_value());
 }
 
