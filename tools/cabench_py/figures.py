@@ -38,7 +38,12 @@ run folder's benchmarks.json: @read_pct, @ttl_ms, @access, @rate_per_s,
 name), @file (the results file the entry comes from, relative to the Markdown file), or
 arithmetic over them (+ - * / and parentheses, numbers). A field written FIELD? may be
 absent: the figure is then "-" (cabench leaves out a counter that does not apply, never
-0). FORMAT is a Python format spec (default: the value as is); ',' groups thousands.
+0). FIELD@AGGREGATE reads the field of the entry's sibling aggregate of a run with
+repetitions (the entry of the same run_name whose aggregate_name is AGGREGATE:
+ops_per_s@ci95_lo, hit_rate_pct@stddev), so a row of means can show its interval.
+FORMAT is a Python format spec (default: the value as is); ',' groups thousands. A
+column LO .. HI (two expressions, one format) shows the range "lo..hi" ("-" when either
+end is absent).
 """
 import ast
 import operator
@@ -84,9 +89,11 @@ class _Absent(Exception):
 
 # One entry of a results file, with what its marker knows about it.
 class _Item:
-    def __init__(self, entry, name, file, groups, known):
+    def __init__(self, entry, name, file, groups, known, aggregates=None):
         self.entry, self.name, self.file, self.groups, self.known = \
             entry, name, file, groups, known
+        # (run_name, aggregate_name) -> entry, of the entry's file.
+        self.aggregates = aggregates or {}
 
 
 def _lookup(name, item, where):
@@ -112,6 +119,15 @@ def _lookup(name, item, where):
             raise ToolError(f"{where}: {item.name} has no parameter {key} (no benchmarks.json "
                             "beside its results file records it)")
         return p[key]
+    if "@" in name:
+        name, aggregate = name.split("@", 1)
+        run = entry.get("run_name", item.name)
+        entry = item.aggregates.get((run, aggregate))
+        if entry is None:
+            if optional:
+                raise _Absent()
+            raise ToolError(f"{where}: {item.name} has no {aggregate} aggregate (a run with "
+                            "repetitions has one)")
     value = entry
     for part in name.split("."):
         if not isinstance(value, dict) or part not in value or value[part] is None:
@@ -122,7 +138,7 @@ def _lookup(name, item, where):
     return value
 
 
-_NAME = re.compile(r"@\w+|[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*\??")
+_NAME = re.compile(r"@\w+|[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*(?:@\w+)?\??")
 
 
 def _evaluate(expr, item, where):
@@ -171,8 +187,13 @@ def _format(value, fmt, where):
 
 
 def _figure(expr, fmt, item, where):
-    """EXPR of `item`, formatted; '-' when a FIELD? in it is absent."""
+    """EXPR (or the range LO .. HI) of `item`, formatted; '-' when a FIELD? in it is
+    absent."""
     try:
+        lo, dots, hi = expr.partition(" .. ")
+        if dots:
+            return (_format(_evaluate(lo, item, where), fmt, where) + ".." +
+                    _format(_evaluate(hi, item, where), fmt, where))
         return _format(_evaluate(expr, item, where), fmt, where)
     except _Absent:
         return "-"
@@ -230,10 +251,13 @@ def _entries(root, md_folder, spec, where, cache):
             raise ToolError(f"{where}: {file} is not a results file (expected an object)")
         known = params.of_results(path, doc) if not spec.get("in") else {}
         shown = os.path.relpath(path, md_folder)
-        for name, e in _named_entries(doc, spec.get("in"), where, file):
+        named = _named_entries(doc, spec.get("in"), where, file)
+        aggregates = {(e.get("run_name"), e.get("aggregate_name")): e for _, e in named
+                      if e.get("run_type") == "aggregate"}
+        for name, e in named:
             m = pattern.search(name)
             if m and all(str(e.get(f)) == v for f, v in conditions):
-                out.append(_Item(e, name, shown, m.groups(), known))
+                out.append(_Item(e, name, shown, m.groups(), known, aggregates))
     if not out:
         raise ToolError(f"{where}: no entry of {spec['file']} matches")
     return out

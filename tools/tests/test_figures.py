@@ -149,6 +149,25 @@ class FiguresTest(ToolTestCase):
             f.write(marker.replace("?", "") + "<!-- /figures -->\n")
         self.assert_one_line_error(self.figures("--check"), "has no field hit_rate_pct")
 
+    def test_a_mean_with_its_interval_from_the_sibling_aggregates(self):
+        results = copy.deepcopy(RESULTS)
+        run = results["benchmarks"][0]["run_name"]
+        for agg, ops in (("mean", 1000.0), ("ci95_lo", 900.4), ("ci95_hi", 1100.6)):
+            results["benchmarks"].append({"name": run + "_" + agg, "run_name": run,
+                                          "run_type": "aggregate", "aggregate_name": agg,
+                                          "ops_per_s": ops})
+        self.write_json("run.json", results)
+        marker = ("<!-- figures: res/run.json; rows: ^CacheAside/(\\w+)/; "
+                  "where: aggregate_name=mean\n"
+                  "     columns: scenario = @1; ops/s = ops_per_s:,.0f;"
+                  " 95% CI = ops_per_s@ci95_lo .. ops_per_s@ci95_hi:,.0f;"
+                  " hit = hit_rate_pct@ci95_lo? .. hit_rate_pct@ci95_hi?:.1f -->\n")
+        self.check_table(marker, "| scenario | ops/s | 95% CI | hit |\n|---|---|---|---|\n"
+                         "| a | 1,000 | 900..1,101 | - |\n")
+        with open(self.doc, "w") as f:
+            f.write(marker.replace("ci95_lo ..", "p90 ..") + "<!-- /figures -->\n")
+        self.assert_one_line_error(self.figures("--check"), "has no p90 aggregate")
+
     def test_other_json_files_by_a_path_to_their_entries(self):
         doc = {"rows": [{"scenario": "a", "threads": 1, "qps": 1234.5, "flag": True},
                         {"scenario": "a", "threads": 2, "qps": 2345.5, "flag": True},
