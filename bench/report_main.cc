@@ -23,8 +23,11 @@
 // Prints each histogram of a histograms file (any key but "totals" and
 // "routing") as
 // {"key": {"count": N, "mean_ns": X, "min_ns": N, "max_ns": N, "p": [ns of
-// P1, ns of P2, ...]}}, the percentiles as Histogram::Percentile() computes
-// them, for tools that draw or tabulate a run's latencies (tools/plot).
+// P1, ns of P2, ...], "p_ci": [[lo, hi] of P1 or null, ...]}}, the
+// percentiles as Histogram::Percentile() computes them and their 95%
+// intervals as Histogram::PercentileInterval() does (null where the samples
+// cannot bound one), for tools that draw or tabulate a run's latencies
+// (tools/plot).
 //
 //   cabench_report --steady_start=PCT RATES
 //
@@ -96,12 +99,25 @@ void PrintStats(const std::string& path, const std::map<std::string, std::string
                       absl::StrFormat("%.17g", h->Percentile(percentiles[i])));
     }
     p += "]";
+    // Each percentile's 95% interval (order statistics), null where the
+    // samples cannot bound it (and for 0 and 100, which are the min and max).
+    std::string ci = "[";
+    for (size_t i = 0; i < percentiles.size(); ++i) {
+      absl::StrAppend(&ci, i == 0 ? "" : ", ");
+      const double q = percentiles[i];
+      const std::optional<std::pair<double, double>> r =
+          q > 0 && q < 100 ? h->PercentileInterval(q) : std::nullopt;
+      absl::StrAppend(&ci, r.has_value() ? absl::StrFormat("[%.17g, %.17g]", r->first, r->second)
+                                         : std::string("null"));
+    }
+    ci += "]";
     JsonObject one;
     one.Add("count", h->Count())
         .Add("mean_ns", h->Mean())
         .Add("min_ns", h->Min())
         .Add("max_ns", h->Max())
-        .Raw("p", p);
+        .Raw("p", p)
+        .Raw("p_ci", ci);
     all.Raw(key, one.str());
   }
   std::printf("%s\n", all.str().c_str());

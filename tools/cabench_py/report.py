@@ -7,8 +7,9 @@ which runs the same code as cabench itself, so no tool computes them a second wa
                                           `out` receives the merged record
   load_histograms(path, percentiles)      {key: Stats} of a histograms file, keys in
                                           today's spelling; Stats has count, mean() and
-                                          min/max in ns, and percentile(p) for each p of
-                                          `percentiles`
+                                          min/max in ns, percentile(p) for each p of
+                                          `percentiles` and interval(p), its 95%
+                                          interval or None
 
 The binary is $CABENCH_REPORT, else $CABENCH_BUILD_DIR/bin/cabench_report, else
 build/bin/cabench_report of this repository; a missing one is a Failure (exit 1) saying how
@@ -76,12 +77,19 @@ class Stats:
         self.max = raw["max_ns"]
         self._mean = raw["mean_ns"]
         self._p = dict(zip(percentiles, raw["p"]))
+        self._ci = dict(zip(percentiles, raw.get("p_ci") or [None] * len(percentiles)))
 
     def mean(self):
         return self._mean
 
     def percentile(self, p):
         return self._p[p]
+
+    def interval(self, p):
+        """(lo, hi) in ns: the 95% interval of percentile p, or None where the samples
+        cannot bound it."""
+        ci = self._ci[p]
+        return tuple(ci) if ci else None
 
 
 def load_histograms(path, percentiles):

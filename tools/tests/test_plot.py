@@ -556,8 +556,18 @@ class PlotTest(ToolTestCase):
                 self.assertIn("Latency by percentile", proc.stdout)
                 hists = report.load_histograms(path, [50])
                 rows = {l.split()[0]: l for l in proc.stdout.splitlines()
-                        if l.startswith("  ") and len(l.split()) == 10}
+                        if l.startswith("  ") and len(l.split()) == 11}
                 self.assertIn(f"{hists['hit'].count:,}", rows["hit"])
+                # The p99's interval, where the class has the samples to bound it.
+                hists = report.load_histograms(path, [99])
+                for cls in ("hit", "miss", "write", "overall"):
+                    ci = hists[cls].interval(99)
+                    self.assertEqual(ci is None, hists[cls].count < 368, cls)
+                    if ci:
+                        self.assertLessEqual(ci[0], hists[cls].percentile(99))
+                        self.assertGreaterEqual(ci[1], hists[cls].percentile(99))
+                        self.assertLess(ci[0], ci[1])
+                    self.assertEqual(rows[cls].split()[-1] == "-", ci is None, rows[cls])
                 self.assertEqual(sorted(rows), sorted(["class", "hit", "miss", "write",
                                                        "overall"]))
                 self.assert_valid_images([os.path.join(self.tmp, name[:-5] + ".percentiles."
@@ -565,7 +575,7 @@ class PlotTest(ToolTestCase):
         proc = run_tool("plot", data("histograms_new_no_cache.json"), "--color", "never")
         self.assertEqual(proc.returncode, 0, proc.stderr)
         rows = [l.split()[0] for l in proc.stdout.splitlines()
-                if l.startswith("  ") and len(l.split()) == 10]
+                if l.startswith("  ") and len(l.split()) == 11]
         self.assertEqual(rows, ["class", "db_read", "write", "overall"])
 
     # -- bad input
