@@ -3,9 +3,13 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <iterator>
+#include <memory>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "benchmark/benchmark.h"
+#include "lib/metrics/names.h"
 
 namespace cabench {
 
@@ -45,6 +49,31 @@ absl::Status InitializeGoogleBenchmark(const std::vector<std::string>& args, voi
     message.pop_back();
   }
   return absl::InvalidArgumentError(absl::StrCat(message, " (see cabench --help)"));
+}
+
+void SuiteJsonReporter::ReportRuns(const std::vector<Run>& runs) {
+  std::vector<Run> out = runs;
+  for (Run& run : out) {
+    if (run.run_type != Run::RT_Aggregate || run.aggregate_name == "mean") continue;
+    for (auto it = run.counters.begin(); it != run.counters.end();) {
+      it = IsFlagCounter(it->first) ? run.counters.erase(it) : std::next(it);
+    }
+  }
+  JSONReporter::ReportRuns(out);
+}
+
+std::unique_ptr<benchmark::BenchmarkReporter> NewFileReporter(
+    const std::vector<std::string>& args) {
+  bool out = false;
+  bool json = true;
+  for (const std::string& arg : args) {
+    if (absl::StartsWith(arg, "--benchmark_out=")) out = arg.size() > 16;
+    if (absl::StartsWith(arg, "--benchmark_out_format=")) {
+      json = arg == "--benchmark_out_format=json";
+    }
+  }
+  if (!out || !json) return nullptr;
+  return std::make_unique<SuiteJsonReporter>();
 }
 
 }  // namespace cabench

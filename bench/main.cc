@@ -171,7 +171,8 @@ int Main(int argc, char** argv) {
   }
 
   InstallStopSignalHandlers();
-  benchmark::RunSpecifiedBenchmarks();
+  const std::unique_ptr<benchmark::BenchmarkReporter> file_reporter = NewFileReporter(gbench_args);
+  benchmark::RunSpecifiedBenchmarks(nullptr, file_reporter.get());
   benchmark::Shutdown();
   int failed = 0;
   for (const absl::Status& s :

@@ -26,6 +26,31 @@ constexpr std::string_view kCounterNames[] = {
 #define CABENCH_COUNTER(id, name, unit, better, merge, meaning) name,
 #include "lib/metrics/names.def"
 };
+// Whether each counter's unit is flag (0 or 1).
+#define count false
+#define s false
+#define ms false
+#define us false
+#define per_s false
+#define pct false
+#define ratio false
+#define flag true
+#define mb false
+#define bytes false
+constexpr bool kCounterIsFlag[] = {
+#define CABENCH_COUNTER(id, name, unit, better, merge, meaning) unit,
+#include "lib/metrics/names.def"
+};
+#undef count
+#undef s
+#undef ms
+#undef us
+#undef per_s
+#undef pct
+#undef ratio
+#undef flag
+#undef mb
+#undef bytes
 constexpr Better kNone = Better::kNone;
 constexpr Better kHigher = Better::kHigher;
 constexpr Better kLower = Better::kLower;
@@ -86,6 +111,13 @@ std::string_view SeriesFieldName(SeriesField f) { return At(kSeriesNames, static
 SeriesWhen SeriesFieldWhen(SeriesField f) {
   const int i = static_cast<int>(f);
   return i >= 0 && i < kNumSeriesFields ? kSeriesWhen[i] : SeriesWhen::kAlways;
+}
+
+bool IsFlagCounter(std::string_view name) {
+  for (int i = 0; i < kNumCounters; ++i) {
+    if (kCounterNames[i] == name) return kCounterIsFlag[i];
+  }
+  return false;
 }
 
 Better CounterBetter(CounterId id) {

@@ -54,6 +54,9 @@ std::string_view StepSpans(Step s);
 // The counter's name, e.g. "ops_per_s", and which way is better.
 std::string_view CounterName(CounterId id);
 Better CounterBetter(CounterId id);
+// Whether the counter called `name` is a flag (unit flag in names.def: 0 or
+// 1); false for any other name.
+bool IsFlagCounter(std::string_view name);
 // The series field's name, e.g. "cache_hits", and when a file has it.
 std::string_view SeriesFieldName(SeriesField f);
 enum class SeriesWhen : int { kAlways, kCache, kOpenLoop, kServer };
