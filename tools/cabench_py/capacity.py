@@ -24,6 +24,9 @@ The search, per curve (with cache; no cache):
   bisect   --bisect-steps midpoints of the highest passing and the lowest
            failing rate: the bracket narrows to (fail - pass) / 2^N
   repeat   every rate runs again until its runs decide it (below)
+  bound    when no rate fails at the confidence (the lowest failing one went
+           by its majority): the highest failing rate x --growth, at most 2
+           times, so that the capacity's interval gets an upper end
 A run fails on an intended p99 over X, an error, or a missed target rate; a
 run cabench reports failed (error_occurred: a server gone, where overload shows
 as errors) stops the search (exit 1).
@@ -145,6 +148,7 @@ START_FRACTION = 0.25       # of the closed-loop ops_per_s
 CALIBRATION_QUERIES = 1000  # operations per thread of the closed-loop run
 MIN_STEP_OPS = 1000         # a p99 of fewer operations is a handful of samples
 MAX_DESCENTS = 4
+MAX_BOUNDS = 2              # rates run above the bracket for the interval's upper end
 DEFAULT_CONFIDENCE = 0.8    # 3 agreeing runs decide a rate
 DEFAULT_MAX_RUNS = 5
 DEFAULT_WARMUP_MAX_OPS = 200_000
@@ -325,7 +329,22 @@ class CurveSearch:
             return max(1, min(hi - 1, int(round(hi / self.growth)))), "descend"
         if len(self.phases("bisect")) < self.bisect_steps and (lo + hi) // 2 > lo:
             return (lo + hi) // 2, "bisect"
-        return self._done("found", "")
+        return self._bound() or self._done("found", "")
+
+    def _bound(self):
+        """When no rate fails at the confidence (the lowest failing one went by its
+        majority), a rate above the highest failing one, so that the capacity's
+        interval gets an upper end: (rate, phase) or None."""
+        if any(self.decided(r) is False for r in self.runs):
+            return None
+        bounds = self.phases("bound")
+        pending = [r for r in bounds if self.verdict(r) is None]
+        if pending:
+            return min(pending), "repeat"
+        top = max(r for r in self.runs if self.verdict(r) is False)
+        if len(bounds) >= MAX_BOUNDS or top >= MAX_RATE:
+            return None
+        return min(MAX_RATE, max(top + 1, int(round(top * self.growth)))), "bound"
 
     def _done(self, status, note):
         self.status, self.note = status, note

@@ -370,7 +370,7 @@ class CapacityTest(ToolTestCase):
                 self.assertEqual(run["target_rate_per_s"], step["rate_per_s"])
                 self.assertEqual(run["passed"], not run["reasons"])
                 self.assertIn(run["phase"], ("start", "grow", "bisect", "repeat", "descend",
-                                             "extra"))
+                                             "bound", "extra"))
         # The twin alone (its own filter), and the cache run with the twin as an extra.
         twin_only = [s for s in doc["steps"] if list(s["runs"]) == ["no_cache"]]
         self.assertTrue(twin_only)
@@ -759,6 +759,22 @@ class CurveSearchTest(unittest.TestCase):
         self.assertEqual(s.bracket(), (1000, 1400))
         self.assertEqual(s.status, "found")
         self.assertEqual(s.counts(1400), (1, 4))   # undecided at --max-runs: majority
+
+    def test_a_borderline_failing_rate_gets_a_bound_above_it(self):
+        # 1,400 passes 2 of 5 (undecided: its majority fails it); 1,960 always fails. The
+        # search runs 1,960 (x growth) until decided, so the interval has an upper end.
+        def passes(rate, run):
+            return rate <= 1000 or (rate == 1400 and passes.border.pop(0))
+        passes.border = [True, False, True, False, False]
+        s, _ = self.drive(passes, 1000, growth=1.4, steps=0)
+        self.assertEqual(s.bracket(), (1000, 1400))
+        self.assertEqual(s.counts(1400), (2, 3))
+        self.assertIsNone(s.decided(1400))
+        self.assertEqual(s.counts(1960), (0, 3))
+        self.assertEqual(s.phases("bound"), {1960})
+        self.assertEqual(s.status, "found")
+        f = monotone.fit([(r, s.counts(r)[0], sum(s.counts(r))) for r in s.runs], 0.8)
+        self.assertEqual((f["capacity"], f["lo"], f["hi"]), (1000, 1000, 1960))
 
     def test_growth_stops_at_the_largest_rate(self):
         s, _ = self.drive(lambda r, _: True, capacity.MAX_RATE // 2, growth=3)
