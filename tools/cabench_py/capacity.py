@@ -949,8 +949,8 @@ def table(doc):
         if r.get("note"):
             out.append(f"  {LABELS[c]}: {r['note']}")
         if r.get("capacity") and "rate_ci_lo" not in r["capacity"]:
-            out.append(f"  {LABELS[c]}: no interval: not recorded (a file of an older "
-                       "tools/capacity, one run decided a rate)")
+            out.append(f"  {LABELS[c]}: no interval: not recorded (a file of a tools/capacity "
+                       "before the monotone fit)")
         elif r.get("interval_note"):
             out.append(f"  {LABELS[c]}: interval: {r['interval_note']}")
     out.append("  " + ratio_text(doc))
