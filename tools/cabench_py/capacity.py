@@ -931,7 +931,8 @@ def table(doc):
         if r["status"] == "found" and not r.get("confirmed"):
             status += " (undecided)"
         rows.append([r.get("label", LABELS[c]), fmt_rate(cap.get("rate_per_s")),
-                     interval_text(cap), fmt_rate(cap.get("ops_per_s")), fmt_ms(cap.get("intended_p99_us")),
+                     interval_text(cap), fmt_rate(cap.get("ops_per_s")),
+                     fmt_ms(cap.get("intended_p99_us")),
                      fmt_ms(cap.get("p99_us")), "-" if hit is None else f"{hit:.1f}%",
                      fmt_rate(r.get("lowest_failing_rate_per_s")),
                      fmt_rate(r.get("resolution_per_s")), str(r.get("runs", "-")), status])

@@ -502,7 +502,8 @@ class CapacityTest(ToolTestCase):
     def test_time_cap_stops_and_reports_what_it_has(self):
         self.configure()
         # The fake answers at once, so only the predicted lengths count: the cache at
-        # 2,600/s (5 s, and the twin saturated at ~1,325/s, ~10 s) fits in 18 s (from the time already spent, up to 3 s), and
+        # 2,600/s (5 s, and the twin saturated at ~1,325/s, ~10 s) fits in 18 s (less
+        # the time already spent, up to 3 s), and
         # the twin alone at 325/s (5 s) too, each 3 times (3 passes decide); the next
         # step (the cache growing to 3,900/s, with the twin ~15 s) does not.
         proc = self.search("--max-seconds=18")
