@@ -26,8 +26,8 @@ fit(points, confidence)
     hi is the lowest rate whose upper bound is < 1/2 (it fails with confidence), lo
     the highest rate below hi whose lower bound is > 1/2 (it passes with
     confidence; a bound of exactly 1/2 excludes nothing); lo <= capacity < hi always
-    holds (a block's suffix means are <= its mean, its prefix means >= it). Each end holds at `confidence`, so both together
-    at >= 2 x confidence - 1. Either end is None when no rate is bounded that way (one
+    holds (a block's suffix means are <= its mean, its prefix means >= it). Each end
+    holds at `confidence`, so both together at >= 2 x confidence - 1. Either end is None when no rate is bounded that way (one
     run per rate never is, at any confidence >= 1/2), with the reason.
 
 Why exact bounds and not a bootstrap over runs: with a few runs per rate, most rates'
