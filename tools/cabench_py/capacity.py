@@ -22,20 +22,58 @@ The search, per curve (with cache; no cache):
   descend  when the start rate fails: / --growth, at most 4 times; at once
            "no passing rate" when the service-time p99 alone exceeds X
   bisect   --bisect-steps midpoints of the highest passing and the lowest
-           failing rate: the capacity is within (fail - pass) / 2^N
-  confirm  the capacity rate runs again: it must pass 1 + --retries times
-A step fails on an intended p99 over X, an error, or a missed target rate; a
+           failing rate: the bracket narrows to (fail - pass) / 2^N
+  repeat   every rate runs again until its runs decide it (below)
+  bound    when no rate fails at the confidence (the lowest failing one went
+           by its majority): the highest failing rate x --growth, at most 2
+           times, so that the capacity's interval gets an upper end
+A run fails on an intended p99 over X, an error, or a missed target rate; a
 run cabench reports failed (error_occurred: a server gone, where overload shows
 as errors) stops the search (exit 1).
-Noise (2 shared cores): a failing step is run again (--retries) before it
-counts, and a rate's verdict is the majority of its runs. Each step lasts
-about --step-seconds (Q = rate x seconds / threads operations per thread, at
-least 1,000 operations), so its p99 rests on enough operations. A curve's
-search uses only its own steps: the twin runs whenever the scenario is
-selected, and its runs during the cache curve's steps are recorded and drawn
-("extra") but do not steer it. A saturated curve runs slower than its target,
-so each step's length is predicted from what was seen; a step that would end
-after --max-seconds is not started, and the result so far is reported.
+
+Deciding a rate (noise: 2 shared cores). Each run is a Bernoulli trial with
+pass probability p. After n runs with k passes the rate PASSES when the exact
+binomial tail P(X >= k | n, p = 1/2) <= L, FAILS when P(X <= k | n, 1/2) <= L,
+and runs again otherwise, at most --max-runs times (then it is "undecided" and
+its majority steers the search, a tie failing). L is the largest level at
+which this look-after-every-run rule declares a rate with p = 1/2 passing (or
+failing) with probability <= 1 - --confidence, computed exactly over all
+paths. At the default 0.8, 3 agreeing runs decide (0.9: 4; 0.95: 5); a rate
+near the capacity takes more.
+
+The capacity. All runs of a curve at each rate (its own and those made
+during the other curve's steps) are fitted with a non-increasing isotonic
+regression (pool-adjacent-violators, weighted by runs) of the pass fraction
+against the rate: the capacity is the highest rate whose fitted p >= 1/2.
+Its interval [lo, hi) comes from exact one-sided binomial (Clopper-Pearson)
+bounds at --confidence on the fitted curve: the bound at a rate pools its runs
+with the runs of the same fitted block above it (lower bound) or below it
+(upper bound), valid because p falls with the rate. hi is the lowest rate whose
+upper bound is < 1/2 (it fails with confidence), lo the highest rate below it
+whose lower bound is > 1/2; each end holds at --confidence, both at >= 2 x
+confidence - 1. An end the runs cannot give (one run per rate never can; a
+curve that never failed has no hi) is absent (null) and the table says why.
+Not a bootstrap: resampling a few runs that all agree never changes them, so
+it would report a zero-width interval, even from one run per rate. The ratio
+cache / no cache gets [cache lo / no-cache hi, cache hi / no-cache lo].
+
+Warm-up. Unless --cold, every step starts at a steady hit rate: tools/capacity
+writes OUT/scenario/SCENARIO.yaml, the scenario with `warmup: until_steady`
+instead of its own warm-up (cabench has no flag for the mode), and runs cabench
+on it with --max_warmup_ops=--warmup-max-ops as the cap. The warm-up is read
+only, so a scenario with writes starts at or above the hit rate its writes
+then settle to. Each run records hit_rate_pct and steady_reached (0: the cap
+came first). The no-cache twin has no warm-up. --cold runs the scenario as
+written (a flush, then its own warm-up, if any).
+
+Each step lasts about --step-seconds (Q = rate x seconds / threads operations
+per thread, at least 1,000 operations), so its p99 rests on enough operations.
+A curve's search uses only its own steps: the twin runs whenever the scenario
+is selected, and its runs during the cache curve's steps are recorded, drawn
+and fitted ("extra") but do not steer it. A saturated curve runs slower than
+its target, so each step's length is predicted from what was seen (warm-up
+included); a step that would end after --max-seconds is not started, and the
+result so far is reported.
 
 Options:
   --p99-ms=X        the objective, intended p99 <= X ms (required; > 0)
@@ -44,11 +82,15 @@ Options:
                     25% of the closed-loop ops_per_s of each curve)
   --growth=G        factor between rates while growing (default 1.5; > 1)
   --bisect-steps=N  midpoints per curve (default 3)
-  --retries=N       reruns of a failing step, and confirmations of the
-                    capacity rate (default 1; 0: every run decides alone)
+  --confidence=C    confidence of a rate's verdict and of each end of the
+                    capacity's interval, in (0, 1) (default 0.8)
+  --max-runs=N      runs of one rate at most (default 5; 1..30; enough for
+                    the confidence's agreeing runs)
+  --cold            no warm-up of tools/capacity: the scenario as written
+  --warmup-max-ops=N  the cap of the steady warm-up, reads (default 200,000)
   --step-seconds=S  length of a step (default 5)
   --max-seconds=S   time cap of the search, loading the data not counted
-                    (default 600)
+                    (default 1800)
   --preset=P        data set loaded first with cabench_load: small, default
                     (the default: the database does real work, as in
                     deployments, and it loads in under a minute) or full
@@ -87,14 +129,15 @@ import subprocess
 import sys
 import time
 
-from . import names, params, plotting, termplot
+from . import monotone, names, params, plotting, termplot
 from .common import (EXIT_FAILURE, EXIT_OK, EXIT_USAGE, Failure, ToolError, fmt_auto,
                      fmt_num, load_json, one_line_parser)
 from .gbench import load_results
 
 PROG = "tools/capacity"
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.realpath(__file__))))
-FORMAT = "cabench-capacity/1"
+FORMAT = "cabench-capacity/2"
+FORMATS = ("cabench-capacity/1", FORMAT)   # /1: no repeats, fit, interval or warm-up
 CACHE, TWIN = "cache", "no_cache"
 LABELS = {CACHE: "with cache", TWIN: "no cache (twin)"}
 PRESETS = ("small", "default", "full")
@@ -105,16 +148,22 @@ START_FRACTION = 0.25       # of the closed-loop ops_per_s
 CALIBRATION_QUERIES = 1000  # operations per thread of the closed-loop run
 MIN_STEP_OPS = 1000         # a p99 of fewer operations is a handful of samples
 MAX_DESCENTS = 4
+MAX_BOUNDS = 2              # rates run above the bracket for the interval's upper end
+DEFAULT_CONFIDENCE = 0.8    # 3 agreeing runs decide a rate
+DEFAULT_MAX_RUNS = 5
+DEFAULT_WARMUP_MAX_OPS = 200_000
 MAX_RATE = 100_000_000      # the largest rate_per_s cabench accepts
 ACHIEVED_FRACTION = 0.99    # what cabench's target_missed means, for the output's notes
 STOP_GRACE_S = 30           # a stopped cabench gets this long to clean up
+WARM_FOLDER = "scenario"    # OUT/scenario/: the scenario with warmup: until_steady
 
 # Counters a step reads (lib/metrics/names.def; tools/tests check they exist).
 OPS_PER_S, TARGET_RATE, TARGET_MISSED = "ops_per_s", "target_rate_per_s", "target_missed"
 INTENDED_P99, P99, ERRORS = "intended_p99_us", "p99_us", "errors"
 STEP_COUNTERS = (TARGET_RATE, OPS_PER_S, TARGET_MISSED, "late_ops", "intended_p50_us",
                  INTENDED_P99, "intended_p999_us", P99, ERRORS, "hit_rate_pct",
-                 "db_queries_per_s", "wall_s", "ops")
+                 "db_queries_per_s", "wall_s", "ops", "steady_reached", "warmup_ops_done",
+                 "time_to_steady_s")
 SCENARIO_NAME = re.compile(r"[A-Za-z0-9_]+")
 
 
@@ -207,11 +256,12 @@ def fmt_rate(r):
 
 class CurveSearch:
     """The search of one curve: its own runs by rate, the bracket they give, the next rate.
-    Pure (no I/O); the driver runs the rates next() asks for and add()s the outcomes."""
+    Pure (no I/O); the driver runs the rates next() asks for and add()s the outcomes.
+    `rule` (monotone.Sequential) says when a rate's runs decide it."""
 
-    def __init__(self, start, growth, bisect_steps, retries, objective_us):
+    def __init__(self, start, growth, bisect_steps, rule, objective_us):
         self.start = max(1, int(round(start)))
-        self.growth, self.bisect_steps, self.retries = growth, bisect_steps, retries
+        self.growth, self.bisect_steps, self.rule = growth, bisect_steps, rule
         self.objective_us = objective_us
         self.runs = {}    # rate -> [(passed, phase, service p99 µs or None)]
         self.status = None
@@ -224,14 +274,22 @@ class CurveSearch:
         outcomes = [p for p, _, _ in self.runs.get(rate, [])]
         return outcomes.count(True), outcomes.count(False)
 
-    def verdict(self, rate):
-        """True (pass), False (fail) or None (undecided: run it again). A rate passes on a
-        majority of passes; it fails on a majority of at least 1 + retries fails."""
+    def decided(self, rate):
+        """True (passes at the confidence), False (fails at it), or None."""
         p, f = self.counts(rate)
-        if p > f:
-            return True
-        if f > p and f >= 1 + self.retries:
-            return False
+        return self.rule.decide(p, p + f)
+
+    def verdict(self, rate):
+        """True (pass), False (fail) or None (undecided: run it again). A rate is decided
+        by the sequential rule; one still undecided after max_runs runs goes by its
+        majority, a tie failing (it sits at the capacity: its pass probability is near
+        one half)."""
+        d = self.decided(rate)
+        if d is not None:
+            return d
+        p, f = self.counts(rate)
+        if p + f >= self.rule.max_runs:
+            return p > f
         return None
 
     def bracket(self):
@@ -252,7 +310,7 @@ class CurveSearch:
         lo, hi = self.bracket()
         for r in sorted(self.runs):
             if self.verdict(r) is None and (lo is None or r > lo) and (hi is None or r < hi):
-                return r, "retry"
+                return r, "repeat"
         if not self.runs:
             return self.start, "start"
         if hi is None:
@@ -271,9 +329,22 @@ class CurveSearch:
             return max(1, min(hi - 1, int(round(hi / self.growth)))), "descend"
         if len(self.phases("bisect")) < self.bisect_steps and (lo + hi) // 2 > lo:
             return (lo + hi) // 2, "bisect"
-        if self.counts(lo)[0] < 1 + self.retries:
-            return lo, "confirm"
-        return self._done("found", "")
+        return self._bound() or self._done("found", "")
+
+    def _bound(self):
+        """When no rate fails at the confidence (the lowest failing one went by its
+        majority), a rate above the highest failing one, so that the capacity's
+        interval gets an upper end: (rate, phase) or None."""
+        if any(self.decided(r) is False for r in self.runs):
+            return None
+        bounds = self.phases("bound")
+        pending = [r for r in bounds if self.verdict(r) is None]
+        if pending:
+            return min(pending), "repeat"
+        top = max(r for r in self.runs if self.verdict(r) is False)
+        if len(bounds) >= MAX_BOUNDS or top >= MAX_RATE:
+            return None
+        return min(MAX_RATE, max(top + 1, int(round(top * self.growth)))), "bound"
 
     def _done(self, status, note):
         self.status, self.note = status, note
@@ -294,7 +365,8 @@ class Cabench:
         folder = os.path.join(self.steps_dir, tag)
         os.makedirs(folder, exist_ok=True)
         log_path = os.path.join(folder, "cabench.log")
-        cmd = [self.path, f"--scenarios={self.opts.scenarios}", f"--out_dir={folder}"] + args
+        cmd = [self.path, f"--scenarios={self.opts.run_scenarios}", f"--out_dir={folder}",
+               *warm_flags(self.opts)] + args
         started = time.monotonic()
         with open(log_path, "w") as out:
             out.write(" ".join(cmd) + "\n")
@@ -364,6 +436,44 @@ class Cabench:
 
     def overhead(self):
         return statistics.median(self.overheads) if self.overheads else 2.0
+
+
+def warm_flags(opts):
+    """cabench flags of the warm-up: the cap of `warmup: until_steady` (the mode itself
+    is in the scenario file tools/capacity writes; cabench has no flag for it)."""
+    return [] if opts.cold else [f"--max_warmup_ops={opts.warmup_max_ops}"]
+
+
+WARM_KEYS = re.compile(r"^warmup(_ops)?[ \t]*:")
+
+
+def warm_scenario_text(text, scenario):
+    """The scenario file's text with `warmup: until_steady` instead of its own warm-up
+    (`warmup` and `warmup_ops` lines; the window and steadiness keys stay): every step
+    then measures from a steady hit rate. The cap is cabench's --max_warmup_ops."""
+    kept = [ln for ln in text.splitlines() if not WARM_KEYS.match(ln)]
+    return "\n".join(kept + [
+        f"# tools/capacity: {scenario} as written, but warmed until its hit rate is steady",
+        "# (the cap: cabench --max_warmup_ops), so that every step starts warm.",
+        "warmup: until_steady", ""])
+
+
+def write_warm_scenario(opts):
+    """Writes OUT/scenario/<scenario>.yaml (warm_scenario_text); returns the folder."""
+    src = next((os.path.join(opts.scenarios, opts.scenario + ext) for ext in (".yaml", ".yml")
+                if os.path.isfile(os.path.join(opts.scenarios, opts.scenario + ext))), None)
+    if src is None:
+        raise ToolError(f"no scenario file {opts.scenario}.yaml in {opts.scenarios}")
+    folder = os.path.join(opts.out, WARM_FOLDER)
+    make_dir(folder, "--out")
+    try:
+        with open(src) as f:
+            text = f.read()
+        with open(os.path.join(folder, os.path.basename(src)), "w") as f:
+            f.write(warm_scenario_text(text, opts.scenario))
+    except OSError as e:
+        raise Failure(f"cannot write the warm scenario into {folder}: {e.strerror}")
+    return folder
 
 
 def stop(proc):
@@ -498,7 +608,7 @@ class Search:
         starts = self.calibrate()
         for c in self.curves:
             self.searches[c] = CurveSearch(starts[c], self.opts.growth, self.opts.bisect_steps,
-                                           self.opts.retries, self.objective_us)
+                                           self.opts.rule, self.objective_us)
         while True:
             planned = self.plan()
             if planned is None:
@@ -555,7 +665,7 @@ class Search:
     def document(self):
         o = self.opts
         curves = {c: curve_result(c, self.searches.get(c), self.steps, self.benchmarks.get(c),
-                                  self.stopped) for c in self.curves}
+                                  self.stopped, o.rule) for c in self.curves}
         return {
             "format": FORMAT,
             "scenario": o.scenario,
@@ -565,7 +675,10 @@ class Search:
             "search": {"start": "min_rate" if o.min_rate else "closed_loop",
                        "min_rate_per_s": o.min_rate, "start_fraction": START_FRACTION,
                        "growth": o.growth, "bisect_steps": o.bisect_steps,
-                       "retries": o.retries, "max_descents": MAX_DESCENTS,
+                       "confidence": o.confidence, "max_runs": o.max_runs,
+                       "decision_level": o.rule.level, "max_descents": MAX_DESCENTS,
+                       "warmup": None if o.cold else {"mode": "until_steady",
+                                                      "max_ops": o.warmup_max_ops},
                        "step_seconds": o.step_seconds, "min_step_ops": MIN_STEP_OPS,
                        "max_seconds": o.max_seconds, "preset": o.preset,
                        "scenarios_dir": o.scenarios, "cabench": o.cabench},
@@ -606,9 +719,12 @@ def progress_line(step, curves, p99_ms, elapsed):
             parts.append(f"{LABELS[c]} [{r['phase']}]: FAIL ({reason_text(r, p99_ms)})")
         else:
             verdict = "pass" if r["passed"] else f"FAIL ({reason_text(r, p99_ms)})"
+            hit = "" if r.get("hit_rate_pct") is None else f" hits {r['hit_rate_pct']:.0f}%"
+            if r.get("steady_reached") == 0:
+                hit += " (warm-up not steady)"
             parts.append(f"{LABELS[c]} [{r['phase']}]: {fmt_rate(r[OPS_PER_S])} p99 "
-                         f"{fmt_ms(r[INTENDED_P99])} errors {fmt_num(r[ERRORS] or 0, 0)} "
-                         f"{verdict}")
+                         f"{fmt_ms(r[INTENDED_P99])} errors {fmt_num(r[ERRORS] or 0, 0)}"
+                         f"{hit} {verdict}")
     return (f"step {step['step']:>2} {elapsed:5.0f}s rate {fmt_rate(step['rate_per_s'])}"
             f" | " + " | ".join(parts))
 
@@ -618,48 +734,77 @@ def median_of(runs, key):
     return statistics.median(vals) if vals else None
 
 
-def curve_result(curve, search, steps, benchmark, stopped):
-    """The result of one curve: capacity (None when no rate passed), bracket, status."""
-    own = [(s["rate_per_s"], s["runs"][curve]) for s in steps
-           if curve in s["runs"] and s["runs"][curve]["phase"] != "extra"]
+def curve_result(curve, search, steps, benchmark, stopped, rule):
+    """The result of one curve: the monotone fit of all its runs (monotone.fit), its
+    capacity (None when no rate passed) with the interval, the bracket, the status."""
+    own = [s for s in steps if curve in s["runs"] and s["runs"][curve]["phase"] != "extra"]
+    every = [(s["rate_per_s"], s["runs"][curve]) for s in steps if curve in s["runs"]]
     out = {"label": LABELS[curve], "benchmark": benchmark,
            "start_rate_per_s": search.start if search else None,
            "runs": len(own), "capacity": None, "lowest_failing_rate_per_s": None,
-           "resolution_per_s": None, "confirmed": False, "status": "not_run", "note": ""}
+           "resolution_per_s": None, "confirmed": False, "status": "not_run", "note": "",
+           "interval_note": "", "rates": []}
     if search is None or not search.runs:
         out["note"] = stopped if stopped != "done" else ""
         return out
-    lo, hi = search.bracket()
+    by_rate_runs = {}
+    for rate, r in every:
+        by_rate_runs.setdefault(rate, []).append(r)
+    points = [(rate, sum(r["passed"] for r in rs), len(rs))
+              for rate, rs in sorted(by_rate_runs.items())]
+    fitted = monotone.fit(points, rule.confidence)
+    for p in fitted["points"]:
+        d = rule.decide(p["passes"], p["runs"])
+        p["verdict"] = "undecided" if d is None else "pass" if d else "fail"
+        for k in ("p_fit", "p_lo", "p_hi"):
+            p[k] = round(p[k], 4)
+    out["rates"] = fitted["points"]
+    _, hi = search.bracket()
     out["lowest_failing_rate_per_s"] = hi
     status = search.status or "stopped"
     out["status"], out["note"] = status, search.note or (stopped if status == "stopped" else "")
-    if lo is not None:
-        at = [r for rate, r in own if rate == lo and r["passed"]]
-        out["capacity"] = {"rate_per_s": lo, "ops_per_s": median_of(at, OPS_PER_S),
+    cap = fitted["capacity"]
+    if cap is not None:
+        at = [r for r in by_rate_runs[cap] if r["passed"]]
+        out["capacity"] = {"rate_per_s": cap, "ops_per_s": median_of(at, OPS_PER_S),
                            "intended_p99_us": median_of(at, INTENDED_P99),
                            "p99_us": median_of(at, P99),
                            "hit_rate_pct": median_of(at, "hit_rate_pct"),
-                           "db_queries_per_s": median_of(at, "db_queries_per_s")}
-        out["resolution_per_s"] = hi - lo if hi is not None else None
-        out["confirmed"] = search.counts(lo)[0] >= 1 + search.retries
-    elif status == "stopped":
+                           "db_queries_per_s": median_of(at, "db_queries_per_s"),
+                           "rate_ci_lo": fitted["lo"], "rate_ci_hi": fitted["hi"],
+                           "ci_confidence": rule.confidence}
+        out["resolution_per_s"] = hi - cap if hi is not None and hi > cap else None
+        out["confirmed"] = next(p for p in fitted["points"]
+                                if p["rate_per_s"] == cap)["verdict"] == "pass"
+        out["interval_note"] = "; ".join(
+            f"no {end} end: {why}" for end, why in (("lower", fitted["lo_reason"]),
+                                                    ("upper", fitted["hi_reason"])) if why)
+    else:
         out["status"] = "no_passing_rate"
-        out["note"] = f"no rate passed before the search stopped ({stopped})"
+        if status == "stopped":
+            out["note"] = f"no rate passed before the search stopped ({stopped})"
     return out
 
 
 def ratio_of(curves):
     """Cache capacity / twin capacity; null without a twin or a capacity. 'bound' says
-    whether it is exact or a bound (a curve that never failed is a lower bound)."""
+    whether it is exact or a bound (a curve that never failed is a lower bound). Its
+    interval: the cache's lower end over the twin's upper end, and the cache's upper
+    end over the twin's lower end; null where an end is missing."""
     cache, twin = curves.get(CACHE), curves.get(TWIN)
     if not cache or not twin or not cache["capacity"] or not twin["capacity"]:
         return None
-    value = cache["capacity"]["rate_per_s"] / twin["capacity"]["rate_per_s"]
+    c, t = cache["capacity"], twin["capacity"]
+    value = c["rate_per_s"] / t["rate_per_s"]
     cache_open = cache["lowest_failing_rate_per_s"] is None
     twin_open = twin["lowest_failing_rate_per_s"] is None
     bound = "unknown" if cache_open and twin_open else \
         "at_least" if cache_open else "at_most" if twin_open else "exact"
-    return {"value": value, "bound": bound}
+    lo = c["rate_ci_lo"] / t["rate_ci_hi"] if c.get("rate_ci_lo") and t.get("rate_ci_hi") \
+        else None
+    hi = c["rate_ci_hi"] / t["rate_ci_lo"] if c.get("rate_ci_hi") and t.get("rate_ci_lo") \
+        else None
+    return {"value": value, "bound": bound, "ci_lo": lo, "ci_hi": hi}
 
 
 # ---------------------------------------------------------------- rendering (run and plot)
@@ -667,7 +812,7 @@ def ratio_of(curves):
 def validate(doc, path):
     """Raises ToolError unless `doc` is a capacity result file."""
     what = f"{path}: not a tools/capacity result file"
-    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+    if not isinstance(doc, dict) or doc.get("format") not in FORMATS:
         raise ToolError(f"{what} (no \"format\": \"{FORMAT}\")")
     curves, steps = doc.get("curves"), doc.get("steps")
     if not isinstance(curves, dict) or not curves or set(curves) - {CACHE, TWIN} or \
@@ -776,31 +921,55 @@ def table(doc):
     obj = doc["objective"]["intended_p99_ms"]
     out = [f"Capacity of {chart_title(doc)}: the highest target rate with intended p99 <= "
            f"{obj:g} ms, no errors and the target rate achieved"]
-    rows = [["curve", "capacity", "achieved", "intended p99", "service p99", "hit rate",
-             "lowest failing", "resolution", "runs", "status"]]
+    rows = [["curve", "capacity", "interval", "achieved", "intended p99", "service p99",
+             "hit rate", "lowest failing", "resolution", "runs", "status"]]
     for c in curves_in(doc):
         r = doc["curves"][c]
         cap = r.get("capacity") or {}
         hit = cap.get("hit_rate_pct")
         status = STATUS_TEXT.get(r["status"], r["status"])
         if r["status"] == "found" and not r.get("confirmed"):
-            status += " (unconfirmed)"
+            status += " (undecided)"
         rows.append([r.get("label", LABELS[c]), fmt_rate(cap.get("rate_per_s")),
-                     fmt_rate(cap.get("ops_per_s")), fmt_ms(cap.get("intended_p99_us")),
+                     interval_text(cap), fmt_rate(cap.get("ops_per_s")),
+                     fmt_ms(cap.get("intended_p99_us")),
                      fmt_ms(cap.get("p99_us")), "-" if hit is None else f"{hit:.1f}%",
                      fmt_rate(r.get("lowest_failing_rate_per_s")),
                      fmt_rate(r.get("resolution_per_s")), str(r.get("runs", "-")), status])
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
-        out.append("  " + "  ".join(cell.ljust(w) if i in (0, 9) else cell.rjust(w)
+        out.append("  " + "  ".join(cell.ljust(w) if i in (0, 10) else cell.rjust(w)
                                     for i, (cell, w) in enumerate(zip(row, widths))).rstrip())
+    conf = doc.get("search", {}).get("confidence")
+    if conf:
+        out.append(f"  interval [lo, hi): lo passes and hi fails at {conf * 100:g}% confidence "
+                   f"each (both together: >= {max(0.0, 2 * conf - 1) * 100:g}%), from the "
+                   "monotone fit of every run")
     for c in curves_in(doc):
-        if doc["curves"][c].get("note"):
-            out.append(f"  {LABELS[c]}: {doc['curves'][c]['note']}")
+        r = doc["curves"][c]
+        if r.get("note"):
+            out.append(f"  {LABELS[c]}: {r['note']}")
+        if r.get("capacity") and "rate_ci_lo" not in r["capacity"]:
+            out.append(f"  {LABELS[c]}: no interval: not recorded (a file of a tools/capacity "
+                       "before the monotone fit)")
+        elif r.get("interval_note"):
+            out.append(f"  {LABELS[c]}: interval: {r['interval_note']}")
     out.append("  " + ratio_text(doc))
     if doc.get("stopped", "done") != "done":
         out.append(f"  stopped early: {doc['stopped']}")
     return out
+
+
+def interval_text(cap):
+    """The capacity's interval [lo, hi) as the table shows it; '-' when it has no end."""
+    lo, hi = cap.get("rate_ci_lo"), cap.get("rate_ci_hi")
+    if lo is not None and hi is not None:
+        return f"{fmt_num(lo, 0)}..{fmt_num(hi, 0)}/s"
+    if lo is not None:
+        return f">= {fmt_rate(lo)}"
+    if hi is not None:
+        return f"< {fmt_rate(hi)}"
+    return "-"
 
 
 def ratio_text(doc):
@@ -813,9 +982,13 @@ def ratio_text(doc):
     caps = [doc["curves"][c]["capacity"]["rate_per_s"] for c in (CACHE, TWIN)]
     word = {"exact": "", "at_least": "at least ", "at_most": "at most ",
             "unknown": "(both curves never failed) "}[ratio["bound"]]
-    return (f"cache / no cache: {word}{ratio['value']:.1f}x: with the cache, the database "
-            f"survives {word}{ratio['value']:.1f} times the traffic ({fmt_rate(caps[0])} "
-            f"against {fmt_rate(caps[1])} at p99 <= "
+    lo, hi = ratio.get("ci_lo"), ratio.get("ci_hi")
+    interval = (f"; interval {lo:.1f}..{hi:.1f}x" if lo is not None and hi is not None else
+                f"; interval >= {lo:.1f}x" if lo is not None else
+                f"; interval < {hi:.1f}x" if hi is not None else "; no interval")
+    return (f"cache / no cache: {word}{ratio['value']:.1f}x{interval}: with the cache, the "
+            f"database survives {word}{ratio['value']:.1f} times the traffic "
+            f"({fmt_rate(caps[0])} against {fmt_rate(caps[1])} at p99 <= "
             f"{doc['objective']['intended_p99_ms']:g} ms)")
 
 
@@ -841,6 +1014,11 @@ def write_images(doc, stem, out_dir, formats):
             if sel:
                 ax.scatter([x for x, _ in sel], [y for _, y in sel], color=colors[c],
                            marker=marker, s=22, zorder=3)
+        if cap and cap.get("rate_ci_lo") is not None and cap.get("rate_ci_hi") is not None:
+            # Target rates: at a passing rate the achieved rate is within 1% of it.
+            ax.axvspan(cap["rate_ci_lo"], cap["rate_ci_hi"], color=colors[c], alpha=0.12,
+                       label=f"{LABELS[c]}: capacity interval "
+                             f"{interval_text(cap)} ({cap['ci_confidence'] * 100:g}% each end)")
         if cap and cap.get("ops_per_s") and cap.get("intended_p99_us"):
             ax.scatter([cap["ops_per_s"]], [cap["intended_p99_us"] / 1000.0], color=colors[c],
                        marker="*", s=160, edgecolor="black", zorder=4)
@@ -858,7 +1036,8 @@ def write_images(doc, stem, out_dir, formats):
     ratio = doc.get("ratio")
     sub = ratio_text(doc) if ratio else ""
     ax.set_title(f"Latency against throughput: {chart_title(doc)}\n"
-                 "o passed, x failed (p99, errors or target missed); * capacity"
+                 "o passed, x failed (p99, errors or target missed); * capacity; "
+                 "band: its interval"
                  + (f"\n{sub}" if sub else ""), fontsize=8)
     written = []
     plotting.save(fig, plotting.output_stem(out_dir, stem, IMAGE_SUFFIX), formats, written)
@@ -895,9 +1074,12 @@ def parse_args(argv):
     p.add_argument("--min-rate", type=int)
     p.add_argument("--growth", type=float, default=1.5)
     p.add_argument("--bisect-steps", type=int, default=3)
-    p.add_argument("--retries", type=int, default=1)
+    p.add_argument("--confidence", type=float, default=DEFAULT_CONFIDENCE)
+    p.add_argument("--max-runs", type=int, default=DEFAULT_MAX_RUNS)
+    p.add_argument("--cold", action="store_true")
+    p.add_argument("--warmup-max-ops", type=int, default=DEFAULT_WARMUP_MAX_OPS)
     p.add_argument("--step-seconds", type=float, default=5.0)
-    p.add_argument("--max-seconds", type=float, default=600.0)
+    p.add_argument("--max-seconds", type=float, default=1800.0)
     p.add_argument("--preset", default="default")
     p.add_argument("--scenarios", default=os.path.join(ROOT, "scenarios"))
     p.add_argument("--cabench")
@@ -938,7 +1120,11 @@ def check_search_args(opts):
                f"--min-rate must be 1..{MAX_RATE}"),
               (1.0 < opts.growth <= 100, "--growth must be > 1 (and <= 100)"),
               (0 <= opts.bisect_steps <= 30, "--bisect-steps must be 0..30"),
-              (0 <= opts.retries <= 5, "--retries must be 0..5"),
+              (0 < opts.confidence < 1, f"--confidence={opts.confidence:g} must be "
+                                        "between 0 and 1 (exclusive)"),
+              (1 <= opts.max_runs <= 30, "--max-runs must be 1..30"),
+              (1000 <= opts.warmup_max_ops <= 100_000_000,
+               "--warmup-max-ops must be 1000..100000000"),
               (0.1 <= opts.step_seconds <= 3600, "--step-seconds must be 0.1..3600"),
               (1 <= opts.max_seconds <= 7 * 86400, "--max-seconds must be 1..604800"),
               (opts.preset in PRESETS, f"--preset must be {', '.join(PRESETS)}, not "
@@ -946,6 +1132,11 @@ def check_search_args(opts):
     for ok, message in checks:
         if not ok:
             raise ToolError(message)
+    opts.rule = monotone.Sequential(opts.confidence, opts.max_runs)
+    if opts.rule.min_runs() is None:
+        raise ToolError(f"--max-runs={opts.max_runs} cannot decide a rate at --confidence="
+                        f"{opts.confidence:g}: that takes at least "
+                        f"{monotone.agreeing_runs(opts.confidence)} agreeing runs")
     arg = opts.args[0]
     if arg.endswith((".yaml", ".yml")) and os.sep in arg:
         opts.scenarios, arg = os.path.dirname(arg) or ".", os.path.basename(arg)
@@ -1031,6 +1222,7 @@ def search_main(opts):
         return EXIT_OK
     make_dir(opts.out, "--out")
     make_dir(os.path.dirname(os.path.abspath(opts.json)), "--json")
+    opts.run_scenarios = opts.scenarios if opts.cold else write_warm_scenario(opts)
     load_data(opts)
     search = Search(opts)
     try:

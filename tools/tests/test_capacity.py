@@ -16,6 +16,7 @@ so the plot form has a committed result file to draw.
 import json
 import math
 import os
+import random
 import sys
 import unittest
 import xml.etree.ElementTree as ET
@@ -23,7 +24,7 @@ import xml.etree.ElementTree as ET
 from helpers import TOOLS, ToolTestCase, data, load, run_path, write_json
 
 sys.path.insert(0, TOOLS)
-from cabench_py import capacity, names  # noqa: E402
+from cabench_py import capacity, monotone, names  # noqa: E402
 
 TOOL_PATH = os.path.join(TOOLS, "capacity")
 FIXTURE = "capacity_short_ttl.json"
@@ -45,7 +46,7 @@ for a in sys.argv[1:]:
     k, v = a[2:].split("=", 1)
     flags[k] = v
 known = {"scenarios", "benchmark_filter", "rate_per_s", "queries", "out_dir", "benchmark_out",
-         "benchmark_out_format", "benchmark_list_tests", "no_twins"}
+         "benchmark_out_format", "benchmark_list_tests", "no_twins", "max_warmup_ops"}
 if set(flags) - known:
     print("cabench: unknown flag", file=sys.stderr); sys.exit(2)
 state = cfg["state"]
@@ -116,7 +117,15 @@ for s, curve, t, nm in names:
     e.update(real_time=wall * 1e9, cpu_time=wall * 1e9, ops=ops, ops_per_s=achieved,
              wall_s=wall, errors=errors, p99_us=sc.get("service_ms", 0.5) * 1000)
     if curve == "cache":
-        e["hit_rate_pct"] = 90.0
+        # As cabench: warmup: until_steady (in the scenario file, capped by
+        # --max_warmup_ops) starts the run at its steady hit rate; from a flush it is lower.
+        with open(os.path.join(flags["scenarios"], s + ".yaml")) as f:
+            steady = re.search(r"^warmup: until_steady$", f.read(), re.M)
+        if steady and "max_warmup_ops" in flags:
+            e.update(hit_rate_pct=90.0, steady_reached=1,
+                     warmup_ops_done=min(45000, int(flags["max_warmup_ops"])))
+        else:
+            e["hit_rate_pct"] = 55.0
     if rate:
         e.update(target_rate_per_s=rate, target_missed=1 if achieved < 0.99 * rate else 0,
                  late_ops=0, intended_p50_us=p99 * 300, intended_p99_us=p99 * 1000,
@@ -240,6 +249,23 @@ class CapacityTest(ToolTestCase):
             self.assertIn(f"{cap:,}/s", row)
             self.assertIn("found", row)
         self.assertIn(f"survives {ratio['value']:.1f} times the traffic", proc.stdout)
+        # Each capacity's interval holds the planted crossing (noise-free: exact), and
+        # the ratio's is cache lo / no-cache hi .. cache hi / no-cache lo.
+        caps = {k: doc["curves"][k]["capacity"] for k in want}
+        for key, expected in want.items():
+            self.assertLessEqual(caps[key]["rate_ci_lo"], expected)
+            self.assertGreater(caps[key]["rate_ci_hi"], expected)
+            self.assertEqual(caps[key]["rate_ci_lo"], caps[key]["rate_per_s"])
+            self.assertEqual(doc["curves"][key]["interval_note"], "")
+        self.assertAlmostEqual(ratio["ci_lo"], caps["cache"]["rate_ci_lo"]
+                               / caps["no_cache"]["rate_ci_hi"])
+        self.assertAlmostEqual(ratio["ci_hi"], caps["cache"]["rate_ci_hi"]
+                               / caps["no_cache"]["rate_ci_lo"])
+        self.assertLess(ratio["ci_lo"], ratio["value"])
+        self.assertGreater(ratio["ci_hi"], ratio["value"])
+        self.assertIn(f"{caps['cache']['rate_ci_lo']:,}..{caps['cache']['rate_ci_hi']:,}/s",
+                      proc.stdout)
+        self.assertIn(f"interval {ratio['ci_lo']:.1f}..{ratio['ci_hi']:.1f}x", proc.stdout)
         # The terminal chart, with its title and the objective's line.
         self.assertIn("Intended p99 against achieved throughput", proc.stdout)
         self.assertIn("objective p99 <= 5 ms", proc.stdout)
@@ -247,6 +273,74 @@ class CapacityTest(ToolTestCase):
         progress = [ln for ln in proc.stderr.splitlines() if " rate " in ln and "step" in ln]
         self.assertEqual(len(progress), len(doc["steps"]))
         self.assertTrue(all("with cache" in ln and "no cache" in ln for ln in progress))
+
+    def test_warm_up_is_requested_unless_cold(self):
+        self.configure()
+        proc = self.search("--warmup-max-ops=50000")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        doc = self.result()
+        warm = os.path.join(self.out, capacity.WARM_FOLDER)
+        with open(os.path.join(warm, "short_ttl.yaml")) as f:
+            self.assertRegex(f.read(), r"(?m)^warmup: until_steady$")
+        for call in self.calls():   # the listing, the closed loop, every step
+            self.assertEqual(call["scenarios"], warm)
+            self.assertEqual(call["max_warmup_ops"], "50000")
+        self.assertEqual(doc["search"]["warmup"], {"mode": "until_steady", "max_ops": 50000})
+        for step in doc["steps"]:   # the fake's warm cache: 90% hits, steady
+            if "cache" in step["runs"]:
+                self.assertEqual(step["runs"]["cache"]["hit_rate_pct"], 90.0)
+                self.assertEqual(step["runs"]["cache"]["steady_reached"], 1)
+                self.assertEqual(step["runs"]["cache"]["warmup_ops_done"], 45000)
+            if "no_cache" in step["runs"]:  # the twin: no warm-up, no hit rate
+                self.assertIsNone(step["runs"]["no_cache"]["steady_reached"])
+                self.assertIsNone(step["runs"]["no_cache"]["hit_rate_pct"])
+        # --cold: the scenario as written, no warm-up flag; the fake's cold cache.
+        os.remove(self.state)
+        proc = self.search("--cold")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        doc = self.result()
+        for call in self.calls():
+            self.assertEqual(call["scenarios"], self.scenarios)
+            self.assertNotIn("max_warmup_ops", call)
+        self.assertIsNone(doc["search"]["warmup"])
+        cache_runs = [s["runs"]["cache"] for s in doc["steps"] if "cache" in s["runs"]]
+        self.assertTrue(cache_runs)
+        for run in cache_runs:
+            self.assertEqual(run["hit_rate_pct"], 55.0)
+            self.assertIsNone(run["steady_reached"])
+
+    def test_warm_scenario_replaces_the_scenarios_own_warm_up(self):
+        with open(os.path.join(capacity.ROOT, "scenarios", "read_heavy.yaml")) as f:
+            text = f.read()
+        self.assertRegex(text, r"(?m)^warmup_ops: 40000$")
+        warm = capacity.warm_scenario_text(text, "read_heavy")
+        lines = warm.splitlines()
+        self.assertEqual([ln for ln in lines if ln.startswith("warmup")],
+                         ["warmup: until_steady"])
+        # Everything else is kept, in order.
+        self.assertEqual([ln for ln in lines if not ln.startswith(("warmup", "# tools/capacity",
+                                                                   "# (the cap"))],
+                         [ln for ln in text.splitlines() if not ln.startswith("warmup_ops")])
+        self.assertIn("warmup_window_ops: 2000",
+                      capacity.warm_scenario_text("name: x\nwarmup: ops\nwarmup_ops: 5\n"
+                                                  "warmup_window_ops: 2000\n", "x"))
+
+    def test_one_run_per_rate_leaves_the_interval_absent_in_the_table(self):
+        # Confidence 0.5: one run decides a rate, but a bound from one run is 1/2 at
+        # best, which excludes nothing.
+        self.configure()
+        proc = self.search("--confidence=0.5", "--max-runs=1")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        doc = self.result()
+        for key, curve in doc["curves"].items():
+            self.assertIsNone(curve["capacity"]["rate_ci_lo"], curve)
+            self.assertIsNone(curve["capacity"]["rate_ci_hi"], curve)
+            self.assertIn("no lower end: no rate passes at 50% confidence", curve["interval_note"])
+        self.assertIsNone(doc["ratio"]["ci_lo"])
+        self.assertIn("; no interval:", proc.stdout)
+        row = [ln for ln in proc.stdout.splitlines() if ln.strip().startswith("with cache ")][-1]
+        self.assertEqual(row.split()[3], "-", row)   # the interval column
+        self.assertIn("with cache: interval: no lower end", proc.stdout)
 
     def test_a_step_of_the_cache_curve_alone_runs_without_the_twin(self):
         self.assertEqual(capacity.twin_flags([capacity.CACHE]), ["--no_twins"])
@@ -275,8 +369,8 @@ class CapacityTest(ToolTestCase):
             for key, run in step["runs"].items():
                 self.assertEqual(run["target_rate_per_s"], step["rate_per_s"])
                 self.assertEqual(run["passed"], not run["reasons"])
-                self.assertIn(run["phase"], ("start", "grow", "bisect", "retry", "confirm",
-                                             "descend", "extra"))
+                self.assertIn(run["phase"], ("start", "grow", "bisect", "repeat", "descend",
+                                             "bound", "extra"))
         # The twin alone (its own filter), and the cache run with the twin as an extra.
         twin_only = [s for s in doc["steps"] if list(s["runs"]) == ["no_cache"]]
         self.assertTrue(twin_only)
@@ -288,9 +382,24 @@ class CapacityTest(ToolTestCase):
         reasons = {r for s in doc["steps"] for run in s["runs"].values() for r in run["reasons"]}
         self.assertLessEqual({"p99", "target_missed"}, reasons)
         phases = {run["phase"] for s in doc["steps"] for run in s["runs"].values()}
-        self.assertLessEqual({"start", "grow", "bisect", "confirm", "retry"}, phases)
+        self.assertLessEqual({"start", "grow", "bisect", "repeat"}, phases)
+        # Every rate of a curve's own search ran until decided (3 agreeing runs at the
+        # default confidence 0.8) or --max-runs (5) times.
+        for key, curve in doc["curves"].items():
+            own = {}
+            for st in doc["steps"]:
+                run = st["runs"].get(key)
+                if run and run["phase"] != "extra":
+                    own.setdefault(st["rate_per_s"], []).append(run["passed"])
+            for rate, outcomes in own.items():
+                self.assertTrue(len(outcomes) in (3, 4, 5), (key, rate, outcomes))
+                self.assertEqual(len(outcomes) == 3, len(set(outcomes)) == 1, (rate, outcomes))
+            fitted = {p["rate_per_s"]: p for p in curve["rates"]}
+            self.assertLessEqual(set(own), set(fitted))
+            self.assertEqual(sum(p["runs"] for p in curve["rates"]),
+                             sum(key in st["runs"] for st in doc["steps"]))
 
-    def test_noise_and_a_stall_are_absorbed_by_retries(self):
+    def test_noise_and_a_stall_are_absorbed_by_repeats(self):
         # Invocation 4 (a growth step of the twin, far below its knee) stalls: its p99
         # is 100x. The retry passes, so the stall does not end the growth there.
         self.configure(noise=0.05, seed=7, stall_at=[4])
@@ -303,10 +412,12 @@ class CapacityTest(ToolTestCase):
             # Noise of 5% on p99 moves the crossing by well under 2% of the rate.
             self.assert_within_resolution(doc["curves"][key], crossing(knee, 1.0, 5.0),
                                           slack=0.02)
-        # Without retries the same stall ends that curve's growth far too early.
+        # Deciding on one run (confidence 0.5) the same stall ends that curve's growth
+        # far too early.
         self.configure(noise=0.05, seed=7, stall_at=[4])
         os.remove(self.state)
-        proc = self.search("--retries=0")
+        proc = self.search("--confidence=0.5", "--max-runs=1")
+        self.assertIn(proc.returncode, (0, 1), proc.stderr)
         doc = self.result()
         low = [c for c in doc["curves"].values()
                if c["capacity"] and c["capacity"]["rate_per_s"] < 0.8 * (
@@ -390,21 +501,29 @@ class CapacityTest(ToolTestCase):
 
     def test_time_cap_stops_and_reports_what_it_has(self):
         self.configure()
-        # The fake answers at once, so only the predicted lengths count: step 1 (the
-        # cache at 2,600/s, 5 s, and the twin saturated at ~1,325/s, ~10 s) fits in 16 s;
-        # step 2 (the twin alone, 5 s) too; step 3 (the cache growing to 3,900/s, with
-        # the twin ~15 s) does not.
-        proc = self.search("--max-seconds=16")
+        # The fake answers at once, so only the predicted lengths count: the cache at
+        # 2,600/s (5 s, and the twin saturated at ~1,325/s, ~10 s) fits in 18 s (less
+        # the time already spent, up to 3 s), and
+        # the twin alone at 325/s (5 s) too, each 3 times (3 passes decide); the next
+        # step (the cache growing to 3,900/s, with the twin ~15 s) does not.
+        proc = self.search("--max-seconds=18")
         self.assertEqual(proc.returncode, 0, proc.stderr)
         doc = self.result()
-        self.assertEqual(len(doc["steps"]), 2)
+        self.assertEqual([s["rate_per_s"] for s in doc["steps"]], [2600, 325] * 3)
         self.assertRegex(doc["stopped"], r"^time cap: the next step \(3,900/s, about 2[0-9] s\)")
         self.assertIn("stopped early: time cap", proc.stdout)
         for curve in doc["curves"].values():  # lower bounds: neither curve failed yet
             self.assertEqual(curve["status"], "stopped")
             self.assertIsNone(curve["lowest_failing_rate_per_s"])
             self.assertEqual(curve["capacity"]["rate_per_s"], curve["start_rate_per_s"])
+            self.assertEqual(curve["capacity"]["rate_ci_lo"], curve["start_rate_per_s"])
         self.assertEqual(doc["ratio"]["bound"], "unknown")
+        # The cache curve never failed: no upper end, and the table says why. The twin's
+        # extra runs at 2,600/s (3 fails) are fitted: they bound it although its own
+        # search has not failed yet.
+        self.assertIsNone(doc["curves"]["cache"]["capacity"]["rate_ci_hi"])
+        self.assertIn("with cache: interval: no upper end: no rate failed", proc.stdout)
+        self.assertEqual(doc["curves"]["no_cache"]["capacity"]["rate_ci_hi"], 2600)
 
     # -- output files and the plot form
 
@@ -480,6 +599,12 @@ class CapacityTest(ToolTestCase):
                  (["nosuch", "--p99-ms=5"], "unknown scenario 'nosuch'"),
                  (["short_ttl", "--p99-ms=5", "--growth=1"], "--growth"),
                  (["short_ttl", "--p99-ms=5", "--preset=huge"], "--preset"),
+                 (["short_ttl", "--p99-ms=5", "--confidence=1.5"],
+                  "--confidence=1.5 must be between 0 and 1"),
+                 (["short_ttl", "--p99-ms=5", "--confidence=0"], "--confidence=0 must be"),
+                 (["short_ttl", "--p99-ms=5", "--confidence=0.95", "--max-runs=4"],
+                  "--max-runs=4 cannot decide a rate at --confidence=0.95: that takes at "
+                  "least 5 agreeing runs"),
                  (["short_ttl", "--p99-ms=x"], "--p99-ms"),
                  (["--frobnicate"], "frobnicate"),
                  (["plot"], "plot CAPACITY.json")]
@@ -542,8 +667,10 @@ class CapacityTest(ToolTestCase):
 class CurveSearchTest(unittest.TestCase):
     """The search of one curve against a pass/fail oracle, without cabench."""
 
-    def drive(self, passes, start, growth=1.5, steps=3, retries=1, service=None):
-        s = capacity.CurveSearch(start, growth, steps, retries, objective_us=5000)
+    def drive(self, passes, start, growth=1.5, steps=3, confidence=0.8, max_runs=5,
+              service=None):
+        rule = monotone.Sequential(confidence, max_runs)
+        s = capacity.CurveSearch(start, growth, steps, rule, objective_us=5000)
         runs = 0
         while True:
             nxt = s.next()
@@ -551,7 +678,7 @@ class CurveSearchTest(unittest.TestCase):
                 return s, runs
             rate, phase = nxt
             runs += 1
-            self.assertLess(runs, 100)
+            self.assertLess(runs, 400)
             s.add(rate, phase, {"passed": passes(rate, runs), "p99_us": service})
 
     def test_knees_are_bracketed_to_the_promised_resolution(self):
@@ -566,18 +693,63 @@ class CurveSearchTest(unittest.TestCase):
                 self.assertLessEqual(lo, knee)
                 self.assertGreater(hi, knee)
                 self.assertLessEqual(hi - lo, math.ceil(lo * 0.5 / 8) + 1, (knee, start, lo, hi))
-                self.assertEqual(s.counts(lo), (2, 0))  # confirmed
+                self.assertEqual(s.counts(lo), (3, 0))  # decided by 3 passes
+                self.assertEqual(s.counts(hi), (0, 3))
 
     def test_verdicts(self):
-        s = capacity.CurveSearch(100, 1.5, 3, 1, 5000)
-        for outcomes, verdict in (([True], True), ([False], None), ([False, False], False),
-                                  ([False, True], None), ([False, True, True], True),
-                                  ([True, False, False], False)):
+        # Confidence 0.8, at most 5 runs: 3 agreeing runs decide; a borderline rate runs
+        # to the cap and goes by its majority (a tie fails).
+        s = capacity.CurveSearch(100, 1.5, 3, monotone.Sequential(0.8, 5), 5000)
+        T, F = True, False
+        for outcomes, verdict in (([T], None), ([T, T], None), ([T, T, T], T),
+                                  ([F, F, F], F), ([T, F, T], None), ([T, F, T, T], None),
+                                  ([T, F, T, T, T], T), ([T, F, T, F, T], T),
+                                  ([F, T, F, T, F], F)):
             s.runs = {100: [(o, "x", None) for o in outcomes]}
-            self.assertEqual(s.verdict(100), verdict, outcomes)
-        s.retries = 0
-        s.runs = {100: [(False, "x", None)]}
-        self.assertIs(s.verdict(100), False)
+            self.assertIs(s.verdict(100), verdict, outcomes)
+        s.runs = {100: [(T, "x", None), (F, "x", None), (T, "x", None), (F, "x", None)]}
+        s.rule = monotone.Sequential(0.8, 4)
+        self.assertIs(s.verdict(100), False)   # 2 of 4 at the cap: a tie fails
+
+    def test_sequential_stops_early_when_clear_and_repeats_when_borderline(self):
+        def runs_until_decided(p_pass, seed, confidence=0.9, max_runs=9):
+            rule = monotone.Sequential(confidence, max_runs)
+            rng = random.Random(seed)
+            passes = n = 0
+            while n < max_runs:
+                n += 1
+                passes += rng.random() < p_pass
+                if rule.decide(passes, n) is not None:
+                    return n, rule.decide(passes, n)
+            return n, None
+        # Clear rates (p = 1, p = 0) stop at the fewest runs that can decide: 2^-4 <= 0.1.
+        self.assertEqual(runs_until_decided(1.0, 1), (4, True))
+        self.assertEqual(runs_until_decided(0.0, 1), (4, False))
+        # Borderline rates (p = 1/2) mostly run more, and on average much more.
+        lengths = [runs_until_decided(0.5, seed)[0] for seed in range(200)]
+        self.assertGreater(sum(lengths) / len(lengths), 6.0)
+        self.assertGreater(sum(n == 9 for n in lengths), 100)
+        # The rule's error: a rate with p = 1/2 declared passing, exactly over all paths.
+        for confidence, max_runs in ((0.8, 5), (0.8, 9), (0.9, 9), (0.95, 12)):
+            rule = monotone.Sequential(confidence, max_runs)
+            self.assertLessEqual(rule.error(rule.level), 1 - confidence + 1e-12)
+        # Looking after every run at the plain level 0.2 would err more often (0.22):
+        # the calibrated level is lower.
+        rule = monotone.Sequential(0.8, 5)
+        self.assertGreater(rule.error(0.2), 0.2)
+        self.assertEqual(rule.level, 0.125)
+        # Monte Carlo check of the exact figure: p = 1/2 declared passing <= 20% + noise.
+        rng = random.Random(5)
+        declared = 0
+        for _ in range(4000):
+            passes = 0
+            for n in range(1, 6):
+                passes += rng.random() < 0.5
+                d = rule.decide(passes, n)
+                if d is not None:
+                    declared += d
+                    break
+        self.assertLess(declared / 4000, 0.2 + 0.02)
 
     def test_a_lucky_pass_is_caught_by_the_confirmation(self):
         # 1,400 passes once by luck, then fails: the capacity is below it.
@@ -587,6 +759,23 @@ class CurveSearchTest(unittest.TestCase):
         s, _ = self.drive(passes, 1000, growth=1.4, steps=0)
         self.assertEqual(s.bracket(), (1000, 1400))
         self.assertEqual(s.status, "found")
+        self.assertEqual(s.counts(1400), (1, 4))   # undecided at --max-runs: majority
+
+    def test_a_borderline_failing_rate_gets_a_bound_above_it(self):
+        # 1,400 passes 2 of 5 (undecided: its majority fails it); 1,960 always fails. The
+        # search runs 1,960 (x growth) until decided, so the interval has an upper end.
+        def passes(rate, run):
+            return rate <= 1000 or (rate == 1400 and passes.border.pop(0))
+        passes.border = [True, False, True, False, False]
+        s, _ = self.drive(passes, 1000, growth=1.4, steps=0)
+        self.assertEqual(s.bracket(), (1000, 1400))
+        self.assertEqual(s.counts(1400), (2, 3))
+        self.assertIsNone(s.decided(1400))
+        self.assertEqual(s.counts(1960), (0, 3))
+        self.assertEqual(s.phases("bound"), {1960})
+        self.assertEqual(s.status, "found")
+        f = monotone.fit([(r, s.counts(r)[0], sum(s.counts(r))) for r in s.runs], 0.8)
+        self.assertEqual((f["capacity"], f["lo"], f["hi"]), (1000, 1000, 1960))
 
     def test_growth_stops_at_the_largest_rate(self):
         s, _ = self.drive(lambda r, _: True, capacity.MAX_RATE // 2, growth=3)
@@ -596,6 +785,68 @@ class CurveSearchTest(unittest.TestCase):
     def test_counters_are_names_of_the_table(self):
         for counter in capacity.STEP_COUNTERS:
             self.assertTrue(names.is_known(counter), counter)
+
+    def test_isotonic_fit_of_a_planted_non_monotone_sequence(self):
+        # Pass fractions 1, 1/3, 2/3, 0 over rates 10..40, 3 runs each: PAVA pools the
+        # violating pair into 1/2 (3 of 6), which is the least-squares monotone answer.
+        pts = [(10, 3, 3), (20, 1, 3), (30, 2, 3), (40, 0, 3)]
+        self.assertEqual(monotone.pava(pts), [(0, 0, 3, 3), (1, 2, 3, 6), (3, 3, 0, 3)])
+        f = monotone.fit(pts, 0.8)
+        self.assertEqual([p["p_fit"] for p in f["points"]], [1.0, 0.5, 0.5, 0.0])
+        self.assertEqual(f["capacity"], 30)   # the highest rate with fitted p >= 1/2
+        # Exact bounds: 3/3 -> 0.2^(1/3) = 0.585 >= 1/2 at 10; 0/3 -> 0.415 < 1/2 at 40.
+        self.assertAlmostEqual(f["points"][0]["p_lo"], 0.2 ** (1 / 3))
+        self.assertAlmostEqual(f["points"][3]["p_hi"], 1 - 0.2 ** (1 / 3))
+        self.assertEqual((f["lo"], f["hi"]), (10, 40))
+        # A longer violation chain pools back across several blocks.
+        pts = [(1, 2, 2), (2, 0, 2), (3, 1, 2), (4, 2, 2), (5, 0, 2)]
+        self.assertEqual([p["p_fit"] for p in monotone.fit(pts, 0.8)["points"]],
+                         [1.0, 0.5, 0.5, 0.5, 0.0])
+        # Already monotone (with equal neighbours): the fit is the data.
+        pts = [(1, 4, 4), (2, 4, 4), (3, 2, 4), (4, 2, 4), (5, 0, 4)]
+        self.assertEqual([p["p_fit"] for p in monotone.fit(pts, 0.8)["points"]],
+                         [1.0, 1.0, 0.5, 0.5, 0.0])
+
+    def test_interval_of_a_planted_curve_holds_its_threshold(self):
+        # A planted pass probability falling from 1 to 0 around 1,000/s (0.5 at 1,000):
+        # rates on a grid, runs drawn with that probability, the fit's interval [lo, hi)
+        # must hold 1,000 at both ends' confidence; over 200 seeds the misses stay
+        # below the promised 1 - (2 x 0.9 - 1) = 20%.
+        def p_pass(rate):
+            return min(1.0, max(0.0, 0.5 - (rate - 1000) / 400))
+        grid = list(range(400, 1700, 100))
+        misses = widths = 0
+        for seed in range(200):
+            rng = random.Random(seed)
+            pts = []
+            for rate in grid:
+                k = sum(rng.random() < p_pass(rate) for _ in range(5))
+                pts.append((rate, k, 5))
+            f = monotone.fit(pts, 0.9)
+            self.assertIsNotNone(f["lo"], pts)
+            self.assertIsNotNone(f["hi"], pts)
+            self.assertLessEqual(f["lo"], f["capacity"])
+            self.assertLess(f["capacity"], f["hi"])
+            misses += not (f["lo"] <= 1000 < f["hi"])
+            widths += f["hi"] - f["lo"]
+        self.assertLess(misses, 200 * 0.2)
+        self.assertLess(widths / 200, 900)   # it bounds: well inside the 1,200 grid
+        # The noise-free curve: the interval is the grid cell of the threshold's sides.
+        pts = [(r, 5 if p_pass(r) >= 0.8 else 0 if p_pass(r) <= 0.2 else 2, 5) for r in grid]
+        f = monotone.fit(pts, 0.9)
+        self.assertEqual((f["lo"], f["hi"]), (800, 1200))
+        # One run per rate cannot bound it, at any confidence: absent, with the reason.
+        for confidence in (0.6, 0.8, 0.95):
+            f = monotone.fit([(r, int(p_pass(r) >= 0.5), 1) for r in grid], confidence)
+            self.assertEqual(f["capacity"], 1000)
+            self.assertIsNone(f["lo"])
+            self.assertIsNone(f["hi"])
+            self.assertIn("no rate passes at", f["lo_reason"])
+            self.assertIn("no rate fails at", f["hi_reason"])
+        # A curve that never failed has no upper end.
+        f = monotone.fit([(100, 3, 3), (200, 3, 3)], 0.8)
+        self.assertEqual((f["capacity"], f["lo"], f["hi"], f["hi_reason"]),
+                         (200, 200, None, "no rate failed"))
 
     def test_filters(self):
         both = capacity.bench_filter("short_ttl", ["cache", "no_cache"], 4)
