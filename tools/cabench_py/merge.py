@@ -18,6 +18,10 @@ Then, per benchmark, each counter as its merge rule in lib/metrics/names.def say
   sum          added over the shards (their inserts' removal, reconnects, client CPU, ...)
   same         facts every shard reports alike (target rate, key universe); left out if not
   thread0      what only the shard with global thread 0 did (the warm-up)
+  verdict      valid: the reasons in the shards' labels ("invalid: not_steady, ..."),
+               with few_samples and target_missed judged again on the merged run (its
+               p99_us absent: too few samples; its own target_missed); valid 1 when none
+               remains, else 0 and the merged entry's label names them
   shard, server, process, twin   left out, each named in the notes with its reason
 The merged histograms file is the merged record (cabench_report --out).
 The Google Benchmark entry takes the unsharded name (threads:T), iterations summed, and
@@ -195,11 +199,33 @@ def merge_counters(entries, records, thread_zero_entry, schedule=None):
         elif rule == "thread0":
             if k in thread_zero_entry:
                 out[k] = float(thread_zero_entry[k])
+        elif rule == "verdict":
+            out[k] = float(not verdict_reasons(entries, computed))
         elif rule in LEFT_OUT:
             dropped[k] = LEFT_OUT[rule]
         else:
             dropped[k] = "no merge rule in lib/metrics/names.def"
     return out, dropped, merged_record
+
+
+def verdict_reasons(entries, computed):
+    """The reasons the merged run is not valid (names.def's rule "verdict"): every reason
+    in the shards' labels but few_samples and target_missed, which the merged run's own
+    counters `computed` decide (cabench_report leaves p99_us out when the samples cannot
+    bound it, the rule few_samples stands for)."""
+    reasons = []
+    for e in entries:
+        label = e.get("label", "")
+        if label.startswith("invalid: "):
+            for r in label[len("invalid: "):].split(","):
+                r = r.strip()
+                if r and r not in ("few_samples", "target_missed") and r not in reasons:
+                    reasons.append(r)
+    if computed.get("target_missed"):
+        reasons.append("target_missed")
+    if "p99_us" not in computed:
+        reasons.append("few_samples")
+    return reasons
 
 
 GBENCH_FIELDS = {"family_index", "per_family_instance_index", "repetitions", "repetition_index",
@@ -308,6 +334,8 @@ def merge_run(out_dir, dest=None):
         entries_out.append(merge_entry(bench, entries,
                                        [len(sb["thread_indexes"]) for _, sb in holders],
                                        counters))
+        if counters.get("valid") == 0:
+            entries_out[-1]["label"] = "invalid: " + ", ".join(verdict_reasons(entries, counters))
         by_reason = {}
         for k, why in sorted(dropped.items()):
             by_reason.setdefault(why, []).append(k)

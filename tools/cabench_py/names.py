@@ -10,8 +10,8 @@ a name. It exposes:
                               (p50_lo ... p999_hi) or max)
   counters()                  the run counters, {name: Counter(id, name, unit, better,
                               merge, meaning)}; unit and merge as names.def explains them
-  merge_rule(counter)         how shards join a counter (run, sum, same, thread0 or a
-                              reason it is left out: shard, server, process, twin)
+  merge_rule(counter)         how shards join a counter (run, sum, same, thread0, verdict
+                              or a reason it is left out: shard, server, process, twin)
   class_counter(c, s)         '<class>_<stat>' (hit_p99_us), as lib/metrics/names.h
   all_counter_names()         run counters, then every per-class and per-step counter
   series_fields()             per-second fields: the fixed ones, then per non-error
@@ -56,7 +56,7 @@ SeriesField = collections.namedtuple("SeriesField", "id name when meaning")
 SERIES_WHEN = ("always", "cache", "open_loop", "server")
 # A counter's unit, how shards merge it, and what a per-class stat is (names.def).
 UNITS = ("count", "s", "ms", "us", "per_s", "pct", "ratio", "flag", "mb", "bytes")
-MERGE_RULES = ("run", "sum", "same", "thread0", "shard", "server", "process", "twin")
+MERGE_RULES = ("run", "sum", "same", "thread0", "shard", "server", "process", "twin", "verdict")
 STATS = ("mean", "p50", "p95", "p99", "p999", "p50_lo", "p50_hi", "p99_lo", "p99_hi", "p999_lo",
          "p999_hi", "max")
 

@@ -190,6 +190,35 @@ class MergeTest(ToolTestCase):
         self.assertIn("db_queries", ctx["merge_notes"])
         self.assertEqual(ctx["shard_count"], "3")
 
+    def plant_verdicts(self, out, labels):
+        """Sets each shard's valid and label as its run would have judged itself."""
+        for i, label in enumerate(labels):
+            path = os.path.join(out, f"shard-{i}", "cabench.json")
+            with open(path) as f:
+                doc = json.load(f)
+            doc["benchmarks"][0]["valid"] = 0.0 if label else 1.0
+            if label:
+                doc["benchmarks"][0]["label"] = label
+            with open(path, "w") as f:
+                json.dump(doc, f)
+
+    def test_the_merged_verdict_keeps_the_shards_reasons_and_rejudges_the_whole(self):
+        out = self.copy("shards3")
+        # A shard's unsteady window is the run's; too few samples and a missed target
+        # are judged again on the merged run, which has 8,000 operations and no target.
+        self.plant_verdicts(out, ["", "invalid: not_steady, few_samples",
+                                  "invalid: target_missed"])
+        m = self.merged(out)
+        self.assertEqual(m["valid"], 0)
+        self.assertEqual(m["label"], "invalid: not_steady")
+        out = os.path.join(self.tmp, "again")
+        shutil.copytree(data("shards3"), out)
+        self.plant_verdicts(out, ["invalid: few_samples"] * 3)
+        m = self.merged(out)
+        self.assertIn("p99_us", m)
+        self.assertEqual(m["valid"], 1)
+        self.assertNotIn("label", m)
+
     def test_series_aligned_on_epoch_seconds(self):
         out = self.copy("shards3")
         self.merged(out)
