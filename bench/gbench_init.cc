@@ -58,6 +58,12 @@ void SuiteJsonReporter::ReportRuns(const std::vector<Run>& runs) {
     for (auto it = run.counters.begin(); it != run.counters.end();) {
       it = IsFlagCounter(it->first) ? run.counters.erase(it) : std::next(it);
     }
+    // Student's t interval is symmetric; the mean of a quantity that cannot
+    // be negative is not below 0, so the interval ends there.
+    if (run.aggregate_name != "ci95_lo") continue;
+    for (auto& [name, counter] : run.counters) {
+      if (IsNonNegativeCounter(name) && counter.value < 0) counter.value = 0;
+    }
   }
   JSONReporter::ReportRuns(out);
 }

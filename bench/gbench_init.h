@@ -30,7 +30,9 @@ absl::Status InitializeGoogleBenchmark(const std::vector<std::string>& args, voi
 // flag in lib/metrics/names.def) keeps only its mean, the share of the
 // repetitions in which it was 1. Its median, stddev, cv and 95% interval
 // would be numbers without a meaning (an interval of valid from -0.08 to
-// 1.28), so they are left out.
+// 1.28), so they are left out. The low end of the 95% interval of a counter
+// that cannot be negative (IsNonNegativeCounter: a latency, a rate, a count)
+// is at least 0.
 class SuiteJsonReporter : public benchmark::JSONReporter {
  public:
   void ReportRuns(const std::vector<Run>& runs) override;

@@ -15,12 +15,12 @@ namespace {
 
 using ::testing::HasSubstr;
 using ::testing::Not;
-using Run = benchmark::BenchmarkReporter::Run;
+using BenchRun = benchmark::BenchmarkReporter::Run;
 
-Run Aggregate(const std::string& name, double valid, double ops_per_s) {
-  Run r;
+BenchRun Aggregate(const std::string& name, double valid, double ops_per_s) {
+  BenchRun r;
   r.run_name.function_name = "CacheAside/a";
-  r.run_type = Run::RT_Aggregate;
+  r.run_type = BenchRun::RT_Aggregate;
   r.aggregate_name = name;
   r.aggregate_unit = benchmark::StatisticUnit::kTime;
   r.iterations = 5;
@@ -54,6 +54,29 @@ TEST(SuiteJsonReporterTest, AFlagKeepsOnlyItsMeanAmongTheAggregates) {
   // Other counters keep every aggregate.
   EXPECT_THAT(ObjectOf(json, "ci95_lo"), HasSubstr("\"ops_per_s\": 9.0"));
   EXPECT_THAT(ObjectOf(json, "stddev"), HasSubstr("\"ops_per_s\": 8.0"));
+}
+
+TEST(SuiteJsonReporterTest, TheIntervalOfANonNegativeQuantityEndsAtZero) {
+  std::ostringstream out, err;
+  SuiteJsonReporter reporter;
+  reporter.SetOutputStream(&out);
+  reporter.SetErrorStream(&err);
+  // Five p99s of 0.2, 0.3, 0.3, 0.4 and 8 ms: the t interval of their mean
+  // starts below 0, which no latency is; a reduction may be negative.
+  BenchRun lo = Aggregate("ci95_lo", 0, -27);
+  lo.counters["p99_us"] = benchmark::Counter(-27);
+  lo.counters["hit_p99_us"] = benchmark::Counter(-3);
+  lo.counters["db_load_reduction_pct"] = benchmark::Counter(-12);
+  BenchRun hi = Aggregate("ci95_hi", 0, 4546);
+  hi.counters["p99_us"] = benchmark::Counter(4546);
+  reporter.ReportRuns({lo, hi});
+  reporter.Finalize();
+  const std::string json = out.str();
+  EXPECT_THAT(ObjectOf(json, "ci95_lo"), HasSubstr("\"p99_us\": 0.0"));
+  EXPECT_THAT(ObjectOf(json, "ci95_lo"), HasSubstr("\"hit_p99_us\": 0.0"));
+  EXPECT_THAT(ObjectOf(json, "ci95_lo"), HasSubstr("\"ops_per_s\": 0.0"));
+  EXPECT_THAT(ObjectOf(json, "ci95_lo"), HasSubstr("\"db_load_reduction_pct\": -1.2"));
+  EXPECT_THAT(ObjectOf(json, "ci95_hi"), HasSubstr("\"p99_us\": 4.546"));
 }
 
 TEST(SuiteJsonReporterTest, OnlyForAJsonFile) {

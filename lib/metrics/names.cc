@@ -1,5 +1,6 @@
 #include "lib/metrics/names.h"
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -26,18 +27,19 @@ constexpr std::string_view kCounterNames[] = {
 #define CABENCH_COUNTER(id, name, unit, better, merge, meaning) name,
 #include "lib/metrics/names.def"
 };
-// Whether each counter's unit is flag (0 or 1).
-#define count false
-#define s false
-#define ms false
-#define us false
-#define per_s false
-#define pct false
-#define ratio false
-#define flag true
-#define mb false
-#define bytes false
-constexpr bool kCounterIsFlag[] = {
+// Each counter's unit.
+enum class Unit { kCount, kS, kMs, kUs, kPerS, kPct, kRatio, kFlag, kMb, kBytes };
+#define count Unit::kCount
+#define s Unit::kS
+#define ms Unit::kMs
+#define us Unit::kUs
+#define per_s Unit::kPerS
+#define pct Unit::kPct
+#define ratio Unit::kRatio
+#define flag Unit::kFlag
+#define mb Unit::kMb
+#define bytes Unit::kBytes
+constexpr Unit kCounterUnit[] = {
 #define CABENCH_COUNTER(id, name, unit, better, merge, meaning) unit,
 #include "lib/metrics/names.def"
 };
@@ -99,6 +101,28 @@ std::string_view At(const Table& table, int i) {
   return i >= 0 && i < static_cast<int>(std::size(table)) ? table[i] : std::string_view("?");
 }
 
+// The unit of the counter called `name`; nullopt for another name.
+std::optional<Unit> UnitOf(std::string_view name) {
+  for (int i = 0; i < kNumCounters; ++i) {
+    if (kCounterNames[i] == name) return kCounterUnit[i];
+  }
+  return std::nullopt;
+}
+
+// Whether `name` is <prefix>_<suffix> for a name and a suffix of the lists.
+template <typename Names, typename Suffixes>
+bool IsStatOf(std::string_view name, const Names& names, const Suffixes& suffixes) {
+  for (std::string_view n : names) {
+    if (name.size() <= n.size() + 1 || name.substr(0, n.size()) != n || name[n.size()] != '_') {
+      continue;
+    }
+    for (std::string_view suffix : suffixes) {
+      if (name.substr(n.size() + 1) == suffix) return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 std::string_view OpClassName(OpClass c) { return At(kClassNames, static_cast<int>(c)); }
@@ -113,11 +137,13 @@ SeriesWhen SeriesFieldWhen(SeriesField f) {
   return i >= 0 && i < kNumSeriesFields ? kSeriesWhen[i] : SeriesWhen::kAlways;
 }
 
-bool IsFlagCounter(std::string_view name) {
-  for (int i = 0; i < kNumCounters; ++i) {
-    if (kCounterNames[i] == name) return kCounterIsFlag[i];
+bool IsFlagCounter(std::string_view name) { return UnitOf(name) == Unit::kFlag; }
+
+bool IsNonNegativeCounter(std::string_view name) {
+  if (const std::optional<Unit> unit = UnitOf(name); unit.has_value()) {
+    return *unit != Unit::kPct && *unit != Unit::kRatio;
   }
-  return false;
+  return IsStatOf(name, kClassNames, kClassStats) || IsStatOf(name, kStepNames, kStepStats);
 }
 
 Better CounterBetter(CounterId id) {

@@ -57,6 +57,11 @@ Better CounterBetter(CounterId id);
 // Whether the counter called `name` is a flag (unit flag in names.def: 0 or
 // 1); false for any other name.
 bool IsFlagCounter(std::string_view name);
+// Whether the counter called `name` cannot be negative: a count, a time, a
+// rate, a size, a flag, or a class's or step's latency statistic (hit_p99_us);
+// false for a share or ratio (db_load_reduction_pct may be below 0) and for
+// any other name.
+bool IsNonNegativeCounter(std::string_view name);
 // The series field's name, e.g. "cache_hits", and when a file has it.
 std::string_view SeriesFieldName(SeriesField f);
 enum class SeriesWhen : int { kAlways, kCache, kOpenLoop, kServer };

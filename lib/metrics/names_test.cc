@@ -48,5 +48,20 @@ TEST(NamesTest, EveryNameIsUniqueWithinItsKind) {
   }
 }
 
+TEST(NamesTest, UnitsSayWhatCanBeNegative) {
+  EXPECT_TRUE(IsFlagCounter("valid"));
+  EXPECT_TRUE(IsFlagCounter("target_missed"));
+  EXPECT_FALSE(IsFlagCounter("ops_per_s"));
+  EXPECT_FALSE(IsFlagCounter("no_such_counter"));
+  for (const char* name : {"ops_per_s", "p99_us", "db_queries", "wall_s", "hit_p99_us",
+                           "miss_p50_us_ci_lo", "select_avg_us", "valid"}) {
+    EXPECT_TRUE(IsNonNegativeCounter(name)) << name;
+  }
+  for (const char* name : {"db_load_reduction_pct", "trend_pct", "gain_ops_x", "hit_p98_us",
+                           "nohit_p99_us", "hit_", "no_such_counter"}) {
+    EXPECT_FALSE(IsNonNegativeCounter(name)) << name;
+  }
+}
+
 }  // namespace
 }  // namespace cabench
