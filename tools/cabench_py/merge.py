@@ -157,7 +157,8 @@ def _entry(shard, bench):
 
 
 def merge_counters(entries, records, thread_zero_entry, schedule=None):
-    """The merged counters of one benchmark, and {dropped counter: reason}.
+    """The merged counters of one benchmark (with "label" when the merged run is not valid),
+    and {dropped counter: reason}.
 
     entries: each shard's Google Benchmark entry; records: each shard's histograms file;
     thread_zero_entry: the entry of the shard that ran global thread 0; schedule:
@@ -200,7 +201,10 @@ def merge_counters(entries, records, thread_zero_entry, schedule=None):
             if k in thread_zero_entry:
                 out[k] = float(thread_zero_entry[k])
         elif rule == "verdict":
-            out[k] = float(not verdict_reasons(entries, computed))
+            reasons = verdict_reasons(entries, computed)
+            out[k] = float(not reasons)
+            if reasons:
+                out["label"] = "invalid: " + ", ".join(reasons)
         elif rule in LEFT_OUT:
             dropped[k] = LEFT_OUT[rule]
         else:
@@ -334,8 +338,6 @@ def merge_run(out_dir, dest=None):
         entries_out.append(merge_entry(bench, entries,
                                        [len(sb["thread_indexes"]) for _, sb in holders],
                                        counters))
-        if counters.get("valid") == 0:
-            entries_out[-1]["label"] = "invalid: " + ", ".join(verdict_reasons(entries, counters))
         by_reason = {}
         for k, why in sorted(dropped.items()):
             by_reason.setdefault(why, []).append(k)
